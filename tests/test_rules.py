@@ -1,0 +1,187 @@
+"""Rules on hand-built plans, with the arithmetic written out. m5.large full node = 3 ENIs x (1 + 9) = 30."""
+from __future__ import annotations
+
+from validators.analysis import analyse
+from validators.check import CheckOptions, check_plan
+from validators.limits import load_snapshot
+from validators.model.plan import Cluster, NodeGroup, Plan, Subnet, Vpc
+from validators.model.unknown import Unknown
+from validators.rules import REGISTRY, rules_markdown
+
+SNAP = load_snapshot()
+
+
+def plan(cidrs=("10.0.0.0/26", "10.0.0.64/26"), *, env=None, eni_configs=None, extra_subnets=(), **ng) -> Plan:
+    p = Plan(source="test.yaml", kind="spec")
+    p.vpcs["vpc"] = Vpc("vpc", ["10.0.0.0/16", "100.64.0.0/16"])
+    for i, c in enumerate(cidrs):
+        sid = "ab"[i]
+        p.subnets[sid] = Subnet(sid, c, f"us-east-1{sid}", vpc="vpc")
+    for s in extra_subnets:
+        p.subnets[s.id] = s
+    p.clusters["c"] = Cluster("c", name="c", subnets=["a", "b"], cni_env=env, eni_configs=eni_configs or {})
+    kw = dict(instance_types=["m5.large"], subnets=["a", "b"], min_size=3, desired_size=6, max_size=12, cluster="c")
+    kw.update(ng)
+    p.nodegroups.append(NodeGroup("ng", **kw))
+    return p
+
+
+def run(p: Plan):
+    r = check_plan(p, CheckOptions(paths=[]), SNAP)
+    return r, {f.rule_id for f in r.findings if f.suppressed is None}
+
+
+def by_rule(r, rid):
+    return [f for f in r.findings if f.rule_id == rid]
+
+
+def test_subnet_exhausted_at_max():
+    # 12 nodes over 2 AZs -> 6 per /26 subnet x 30 = 180, + ceil(4 control-plane ENIs / 2) = 2 -> 182
+    # a /26 keeps 64 - 5 = 59 usable -> exhausted. min 3 -> 2 per subnet -> 62; desired 6 -> 3 -> 92
+    r, ids = run(plan())
+    assert "PC201" in ids
+    f = next(f for f in by_rule(r, "PC201") if f.resource == "a")
+    assert f.data["at_max"] == 182 and f.data["usable"] == 59
+    assert (f.data["at_min"], f.data["at_desired"]) == (62, 92)
+    # a /24 (251 usable) is the smallest that holds 182; one node per subnet fits ((59 - 2) // 30 = 1 -> max 2)
+    assert f.data["suggested_prefix_length"] == 24
+    assert "/24 (251 usable)" in f.fix and "max size to 2" in f.fix
+    assert "10.0.0.0/26" in f.message and "182" in f.message and "59 usable" in f.message
+    assert r.exit_code() == 1
+    usage = {u.subnet: u for u in r.subnets}
+    assert (usage["a"].at_min, usage["a"].at_desired, usage["a"].at_max, usage["a"].usable) == (62, 92, 182, 59)
+
+
+def test_large_subnets_pass():
+    # /22: 1024 - 5 = 1019 usable; max 182; surge max(2 x 2 AZs, 1) = 4 -> 6 + 2 = 8 per AZ -> 242; lost AZ: 12 -> 362
+    r, ids = run(plan(("10.0.0.0/22", "10.0.4.0/22")))
+    assert not ids & {"PC201", "PC202", "PC203"}
+    assert r.exit_code() == 0
+
+
+def test_surge_and_lost_az():
+    # /24: 251 usable. max 14 -> 7 per subnet -> 210 + 2 = 212 fits.
+    # update surge: max(2 x 2, 1) = 4 nodes -> 7 + 2 = 9 per AZ -> 270 + 2 = 272 > 251 -> PC202
+    # one AZ lost: ceil(14 / 1) = 14 nodes -> 420 + 2 = 422 > 251 -> PC203
+    r, ids = run(plan(("10.0.0.0/24", "10.0.1.0/24"), max_size=14))
+    assert "PC201" not in ids
+    surge = by_rule(r, "PC202")
+    assert surge and surge[0].data["need"] == 272 and surge[0].data["surge"] == 4
+    lost = by_rule(r, "PC203")
+    assert lost and lost[0].data["need"] == 422
+    assert r.exit_code() == 0 and r.exit_code(strict=True) == 1
+
+
+def test_surge_uses_max_unavailable_when_larger():
+    # maxUnavailable 10 > 2 x 2 AZs -> surge 10 -> 7 + 5 = 12 per AZ -> 362
+    r, _ = run(plan(("10.0.0.0/24", "10.0.1.0/24"), max_size=14, max_unavailable=10))
+    assert by_rule(r, "PC202")[0].data == {"surge": 10, "nodegroup": "ng", "nodes": 12, "need": 362, "usable": 251}
+
+
+def test_pods_per_node_rules():
+    # PC101: 40 address-taking pods, an m5.large runs 29 - 2 = 27
+    r, ids = run(plan(("10.0.0.0/20", "10.0.16.0/20"), pods_per_node=40))
+    f = by_rule(r, "PC101")[0]
+    assert (f.data["requested_pods"], f.data["capacity_pods"]) == (40, 27)
+    # PC102: kubelet max-pods 110 with secondary IPs: capacity 29
+    r, ids = run(plan(("10.0.0.0/20", "10.0.16.0/20"), kubelet_max_pods=110))
+    assert "PC102" in ids and by_rule(r, "PC102")[0].data["network_max_pods"] == 29
+    # PC103: prefix delegation but the AMI default 29 (29 x 2 <= 110 recommended)
+    r, ids = run(plan(("10.0.0.0/20", "10.0.16.0/20"), env={"ENABLE_PREFIX_DELEGATION": "true"}))
+    assert "PC103" in ids and by_rule(r, "PC103")[0].data["recommended_max_pods"] == 110
+    # with max-pods raised, no PC103: 110 pods -> 108 address pods: 7 prefixes + 1 primary = 113 per node
+    r, ids = run(plan(("10.0.0.0/20", "10.0.16.0/20"), env={"ENABLE_PREFIX_DELEGATION": "true"}, kubelet_max_pods=110))
+    assert "PC103" not in ids
+    assert r.nodegroups[0].addresses_per_node == 113
+
+
+def test_mixed_types_smallest_wins():
+    # t3.medium runs 17 - 2 = 15, m5.large 27: 20 pods requested fails on the t3.medium
+    r, _ = run(plan(("10.0.0.0/20", "10.0.16.0/20"), instance_types=["m5.large", "t3.medium"], pods_per_node=20))
+    f = by_rule(r, "PC101")[0]
+    assert f.data["instance_type"] == "t3.medium" and f.data["capacity_pods"] == 15
+    assert "m5.large" in f.fix
+
+
+def test_custom_networking_rules():
+    pods_a = Subnet("pa", "100.64.0.0/26", "us-east-1a", vpc="vpc")
+    env = {"AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "true"}
+    r, ids = run(plan(("10.0.0.0/24", "10.0.1.0/24"), env=env, eni_configs={"us-east-1a": "pa"},
+                      extra_subnets=[pods_a]))
+    # PC301: us-east-1b has nodes but no ENIConfig
+    assert [f.data["az"] for f in by_rule(r, "PC301")] == ["us-east-1b"]
+    # PC302: full m5.large under custom networking: 2 pod ENIs x (1 + 9) = 20 pod-subnet addresses;
+    # 6 nodes in us-east-1a at max -> 120 > 59 usable in the /26
+    f = by_rule(r, "PC302")[0]
+    assert f.resource == "pa" and f.data["at_max"] == 120 and f.data["usable"] == 59
+    # node subnets: 6 nodes x 1 address + 2 control plane = 8
+    usage = {u.subnet: u for u in r.subnets}
+    assert usage["a"].at_max == 8
+
+
+def test_unknown_type_and_unresolved_values():
+    r, ids = run(plan(instance_types=["m5.larg"]))
+    f = by_rule(r, "PC002")[0]
+    assert "m5.large" in f.data["suggestions"]
+    p = plan()
+    p.subnets["a"].cidr = Unknown("known only after apply", "aws_subnet.a.cidr_block")
+    r, ids = run(p)
+    assert any("known only after apply" in f.message for f in by_rule(r, "PC001"))
+    # the other subnet is still judged
+    assert [f.resource for f in by_rule(r, "PC201")] == ["b"]
+    assert r.exit_code() == 1
+
+
+def test_unknown_subnets_fail_closed():
+    r, ids = run(plan(subnets=Unknown("Fn::ImportValue of an export not in this template", "Subnets")))
+    assert "PC001" in ids and r.exit_code(strict=True) == 1
+
+
+def test_layout_rules():
+    extra = [Subnet("x", "10.0.0.32/27", "us-east-1a", vpc="vpc"),  # overlaps a (10.0.0.0/26)
+             Subnet("y", "192.168.0.0/24", "us-east-1a", vpc="vpc"),  # outside the VPC
+             Subnet("z", "10.0.9.0/29", "us-east-1a", vpc="vpc")]  # smaller than /28
+    r, ids = run(plan(("10.0.0.0/26", "10.0.4.0/22"), extra_subnets=extra, max_size=1, min_size=1, desired_size=1))
+    assert [f.resource for f in by_rule(r, "PC501")] == ["x"]
+    assert [f.resource for f in by_rule(r, "PC502")] == ["y"]
+    assert [f.resource for f in by_rule(r, "PC503")] == ["z"]
+
+
+def test_warm_pool_waste_and_starvation():
+    # 5 pods per m5.large with WARM_ENI_TARGET=1: 2 ENIs, 18 held, 13 warm (>= half of 18);
+    # WARM_IP_TARGET=2 + MINIMUM_IP_TARGET=5: max(5 + 2, 5) = 7 secondaries -> 8 instead of 20 per node
+    r, ids = run(plan(("10.0.0.0/22", "10.0.4.0/22"), pods_per_node=5))
+    f = by_rule(r, "PC401")[0]
+    assert (f.data["warm_per_node"], f.data["warm_at_max"], f.data["suggested_addresses_per_node"]) == (13, 156, 8)
+    # MINIMUM_IP_TARGET without WARM_IP_TARGET: pods beyond 10 get no address
+    r, ids = run(plan(("10.0.0.0/22", "10.0.4.0/22"), pods_per_node=15, env={"MINIMUM_IP_TARGET": "10"}))
+    assert by_rule(r, "PC104")[0].data["starved_pods"] == 5
+    assert "PC003" in ids
+
+
+def test_ignored_setting_warning():
+    r, ids = run(plan(("10.0.0.0/22", "10.0.4.0/22"), env={"WARM_IP_TARGET": "abc"}))
+    assert "PC003" in ids and "abc" in by_rule(r, "PC003")[0].message
+
+
+def test_rule_registry_and_docs(tmp_path):
+    assert list(REGISTRY) == sorted(REGISTRY)
+    for r in REGISTRY.values():
+        assert r.id.startswith("PC") and r.title and r.description and r.fix
+    md = rules_markdown()
+    for rid in REGISTRY:
+        assert f"## {rid}" in md
+
+
+def test_docs_rules_md_is_generated():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
+    assert path.read_text() == rules_markdown(), "regenerate: podcap rules --format markdown -o docs/rules.md"
+
+
+def test_analysis_spreads_nodes_by_az():
+    # 5 nodes over 2 AZs: an AZ gets at most ceil(5 / 2) = 3
+    a = analyse(plan(max_size=5), SNAP)
+    c = a.subnets["a"].contributions["max"][0]
+    assert (c.nodes, c.per_node, c.addresses) == (3, 30, 90)

@@ -1,0 +1,1 @@
+"""podcap: EKS pod networking capacity checks (the engine, sources, rules and reporters)."""

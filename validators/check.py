@@ -1,0 +1,256 @@
+"""`podcap check`: source -> plan model -> engine -> rules -> findings (the reporters come after).
+
+The CDK validation plugin calls :func:`check_templates`, so synth and `podcap check cdk.out` run the
+very same pipeline and reach the same verdict.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+from validators.analysis import SCALES, Analysis, analyse
+from validators.limits import Snapshot, load_snapshot
+from validators.model.findings import Finding
+from validators.model.plan import Location, Plan
+from validators.model.result import CheckResult, NodegroupSummary, SubnetUsage
+
+DEFAULT_CONFIG = ".podcap.yaml"
+
+
+class CheckInputError(Exception):
+    """An input that cannot be read or understood: the CLI prints it on one line and exits 2."""
+
+
+@dataclass
+class CheckOptions:
+    paths: list[str]
+    parameters: dict[str, str] = field(default_factory=dict)
+    config: Optional[str] = None
+    strict: bool = False
+    live: bool = False
+    region: Optional[str] = None
+    profile: Optional[str] = None
+    snapshot: Optional[str] = None
+    today: Optional[date] = None
+
+
+_CFN_MARKERS = re.compile(r"^(Resources|AWSTemplateFormatVersion|Transform)\s*:", re.M)
+
+
+def detect_kind(path: str) -> str:
+    """cdk-assembly (a cdk.out folder), terraform-plan, cloudformation or spec."""
+    p = Path(path)
+    if p.is_dir():
+        if (p / "manifest.json").is_file():
+            return "cdk-assembly"
+        raise CheckInputError(f"{path}: a folder, but not a CDK cloud assembly (no manifest.json)")
+    if not p.is_file():
+        raise CheckInputError(f"{path}: no such file")
+    with p.open("rb") as fh:
+        head = fh.read(65536)
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = head.decode("utf-8", errors="ignore")
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        if re.search(r'"format_version"\s*:', text) and re.search(
+                r'"(planned_values|resource_changes|terraform_version|configuration)"\s*:', text):
+            return "terraform-plan"
+        if re.search(r'"(Resources|AWSTemplateFormatVersion)"\s*:', text):
+            return "cloudformation"
+        if re.search(r'"(nodegroups|subnets)"\s*:', text):
+            return "spec"
+        if re.search(r'"format_version"\s*:', text):
+            return "terraform-plan"
+        raise CheckInputError(f"{path}: JSON, but neither a Terraform plan, a CloudFormation template nor a podcap spec")
+    if _CFN_MARKERS.search(text):
+        return "cloudformation"
+    if re.search(r"^(nodegroups|subnets|vpc|cluster)\s*:", text, re.M):
+        return "spec"
+    raise CheckInputError(f"{path}: cannot tell what this is (expected a podcap spec, a CloudFormation template, "
+                          "a `terraform show -json` plan or a cdk.out folder)")
+
+
+def load_plan(path: str, opts: CheckOptions) -> Plan:
+    kind = detect_kind(path)
+    if kind == "cdk-assembly":
+        from validators.sources.cdk_assembly import load_assembly
+
+        return load_assembly(path)
+    if kind == "terraform-plan":
+        from validators.sources.terraform import load_terraform_plan
+
+        return load_terraform_plan(path)
+    if kind == "cloudformation":
+        from validators.sources.cloudformation import load_template
+
+        return load_template(path, parameters=opts.parameters or None)
+    from validators.sources.spec import load_spec
+
+    return load_spec(path)
+
+
+def _summaries(analysis: Analysis) -> tuple[list[SubnetUsage], list[NodegroupSummary]]:
+    subnets = []
+    for sid, sa in analysis.subnets.items():
+        if not sa.used and not sa.subnet.defined_in_plan:
+            continue
+        s = sa.subnet
+        subnets.append(SubnetUsage(
+            subnet=sid,
+            cidr=s.cidr if isinstance(s.cidr, str) else None,
+            az=s.az if isinstance(s.az, str) else None,
+            role=s.role.value,
+            usable=sa.usable,
+            at_min=sa.demand("min") if sa.used else 0,
+            at_desired=sa.demand("desired") if sa.used else 0,
+            at_max=sa.demand("max") if sa.used else 0,
+            nodegroups=sorted({c.who for scale in SCALES for c in sa.contributions.get(scale, [])}),
+            note="; ".join(u.reason for u in sa.unknowns),
+        ))
+    ngs = []
+    for na in analysis.nodegroups:
+        small, worst = na.smallest(), na.worst()
+        ngs.append(NodegroupSummary(
+            name=na.ng.name,
+            instance_types=[t.limits.name for t in na.types] + [t for t in na.unknown_types],
+            min_size=na.sizes.get("min"),
+            desired_size=na.sizes.get("desired"),
+            max_size=na.sizes.get("max"),
+            max_pods=small.kubelet_max_pods if small else None,
+            network_max_pods=small.maxpods.network_max_pods if small else None,
+            pods_per_node=small.pods if small else na.requested_pods,
+            addresses_per_node=worst.alloc.subnet_addresses if worst else None,
+            note=na.settings.describe(),
+        ))
+    return subnets, ngs
+
+
+def _snapshot(opts: CheckOptions) -> Snapshot:
+    return load_snapshot(opts.snapshot)
+
+
+def check_plan(plan: Plan, opts: CheckOptions, snapshot: Optional[Snapshot] = None) -> CheckResult:
+    """Judge one plan: enrich from AWS if asked, analyse, run every rule, apply suppressions."""
+    from validators.rules import REGISTRY
+
+    if opts.live:
+        enrich_live(plan, opts)
+    analysis = analyse(plan, snapshot or _snapshot(opts))
+    findings: list[Finding] = []
+    for r in REGISTRY.values():
+        for f in r.check(analysis):
+            f.source = f.source or plan.source
+            if not f.location.file:
+                f.location = Location(file=plan.source, path=f.location.path, line=f.location.line,
+                                      construct_path=f.location.construct_path)
+            findings.append(f)
+    findings.sort(key=lambda f: (-f.severity.rank, f.rule_id, f.resource))
+    subnets, ngs = _summaries(analysis)
+    result = CheckResult(inputs=[plan.source], findings=findings, subnets=subnets, nodegroups=ngs)
+    _apply_suppressions(result, plan, opts)
+    return result
+
+
+def enrich_live(plan: Plan, opts: CheckOptions) -> None:
+    from validators.aws_clients import AwsAccessError
+    from validators.sources.live import enrich_plan
+
+    try:
+        enrich_plan(plan, region=opts.region, profile=opts.profile)
+    except AwsAccessError as e:
+        raise CheckInputError(str(e)) from None
+
+
+def _config(opts: CheckOptions):
+    path = opts.config
+    if path is None and os.path.isfile(DEFAULT_CONFIG):
+        path = DEFAULT_CONFIG
+    if path is None:
+        return None
+    if not os.path.isfile(path):
+        raise CheckInputError(f"{path}: no such config file")
+    return _load_config(os.path.abspath(path))
+
+
+@lru_cache(maxsize=8)
+def _load_config(path: str):
+    from validators.sources.config import load_config
+
+    return load_config(path)
+
+
+def _apply_suppressions(result: CheckResult, plan: Plan, opts: CheckOptions) -> None:
+    from validators.sources.config import apply_suppressions
+
+    merged = {k: list(v) for k, v in plan.suppressions.items()}
+    cfg = _config(opts)
+    if cfg is not None:
+        for k, v in cfg.suppressions.items():
+            merged.setdefault(k, []).extend(v)
+    if merged:
+        apply_suppressions(result.findings, merged, opts.today or date.today())
+
+
+def _merge(results: list[CheckResult]) -> CheckResult:
+    out = CheckResult(inputs=[])
+    for r in results:
+        out.inputs.extend(r.inputs)
+        out.findings.extend(r.findings)
+        out.subnets.extend(r.subnets)
+        out.nodegroups.extend(r.nodegroups)
+    return out
+
+
+def run_check(opts: CheckOptions) -> tuple[CheckResult, bool]:
+    """Check every path (each judged on its own) and say whether warnings fail (--strict or config)."""
+    from validators.cli import UsageError
+
+    strict = opts.strict
+    try:
+        cfg = _config(opts)
+        if cfg is not None and getattr(cfg, "strict", None):
+            strict = True
+        snapshot = _snapshot(opts)
+        results = [check_plan(load_plan(p, opts), opts, snapshot) for p in opts.paths]
+    except CheckInputError as e:
+        raise UsageError(str(e)) from None
+    except RecursionError:
+        raise UsageError("input nested too deeply to read") from None
+    except MemoryError:
+        raise UsageError("input too large to read") from None
+    except _input_errors() as e:
+        raise UsageError(str(e)) from None
+    return _merge(results), strict
+
+
+def _input_errors() -> tuple[type[BaseException], ...]:
+    from validators.sources.safe_yaml import InputError
+
+    errs: list[type[BaseException]] = [InputError]
+    try:
+        from validators.sources.spec import SpecError
+
+        errs.append(SpecError)
+    except ImportError:
+        pass
+    return tuple(errs)
+
+
+def check_templates(template_paths: list[str], opts: Optional[CheckOptions] = None) -> CheckResult:
+    """What the CDK validation plugin runs: the assembly containing the templates, or each template."""
+    opts = opts or CheckOptions(paths=list(template_paths))
+    dirs = {str(Path(t).resolve().parent) for t in template_paths}
+    if len(dirs) == 1:
+        d = dirs.pop()
+        if (Path(d) / "manifest.json").is_file():
+            from validators.sources.cdk_assembly import load_assembly
+
+            return check_plan(load_assembly(d), opts)
+    return _merge([check_plan(load_plan(t, opts), opts) for t in template_paths])

@@ -1,0 +1,370 @@
+"""The `podcap` command line. Imports stay inside the handlers so `podcap --help` starts instantly."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Optional, Sequence
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad invocation or unreadable input: one line on stderr, exit 2."""
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {v}")
+    return v
+
+
+def _pos_int(text: str) -> int:
+    v = _nonneg_int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {v}")
+    return v
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    if "=" not in text or not text.split("=", 1)[0]:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    k, v = text.split("=", 1)
+    return k.strip(), v
+
+
+def _add_mode_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("CNI mode")
+    g.add_argument("--prefix-delegation", action="store_true", help="ENABLE_PREFIX_DELEGATION=true (/28 prefixes)")
+    g.add_argument("--custom-networking", action="store_true",
+                   help="AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG=true (pods in ENIConfig subnets; primary ENI carries none)")
+    g.add_argument("--security-groups-for-pods", action="store_true", help="ENABLE_POD_ENI=true (trunk ENI takes a slot)")
+    g.add_argument("--max-eni", type=_pos_int, metavar="N", help="MAX_ENI")
+    g.add_argument("--ipv6", action="store_true", help="IPv6 cluster (prefix delegation, one /80 per node)")
+
+
+def _mode_env(a: argparse.Namespace) -> dict[str, str]:
+    env: dict[str, str] = {}
+    if a.prefix_delegation or a.ipv6:
+        env["ENABLE_PREFIX_DELEGATION"] = "true"
+    if a.custom_networking:
+        env["AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG"] = "true"
+    if a.security_groups_for_pods:
+        env["ENABLE_POD_ENI"] = "true"
+    if a.max_eni is not None:
+        env["MAX_ENI"] = str(a.max_eni)
+    if a.ipv6:
+        env["ENABLE_IPv6"] = "true"
+    return env
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="podcap",
+        description="Check EKS pod networking capacity (VPC CNI ENIs, IPs, /28 prefixes, subnets) before you deploy.",
+    )
+    p.add_argument("--version", action="version", version="%(prog)s 0.1.0")
+    p.add_argument("--snapshot", metavar="PATH", help="instance limits snapshot to use instead of the shipped one")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    mp = sub.add_parser("maxpods", help="max pods per instance type and CNI mode",
+                        description="Max pods: address capacity, AWS's recommended value, and the EKS AMI default.")
+    mp.add_argument("types", nargs="*", metavar="TYPE")
+    mp.add_argument("--all", action="store_true", help="every instance type in the snapshot")
+    _add_mode_flags(mp)
+    mp.add_argument("--kubelet-max-pods", type=_nonneg_int, metavar="N",
+                    help="compare a kubelet max-pods value with each type's capacity")
+    mp.add_argument("--format", choices=["text", "json"], default="text")
+    mp.set_defaults(func=cmd_maxpods)
+
+    nd = sub.add_parser("node", help="what one node takes from its subnets at N pods",
+                        description="ENIs, secondary IPs or prefixes, and subnet addresses one node holds with N "
+                                    "address-taking pods, as ipamd reaches it while the node fills up.")
+    nd.add_argument("type", metavar="TYPE")
+    nd.add_argument("--pods", type=_nonneg_int, required=True, metavar="N",
+                    help="pods that take a VPC address (host-network pods such as aws-node and kube-proxy take none)")
+    g = nd.add_argument_group("warm pool")
+    g.add_argument("--warm-eni-target", type=_nonneg_int, metavar="N")
+    g.add_argument("--warm-ip-target", type=_nonneg_int, metavar="N")
+    g.add_argument("--minimum-ip-target", type=_nonneg_int, metavar="N")
+    g.add_argument("--warm-prefix-target", type=_nonneg_int, metavar="N")
+    _add_mode_flags(nd)
+    nd.add_argument("--env", action="append", type=_key_value, default=[], metavar="KEY=VALUE",
+                    help="raw aws-node env, read as the CNI reads it (flags above win)")
+    nd.add_argument("--kubelet-max-pods", type=_nonneg_int, metavar="N",
+                    help="kubelet max-pods (default: AWS's recommended value for the mode)")
+    nd.add_argument("--format", choices=["text", "json"], default="text")
+    nd.set_defaults(func=cmd_node)
+
+    ck = sub.add_parser("check", help="check a spec, CloudFormation template, cdk.out or Terraform plan",
+                        description="Exit 0: no error findings; 1: error findings (or warnings with --strict); "
+                                    "2: bad invocation or unreadable input.")
+    ck.add_argument("paths", nargs="+", metavar="PATH")
+    ck.add_argument("--format", choices=["text", "json", "sarif", "junit", "github", "markdown"], default="text")
+    ck.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
+    ck.add_argument("--strict", action="store_true", help="warnings (unresolved values included) fail too")
+    ck.add_argument("--parameter", action="append", type=_key_value, default=[], metavar="K=V",
+                    help="CloudFormation parameter value")
+    ck.add_argument("--config", metavar="FILE", help="podcap config with suppressions (default: ./.podcap.yaml)")
+    ck.add_argument("--live", action="store_true", help="read existing subnets, ENIs and clusters from AWS (read-only)")
+    ck.add_argument("--region", help="AWS region for --live")
+    ck.add_argument("--profile", help="AWS profile for --live")
+    ck.set_defaults(func=cmd_check)
+
+    rl = sub.add_parser("rules", help="list the rules, or write docs/rules.md")
+    rl.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    rl.add_argument("-o", "--output", metavar="FILE")
+    rl.set_defaults(func=cmd_rules)
+
+    lm = sub.add_parser("limits", help="instance-type limits snapshot")
+    lsub = lm.add_subparsers(dest="limits_command", metavar="SUBCOMMAND")
+    rf = lsub.add_parser("refresh", help="regenerate the snapshot from EC2 DescribeInstanceTypes")
+    from validators.limits import refresh
+
+    refresh.add_arguments(rf)
+    rf.set_defaults(func=cmd_limits_refresh)
+    sh = lsub.add_parser("show", help="where the snapshot came from")
+    sh.set_defaults(func=cmd_limits_show)
+    lm.set_defaults(func=lambda a: (lm.print_help(), EXIT_USAGE)[1])
+    return p
+
+
+def _snapshot(a: argparse.Namespace):
+    from validators.limits import load_snapshot
+
+    try:
+        return load_snapshot(a.snapshot)
+    except (OSError, ValueError, KeyError) as e:
+        raise UsageError(f"cannot read instance limits snapshot {a.snapshot}: {e}") from None
+
+
+def _lookup(snap, names: Sequence[str]):
+    from validators.limits import UnknownInstanceType
+
+    out = []
+    for n in names:
+        try:
+            out.append(snap.get(n))
+        except UnknownInstanceType as e:
+            raise UsageError(str(e)) from None
+    return out
+
+
+def cmd_maxpods(a: argparse.Namespace) -> int:
+    from validators.engine.maxpods import max_pods
+    from validators.engine.settings import parse_env
+
+    snap = _snapshot(a)
+    if not a.types and not a.all:
+        raise UsageError("name at least one instance type, or --all")
+    lims = list(snap.types.values()) if a.all else _lookup(snap, a.types)
+    parsed = parse_env(_mode_env(a))
+    rows = []
+    exit_code = EXIT_OK
+    for lim in lims:
+        m = max_pods(lim, parsed.settings)
+        row = {
+            "instance_type": m.instance_type,
+            "enis": m.enis,
+            "ipv4_per_eni": m.ipv4_per_eni,
+            "vcpus": m.vcpus,
+            "hypervisor": lim.hypervisor or ("bare metal" if lim.bare_metal else ""),
+            "mode": m.mode,
+            "pod_enis": m.pod_enis,
+            "network_max_pods": m.network_max_pods,
+            "max_pods": m.max_pods,
+            "ami_default_max_pods": m.ami_default_max_pods,
+            "notes": list(m.notes),
+        }
+        if a.kubelet_max_pods is not None:
+            k = a.kubelet_max_pods
+            row["kubelet_max_pods"] = k
+            if k > m.network_max_pods:
+                row["kubelet_status"] = "above-capacity"
+                row["notes"].append(
+                    f"kubelet max-pods {k} > network capacity {m.network_max_pods}: "
+                    f"{k - m.network_max_pods} pods would stick in ContainerCreating")
+                exit_code = EXIT_FINDINGS
+            elif k * 2 <= m.max_pods:
+                row["kubelet_status"] = "far-below"
+                row["notes"].append(f"kubelet max-pods {k} is far below the recommended {m.max_pods}")
+            else:
+                row["kubelet_status"] = "ok"
+        rows.append(row)
+    if a.format == "json":
+        print(json.dumps(rows, indent=2))
+    else:
+        cols = ["instance_type", "enis", "ipv4_per_eni", "vcpus", "network_max_pods", "max_pods", "ami_default_max_pods"]
+        heads = ["TYPE", "ENIS", "IPV4/ENI", "VCPUS", "CAPACITY", "RECOMMENDED", "AMI DEFAULT"]
+        if a.kubelet_max_pods is not None:
+            cols.append("kubelet_status")
+            heads.append("KUBELET")
+        print(f"mode: {parsed.settings.describe()}")
+        _table(heads, [[r[c] for c in cols] for r in rows])
+        for r in rows:
+            for n in r["notes"]:
+                print(f"  {r['instance_type']}: {n}")
+    for wmsg in parsed.warnings:
+        print(f"warning: {wmsg}", file=sys.stderr)
+    return exit_code
+
+
+def _table(heads: list[str], rows: list[list[object]]) -> None:
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(h) for i, h in enumerate(heads)]
+    print("  ".join(str(h).ljust(w) for h, w in zip(heads, widths)).rstrip())
+    for r in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+def cmd_node(a: argparse.Namespace) -> int:
+    from validators.engine.allocation import CapacityError, allocate
+    from validators.engine.maxpods import max_pods
+    from validators.engine.settings import parse_env
+
+    snap = _snapshot(a)
+    (lim,) = _lookup(snap, [a.type])
+    env: dict[str, str] = dict(a.env)
+    for flag, key in [("warm_eni_target", "WARM_ENI_TARGET"), ("warm_ip_target", "WARM_IP_TARGET"),
+                      ("minimum_ip_target", "MINIMUM_IP_TARGET"), ("warm_prefix_target", "WARM_PREFIX_TARGET")]:
+        if getattr(a, flag) is not None:
+            env[key] = str(getattr(a, flag))
+    env.update(_mode_env(a))
+    parsed = parse_env(env)
+    s = parsed.settings
+    mp = max_pods(lim, s)
+    try:
+        alloc = allocate(lim, s, a.pods, a.kubelet_max_pods)
+    except CapacityError as e:
+        if a.format == "json":
+            print(json.dumps({"error": str(e), "instance_type": lim.name, "pods": a.pods,
+                              "network_max_pods": mp.network_max_pods,
+                              "pod_address_capacity": mp.pod_address_capacity}, indent=2))
+        print(f"podcap: error: {e}", file=sys.stderr)
+        return EXIT_FINDINGS
+    for wmsg in parsed.warnings:
+        print(f"warning: {wmsg}", file=sys.stderr)
+    if a.format == "json":
+        d = alloc.to_dict()
+        d.update(settings=s.__dict__, warnings=parsed.warnings, setting_notes=parsed.notes,
+                 network_max_pods=mp.network_max_pods, max_pods=mp.max_pods,
+                 ami_default_max_pods=mp.ami_default_max_pods)
+        print(json.dumps(d, indent=2))
+        return EXIT_FINDINGS if alloc.starved_pods else EXIT_OK
+    print(explain_allocation(alloc, mp, s, parsed.notes))
+    return EXIT_FINDINGS if alloc.starved_pods else EXIT_OK
+
+
+def explain_allocation(alloc, mp, s, notes) -> str:
+    unit = "prefixes (/28)" if alloc.prefixes else "secondary IPs"
+    held = alloc.prefixes or alloc.secondary_ips
+    lines = [
+        f"{alloc.instance_type}, {alloc.pods} address-taking pods, kubelet max-pods {alloc.kubelet_max_pods}",
+        f"CNI: {s.describe()}",
+        f"  capacity: {mp.pod_enis} ENIs for pods x {mp.slots_per_eni} slots x {mp.addresses_per_slot} "
+        f"+ 2 host-network = {mp.network_max_pods} pods (recommended {mp.max_pods}, AMI default {mp.ami_default_max_pods})",
+        f"  ENIs attached:          {alloc.enis}" + (" + trunk ENI" if alloc.trunk_eni else ""),
+        f"  {unit + ':':23} {held}" + (f"  ({alloc.pool_addresses} addresses)" if alloc.prefixes else ""),
+        f"  warm (free) addresses:  {alloc.warm_addresses}",
+    ]
+    if s.custom_networking:
+        lines.append(f"  node subnet addresses:  {alloc.node_subnet_addresses}  (the node's own address)")
+        lines.append(f"  pod subnet addresses:   {alloc.pod_subnet_addresses}  (ENI primaries + pod pool"
+                     + (" + trunk" if alloc.trunk_eni else "") + ")")
+    lines.append(f"  subnet addresses taken: {alloc.subnet_addresses}"
+                 + ("" if s.custom_networking else f"  ({alloc.enis} ENI primaries + {alloc.pool_addresses} pool"
+                    + (" + 1 trunk" if alloc.trunk_eni else "") + ")"))
+    if alloc.ipv6_prefixes:
+        lines.append("  IPv6: one /80 prefix on the primary ENI for pods")
+    for n in list(alloc.notes) + list(notes):
+        lines.append(f"  note: {n}")
+    return "\n".join(lines)
+
+
+def cmd_check(a: argparse.Namespace) -> int:
+    from validators.check import CheckOptions, run_check
+
+    opts = CheckOptions(
+        paths=a.paths,
+        parameters=dict(a.parameter),
+        config=a.config,
+        strict=a.strict,
+        live=a.live,
+        region=a.region,
+        profile=a.profile,
+        snapshot=a.snapshot,
+    )
+    result, strict = run_check(opts)
+    from validators.report import FORMATS
+    from validators.rules import REGISTRY
+
+    text = FORMATS[a.format](result, rules=REGISTRY)
+    if a.output:
+        try:
+            with open(a.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as e:
+            raise UsageError(f"cannot write {a.output}: {e.strerror}") from None
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return result.exit_code(strict)
+
+
+def cmd_rules(a: argparse.Namespace) -> int:
+    from validators.rules import REGISTRY, rules_markdown
+
+    if a.format == "markdown":
+        text = rules_markdown()
+    elif a.format == "json":
+        text = json.dumps([r.to_dict() for r in REGISTRY.values()], indent=2) + "\n"
+    else:
+        text = "".join(f"{r.id}  {r.severity.value:7}  {r.title}\n" for r in REGISTRY.values())
+    if a.output:
+        with open(a.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_limits_refresh(a: argparse.Namespace) -> int:
+    from validators.limits import refresh
+
+    return refresh.main(a)
+
+
+def cmd_limits_show(a: argparse.Namespace) -> int:
+    snap = _snapshot(a)
+    print(json.dumps({**snap.provenance, "instance_types": len(snap.types)}, indent=2))
+    return EXIT_OK
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    a = parser.parse_args(argv)
+    if not getattr(a, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(a.func(a))
+    except UsageError as e:
+        print(f"podcap: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as e:  # an input podcap could not handle must never end in a traceback
+        from validators.sources.safe_yaml import InputError
+
+        if isinstance(e, InputError):
+            print(f"podcap: error: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        raise
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,130 @@
+"""Max pods per node: the address capacity, AWS's recommendation, and what the EKS AMIs set.
+
+Three different figures, because they are three different things that users confuse:
+
+* ``network_max_pods`` — how many pods the node can give an address to, +2 for the host-network pods
+  (aws-node, kube-proxy) that need none.
+* ``max_pods`` — what AWS's max-pods calculator recommends for the CNI mode: the capacity, capped at
+  110 on instances with 30 vCPUs or fewer and at 250 above.
+* ``ami_default_max_pods`` — what the EKS-optimized AMIs give kubelet when nobody sets max-pods:
+  the default-mode formula whatever the CNI mode (nodeadm ``calculateStandardMaxPods``). This is why
+  nodes stay at 29 pods after prefix delegation is switched on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from validators.engine.settings import CniSettings
+from validators.limits import InstanceLimits
+
+IPS_PER_PREFIX = 16  # a /28
+HOST_NETWORK_PODS = 2  # aws-node and kube-proxy: counted by kubelet, take no VPC address
+IPV6_PREFIX_ADDRESSES = 2**48  # one /80 per node
+
+
+def recommended_cap(vcpus: int) -> int:
+    """max-pods-calculator.sh: 110 for up to 30 vCPUs, 250 above."""
+    return 250 if vcpus > 30 else 110
+
+
+def effective_max_eni(limits: InstanceLimits, settings: CniSettings) -> int:
+    """ipamd getMaxENI: MAX_ENI only lowers the instance's default-card limit."""
+    if settings.max_eni is not None and settings.max_eni < limits.enis:
+        return settings.max_eni
+    return limits.enis
+
+
+def has_trunk(limits: InstanceLimits, settings: CniSettings) -> bool:
+    """ENABLE_POD_ENI: the VPC resource controller attaches a trunk ENI when the type supports trunking
+    and a slot is free (ipamd tryEnableSecurityGroupsForPods refuses when every slot is taken)."""
+    return settings.pod_eni and not settings.ipv6 and limits.supports_trunking and effective_max_eni(limits, settings) > 1
+
+
+def pd_active(limits: InstanceLimits, settings: CniSettings) -> bool:
+    """ipamd isConfigValid: prefix delegation on a non-Nitro type falls back to secondary IPs."""
+    return settings.prefix_delegation and limits.nitro
+
+
+def pod_enis(limits: InstanceLimits, settings: CniSettings) -> int:
+    """ENIs that can hold pod addresses: MAX_ENI, minus the trunk (hasRoomForEni), minus the primary
+    under custom networking (GetAllocatableENIs skips it)."""
+    n = effective_max_eni(limits, settings)
+    if has_trunk(limits, settings):
+        n -= 1
+    if settings.custom_networking:
+        n -= 1
+    return max(n, 0)
+
+
+@dataclass(frozen=True)
+class MaxPods:
+    instance_type: str
+    enis: int  # default network card
+    ipv4_per_eni: int
+    vcpus: int
+    mode: str
+    pod_enis: int
+    slots_per_eni: int  # secondary IPs or /28 prefixes per ENI
+    addresses_per_slot: int  # 1, or 16 with prefix delegation
+    network_max_pods: int
+    max_pods: int  # AWS's recommendation for the mode
+    ami_default_max_pods: int  # what the EKS AMIs set when max-pods is not given
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def pod_address_capacity(self) -> int:
+        return self.network_max_pods - HOST_NETWORK_PODS
+
+
+def standard_max_pods(limits: InstanceLimits) -> int:
+    """ENIs x (IPv4 per ENI - 1) + 2: the EKS AMIs' value, whatever the CNI mode."""
+    return limits.enis * (limits.ipv4_per_eni - 1) + HOST_NETWORK_PODS
+
+
+def max_pods(limits: InstanceLimits, settings: CniSettings) -> MaxPods:
+    notes: list[str] = []
+    slots = limits.ipv4_per_eni - 1
+    if settings.ipv6:
+        # One /80 on the primary ENI; addresses never limit pods, the calculator's cap does.
+        per_slot = IPV6_PREFIX_ADDRESSES
+        capacity = IPV6_PREFIX_ADDRESSES + HOST_NETWORK_PODS
+        enis_for_pods = 1
+        mode = "ipv6"
+        if not limits.nitro:
+            notes.append("IPv6 needs prefix delegation, which needs a Nitro instance type")
+    else:
+        pd = pd_active(limits, settings)
+        if settings.prefix_delegation and not pd:
+            notes.append(f"{limits.name} is not a Nitro type: the CNI falls back to secondary IPs")
+        per_slot = IPS_PER_PREFIX if pd else 1
+        enis_for_pods = pod_enis(limits, settings)
+        capacity = enis_for_pods * slots * per_slot + HOST_NETWORK_PODS
+        mode = "prefix-delegation" if pd else "secondary-ip"
+        if settings.custom_networking:
+            mode += "+custom-networking"
+        if has_trunk(limits, settings):
+            mode += "+pod-eni"
+        elif settings.pod_eni:
+            notes.append(f"{limits.name} cannot attach a trunk ENI: security groups for pods unavailable")
+    if enis_for_pods == 0:
+        notes.append("no ENI is left for pod addresses (custom networking, MAX_ENI and the trunk ENI take them all)")
+    return MaxPods(
+        instance_type=limits.name,
+        enis=limits.enis,
+        ipv4_per_eni=limits.ipv4_per_eni,
+        vcpus=limits.vcpus,
+        mode=mode,
+        pod_enis=enis_for_pods,
+        slots_per_eni=slots,
+        addresses_per_slot=per_slot,
+        network_max_pods=capacity,
+        max_pods=min(capacity, recommended_cap(limits.vcpus)),
+        ami_default_max_pods=standard_max_pods(limits),
+        notes=tuple(notes),
+    )
+
+
+def kubelet_max_pods_effective(mp: MaxPods, kubelet_max_pods: Optional[int]) -> int:
+    """The max-pods kubelet really runs with: the value set, else the AMI default."""
+    return kubelet_max_pods if kubelet_max_pods is not None else mp.ami_default_max_pods

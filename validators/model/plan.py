@@ -1,0 +1,139 @@
+"""The plan model: what every source (spec, CloudFormation, cdk.out, Terraform plan, live AWS) becomes.
+
+Rules read only this model, so a new source never touches the engine or the rules. Any field may hold
+an :class:`Unknown` where the source could not resolve it; rules report those instead of passing.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Optional
+
+from validators.model.unknown import MaybeUnknown, Unknown
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a resource is declared, for findings that point at it (SARIF, annotations, CDK paths)."""
+
+    file: str = ""
+    path: str = ""  # logical path inside the file: "Resources/NodeSubnetA" or a Terraform address
+    line: Optional[int] = None
+    construct_path: Optional[str] = None  # CDK construct path (aws:cdk:path metadata) when known
+
+
+class SubnetRole(str, Enum):
+    NODES = "nodes"
+    PODS = "pods"
+    BOTH = "both"  # nodes and, without custom networking, their pods (the usual case)
+
+
+@dataclass
+class Suppression:
+    rule_id: str
+    reason: str
+    expires: Optional[str] = None  # ISO date; an expired suppression no longer applies
+    source: str = ""  # "metadata", ".podcap.yaml", "cdk-acknowledge"
+
+
+@dataclass
+class Vpc:
+    id: str  # logical id, Terraform address or vpc-… id
+    cidrs: list[MaybeUnknown[str]] = field(default_factory=list)  # primary first, then secondary CIDRs
+    location: Location = field(default_factory=Location)
+
+
+@dataclass
+class CidrReservation:
+    cidr: MaybeUnknown[str]
+    type: str = "prefix"  # "prefix" (kept for /28 prefix delegation) or "explicit"
+
+
+@dataclass
+class Subnet:
+    id: str  # how the plan names it: logical id, Terraform address, or subnet-… id for existing subnets
+    cidr: MaybeUnknown[str]  # IPv4 CIDR, e.g. "10.0.0.0/24"
+    az: MaybeUnknown[str]  # a real AZ name or an abstract one ("az-1" = the 2nd of Fn::GetAZs)
+    vpc: Optional[MaybeUnknown[str]] = None
+    ipv6_cidr: Optional[MaybeUnknown[str]] = None
+    role: SubnetRole = SubnetRole.BOTH
+    aws_id: Optional[str] = None  # subnet-… when known (existing subnets, live AWS)
+    defined_in_plan: bool = True  # False: referenced but not created by the plan (existing subnet)
+    used_addresses: Optional[MaybeUnknown[int]] = None  # addresses already in use (live AWS), beyond AWS's 5
+    used_ips: Optional[list[str]] = None  # the in-use addresses themselves, to find free aligned /28s
+    reservations: list[CidrReservation] = field(default_factory=list)
+    location: Location = field(default_factory=Location)
+
+    def network(self) -> Optional[ipaddress.IPv4Network]:
+        if isinstance(self.cidr, Unknown):
+            return None
+        return ipaddress.IPv4Network(self.cidr, strict=False)
+
+
+@dataclass
+class NodeGroup:
+    name: str  # logical id / Terraform address / spec name
+    cluster: Optional[str] = None  # id of the Cluster it joins, when the source says
+    instance_types: MaybeUnknown[list[MaybeUnknown[str]]] = field(default_factory=list)
+    subnets: MaybeUnknown[list[MaybeUnknown[str]]] = field(default_factory=list)  # Subnet.id values
+    min_size: MaybeUnknown[int] = 1
+    desired_size: MaybeUnknown[int] = 1
+    max_size: MaybeUnknown[int] = 1
+    max_unavailable: Optional[MaybeUnknown[int]] = None  # UpdateConfig.MaxUnavailable
+    max_unavailable_percentage: Optional[MaybeUnknown[int]] = None
+    kubelet_max_pods: Optional[MaybeUnknown[int]] = None  # set through launch template / user data
+    ami_type: Optional[MaybeUnknown[str]] = None
+    capacity_type: Optional[MaybeUnknown[str]] = None
+    pods_per_node: Optional[int] = None  # demand: address-taking pods per node (None: nodes full)
+    self_managed: bool = False
+    location: Location = field(default_factory=Location)
+
+
+@dataclass
+class Cluster:
+    id: str
+    name: Optional[MaybeUnknown[str]] = None
+    subnets: MaybeUnknown[list[MaybeUnknown[str]]] = field(default_factory=list)  # control-plane ENI subnets
+    ip_family: str = "ipv4"
+    # Raw aws-node environment (vpc-cni add-on configuration "env", or DaemonSet env). None: not stated in
+    # the plan (the CNI's defaults apply); Unknown: stated but unreadable.
+    cni_env: Optional[MaybeUnknown[dict[str, str]]] = None
+    # AZ -> Subnet.id of the ENIConfig for custom networking (add-on eniConfig block or ENIConfig objects)
+    eni_configs: dict[str, MaybeUnknown[str]] = field(default_factory=dict)
+    location: Location = field(default_factory=Location)
+
+
+@dataclass
+class Plan:
+    source: str  # what was read: a path or "live"
+    kind: str  # "spec", "cloudformation", "cdk-assembly", "terraform-plan"
+    vpcs: dict[str, Vpc] = field(default_factory=dict)
+    subnets: dict[str, Subnet] = field(default_factory=dict)
+    clusters: dict[str, Cluster] = field(default_factory=dict)
+    nodegroups: list[NodeGroup] = field(default_factory=list)
+    # Values a source met but could not resolve and that belong to no field above (a resource whose
+    # type it could not tell, a parameter without a default …): each becomes an "unresolved" finding.
+    unresolved: list[tuple[str, Unknown]] = field(default_factory=list)  # (resource id, why)
+    # Suppressions keyed by resource id (logical id or Terraform address)
+    suppressions: dict[str, list[Suppression]] = field(default_factory=dict)
+    resource_locations: dict[str, Location] = field(default_factory=dict)
+
+    def cluster_for(self, nodegroup: NodeGroup) -> Optional[Cluster]:
+        """The cluster a node group joins: the named one, else the only cluster in the plan."""
+        if nodegroup.cluster and nodegroup.cluster in self.clusters:
+            return self.clusters[nodegroup.cluster]
+        if len(self.clusters) == 1:
+            return next(iter(self.clusters.values()))
+        return None
+
+    def merge(self, other: "Plan") -> None:
+        """Fold another plan in (several stacks of one CDK app, several files of one check)."""
+        self.vpcs.update(other.vpcs)
+        self.subnets.update(other.subnets)
+        self.clusters.update(other.clusters)
+        self.nodegroups.extend(other.nodegroups)
+        self.unresolved.extend(other.unresolved)
+        for k, v in other.suppressions.items():
+            self.suppressions.setdefault(k, []).extend(v)
+        self.resource_locations.update(other.resource_locations)

@@ -1,0 +1,66 @@
+"""What one `podcap check` produced: findings plus the capacity tables the text/markdown reports show."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from validators.model.findings import Finding, Severity
+
+
+@dataclass
+class SubnetUsage:
+    subnet: str
+    cidr: Optional[str]
+    az: Optional[str]
+    role: str
+    usable: Optional[int]  # addresses AWS lets you use: size - 5 - already used - reserved ranges
+    at_min: Optional[int]  # addresses taken with every node group at min size
+    at_desired: Optional[int]
+    at_max: Optional[int]
+    nodegroups: list[str] = field(default_factory=list)
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class NodegroupSummary:
+    name: str
+    instance_types: list[str]
+    min_size: Optional[int]
+    desired_size: Optional[int]
+    max_size: Optional[int]
+    max_pods: Optional[int]  # what kubelet runs with (set, else the AMI default); smallest type wins
+    network_max_pods: Optional[int]  # address capacity in the CNI mode; smallest type wins
+    pods_per_node: Optional[int]  # address-taking pods assumed per node
+    addresses_per_node: Optional[int]  # addresses a node takes at that demand (growth path), largest type
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class CheckResult:
+    inputs: list[str]
+    findings: list[Finding] = field(default_factory=list)
+    subnets: list[SubnetUsage] = field(default_factory=list)
+    nodegroups: list[NodegroupSummary] = field(default_factory=list)
+
+    def active(self) -> list[Finding]:
+        return [f for f in self.findings if f.suppressed is None]
+
+    def exit_code(self, strict: bool = False) -> int:
+        """0: nothing blocking; 1: an unsuppressed error (or, with strict, a warning)."""
+        worst = Severity.WARNING.rank if strict else Severity.ERROR.rank
+        return 1 if any(f.severity.rank >= worst for f in self.active()) else 0
+
+    def counts(self) -> dict[str, int]:
+        out = {"error": 0, "warning": 0, "info": 0, "suppressed": 0}
+        for f in self.findings:
+            if f.suppressed is not None:
+                out["suppressed"] += 1
+            else:
+                out[f.severity.value] += 1
+        return out

@@ -1,0 +1,82 @@
+"""The rule registry: every rule declares its identity once, and docs/rules.md is generated from it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
+
+from validators.model.findings import Finding, Severity
+from validators.model.plan import Location
+
+if TYPE_CHECKING:
+    from validators.analysis import Analysis
+
+CheckFn = Callable[["Analysis"], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    title: str
+    description: str
+    help_uri: Optional[str]
+    fix: Optional[str]
+    check: CheckFn = field(compare=False, repr=False)
+
+    def finding(
+        self,
+        resource: str,
+        message: str,
+        *,
+        resource_type: str = "",
+        location: Optional[Location] = None,
+        fix: Optional[str] = None,
+        data: Optional[dict[str, Any]] = None,
+        severity: Optional[Severity] = None,
+        source: str = "",
+    ) -> Finding:
+        return Finding(
+            rule_id=self.id,
+            severity=severity or self.severity,
+            title=self.title,
+            message=message,
+            resource=resource,
+            resource_type=resource_type,
+            location=location or Location(),
+            fix=fix if fix is not None else self.fix,
+            data=data or {},
+            source=source,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "severity": self.severity.value,
+            "title": self.title,
+            "description": self.description,
+            "help_uri": self.help_uri,
+            "fix": self.fix,
+        }
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    id: str,
+    severity: Severity,
+    title: str,
+    *,
+    description: str,
+    help_uri: Optional[str] = None,
+    fix: Optional[str] = None,
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a check function under a stable ID (one ID, one place)."""
+
+    def deco(fn: CheckFn) -> CheckFn:
+        if id in REGISTRY:
+            raise ValueError(f"duplicate rule id {id}")
+        REGISTRY[id] = Rule(id, severity, title, description.strip(), help_uri, fix, fn)
+        return fn
+
+    return deco

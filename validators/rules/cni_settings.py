@@ -1,0 +1,65 @@
+"""PC003 and PC104: aws-node settings the CNI ignores, and settings that starve the pool."""
+from __future__ import annotations
+
+from validators.analysis import Analysis
+from validators.model.findings import Severity
+from validators.rules.base import REGISTRY, rule
+from validators.rules.common import DOCS_WARM
+
+
+@rule(
+    "PC003",
+    Severity.WARNING,
+    "aws-node setting ignored by the CNI",
+    description="""
+ipamd reads its settings with Go's strconv: a warm target that is not a whole number >= 0, a MAX_ENI
+below 1 or a boolean it cannot parse is silently replaced by the CNI's default. The cluster then runs
+with settings nobody chose. podcap reads the values the same way and reports each fallback.
+""",
+    help_uri=DOCS_WARM,
+    fix="Set the variable to a whole number (or true/false) in the vpc-cni add-on configuration.",
+)
+def check_ignored(a: Analysis):
+    r = REGISTRY["PC003"]
+    seen: set[tuple[str, str]] = set()
+    for na in a.nodegroups:
+        resource = na.cluster.id if na.cluster is not None else na.ng.name
+        loc = na.cluster.location if na.cluster is not None else na.ng.location
+        for w in na.parsed.warnings:
+            if (resource, w) in seen:
+                continue
+            seen.add((resource, w))
+            yield r.finding(resource, f"aws-node settings of {resource}: {w}", resource_type="cluster",
+                            location=loc, data={"warning": w}, source=a.plan.source)
+
+
+@rule(
+    "PC104",
+    Severity.ERROR,
+    "CNI settings starve pods of addresses",
+    description="""
+With MINIMUM_IP_TARGET set and WARM_IP_TARGET unset (0), ipamd's shortfall is
+`max(0 - available, MINIMUM_IP_TARGET - total)`: once a node holds MINIMUM_IP_TARGET addresses and
+all are assigned, the pool is never "too low" again and pods beyond it wait in ContainerCreating with
+"failed to assign an IP address".
+""",
+    help_uri=DOCS_WARM,
+    fix="Set WARM_IP_TARGET (for example 2) together with MINIMUM_IP_TARGET.",
+)
+def check_starved(a: Analysis):
+    r = REGISTRY["PC104"]
+    for na in a.nodegroups:
+        for t in na.types:
+            if t.alloc.starved_pods:
+                yield r.finding(
+                    na.ng.name,
+                    f"node group {na.ng.name}: on {t.limits.name} with {t.pods} pods per node, "
+                    f"{t.alloc.starved_pods} pods get no address ({na.settings.describe()}): the pool stops at "
+                    f"{t.alloc.pool_addresses} addresses",
+                    resource_type="nodegroup",
+                    location=na.ng.location,
+                    data={"instance_type": t.limits.name, "pods": t.pods, "starved_pods": t.alloc.starved_pods,
+                          "pool_addresses": t.alloc.pool_addresses},
+                    source=a.plan.source,
+                )
+                break

@@ -1,0 +1,125 @@
+"""PC101-PC103: can each node run the pods asked of it, and does kubelet's max-pods match the network."""
+from __future__ import annotations
+
+from validators.analysis import Analysis
+from validators.engine.maxpods import HOST_NETWORK_PODS
+from validators.model.findings import Severity
+from validators.rules.base import REGISTRY, rule
+from validators.rules.common import DOCS_MAXPODS, DOCS_PREFIX
+
+
+@rule(
+    "PC101",
+    Severity.ERROR,
+    "Node group cannot host its requested pods per node",
+    description="""
+The pods a node group must run per node (the stated demand, counted as address-taking pods) exceed
+what a node really runs: `min(kubelet max-pods, network max pods) - 2` (aws-node and kube-proxy use
+host networking and take no address). With mixed instance types the smallest type decides, since the
+Auto Scaling group may launch any of them.
+""",
+    help_uri=DOCS_MAXPODS,
+    fix="Use a larger instance type, enable prefix delegation and raise max-pods, or spread the pods over more nodes.",
+)
+def check_demand(a: Analysis):
+    r = REGISTRY["PC101"]
+    for na in a.nodegroups:
+        want = na.requested_pods
+        small = na.smallest()
+        if want is None or small is None:
+            continue
+        if want > small.capacity_pods:
+            limit = "kubelet max-pods" if small.kubelet_max_pods < small.maxpods.network_max_pods else "network capacity"
+            better = [t.limits.name for t in na.types if t.capacity_pods >= want]
+            fix = (f"{small.limits.name} runs at most {small.capacity_pods} address-taking pods "
+                   f"(limited by {limit}); ")
+            if small.kubelet_max_pods < small.maxpods.network_max_pods:
+                fix += f"raise kubelet max-pods to {min(want + HOST_NETWORK_PODS, small.maxpods.max_pods)} or more; "
+            if not na.settings.prefix_delegation and small.limits.nitro:
+                fix += "enable prefix delegation (and raise max-pods); "
+            fix += "or choose a larger instance type"
+            if better:
+                fix += f" (in this group {', '.join(better)} would fit)"
+            yield r.finding(
+                na.ng.name,
+                f"node group {na.ng.name} needs {want} address-taking pods per node but {small.limits.name} runs "
+                f"at most {small.capacity_pods} (kubelet max-pods {small.kubelet_max_pods}, network max pods "
+                f"{small.maxpods.network_max_pods}, {na.settings.describe()})",
+                resource_type="nodegroup",
+                location=na.ng.location,
+                fix=fix,
+                data={"requested_pods": want, "capacity_pods": small.capacity_pods,
+                      "instance_type": small.limits.name, "kubelet_max_pods": small.kubelet_max_pods,
+                      "network_max_pods": small.maxpods.network_max_pods},
+                source=a.plan.source,
+            )
+
+
+@rule(
+    "PC102",
+    Severity.ERROR,
+    "kubelet max-pods above the node's address capacity",
+    description="""
+kubelet schedules up to max-pods pods on a node, but the VPC CNI can give addresses to only
+`network max pods - 2` of them. The scheduler places pods the CNI cannot serve, and they stay in
+ContainerCreating with "failed to assign an IP address". Typical after switching on custom networking
+(the primary ENI no longer carries pods) or security groups for pods (the trunk ENI takes a slot)
+without lowering max-pods.
+""",
+    help_uri=DOCS_MAXPODS,
+    fix="Set kubelet max-pods to the network max pods for the mode (see `podcap maxpods`).",
+)
+def check_above(a: Analysis):
+    r = REGISTRY["PC102"]
+    for na in a.nodegroups:
+        for t in na.types:
+            if t.kubelet_max_pods > t.maxpods.network_max_pods:
+                over = t.kubelet_max_pods - t.maxpods.network_max_pods
+                yield r.finding(
+                    na.ng.name,
+                    f"node group {na.ng.name}: kubelet max-pods {t.kubelet_max_pods} on {t.limits.name} exceeds its "
+                    f"network capacity of {t.maxpods.network_max_pods} pods ({t.maxpods.mode}); up to {over} pods "
+                    "per node would stick in ContainerCreating",
+                    resource_type="nodegroup",
+                    location=na.ng.location,
+                    fix=f"set kubelet max-pods to {t.maxpods.max_pods} (network capacity {t.maxpods.network_max_pods})",
+                    data={"instance_type": t.limits.name, "kubelet_max_pods": t.kubelet_max_pods,
+                          "network_max_pods": t.maxpods.network_max_pods, "recommended_max_pods": t.maxpods.max_pods},
+                    source=a.plan.source,
+                )
+
+
+@rule(
+    "PC103",
+    Severity.WARNING,
+    "kubelet max-pods far below capacity",
+    description="""
+kubelet max-pods is at most half of what AWS recommends for the instance type in this CNI mode. The
+usual cause: prefix delegation was switched on but the nodes kept the EKS AMI default (29 on an
+m5.large, 17 on a t3.medium), because max-pods is computed at boot from the default-mode formula
+unless it is set. The addresses are there; the nodes refuse the pods.
+""",
+    help_uri=DOCS_PREFIX,
+    fix="Set kubelet max-pods (launch template / nodeadm maxPods) to the recommended value, and create the "
+        "vpc-cni add-on before the node group.",
+)
+def check_below(a: Analysis):
+    r = REGISTRY["PC103"]
+    for na in a.nodegroups:
+        for t in na.types:
+            if t.kubelet_max_pods * 2 <= t.maxpods.max_pods and t.kubelet_max_pods <= t.maxpods.network_max_pods:
+                set_how = "set in the plan" if na.ng.kubelet_max_pods is not None else "the EKS AMI default"
+                yield r.finding(
+                    na.ng.name,
+                    f"node group {na.ng.name}: kubelet max-pods {t.kubelet_max_pods} on {t.limits.name} ({set_how}) "
+                    f"is far below the {t.maxpods.max_pods} recommended for {t.maxpods.mode} "
+                    f"(network capacity {t.maxpods.network_max_pods})",
+                    resource_type="nodegroup",
+                    location=na.ng.location,
+                    fix=f"set kubelet max-pods to {t.maxpods.max_pods} on {t.limits.name}",
+                    data={"instance_type": t.limits.name, "kubelet_max_pods": t.kubelet_max_pods,
+                          "recommended_max_pods": t.maxpods.max_pods,
+                          "network_max_pods": t.maxpods.network_max_pods},
+                    source=a.plan.source,
+                )
+                break

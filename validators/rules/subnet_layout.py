@@ -1,0 +1,100 @@
+"""PC501-PC503: subnets that overlap, fall outside their VPC, or have a size EC2 refuses."""
+from __future__ import annotations
+
+import ipaddress
+from itertools import combinations
+
+from validators.analysis import Analysis
+from validators.model.findings import Severity
+from validators.model.unknown import Unknown
+from validators.rules.base import REGISTRY, rule
+from validators.rules.common import DOCS_SUBNETS, subnet_location
+
+
+def _nets(a: Analysis):
+    for sid, sa in a.subnets.items():
+        if sa.network is not None and sa.subnet.defined_in_plan:
+            yield sid, sa
+
+
+@rule(
+    "PC501",
+    Severity.ERROR,
+    "Overlapping subnets",
+    description="Two subnets of the same VPC have overlapping CIDR blocks; EC2 rejects the second one.",
+    help_uri=DOCS_SUBNETS,
+    fix="Give each subnet its own range (Fn::Cidr / cidrsubnet hand out disjoint blocks).",
+)
+def check_overlap(a: Analysis):
+    r = REGISTRY["PC501"]
+    for (ia, sa), (ib, sb) in combinations(list(_nets(a)), 2):
+        va, vb = sa.subnet.vpc, sb.subnet.vpc
+        if isinstance(va, Unknown) or isinstance(vb, Unknown) or va != vb:
+            continue
+        if sa.network.overlaps(sb.network):
+            yield r.finding(
+                ib,
+                f"subnet {ib} ({sb.network}) overlaps subnet {ia} ({sa.network}) in VPC {va or '?'}",
+                resource_type="subnet",
+                location=subnet_location(a, sb),
+                data={"other": ia, "cidr": str(sb.network), "other_cidr": str(sa.network)},
+                source=a.plan.source,
+            )
+
+
+@rule(
+    "PC502",
+    Severity.ERROR,
+    "Subnet outside its VPC",
+    description="A subnet's CIDR is not inside any CIDR block of its VPC (primary or secondary); EC2 rejects it.",
+    help_uri=DOCS_SUBNETS,
+    fix="Pick a range inside the VPC, or associate a secondary CIDR block (such as 100.64.0.0/16) first.",
+)
+def check_outside(a: Analysis):
+    r = REGISTRY["PC502"]
+    for sid, sa in _nets(a):
+        vpc_id = sa.subnet.vpc
+        if not isinstance(vpc_id, str) or vpc_id not in a.plan.vpcs:
+            continue
+        cidrs = a.plan.vpcs[vpc_id].cidrs
+        if any(isinstance(c, Unknown) for c in cidrs) or not cidrs:
+            continue
+        blocks = []
+        for c in cidrs:
+            try:
+                blocks.append(ipaddress.IPv4Network(c, strict=False))
+            except ValueError:
+                continue
+        if blocks and not any(sa.network.subnet_of(b) for b in blocks):
+            yield r.finding(
+                sid,
+                f"subnet {sid} ({sa.network}) is outside VPC {vpc_id} ({', '.join(map(str, blocks))})",
+                resource_type="subnet",
+                location=subnet_location(a, sa),
+                data={"cidr": str(sa.network), "vpc": vpc_id, "vpc_cidrs": [str(b) for b in blocks]},
+                source=a.plan.source,
+            )
+
+
+@rule(
+    "PC503",
+    Severity.ERROR,
+    "Subnet size outside /16 to /28",
+    description="EC2 subnets are /16 to /28. A /28 keeps 11 addresses (AWS reserves 5) and no whole free /28 "
+                "block for prefix delegation.",
+    help_uri=DOCS_SUBNETS,
+    fix="Use a prefix length from /16 to /28; for EKS node subnets, /24 or larger.",
+)
+def check_size(a: Analysis):
+    r = REGISTRY["PC503"]
+    for sid, sa in _nets(a):
+        plen = sa.network.prefixlen
+        if plen < 16 or plen > 28:
+            yield r.finding(
+                sid,
+                f"subnet {sid} is a /{plen} ({sa.network}); EC2 subnets are /16 to /28",
+                resource_type="subnet",
+                location=subnet_location(a, sa),
+                data={"cidr": str(sa.network), "prefix_length": plen},
+                source=a.plan.source,
+            )
