@@ -148,8 +148,9 @@ def test_allocation_hand_computed(envd, pods, kubelet, enis, ips, prefixes, addr
 
 def test_custom_networking_splits_subnets():
     a = allocate(M5, env(**CUSTOM), 5)
-    # node subnet: only the node's own address; pod subnet: ENI 2 primary + 9 secondaries
-    assert (a.node_subnet_addresses, a.pod_subnet_addresses, a.subnet_addresses) == (1, 10, 11)
+    # node subnet: only the node's own address. Pod subnet: the first pod leaves 8 free < 9 on the one
+    # pod ENI, so a second pod ENI is attached: 2 x (1 primary + 9 secondaries) = 20
+    assert (a.node_subnet_addresses, a.pod_subnet_addresses, a.subnet_addresses) == (1, 20, 21)
     d = allocate(M5, CniSettings(), 5)
     assert d.node_subnet_addresses == d.pod_subnet_addresses == d.subnet_addresses == 20
 

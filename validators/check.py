@@ -187,14 +187,14 @@ def _load_config(path: str):
 
 
 def _apply_suppressions(result: CheckResult, plan: Plan, opts: CheckOptions) -> None:
-    from validators.sources.config import apply_suppressions
-
     merged = {k: list(v) for k, v in plan.suppressions.items()}
     cfg = _config(opts)
     if cfg is not None:
         for k, v in cfg.suppressions.items():
             merged.setdefault(k, []).extend(v)
     if merged:
+        from validators.sources.config import apply_suppressions
+
         apply_suppressions(result.findings, merged, opts.today or date.today())
 
 

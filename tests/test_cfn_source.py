@@ -1,0 +1,683 @@
+"""The CloudFormation and CDK cloud-assembly sources, and the intrinsic-function resolver."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from validators.model.unknown import Unknown
+from validators.sources.cdk_assembly import is_cdk_assembly, load_assembly
+from validators.sources.cloudformation import (
+    kubelet_max_pods_from_user_data,
+    load_template,
+    parse_cni_configuration,
+    plan_from_template,
+)
+from validators.sources.intrinsics import NO_VALUE, Resolver, cidr_blocks
+from validators.sources.safe_yaml import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data" / "cfn"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+FIXTURES = SHARED / "fixtures"
+
+
+def resolver(doc: dict | None = None, **kw) -> Resolver:
+    doc = dict(doc or {})
+    doc.setdefault("Resources", {})
+    return Resolver(doc, source="t.yaml", **kw)
+
+
+def unknown_reason(v) -> str:
+    assert isinstance(v, Unknown), v
+    return v.reason
+
+
+# -- Fn::Cidr ---------------------------------------------------------------------------------------
+
+
+def test_cidr_24s_from_a_16():
+    assert cidr_blocks("10.0.0.0/16", 6, 8) == [
+        "10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24", "10.0.4.0/24", "10.0.5.0/24"]
+
+
+def test_cidr_bits_are_host_bits():
+    # 12 host bits: /20 blocks, consecutive from the start of the /16
+    assert cidr_blocks("10.0.0.0/16", 4, 12) == ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20", "10.0.48.0/20"]
+    # the CloudFormation docs' example: Fn::Cidr ["192.168.0.0/24", 6, 5] -> /27s
+    assert cidr_blocks("192.168.0.0/24", 6, 5) == [
+        "192.168.0.0/27", "192.168.0.32/27", "192.168.0.64/27", "192.168.0.96/27", "192.168.0.128/27",
+        "192.168.0.160/27"]
+
+
+def test_cidr_ipv6_and_limits():
+    assert cidr_blocks("2001:db8::/56", 2, 64) == ["2001:db8::/64", "2001:db8:0:1::/64"]
+    assert cidr_blocks("10.0.0.0/24", 2, 7) == ["10.0.0.0/25", "10.0.0.128/25"]
+    with pytest.raises(ValueError, match="do not fit"):
+        cidr_blocks("10.0.0.0/24", 3, 7)
+    with pytest.raises(ValueError, match="larger than"):
+        cidr_blocks("10.0.0.0/24", 1, 9)
+    with pytest.raises(ValueError):
+        cidr_blocks("not-a-cidr", 1, 8)
+
+
+def test_cidr_through_the_resolver():
+    r = resolver({"Parameters": {"Block": {"Type": "String", "Default": "10.1.0.0/16"}}})
+    v = r.resolve({"Fn::Select": [2, {"Fn::Cidr": [{"Ref": "Block"}, "3", "8"]}]}, "X")
+    assert v == "10.1.2.0/24"
+    with pytest.raises(InputError, match=r"t.yaml: at X: Fn::Cidr .*do not fit"):
+        r.resolve({"Fn::Cidr": ["10.0.0.0/24", 5, 7]}, "X")
+
+
+# -- the other functions ----------------------------------------------------------------------------
+
+
+def test_select_getazs_gives_abstract_az():
+    r = resolver()
+    assert r.resolve({"Fn::Select": [1, {"Fn::GetAZs": ""}]}, "X") == "az-1"
+    assert r.resolve({"Fn::Select": ["0", {"Fn::GetAZs": {"Ref": "AWS::Region"}}]}, "X") == "az-0"
+    azs = r.resolve({"Fn::GetAZs": "us-east-1"}, "X")
+    assert len(set(azs)) == len(azs) == 6
+    assert "region may not have 8 AZs" in unknown_reason(r.resolve({"Fn::Select": [7, {"Fn::GetAZs": ""}]}, "X"))
+    assert "out of range" in unknown_reason(r.resolve({"Fn::Select": [3, ["a", "b"]]}, "X"))
+
+
+def test_pseudo_parameters_and_novalue():
+    r = resolver()
+    v = r.resolve({"Ref": "AWS::Region"}, "Resources.A.Properties.B")
+    assert isinstance(v, Unknown) and "AWS::Region" in v.reason and v.where == "Resources.A.Properties.B"
+    assert r.resolve({"A": 1, "B": {"Ref": "AWS::NoValue"}, "C": [1, {"Ref": "AWS::NoValue"}, 2]}, "X") == {
+        "A": 1, "C": [1, 2]}
+    assert r.resolve({"Ref": "AWS::NoValue"}, "X") is NO_VALUE
+    r = resolver(parameters={"AWS::Region": "cn-north-1", "AWS::AccountId": "123456789012"})
+    assert r.resolve({"Fn::Sub": "arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}"}, "X") == \
+        "arn:aws-cn:eks:cn-north-1:123456789012"
+    assert r.resolve({"Ref": "AWS::URLSuffix"}, "X") == "amazonaws.com.cn"
+
+
+def test_sub_forms():
+    doc = {
+        "Parameters": {"Env": {"Type": "String", "Default": "prod"}},
+        "Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+            "Sub": {"Type": "AWS::EC2::Subnet", "Properties": {"CidrBlock": "10.0.1.0/24"}},
+        },
+    }
+    r = resolver(doc, stack_name="st")
+    assert r.resolve({"Fn::Sub": "${Env}-${AWS::StackName}-${Sub}"}, "X") == "prod-st-Sub"
+    assert r.resolve({"Fn::Sub": "${Vpc.CidrBlock} ${!Literal} ${ Env }"}, "X") == "10.0.0.0/16 ${Literal} prod"
+    assert r.resolve({"Fn::Sub": ["${A}/${Env}", {"A": {"Fn::GetAtt": ["Sub", "CidrBlock"]}}]}, "X") == \
+        "10.0.1.0/24/prod"
+    v = r.resolve({"Fn::Sub": "${AWS::Region}-x"}, "X")
+    assert isinstance(v, Unknown)
+    assert "neither a parameter nor a resource" in unknown_reason(r.resolve({"Fn::Sub": "${Nope}"}, "X"))
+
+
+def test_join_split_findinmap_importvalue():
+    doc = {"Mappings": {"Sizes": {"prod": {"Cidr": "10.9.0.0/16"}}}}
+    r = resolver(doc, exports={"net-Subnets": "subnet-0aaaaaaa1,subnet-0aaaaaaa2"})
+    assert r.resolve({"Fn::Join": [",", ["a", 1, True]]}, "X") == "a,1,true"
+    assert r.resolve({"Fn::Split": [",", "a,b"]}, "X") == ["a", "b"]
+    assert r.resolve({"Fn::FindInMap": ["Sizes", "prod", "Cidr"]}, "X") == "10.9.0.0/16"
+    assert r.resolve({"Fn::Split": [",", {"Fn::ImportValue": "net-Subnets"}]}, "X") == [
+        "subnet-0aaaaaaa1", "subnet-0aaaaaaa2"]
+    v = r.resolve({"Fn::Split": [",", {"Fn::ImportValue": "other"}]}, "Resources.N.Properties.Subnets")
+    assert "Fn::ImportValue 'other'" in unknown_reason(v)
+    assert v.where == "Resources.N.Properties.Subnets"
+    assert "not in the template" in unknown_reason(r.resolve({"Fn::FindInMap": ["Sizes", "dev", "Cidr"]}, "X"))
+
+
+def test_getatt_of_vpc_and_subnet():
+    doc = {"Resources": {
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": {"Ref": "AWS::NoValue"}}},
+        "Sub": {"Type": "AWS::EC2::Subnet", "Properties": {"CidrBlock": "10.0.1.0/24"}},
+        "Cl": {"Type": "AWS::EKS::Cluster", "Properties": {}},
+    }}
+    r = resolver(doc)
+    assert r.resolve({"Fn::GetAtt": "Sub.SubnetId"}, "X") == "Sub"
+    assert r.resolve({"Ref": "Sub"}, "X") == "Sub"
+    assert "IPAM" in unknown_reason(r.resolve({"Fn::GetAtt": ["Vpc", "CidrBlock"]}, "X"))
+    assert "after deployment" in unknown_reason(r.resolve({"Fn::GetAtt": ["Cl", "Endpoint"]}, "X"))
+
+
+def test_getatt_cycle_is_an_input_error():
+    doc = {"Resources": {
+        "A": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": {"Fn::GetAtt": ["B", "CidrBlock"]}}},
+        "B": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": {"Fn::GetAtt": ["A", "CidrBlock"]}}},
+    }}
+    with pytest.raises(InputError, match=r"circular reference: A.CidrBlock -> B.CidrBlock -> A.CidrBlock"):
+        resolver(doc).resolve({"Fn::GetAtt": ["A", "CidrBlock"]}, "X")
+
+
+def test_deep_nesting_is_an_input_error_not_a_recursion_error():
+    v: dict = {"Ref": "AWS::Region"}
+    for _ in range(5000):
+        v = {"Fn::Join": ["", [v]]}
+    with pytest.raises(InputError, match="nested more than"):
+        resolver().resolve(v, "X")
+    cond: dict = {"Fn::Equals": ["a", "a"]}
+    for _ in range(5000):
+        cond = {"Fn::Not": [cond]}
+    with pytest.raises(InputError, match="nested"):
+        resolver({"Conditions": {"C": cond}}).evaluate_all_conditions()
+
+
+# -- parameters ---------------------------------------------------------------------------------------
+
+
+def test_parameters_given_override_defaults():
+    doc = {"Parameters": {
+        "Cidr": {"Type": "String", "Default": "10.0.0.0/16"},
+        "Count": {"Type": "Number", "Default": 3},
+        "Ids": {"Type": "List<AWS::EC2::Subnet::Id>", "Default": "subnet-1, subnet-2"},
+        "NoDefault": {"Type": "String"},
+        "Ssm": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/x/y"},
+        "Env": {"Type": "String", "AllowedValues": ["a", "b"], "Default": "a"},
+    }}
+    r = resolver(doc, parameters={"Cidr": "10.5.0.0/16"})
+    assert r.resolve({"Ref": "Cidr"}, "X") == "10.5.0.0/16"
+    assert r.resolve({"Ref": "Count"}, "X") == "3"
+    assert r.resolve({"Ref": "Ids"}, "X") == ["subnet-1", "subnet-2"]
+    assert unknown_reason(r.resolve({"Ref": "NoDefault"}, "X")) == \
+        "parameter NoDefault has no default; pass --parameter NoDefault=..."
+    assert "SSM" in unknown_reason(r.resolve({"Ref": "Ssm"}, "X"))
+    assert "SSM" in unknown_reason(resolver(doc, parameters={"Ssm": "10.0.0.0/8"}).resolve({"Ref": "Ssm"}, "X"))
+    with pytest.raises(InputError, match="--parameter Env=c is not one of the allowed values: a, b"):
+        resolver(doc, parameters={"Env": "c"}).check_given_parameters()
+
+
+# -- conditions --------------------------------------------------------------------------------------
+
+
+def test_conditions():
+    doc = {
+        "Parameters": {"Env": {"Type": "String", "Default": "prod"}, "N": {"Type": "Number", "Default": 0}},
+        "Conditions": {
+            "IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]},
+            "IsDev": {"Fn::Not": [{"Condition": "IsProd"}]},
+            "Zero": {"Fn::Equals": [{"Ref": "N"}, 0]},
+            "InUsEast1": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]},
+            "ProdOrEast": {"Fn::Or": [{"Condition": "IsProd"}, {"Condition": "InUsEast1"}]},
+            "ProdAndEast": {"Fn::And": [{"Condition": "IsProd"}, {"Condition": "InUsEast1"}]},
+            "DevAndEast": {"Fn::And": [{"Condition": "IsDev"}, {"Condition": "InUsEast1"}]},
+        },
+    }
+    r = resolver(doc)
+    values = r.evaluate_all_conditions()
+    assert values["IsProd"] is True and values["IsDev"] is False and values["Zero"] is True
+    assert values["ProdOrEast"] is True  # True or unknown
+    assert values["DevAndEast"] is False  # False and unknown
+    assert isinstance(values["ProdAndEast"], Unknown) and "region" in values["ProdAndEast"].reason
+    assert r.resolve({"Fn::If": ["IsDev", "a", "b"]}, "X") == "b"
+    assert r.resolve({"Fn::If": ["InUsEast1", "same", "same"]}, "X") == "same"
+    v = r.resolve({"Fn::If": ["InUsEast1", "a", {"Ref": "AWS::NoValue"}]}, "X")
+    assert "depends on condition InUsEast1" in unknown_reason(v)
+    r2 = resolver(doc, parameters={"Env": "dev", "AWS::Region": "us-east-1"})
+    assert r2.condition("IsDev") is True and r2.condition("DevAndEast") is True
+
+
+def test_cyclic_conditions_are_an_input_error():
+    doc = {"Conditions": {
+        "A": {"Fn::And": [{"Condition": "B"}, {"Fn::Equals": ["x", "x"]}]},
+        "B": {"Fn::Not": [{"Condition": "C"}]},
+        "C": {"Fn::Or": [{"Condition": "A"}, {"Fn::Equals": ["x", "y"]}]},
+    }}
+    with pytest.raises(InputError, match=r"cycle: A -> B -> C -> A"):
+        resolver(doc).evaluate_all_conditions()
+    with pytest.raises(InputError, match=r"cycle"):
+        load_template(str(DATA / "cyclic-conditions.yaml"))
+
+
+# -- a small template, fully resolved ----------------------------------------------------------------
+
+
+def test_small_template_fully_resolved():
+    plan = load_template(str(DATA / "small-cluster.yaml"))
+    assert plan.kind == "cloudformation"
+    assert plan.vpcs["VPC"].cidrs == ["10.20.0.0/16", "100.64.0.0/16"]
+    a, b, pods = plan.subnets["SubnetA"], plan.subnets["SubnetB"], plan.subnets["PodSubnetA"]
+    assert (a.cidr, a.az, a.vpc) == ("10.20.0.0/24", "az-0", "VPC")
+    assert (b.cidr, b.az) == ("10.20.1.0/24", "az-1")
+    assert (pods.cidr, pods.az) == ("100.64.0.0/18", "az-0")
+    assert [(r.cidr, r.type) for r in b.reservations] == [("10.20.1.128/25", "prefix")]
+    assert "DevOnlySubnet" not in plan.subnets  # its condition is false
+    cl = plan.clusters["Cluster"]
+    assert cl.name == "prod-cluster" and cl.subnets == ["SubnetA", "SubnetB"] and cl.ip_family == "ipv4"
+    assert cl.cni_env == {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1",
+                          "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "true"}
+    # the eniConfig key is a real AZ name; the subnet's own abstract AZ is added as an alias
+    assert cl.eni_configs == {"us-east-1a": "PodSubnetA", "az-0": "PodSubnetA"}
+    (ng,) = plan.nodegroups
+    assert ng.name == "Nodes" and ng.cluster == "Cluster" and not ng.self_managed
+    assert ng.instance_types == ["m5.large"]
+    assert ng.subnets == ["SubnetA", "SubnetB"]
+    assert (ng.min_size, ng.desired_size, ng.max_size) == (2, 3, 6)
+    assert ng.max_unavailable is None and ng.max_unavailable_percentage == 25
+    assert ng.kubelet_max_pods == 58
+    assert (ng.ami_type, ng.capacity_type) == ("AL2_x86_64", "ON_DEMAND")
+    # locations and suppressions
+    assert a.location.line == 30 and a.location.path == "Resources/SubnetA"
+    assert a.location.construct_path == "Small/Vpc/SubnetA/Resource"
+    assert plan.resource_locations["Nodes"].line == ng.location.line == 107
+    assert [(s.rule_id, s.expires, s.source) for s in plan.suppressions["SubnetA"]] == [
+        ("PC202", "2099-01-31", "metadata")]
+    assert [s.rule_id for s in plan.suppressions["Nodes"]] == ["PC103"]
+    assert [(rid, u.reason) for rid, u in plan.unresolved] == [
+        ("SubnetA", "podcap suppression of PC201 ignored: it needs a reason of at least 10 characters")]
+
+
+def test_small_template_with_parameters_and_as_a_dict():
+    plan = load_template(str(DATA / "small-cluster.yaml"),
+                         parameters={"VpcCidr": "10.30.0.0/16", "Env": "dev", "NodeType": "c5.large"})
+    assert plan.subnets["SubnetB"].cidr == "10.30.1.0/24"
+    assert plan.subnets["DevOnlySubnet"].az == "az-2"
+    assert plan.clusters["Cluster"].name == "dev-cluster"
+    (ng,) = plan.nodegroups
+    assert ng.instance_types == ["c5.large"] and ng.max_size == 3
+
+    # the long form (JSON) of the same template gives the same plan
+    from validators.sources.cloudformation import read_template
+
+    doc, _ = read_template(str(DATA / "small-cluster.yaml"))
+    long_form = json.loads(json.dumps(doc))
+    plan2 = plan_from_template(long_form, "small.json")
+    assert plan2.subnets["SubnetA"].cidr == "10.20.0.0/24"
+    assert plan2.nodegroups[0].kubelet_max_pods == 58
+
+
+def test_undecidable_condition_and_missing_things_fail_closed():
+    doc = {
+        "Conditions": {"East": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}},
+        "Resources": {
+            "S": {"Type": "AWS::EC2::Subnet", "Condition": "East",
+                  "Properties": {"CidrBlock": "10.0.0.0/24", "VpcId": "vpc-1"}},
+            "NG": {"Type": "AWS::EKS::Nodegroup",
+                   "Properties": {"ClusterName": "external", "Subnets": ["subnet-0abc12345", {"Ref": "S"}]}},
+        },
+    }
+    plan = plan_from_template(doc, "t.json")
+    s = plan.subnets["S"]
+    assert "EC2 picks one" in unknown_reason(s.az)
+    assert any(rid == "S" and "condition East" in u.reason for rid, u in plan.unresolved)
+    ext = plan.subnets["subnet-0abc12345"]
+    assert not ext.defined_in_plan and ext.aws_id == "subnet-0abc12345"
+    assert "use --live" in unknown_reason(ext.cidr)
+    (ng,) = plan.nodegroups
+    assert ng.instance_types == ["t3.medium"]  # EKS's documented default, noted rather than unknown
+    assert (ng.min_size, ng.desired_size, ng.max_size) == (1, 2, 2)
+    assert ng.cluster == "external"
+    notes = [text for rid, text in plan.notes if rid == "NG"]
+    assert any("t3.medium" in n for n in notes) and any("min 1, desired 2, max 2" in n for n in notes)
+
+
+def test_not_a_template():
+    with pytest.raises(InputError, match="no Resources"):
+        plan_from_template({"AWSTemplateFormatVersion": "2010-09-09"}, "x.yaml")
+    with pytest.raises(InputError, match="not a CloudFormation template"):
+        plan_from_template([], "x.yaml")  # type: ignore[arg-type]
+
+
+# -- user data and add-on configuration ----------------------------------------------------------------
+
+
+def test_max_pods_from_user_data():
+    assert kubelet_max_pods_from_user_data("/etc/eks/bootstrap.sh c --max-pods 17") == (17, None)
+    assert kubelet_max_pods_from_user_data(
+        "/etc/eks/bootstrap.sh c --use-max-pods false --kubelet-extra-args '--max-pods=110 --node-labels=a=b'"
+    ) == (110, None)
+    value, problem = kubelet_max_pods_from_user_data("/etc/eks/bootstrap.sh c --use-max-pods false")
+    assert value is None and "set outside" in problem
+    assert kubelet_max_pods_from_user_data("#!/bin/bash\necho hi\n") == (None, None)
+    assert kubelet_max_pods_from_user_data("[settings.kubernetes]\nmax-pods = 40\n") == (40, None)
+    mime = (
+        'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="B"\n\n--B\n'
+        "Content-Type: application/node.eks.aws\n\n---\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n"
+        "spec:\n  kubelet:\n    config:\n      maxPods: 35\n\n--B--\n"
+    )
+    assert kubelet_max_pods_from_user_data(mime) == (35, None)
+
+
+def test_max_pods_from_encoded_literal_user_data():
+    ud = base64.b64encode(b"#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=20'\n").decode()
+    doc = {"Resources": {
+        "LT": {"Type": "AWS::EC2::LaunchTemplate",
+               "Properties": {"LaunchTemplateData": {"InstanceType": "m5.large", "UserData": ud}}},
+        "NG": {"Type": "AWS::EKS::Nodegroup",
+               "Properties": {"ClusterName": "c", "Subnets": ["subnet-0abc12345"],
+                              "LaunchTemplate": {"Name": "named"},
+                              "ScalingConfig": {"MinSize": 1, "MaxSize": 1, "DesiredSize": 1}}},
+        "NG2": {"Type": "AWS::EKS::Nodegroup",
+                "Properties": {"ClusterName": "c", "Subnets": ["subnet-0abc12345"],
+                               "LaunchTemplate": {"Id": {"Ref": "LT"}},
+                               "ScalingConfig": {"MinSize": 1, "MaxSize": 1, "DesiredSize": 1}}},
+    }}
+    plan = plan_from_template(doc, "t.json")
+    ng, ng2 = plan.nodegroups
+    assert "launch template named" in unknown_reason(ng.instance_types)
+    assert ng2.instance_types == ["m5.large"] and ng2.kubelet_max_pods == 20
+
+
+def test_max_pods_value_unknown_is_reported():
+    doc = {
+        "Parameters": {"MaxPods": {"Type": "Number"}},
+        "Resources": {
+            "LT": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {"LaunchTemplateData": {
+                "UserData": {"Fn::Base64": {"Fn::Sub": "/etc/eks/bootstrap.sh c --max-pods=${MaxPods}"}}}}},
+            "NG": {"Type": "AWS::EKS::Nodegroup",
+                   "Properties": {"ClusterName": "c", "Subnets": ["subnet-0abc12345"],
+                                  "LaunchTemplate": {"Id": {"Ref": "LT"}}}},
+        }}
+    plan = plan_from_template(doc, "t.json")
+    (ng,) = plan.nodegroups
+    assert ng.kubelet_max_pods is None
+    assert ng.instance_types == ["t3.medium"]
+    assert any(rid == "NG" and "MaxPods has no default" in u.reason for rid, u in plan.unresolved)
+
+
+def test_cni_configuration_values():
+    env, eni, problems = parse_cni_configuration('{"env": {"WARM_IP_TARGET": 5, "X": true}}', {}, "w")
+    assert env == {"WARM_IP_TARGET": "5", "X": "true"} and eni == {} and problems == []
+    env, eni, _ = parse_cni_configuration("env:\n  MINIMUM_IP_TARGET: '10'\n", {}, "w")
+    assert env == {"MINIMUM_IP_TARGET": "10"}
+    env, _, _ = parse_cni_configuration("{not json: [", {}, "w")
+    assert "neither JSON nor YAML" in unknown_reason(env)
+    env, eni, _ = parse_cni_configuration('{"replicaCount": 2}', {}, "w")
+    assert env is None and eni == {}
+    env, eni, problems = parse_cni_configuration(
+        '{"eniConfig": {"create": false, "subnets": {"a": {"id": "subnet-1"}}}}', {}, "w")
+    assert eni == {} and problems and "create is false" in problems[0].reason
+
+
+# -- a self-managed node group -------------------------------------------------------------------------
+
+
+def test_self_managed_asg_with_nodeadm_user_data():
+    plan = load_template(str(DATA / "self-managed.yaml"))
+    (ng,) = plan.nodegroups  # the bastion group is not an EKS node group
+    assert ng.self_managed and ng.name == "Nodes"
+    assert ng.cluster == "shared-cluster"
+    assert ng.instance_types == ["c5.xlarge"]
+    assert (ng.min_size, ng.desired_size, ng.max_size) == (1, 1, 4)
+    assert ng.kubelet_max_pods == 29
+    assert ng.subnets == ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+    for sid in ng.subnets:
+        s = plan.subnets[sid]
+        assert not s.defined_in_plan and s.aws_id == sid and isinstance(s.cidr, Unknown)
+
+
+# -- the shared real-world fixtures ----------------------------------------------------------------------
+
+
+def _fixture(*parts: str) -> Path:
+    if not FIXTURES.is_dir():
+        pytest.skip(f"{FIXTURES} is absent")
+    p = FIXTURES.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"{p} is absent")
+    return p
+
+
+def _templates() -> list[Path]:
+    if not FIXTURES.is_dir():
+        return []
+    return sorted([*FIXTURES.glob("cfn/*/*"), *FIXTURES.glob("cdk/*/*")])
+
+
+@pytest.mark.parametrize("path", _templates() or [None], ids=lambda p: p.parent.name if p else "absent")
+def test_every_fixture_template_reads(path):
+    if path is None:
+        pytest.skip(f"{FIXTURES} is absent")
+    plan = load_template(str(path))
+    assert plan.resource_locations
+    for ng in plan.nodegroups:
+        assert ng.location.path.startswith("Resources/")
+
+
+def test_fixture_aws_cloudformation_templates_eks():
+    plan = load_template(str(_fixture("cfn", "aws-cloudformation-templates-EKS", "template.yaml")))
+    assert plan.vpcs["VPC"].cidrs == ["10.0.0.0/16"]
+    assert len(plan.subnets) == 6
+    assert {s.cidr for s in plan.subnets.values()} == {f"10.0.{i}.0/24" for i in range(1, 7)}
+    assert plan.subnets["PrivateSubnet3"].az == "az-2"
+    (ng,) = plan.nodegroups
+    assert ng.instance_types == ["t3.medium"]
+    assert (ng.min_size, ng.desired_size, ng.max_size) == (2, 2, 2)
+    assert ng.subnets == ["PrivateSubnet1", "PrivateSubnet2", "PrivateSubnet3"]
+    assert ng.cluster == "ControlPlane"
+    assert len(plan.clusters["ControlPlane"].subnets) == 6
+    assert isinstance(plan.clusters["ControlPlane"].name, Unknown)  # ${AWS::StackName}-cluster
+    named = load_template(str(_fixture("cfn", "aws-cloudformation-templates-EKS", "template.yaml")),
+                          parameters={"AWS::StackName": "demo", "PrivateCidrBlock1": "10.0.100.0/24"})
+    assert named.clusters["ControlPlane"].name == "demo-cluster"
+    assert named.subnets["PrivateSubnet1"].cidr == "10.0.100.0/24"
+
+
+def test_fixture_eksctl_cluster_stack():
+    plan = load_template(str(_fixture("cfn", "eksctl-cluster-stack", "cluster-example-1.json")))
+    assert plan.vpcs["VPC"].cidrs == ["192.168.0.0/16"]
+    assert len(plan.subnets) == 6
+    assert all(s.cidr.endswith("/19") and s.az.startswith("us-west-2") for s in plan.subnets.values())
+    cl = plan.clusters["ControlPlane"]
+    assert cl.name == "wonderful-party-1565212003" and len(cl.subnets) == 6
+    assert plan.resource_locations["ControlPlane"].line is not None
+
+
+def test_fixture_eksctl_managed_nodegroup_stack():
+    path = _fixture("cfn", "eksctl-managed-nodegroup-stack", "al2-updated-template.json")
+    plan = load_template(str(path))
+    (ng,) = plan.nodegroups
+    assert ng.instance_types == ["m5.xlarge"]
+    assert (ng.min_size, ng.desired_size, ng.max_size) == (4, 4, 4)
+    assert "Fn::ImportValue" in unknown_reason(ng.subnets)
+    assert ng.cluster == "my-cluster"
+    # with the cluster stack's export supplied, the subnets resolve
+    plan = load_template(str(path), exports={
+        "eksctl-my-cluster-cluster::SubnetsPublic": "subnet-0aaaaaaa1,subnet-0aaaaaaa2,subnet-0aaaaaaa3"})
+    assert plan.nodegroups[0].subnets == ["subnet-0aaaaaaa1", "subnet-0aaaaaaa2", "subnet-0aaaaaaa3"]
+    assert not plan.subnets["subnet-0aaaaaaa1"].defined_in_plan
+
+
+def test_fixture_eksctl_unowned_cluster_vpc_conditions():
+    path = _fixture("cfn", "eksctl-unowned-cluster-vpc", "cf-template.yaml")
+    plan = load_template(str(path))
+    assert len(plan.subnets) == 6  # Subnet03/06 kept: their condition needs the region ...
+    assert {rid for rid, u in plan.unresolved if "HasMoreThan2Azs" in u.reason} == {"Subnet03", "Subnet06"}
+    two_azs = load_template(str(path), parameters={"AWS::Region": "us-west-1"})
+    assert set(two_azs.subnets) == {"Subnet01", "Subnet02", "Subnet04", "Subnet05"}  # ... which decides it
+    assert not two_azs.unresolved
+    assert len(load_template(str(path), parameters={"AWS::Region": "us-east-1"}).subnets) == 6
+
+
+def test_fixture_cfn_lint_good():
+    plan = load_template(str(_fixture("cfn", "cfn-lint-good", "properties_ec2_vpc.yaml")))
+    cidr = plan.subnets["mySubnet21"].cidr
+    assert "cidrBlockAllowedPattern has no default" in unknown_reason(cidr)
+    assert cidr.where == "Resources.mySubnet21.Properties.CidrBlock"
+    assert "SSM" in unknown_reason(plan.vpcs["myVpc5"].cidrs[0])
+    given = load_template(str(_fixture("cfn", "cfn-lint-good", "properties_ec2_vpc.yaml")),
+                          parameters={"cidrBlockAllowedPattern": "10.0.0.0/8"})
+    assert given.subnets["mySubnet21"].cidr == "10.0.0.0/16"
+
+
+def test_fixture_quickstart_nodegroup():
+    path = _fixture("cfn", "quickstart-amazon-eks-nodegroup", "amazon-eks-nodegroup.template.yaml")
+    plan = load_template(str(path))
+    (ng,) = plan.nodegroups  # managed by default; the unmanaged ASG's condition is false
+    assert ng.instance_types == ["t3.medium"]  # from the launch template
+    assert (ng.min_size, ng.desired_size, ng.max_size) == (3, 3, 3)
+    assert ng.max_unavailable == 1 and ng.max_unavailable_percentage is None
+    assert "Subnet1ID has no default" in unknown_reason(ng.subnets[0])
+    plan = load_template(str(path), parameters={
+        "Subnet1ID": "subnet-0aaaaaaa1", "Subnet2ID": "subnet-0aaaaaaa2", "EKSClusterName": "c",
+        "NodeGroupType": "Unmanaged", "NodeInstanceType": "m5.large", "MaxNumberOfNodes": "6"})
+    (ng,) = plan.nodegroups
+    assert ng.self_managed and ng.subnets == ["subnet-0aaaaaaa1", "subnet-0aaaaaaa2"]
+    assert ng.instance_types == ["m5.large"] and (ng.min_size, ng.max_size) == (3, 6)
+
+
+def test_fixture_cdk_al2023_nodegroups():
+    path = _fixture("cdk", "aws-cdk-eks-v2-alpha-al2023-nodegroup",
+                    "aws-cdk-eks-cluster-al2023-nodegroup-test.template.json")
+    plan = load_template(str(path))
+    assert sorted(s.cidr for s in plan.subnets.values()) == [
+        "10.0.0.0/18", "10.0.128.0/18", "10.0.192.0/18", "10.0.64.0/18"]
+    assert len(plan.nodegroups) == 4
+    for ng in plan.nodegroups:
+        assert ng.instance_types == ["t3.medium"]
+        assert (ng.min_size, ng.desired_size, ng.max_size) == (1, 2, 2)
+        assert ng.cluster == "ClusterEB0386A7"
+    assert {ng.ami_type for ng in plan.nodegroups} == {
+        "AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "AL2023_x86_64_NEURON", "AL2023_x86_64_NVIDIA"}
+
+
+def test_fixture_cdk_addon_is_not_vpc_cni():
+    path = _fixture("cdk", "aws-cdk-eks-v2-alpha-addon", "EksClusterWithAddonStack.template.json")
+    plan = load_template(str(path))
+    (cl,) = plan.clusters.values()
+    assert cl.cni_env is None and not plan.nodegroups
+
+
+# -- CDK cloud assemblies -------------------------------------------------------------------------------
+
+
+def _write(path: Path, doc: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1))
+
+
+def _stack_artifact(template: str, stack_name: str | None = None, env: str = "aws://unknown-account/unknown-region",
+                    **extra) -> dict:
+    props = {"templateFile": template}
+    if stack_name:
+        props["stackName"] = stack_name
+    props.update(extra)
+    return {"type": "aws:cloudformation:stack", "environment": env, "properties": props}
+
+
+NETWORK = {
+    "Resources": {
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"},
+                "Metadata": {"aws:cdk:path": "Network/Vpc/Resource"}},
+        "PrivateA": {"Type": "AWS::EC2::Subnet",
+                     "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.0.0/20",
+                                    "AvailabilityZone": {"Fn::Select": [0, {"Fn::GetAZs": ""}]}}},
+        "PrivateB": {"Type": "AWS::EC2::Subnet",
+                     "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.16.0/20",
+                                    "AvailabilityZone": {"Fn::Select": [1, {"Fn::GetAZs": ""}]}}},
+    },
+    "Outputs": {
+        "ExportA": {"Value": {"Ref": "PrivateA"}, "Export": {"Name": "Network:ExportsOutputRefPrivateA"}},
+        "ExportB": {"Value": {"Ref": "PrivateB"}, "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-b"}}},
+    },
+}
+
+CLUSTER = {
+    "Resources": {
+        "Cluster": {"Type": "AWS::EKS::Cluster", "Properties": {
+            "Name": "demo", "ResourcesVpcConfig": {"SubnetIds": [
+                {"Fn::ImportValue": "Network:ExportsOutputRefPrivateA"}, {"Fn::ImportValue": "Network-b"}]}}},
+        "Nodes": {"Type": "AWS::EKS::Nodegroup", "Properties": {
+            "ClusterName": {"Ref": "Cluster"}, "InstanceTypes": ["m5.large"],
+            "Subnets": [{"Fn::ImportValue": "Network:ExportsOutputRefPrivateA"},
+                        {"Fn::ImportValue": "Network-b"}],
+            "ScalingConfig": {"MinSize": 1, "DesiredSize": 2, "MaxSize": 8}}},
+        "Cni": {"Type": "AWS::EKS::Addon", "Properties": {
+            "AddonName": "vpc-cni", "ClusterName": "demo",
+            "ConfigurationValues": '{"env": {"ENABLE_PREFIX_DELEGATION": "true"}}'}},
+    },
+}
+
+
+def test_cdk_assembly_cross_stack(tmp_path):
+    out = tmp_path / "cdk.out"
+    _write(out / "Network.template.json", NETWORK)
+    _write(out / "ClusterStack.template.json", CLUSTER)
+    _write(out / "manifest.json", {"version": "36.0.0", "artifacts": {
+        "ClusterStack": {**_stack_artifact("ClusterStack.template.json", "Cluster-Stack"),
+                         "metadata": {"/ClusterStack/Nodes/Resource": [
+                             {"type": "aws:cdk:logicalId", "data": "Nodes"}]}},
+        "Network": _stack_artifact("Network.template.json", env="aws://123456789012/eu-west-1"),
+        "Tree": {"type": "cdk:tree", "properties": {"file": "tree.json"}},
+    }})
+    assert is_cdk_assembly(out) and not is_cdk_assembly(out / "manifest.json")
+    plan = load_assembly(out)
+    assert plan.kind == "cdk-assembly"
+    assert set(plan.subnets) == {"Network/PrivateA", "Network/PrivateB"}
+    assert plan.subnets["Network/PrivateA"].vpc == "Network/Vpc"
+    assert plan.vpcs["Network/Vpc"].location.construct_path == "Network/Vpc/Resource"
+    (ng,) = plan.nodegroups
+    assert ng.name == "Cluster-Stack/Nodes"
+    assert ng.subnets == ["Network/PrivateA", "Network/PrivateB"]
+    assert ng.cluster == "Cluster-Stack/Cluster"
+    cl = plan.clusters["Cluster-Stack/Cluster"]
+    assert cl.subnets == ["Network/PrivateA", "Network/PrivateB"]
+    assert cl.cni_env == {"ENABLE_PREFIX_DELEGATION": "true"}  # add-on matched by the cluster's name
+    assert plan.resource_locations["Cluster-Stack/Nodes"].construct_path == "/ClusterStack/Nodes/Resource"
+    assert plan.resource_locations["Cluster-Stack/Nodes"].file.endswith("ClusterStack.template.json")
+    assert not plan.unresolved
+
+
+def test_cdk_assembly_stage_and_nested_stack(tmp_path):
+    out = tmp_path / "cdk.out"
+    stage = out / "assembly-Prod"
+    nested_name = "ProdAppNodesNested1234.nested.template.json"
+    _write(stage / "Prod-Network.template.json", NETWORK)
+    _write(stage / "Prod-App.template.json", {"Resources": {"Nodes": {
+        "Type": "AWS::CloudFormation::Stack",
+        "Metadata": {"aws:asset:path": nested_name},
+        "Properties": {"TemplateURL": "https://example.invalid/x", "Parameters": {
+            "SubnetIds": {"Fn::Join": [",", [{"Fn::ImportValue": "Network:ExportsOutputRefPrivateA"},
+                                             {"Fn::ImportValue": "Network-b"}]]}}}}},
+        "Outputs": {"Group": {"Value": {"Fn::GetAtt": ["Nodes", "Outputs.GroupName"]}}}})
+    _write(stage / nested_name, {
+        "Parameters": {"SubnetIds": {"Type": "CommaDelimitedList"}},
+        "Resources": {"Group": {"Type": "AWS::EKS::Nodegroup", "Properties": {
+            "ClusterName": "somewhere", "InstanceTypes": ["c5.large"], "Subnets": {"Ref": "SubnetIds"},
+            "ScalingConfig": {"MinSize": 0, "DesiredSize": 0, "MaxSize": 3}}}},
+        "Outputs": {"GroupName": {"Value": {"Ref": "Group"}}}})
+    _write(stage / "manifest.json", {"version": "36.0.0", "artifacts": {
+        "ProdNetwork": _stack_artifact("Prod-Network.template.json", "Network"),
+        "ProdApp": _stack_artifact("Prod-App.template.json", "Prod-App"),
+    }})
+    _write(out / "manifest.json", {"version": "36.0.0", "artifacts": {
+        "assembly-Prod": {"type": "cdk:cloud-assembly",
+                          "properties": {"directoryName": "assembly-Prod", "displayName": "Prod"}}}})
+    plan = load_assembly(out)
+    (ng,) = plan.nodegroups
+    assert ng.name == "Prod-App/Nodes/Group"
+    assert ng.subnets == ["Network/PrivateA", "Network/PrivateB"]
+    assert (ng.min_size, ng.max_size) == (0, 3)
+
+
+def test_cdk_assembly_unknown_import_and_bad_manifest(tmp_path):
+    out = tmp_path / "cdk.out"
+    _write(out / "ClusterStack.template.json", CLUSTER)
+    _write(out / "manifest.json", {"artifacts": {"C": _stack_artifact("ClusterStack.template.json")}})
+    plan = load_assembly(out)
+    (ng,) = plan.nodegroups
+    assert all(isinstance(s, Unknown) and "Fn::ImportValue" in s.reason for s in ng.subnets)
+    _write(out / "manifest.json", {"artifacts": {"C": _stack_artifact("../outside.json")}})
+    with pytest.raises(InputError, match="outside the assembly folder"):
+        load_assembly(out)
+    _write(out / "manifest.json", {"artifacts": {"C": _stack_artifact("missing.json")}})
+    with pytest.raises(InputError, match="missing"):
+        load_assembly(out)
+    with pytest.raises(InputError, match="not a CDK cloud assembly"):
+        load_assembly(tmp_path / "nowhere")
+
+
+def test_cdk_fixture_as_an_assembly(tmp_path):
+    src = _fixture("cdk", "aws-cdk-eks-v2-alpha-al2023-nodegroup",
+                   "aws-cdk-eks-cluster-al2023-nodegroup-test.template.json")
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    shutil.copy(src, out / src.name)
+    _write(out / "manifest.json", {"artifacts": {"Test": _stack_artifact(src.name, "al2023")}})
+    plan = load_assembly(out)
+    assert len(plan.subnets) == 4 and len(plan.nodegroups) == 4
+    assert all(ng.cluster == "al2023/ClusterEB0386A7" for ng in plan.nodegroups)
+    assert all(s.startswith("al2023/") for ng in plan.nodegroups for s in ng.subnets)

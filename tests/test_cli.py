@@ -1,0 +1,118 @@
+"""The documented CLI contracts: option names, JSON keys, exit codes, no tracebacks."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from validators.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_maxpods_json(capsys):
+    code, out, _ = run(capsys, "maxpods", "m5.large", "t3.medium", "--format", "json")
+    rows = {r["instance_type"]: r for r in json.loads(out)}
+    assert code == 0
+    m5 = rows["m5.large"]
+    assert (m5["enis"], m5["ipv4_per_eni"], m5["network_max_pods"], m5["max_pods"]) == (3, 10, 29, 29)
+    assert rows["t3.medium"]["network_max_pods"] == 17
+
+
+@pytest.mark.parametrize(
+    "flags, capacity, recommended",
+    [
+        (["--prefix-delegation"], 434, 110),  # 3 x 9 x 16 + 2
+        (["--custom-networking"], 20, 20),  # 2 x 9 + 2
+        (["--security-groups-for-pods"], 20, 20),  # trunk takes a slot
+        (["--max-eni", "2"], 20, 20),
+        (["--ipv6"], 2**48 + 2, 110),
+    ],
+)
+def test_maxpods_modes(capsys, flags, capacity, recommended):
+    code, out, _ = run(capsys, "maxpods", "m5.large", *flags, "--format", "json")
+    (row,) = json.loads(out)
+    assert (row["network_max_pods"], row["max_pods"], row["ami_default_max_pods"]) == (capacity, recommended, 29)
+
+
+def test_maxpods_text_and_kubelet(capsys):
+    code, out, _ = run(capsys, "maxpods", "m5.large", "--kubelet-max-pods", "110")
+    assert code == 1  # above the capacity: pods would stick in ContainerCreating
+    assert "above-capacity" in out and "ContainerCreating" in out
+    code, out, _ = run(capsys, "maxpods", "m5.large", "--prefix-delegation", "--kubelet-max-pods", "29", "--format", "json")
+    assert json.loads(out)[0]["kubelet_status"] == "far-below" and code == 0
+
+
+def test_maxpods_all(capsys):
+    code, out, _ = run(capsys, "maxpods", "--all", "--format", "json")
+    rows = json.loads(out)
+    assert len(rows) > 1000 and code == 0
+
+
+def test_unknown_type_is_a_clear_error(capsys):
+    code, out, err = run(capsys, "maxpods", "m5.larg")
+    assert code == 2 and "did you mean m5.large" in err and "Traceback" not in err
+
+
+def test_node_json_contract(capsys):
+    code, out, _ = run(capsys, "node", "m5.large", "--pods", "5", "--format", "json")
+    d = json.loads(out)
+    assert code == 0
+    for key in ("enis", "secondary_ips", "prefixes", "subnet_addresses", "node_subnet_addresses",
+                "pod_subnet_addresses", "warm_addresses"):
+        assert key in d
+    # 5 pods, WARM_ENI_TARGET=1: 2 ENIs x (1 + 9) = 20, 13 warm
+    assert (d["enis"], d["secondary_ips"], d["subnet_addresses"], d["warm_addresses"]) == (2, 18, 20, 13)
+
+
+def test_node_flags(capsys):
+    _, out, _ = run(capsys, "node", "m5.large", "--pods", "5", "--warm-ip-target", "2", "--format", "json")
+    assert json.loads(out)["subnet_addresses"] == 8  # 1 ENI + 5 + 2 secondaries
+    _, out, _ = run(capsys, "node", "m5.large", "--pods", "20", "--prefix-delegation", "--warm-prefix-target", "1",
+                    "--format", "json")
+    d = json.loads(out)
+    assert (d["prefixes"], d["subnet_addresses"]) == (3, 49)  # 2 used + 1 warm; 1 + 48
+    _, out, _ = run(capsys, "node", "m5.large", "--pods", "0", "--custom-networking", "--format", "json")
+    d = json.loads(out)
+    assert (d["node_subnet_addresses"], d["pod_subnet_addresses"]) == (1, 10)
+
+
+def test_node_env_read_as_the_cni_reads_it(capsys):
+    code, out, err = run(capsys, "node", "m5.large", "--pods", "5", "--env", "WARM_IP_TARGET=abc", "--format", "json")
+    d = json.loads(out)
+    assert d["subnet_addresses"] == 20  # abc ignored: WARM_ENI_TARGET=1 applies
+    assert "WARM_IP_TARGET='abc'" in err and d["warnings"]
+
+
+def test_node_text_explains(capsys):
+    code, out, _ = run(capsys, "node", "m5.large", "--pods", "27")
+    assert code == 0 and "ENIs attached" in out and "30" in out
+
+
+def test_node_beyond_capacity(capsys):
+    code, out, err = run(capsys, "node", "m5.large", "--pods", "28")
+    assert code == 1 and "at most 27" in err
+
+
+def test_bad_invocations(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["node", "m5.large", "--pods", "-1"])
+    assert e.value.code == 2
+    assert ">= 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["node", "m5.large", "--pods", "5", "--env", "NOEQUALS"])
+    assert e.value.code == 2
+
+
+def test_help_starts_without_heavy_imports():
+    code = ("import sys, validators.cli as c; c.build_parser(); "
+            "heavy = [m for m in ('boto3', 'botocore', 'aws_cdk', 'jsonschema', 'yaml') if m in sys.modules]; "
+            "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,304 @@
+"""Free addresses and free aligned /28 blocks of a subnet (pure: no AWS).
+
+With prefix delegation ipamd asks EC2 for whole /28 prefixes, and EC2 hands out only *aligned* /28s
+in which no address is taken. A subnet can therefore have plenty of free addresses and still refuse a
+prefix (``InsufficientCidrBlocks``) when in-use addresses are spread over every /28. This module counts
+what is really left:
+
+* AWS reserves the first four addresses and the last one of every subnet;
+* addresses in use (ENI primary and secondary IPs, addresses inside assigned /28 prefixes);
+* CIDR reservations: ``explicit`` ones are kept for manual assignment and taken by nothing else;
+  ``prefix`` ones are kept for prefixes: their free /28s remain available to prefix delegation
+  (reported apart) but not to single secondary IPs.
+
+Everything is computed on sorted integer intervals (offsets from the subnet's network address), never
+one object per address, so a /16 with thousands of used addresses is as cheap as a /28.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Iterable, Optional, Sequence, Union
+
+from validators.model.plan import CidrReservation, Subnet
+from validators.model.unknown import Unknown
+
+BLOCK = 16  # a /28 prefix
+AWS_RESERVED_HEAD = 4  # network address, VPC router, DNS, future use
+AWS_RESERVED_TAIL = 1  # the "broadcast" address
+AWS_RESERVED = AWS_RESERVED_HEAD + AWS_RESERVED_TAIL
+
+Interval = tuple[int, int]  # [start, end) as offsets from the network address
+ReservationLike = Union[CidrReservation, tuple[str, str]]  # CidrReservation or (cidr, "prefix"|"explicit")
+
+
+def _merge(intervals: Iterable[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    for a, b in sorted(i for i in intervals if i[1] > i[0]):
+        if out and a <= out[-1][1]:
+            if b > out[-1][1]:
+                out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _length(intervals: Sequence[Interval]) -> int:
+    return sum(b - a for a, b in intervals)
+
+
+def _complement(taken: Sequence[Interval], size: int) -> list[Interval]:
+    """The gaps of merged `taken` inside [0, size)."""
+    gaps, pos = [], 0
+    for a, b in taken:
+        if a > pos:
+            gaps.append((pos, a))
+        pos = max(pos, b)
+    if pos < size:
+        gaps.append((pos, size))
+    return gaps
+
+
+def _intersect(xs: Sequence[Interval], ys: Sequence[Interval]) -> list[Interval]:
+    """Intersection of two merged interval lists (two-pointer sweep)."""
+    out, i, j = [], 0, 0
+    while i < len(xs) and j < len(ys):
+        a, b = max(xs[i][0], ys[j][0]), min(xs[i][1], ys[j][1])
+        if a < b:
+            out.append((a, b))
+        if xs[i][1] < ys[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _aligned_blocks(intervals: Sequence[Interval]) -> int:
+    """How many whole aligned /28s lie inside the intervals."""
+    n = 0
+    for a, b in intervals:
+        first = -(-a // BLOCK)  # ceil
+        last = b // BLOCK
+        if last > first:
+            n += last - first
+    return n
+
+
+def _aligned_block_runs(intervals: Sequence[Interval]) -> int:
+    """The longest run of consecutive whole aligned /28s inside one interval."""
+    best = 0
+    for a, b in intervals:
+        best = max(best, b // BLOCK - -(-a // BLOCK))
+    return best
+
+
+def _as_reservation(r: ReservationLike) -> tuple[object, str]:
+    if isinstance(r, CidrReservation):
+        return r.cidr, r.type
+    cidr, rtype = r
+    return cidr, rtype
+
+
+@dataclass(frozen=True)
+class FragmentationReport:
+    """What a subnet has left, for single addresses and for /28 prefixes."""
+
+    cidr: str
+    size: int  # all addresses of the CIDR
+    aws_reserved: int  # 5 (fewer only for a CIDR smaller than AWS allows)
+    in_use: int  # distinct in-use addresses inside the subnet (AWS-reserved ones not counted again)
+    explicit_reserved: int  # addresses of explicit reservations not already AWS-reserved or in use
+    prefix_reserved: int  # free addresses inside prefix reservations (kept for /28 prefixes)
+    usable: int  # size - 5 - in use - explicit reservations (prefix-reserved addresses included)
+    free_addresses: int  # usable minus prefix-reserved: what single secondary IPs can still take
+    total_blocks: int  # aligned /28s in the CIDR
+    free_blocks: int  # free aligned /28s outside prefix reservations
+    prefix_reserved_blocks: int  # free aligned /28s inside prefix reservations
+    touched_blocks: int  # aligned /28s holding at least one in-use or explicitly reserved address
+    largest_free_run: int  # longest run of contiguous usable addresses
+    largest_free_run_start: Optional[str]  # its first address
+    largest_free_block_run: int  # longest run of contiguous free aligned /28s (prefix-reserved included)
+    outside: int = 0  # in-use addresses given that are not in this CIDR (ignored)
+    edge_free: int = 0  # usable addresses in the first and last /28, which AWS's own five always spoil
+
+    @property
+    def prefix_blocks_available(self) -> int:
+        """Aligned /28s prefix delegation can still get: the free ones plus those kept for prefixes."""
+        return self.free_blocks + self.prefix_reserved_blocks
+
+    @property
+    def stranded_addresses(self) -> int:
+        """Usable addresses prefix delegation cannot use: they sit in /28s that are partly taken."""
+        return max(self.usable - BLOCK * self.prefix_blocks_available, 0)
+
+    @property
+    def fragmented(self) -> bool:
+        """In-use or reserved addresses strand at least one /28 worth of usable addresses.
+
+        The free addresses of the first and last /28 (which AWS's reserved five spoil in every subnet)
+        do not count: an empty subnet is not fragmented.
+        """
+        return self.touched_blocks > 0 and self.stranded_addresses - self.edge_free >= BLOCK
+
+    @property
+    def explanation(self) -> str:
+        blocks = self.prefix_blocks_available
+        held = f"{blocks} free aligned /28 block{'s' if blocks != 1 else ''} ({blocks * BLOCK} addresses)"
+        if self.prefix_reserved_blocks:
+            held += (f", {self.prefix_reserved_blocks} of them in prefix reservations"
+                     f" ({self.free_blocks} outside)")
+        head = f"{self.cidr}: {self.usable} free address{'es' if self.usable != 1 else ''}"
+        if self.fragmented:
+            return (f"{head} but only {held}: prefix delegation needs whole aligned /28s, and in-use or "
+                    f"explicitly reserved addresses sit in {self.touched_blocks} of the {self.total_blocks} "
+                    f"/28s, stranding {self.stranded_addresses} addresses; the largest contiguous free run "
+                    f"is {self.largest_free_run} addresses")
+        return f"{head}, {held}; the largest contiguous free run is {self.largest_free_run} addresses"
+
+    def to_dict(self) -> dict:
+        return {
+            "cidr": self.cidr, "size": self.size, "aws_reserved": self.aws_reserved, "in_use": self.in_use,
+            "explicit_reserved": self.explicit_reserved, "prefix_reserved": self.prefix_reserved,
+            "usable": self.usable, "free_addresses": self.free_addresses, "total_blocks": self.total_blocks,
+            "free_blocks": self.free_blocks, "prefix_reserved_blocks": self.prefix_reserved_blocks,
+            "prefix_blocks_available": self.prefix_blocks_available, "touched_blocks": self.touched_blocks,
+            "stranded_addresses": self.stranded_addresses, "largest_free_run": self.largest_free_run,
+            "largest_free_run_start": self.largest_free_run_start,
+            "largest_free_block_run": self.largest_free_block_run, "outside": self.outside,
+            "edge_free": self.edge_free, "fragmented": self.fragmented, "explanation": self.explanation,
+        }
+
+
+def _address_intervals(net: ipaddress.IPv4Network, addresses: Iterable[object]) -> tuple[list[Interval], int]:
+    """In-use addresses (strings, ints, IPv4Address, or CIDRs such as an ENI's /28 prefix) as intervals."""
+    base, size = int(net.network_address), net.num_addresses
+    out: list[Interval] = []
+    outside = 0
+    for a in addresses:
+        if isinstance(a, int) and not isinstance(a, bool):
+            lo, hi = a, a + 1
+        elif isinstance(a, ipaddress.IPv4Address):
+            lo = int(a)
+            hi = lo + 1
+        else:
+            text = str(a).strip()
+            if "/" in text:
+                n = ipaddress.IPv4Network(text, strict=False)
+                lo, hi = int(n.network_address), int(n.network_address) + n.num_addresses
+            else:
+                lo = int(ipaddress.IPv4Address(text))
+                hi = lo + 1
+        lo, hi = lo - base, hi - base
+        if hi <= 0 or lo >= size:
+            outside += hi - lo
+            continue
+        out.append((max(lo, 0), min(hi, size)))
+    return _merge(out), outside
+
+
+def fragmentation_report(
+    cidr: str,
+    used_ips: Iterable[object] = (),
+    reservations: Iterable[ReservationLike] = (),
+) -> FragmentationReport:
+    """Count a subnet's usable addresses and its free aligned /28 blocks.
+
+    ``used_ips``: in-use addresses (strings, ints, ``IPv4Address``; a CIDR string counts all its
+    addresses). ``reservations``: :class:`CidrReservation` objects or ``(cidr, type)`` pairs. A block is
+    free when none of its 16 addresses is AWS-reserved, in use or explicitly reserved; a free block lying
+    wholly inside a prefix reservation is counted in ``prefix_reserved_blocks`` instead of ``free_blocks``.
+    Raises ``ValueError`` for an unreadable CIDR or a reservation whose CIDR is Unknown.
+    """
+    if isinstance(cidr, Unknown):
+        raise ValueError(f"subnet CIDR is unknown: {cidr.reason}")
+    net = ipaddress.IPv4Network(cidr, strict=False)
+    size = net.num_addresses
+    head = min(AWS_RESERVED_HEAD, size)
+    aws = _merge([(0, head), (max(size - AWS_RESERVED_TAIL, head), size)])
+    aws_reserved = _length(aws)
+
+    used, outside = _address_intervals(net, used_ips)
+    explicit_raw: list[Interval] = []
+    prefix_raw: list[Interval] = []
+    base = int(net.network_address)
+    for r in reservations:
+        rcidr, rtype = _as_reservation(r)
+        if isinstance(rcidr, Unknown):
+            raise ValueError(f"a CIDR reservation of {net} is unknown: {rcidr.reason}")
+        rn = ipaddress.IPv4Network(str(rcidr), strict=False)
+        lo = max(int(rn.network_address) - base, 0)
+        hi = min(int(rn.network_address) + rn.num_addresses - base, size)
+        if hi <= lo:
+            continue
+        if rtype == "explicit":
+            explicit_raw.append((lo, hi))
+        elif rtype == "prefix":
+            prefix_raw.append((lo, hi))
+        else:
+            raise ValueError(f"unknown CIDR reservation type {rtype!r} (expected prefix or explicit)")
+    explicit = _merge(explicit_raw)
+    prefix = _merge(prefix_raw)
+
+    aws_used = _merge(aws + used)
+    in_use = _length(aws_used) - aws_reserved
+    taken = _merge(aws_used + explicit)
+    explicit_reserved = _length(taken) - _length(aws_used)
+    gaps = _complement(taken, size)  # usable addresses
+    usable = _length(gaps)
+    gaps_in_prefix = _intersect(gaps, prefix)
+    prefix_reserved = _length(gaps_in_prefix)
+
+    all_free_blocks = _aligned_blocks(gaps)
+    prefix_reserved_blocks = _aligned_blocks(gaps_in_prefix)
+    total_blocks = size // BLOCK
+    # blocks touched by in-use or explicitly reserved addresses (not by AWS's own five)
+    touched: set[int] = set()
+    for a, b in _merge(used + explicit):
+        touched.update(range(a // BLOCK, (b - 1) // BLOCK + 1))
+
+    edge_free = 0
+    if total_blocks:
+        edges = _merge([(0, BLOCK), (size - BLOCK, size)])
+        edge_free = _length(_intersect(gaps, edges))
+
+    largest, start = 0, None
+    for a, b in gaps:
+        if b - a > largest:
+            largest, start = b - a, str(ipaddress.IPv4Address(base + a))
+
+    return FragmentationReport(
+        cidr=str(net),
+        size=size,
+        aws_reserved=aws_reserved,
+        in_use=in_use,
+        explicit_reserved=explicit_reserved,
+        prefix_reserved=prefix_reserved,
+        usable=usable,
+        free_addresses=usable - prefix_reserved,
+        total_blocks=total_blocks,
+        free_blocks=all_free_blocks - prefix_reserved_blocks,
+        prefix_reserved_blocks=prefix_reserved_blocks,
+        touched_blocks=len(touched),
+        largest_free_run=largest,
+        largest_free_run_start=start,
+        largest_free_block_run=_aligned_block_runs(gaps),
+        outside=outside,
+        edge_free=edge_free,
+    )
+
+
+def subnet_report(subnet: Subnet) -> Optional[FragmentationReport]:
+    """The report of a plan subnet, or None when its CIDR, in-use addresses or a reservation is unknown.
+
+    A subnet without ``used_ips`` (not read from AWS) counts as empty apart from its reservations.
+    """
+    if isinstance(subnet.cidr, Unknown):
+        return None
+    if any(isinstance(r.cidr, Unknown) for r in subnet.reservations):
+        return None
+    return fragmentation_report(subnet.cidr, subnet.used_ips or (), subnet.reservations)
+
+
+def free_blocks(cidr: str, used_ips: Iterable[object] = (), reservations: Iterable[ReservationLike] = ()) -> int:
+    """Free aligned /28s prefix delegation can take (free ones plus those kept by prefix reservations)."""
+    return fragmentation_report(cidr, used_ips, reservations).prefix_blocks_available

@@ -1,0 +1,228 @@
+"""`podcap limits refresh`: regenerate the instance-limits snapshot from EC2 DescribeInstanceTypes.
+
+Read-only: ``ec2:DescribeInstanceTypes`` (and ``ec2:DescribeRegions`` for ``--region all``). The document
+records where the data came from (date, regions, the endpoint actually used) so a snapshot made against a
+test endpoint can never pass for one made against AWS. boto3 is imported only inside the functions.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from validators.limits import SNAPSHOT_NAME
+
+SOURCE = "EC2 DescribeInstanceTypes"
+TOOL = "podcap limits refresh"
+ALL_REGIONS = "all"
+FALLBACK_REGION = "us-east-1"  # only to list regions for "all" when no region is configured
+DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "data" / SNAPSHOT_NAME
+EXIT_OK, EXIT_ERROR = 0, 2
+
+
+# --------------------------------------------------------------------------- DescribeInstanceTypes -> record
+
+
+def record_from_api(it: dict[str, Any]) -> dict[str, Any]:
+    """One DescribeInstanceTypes entry -> the snapshot record (see :class:`validators.limits.InstanceLimits`)."""
+    net = it["NetworkInfo"]
+    max_enis = int(net["MaximumNetworkInterfaces"])
+    default_card = int(net.get("DefaultNetworkCardIndex", 0) or 0)
+    cards = sorted((int(c["NetworkCardIndex"]), int(c["MaximumNetworkInterfaces"]))
+                   for c in net.get("NetworkCards") or [])
+    enis = next((n for i, n in cards if i == default_card), None)
+    if enis is None:  # no NetworkCards (or none matches the default index): the instance-wide figure
+        enis = max_enis
+    return {
+        "enis": enis,
+        "ipv4": int(net["Ipv4AddressesPerInterface"]),
+        "ipv6": int(net.get("Ipv6AddressesPerInterface", 0) or 0),
+        "vcpus": int(it["VCpuInfo"]["DefaultVCpus"]),
+        "hypervisor": it.get("Hypervisor") or "",
+        "bare_metal": bool(it.get("BareMetal", False)),
+        "cards": [[i, n] for i, n in cards],
+        "default_card": default_card,
+        "max_enis": max_enis,
+        "efa": bool(net.get("EfaSupported", False)),
+        "max_efa": int((net.get("EfaInfo") or {}).get("MaximumEfaInterfaces", 0) or 0),
+        "trunking": None,  # DescribeInstanceTypes does not report ENI trunking
+    }
+
+
+# --------------------------------------------------------------------------- fetching
+
+
+def _split_regions(regions: Iterable[str] | None) -> list[str]:
+    out: list[str] = []
+    for r in regions or []:
+        for part in str(r).split(","):
+            part = part.strip()
+            if part and part not in out:
+                out.append(part)
+    return out
+
+
+def _resolve_regions(session: Any, regions: list[str], profile: str | None) -> list[str]:
+    from botocore.exceptions import NoRegionError
+
+    from validators import aws_clients
+
+    named = [r for r in regions if r.lower() != ALL_REGIONS]
+    if len(named) < len(regions):  # "all": every region enabled for the account
+        where = named[0] if named else (session.region_name or FALLBACK_REGION)
+        ec2 = aws_clients.client("ec2", region=where, profile=profile, session=session)
+        listed = [r["RegionName"] for r in ec2.describe_regions()["Regions"]]
+        return sorted(set(listed) | set(named))
+    if named:
+        return sorted(set(named))
+    if not session.region_name:
+        raise NoRegionError()
+    return [session.region_name]
+
+
+def fetch_instance_types(regions: list[str] | None, profile: str | None = None, *,
+                         note: str | None = None,
+                         instance_types: list[str] | None = None) -> dict[str, Any]:
+    """Call DescribeInstanceTypes (paginated) in each region and return the snapshot document.
+
+    ``regions``: the regions to read; ``None``/empty: the session's region; ``"all"``: every region
+    DescribeRegions lists. Types are merged across regions (the first region, in sorted order, wins).
+    ``instance_types`` restricts the call to those names (mainly for tests). Raises botocore exceptions.
+    """
+    from validators import aws_clients
+
+    session = aws_clients.make_session(profile=profile)
+    wanted = _resolve_regions(session, _split_regions(regions), profile)
+    types: dict[str, dict[str, Any]] = {}
+    endpoints: list[str] = []
+    for region in wanted:
+        ec2 = aws_clients.client("ec2", region=region, profile=profile, session=session)
+        url = aws_clients.safe_url(ec2.meta.endpoint_url)
+        if url not in endpoints:
+            endpoints.append(url)
+        kwargs: dict[str, Any] = {}
+        if instance_types:
+            kwargs["InstanceTypes"] = list(instance_types)
+        else:
+            kwargs["PaginationConfig"] = {"PageSize": 100}
+        for page in ec2.get_paginator("describe_instance_types").paginate(**kwargs):
+            for it in page.get("InstanceTypes", []):
+                name = it.get("InstanceType")
+                if not name or name in types:
+                    continue
+                try:
+                    types[name] = record_from_api(it)
+                except (KeyError, TypeError, ValueError):
+                    continue  # an entry without network figures cannot be used; never guess them
+    generated: dict[str, Any] = {
+        "date": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "regions": wanted,
+        "endpoint": ", ".join(endpoints),
+        "source": SOURCE,
+        "tool": TOOL,
+        "count": len(types),
+    }
+    if note:
+        generated["note"] = note
+    return {"generated": generated, "instance_types": {k: types[k] for k in sorted(types)}}
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def dumps_snapshot(doc: dict[str, Any]) -> str:
+    """Compact JSON, keys sorted, one instance type per line (readable diffs)."""
+    def enc(v: Any) -> str:
+        return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    parts = []
+    for key in sorted(doc):
+        value = doc[key]
+        if key == "instance_types":
+            rows = ",\n".join(f"{enc(name)}:{enc(value[name])}" for name in sorted(value))
+            parts.append(f"{enc(key)}:{{\n{rows}\n}}" if rows else f"{enc(key)}:{{}}")
+        else:
+            parts.append(f"{enc(key)}:{enc(value)}")
+    return "{" + ",\n".join(parts) + "}\n"
+
+
+def write_snapshot(doc: dict[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Write ``doc`` atomically to ``path`` (parent directories created)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = dumps_snapshot(doc)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    if target.resolve() == DEFAULT_OUTPUT:
+        from validators import limits
+
+        limits._shipped.cache_clear()
+    return target
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--region", action="append", metavar="REGION",
+                   help="region to read (repeatable, or comma-separated); 'all' = every enabled region; "
+                        "default: the configured region")
+    p.add_argument("-o", "--output", metavar="PATH",
+                   help="where to write the snapshot (default: the shipped validators/data/instance_limits.json)")
+    p.add_argument("--profile", help="AWS profile (default: boto3's usual configuration)")
+    p.add_argument("--note", metavar="TEXT", help="free text stored in the snapshot's provenance")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="podcap limits refresh",
+                                description="Regenerate the instance limits snapshot from EC2 DescribeInstanceTypes.")
+    add_arguments(p)
+    return p
+
+
+def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
+    if not isinstance(args, argparse.Namespace):
+        args = build_parser().parse_args(list(args) if args is not None else None)
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from validators.aws_clients import AwsAccessError, explain_aws_error
+
+    output = Path(getattr(args, "output", None) or DEFAULT_OUTPUT)
+    try:
+        doc = fetch_instance_types(getattr(args, "region", None), profile=getattr(args, "profile", None),
+                                   note=getattr(args, "note", None))
+    except (BotoCoreError, ClientError, AwsAccessError) as e:
+        print(f"podcap: error: {explain_aws_error(e)}", file=sys.stderr)
+        return EXIT_ERROR
+    gen = doc["generated"]
+    if not gen["count"]:
+        print(f"podcap: error: DescribeInstanceTypes returned no instance types from {gen['endpoint']}; "
+              f"{output} not written", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        write_snapshot(doc, output)
+    except OSError as e:
+        print(f"podcap: error: cannot write {output}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"wrote {gen['count']} instance types from {', '.join(gen['regions'])} "
+          f"(endpoint {gen['endpoint']}) to {output}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

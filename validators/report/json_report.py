@@ -1,0 +1,67 @@
+"""`--format json`: the stable, documented report (docs/report-json.md, validators/schemas/report.schema.json).
+
+The exit code is not part of the report: the CLI decides it (``--strict`` changes it), the report
+only states what was found.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from validators.model.result import CheckResult, NodegroupSummary, SubnetUsage
+from validators.report._common import TOOL_NAME, TOOL_VERSION, dumps, jsonable, ordered
+
+SCHEMA_VERSION = 1
+
+
+def _subnet(s: SubnetUsage) -> dict[str, Any]:
+    return {
+        "subnet": s.subnet,
+        "cidr": s.cidr,
+        "az": s.az,
+        "role": jsonable(s.role),
+        "usable": s.usable,
+        "at_min": s.at_min,
+        "at_desired": s.at_desired,
+        "at_max": s.at_max,
+        "nodegroups": list(s.nodegroups),
+        "note": s.note or "",
+    }
+
+
+def _nodegroup(n: NodegroupSummary) -> dict[str, Any]:
+    return {
+        "name": n.name,
+        "instance_types": [str(t) for t in n.instance_types],
+        "min_size": n.min_size,
+        "desired_size": n.desired_size,
+        "max_size": n.max_size,
+        "max_pods": n.max_pods,
+        "network_max_pods": n.network_max_pods,
+        "pods_per_node": n.pods_per_node,
+        "addresses_per_node": n.addresses_per_node,
+        "note": n.note or "",
+    }
+
+
+def report(
+    result: CheckResult, *, rules: Mapping[str, Any] | None = None, tool_version: str = TOOL_VERSION
+) -> dict[str, Any]:
+    """The report as a plain dict (what :func:`render` serialises)."""
+    return jsonable(
+        {
+            "version": SCHEMA_VERSION,
+            "tool": {"name": TOOL_NAME, "version": tool_version},
+            "inputs": [str(i) for i in result.inputs],
+            "summary": result.counts(),
+            "findings": [f.to_dict() for f in ordered(result.findings)],
+            "subnets": [_subnet(s) for s in result.subnets],
+            "nodegroups": [_nodegroup(n) for n in result.nodegroups],
+        }
+    )
+
+
+def render(
+    result: CheckResult, *, rules: Mapping[str, Any] | None = None, tool_version: str = TOOL_VERSION
+) -> str:
+    return dumps(report(result, rules=rules, tool_version=tool_version))

@@ -1,0 +1,157 @@
+"""`--format text`: console output for people (tables, then findings by severity, then a summary).
+
+Plain text unless ``color=True``. Figures podcap could not work out print as ``?``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from validators.model.findings import Finding, Severity
+from validators.model.result import CheckResult
+from validators.report._common import (
+    SEVERITY_LETTER,
+    SEVERITY_ORDER,
+    TOOL_NAME,
+    TOOL_VERSION,
+    counts_text,
+    headroom,
+    location_text,
+    num,
+    size_range,
+    split,
+)
+
+_RESET = "\x1b[0m"
+_COLORS = {
+    Severity.ERROR: "\x1b[1;31m",
+    Severity.WARNING: "\x1b[33m",
+    Severity.INFO: "\x1b[36m",
+    "dim": "\x1b[2m",
+    "bold": "\x1b[1m",
+}
+_HEADINGS = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.INFO: "Info"}
+
+
+class _Paint:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, style: Any) -> str:
+        if not self.enabled or not text:
+            return text
+        return f"{_COLORS[style]}{text}{_RESET}"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
+    """Columns padded to their widest cell; columns in ``right`` (numbers) right-aligned."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+
+    def line(cells: Sequence[str]) -> str:
+        out = [c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)]
+        return "  " + "  ".join(out).rstrip()
+
+    return [line(headers)] + [line(r) for r in rows]
+
+
+def _indent(text: str, prefix: str) -> list[str]:
+    return [prefix + ln if ln else "" for ln in str(text).splitlines() or [""]]
+
+
+def _subnets(result: CheckResult, paint: _Paint) -> list[str]:
+    headers = ["SUBNET", "AZ", "CIDR", "ROLE", "USABLE", "AT MIN", "AT DESIRED", "AT MAX", "FREE AT MAX",
+               "NODE GROUPS"]
+    rows, short = [], []
+    for s in result.subnets:
+        free = headroom(s.usable, s.at_max)
+        rows.append([
+            s.subnet, s.az or "?", s.cidr or "?", str(getattr(s.role, "value", s.role)), num(s.usable),
+            num(s.at_min), num(s.at_desired), num(s.at_max), num(free), ", ".join(s.nodegroups) or "-",
+        ])
+        short.append(free is not None and free < 0)
+    lines = _table(headers, rows, right={4, 5, 6, 7, 8})
+    out = ["Subnets", lines[0]]
+    for ln, bad in zip(lines[1:], short):
+        out.append(paint(ln, Severity.ERROR) if bad else ln)
+    out += [f"  note: {s.subnet}: {s.note}" for s in result.subnets if s.note]
+    return out
+
+
+def _nodegroups(result: CheckResult) -> list[str]:
+    headers = ["NODE GROUP", "TYPES", "MIN/DESIRED/MAX", "MAX PODS", "NETWORK MAX PODS", "PODS/NODE",
+               "ADDRESSES/NODE"]
+    rows = [
+        [
+            n.name, ",".join(str(t) for t in n.instance_types) or "?",
+            size_range(n.min_size, n.desired_size, n.max_size), num(n.max_pods), num(n.network_max_pods),
+            num(n.pods_per_node), num(n.addresses_per_node),
+        ]
+        for n in result.nodegroups
+    ]
+    out = ["Node groups"] + _table(headers, rows, right={2, 3, 4, 5, 6})
+    out += [f"  note: {n.name}: {n.note}" for n in result.nodegroups if n.note]
+    return out
+
+
+def _header(f: Finding) -> str:
+    loc = location_text(f)
+    return f"{SEVERITY_LETTER[f.severity]} {f.rule_id} {f.resource}" + (f" ({loc})" if loc else "") + (
+        f" - {f.title}" if f.title else "")
+
+
+def _finding(f: Finding, paint: _Paint) -> list[str]:
+    out = ["  " + paint(_header(f), "dim" if f.suppressed else f.severity)]
+    out += _indent(f.message, "    ")
+    if f.location.construct_path and f.location.line:
+        out.append(f"    construct: {f.location.construct_path}")
+    if f.suppressed is not None:
+        s = f.suppressed
+        how = ", ".join(p for p in (s.source, f"expires {s.expires}" if s.expires else "") if p)
+        out += _indent(f"suppressed{f' ({how})' if how else ''}: {s.reason}", "    ")
+    elif f.fix:
+        out += _indent(f"fix: {f.fix}", "    ")
+    return out
+
+
+def render(
+    result: CheckResult,
+    *,
+    rules: Mapping[str, Any] | None = None,
+    tool_version: str = TOOL_VERSION,
+    color: bool = False,
+) -> str:
+    paint = _Paint(color)
+    inputs = ", ".join(result.inputs) or "-"
+    out = [paint(f"{TOOL_NAME} {tool_version}", "bold") + f" - checked: {inputs}", ""]
+    if result.subnets:
+        out += _subnets(result, paint) + [""]
+    if result.nodegroups:
+        out += _nodegroups(result) + [""]
+
+    active, suppressed = split(result.findings)
+    if active:
+        out.append("Findings")
+        for sev in SEVERITY_ORDER:
+            group = [f for f in active if f.severity == sev]
+            if not group:
+                continue
+            out.append(paint(f" {_HEADINGS[sev]} ({len(group)})", sev))
+            for f in group:
+                out += _finding(f, paint)
+        out.append("")
+    else:
+        out += ["No findings.", ""]
+    if suppressed:
+        out.append(paint(f"Suppressed ({len(suppressed)})", "dim"))
+        for f in suppressed:
+            out += _finding(f, paint)
+        out.append("")
+
+    counts = result.counts()
+    worst = next((s for s in SEVERITY_ORDER if counts[s.value]), None)
+    summary = f"Summary: {counts_text(counts)}"
+    out.append(paint(summary, worst) if worst else summary)
+    return "\n".join(out) + "\n"

@@ -1,0 +1,170 @@
+"""The ``.podcap.yaml`` config: suppressions (with a mandatory reason) and ``strict``.
+
+```yaml
+suppressions:
+  - {id: PC201, resource: "module.vpc.aws_subnet.private[0]", reason: "sized for the pilot only", expires: 2027-01-31}
+strict: false   # optional: warnings fail the check, as --strict
+```
+
+A suppression names a rule and a resource (``"*"``: every resource). Like cdk-nag, podcap asks why: the
+reason must have at least 10 characters. After ``expires`` (inclusive) a suppression no longer applies
+and the finding says so.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+from validators.model.findings import Finding
+from validators.model.plan import Suppression
+from validators.sources.safe_yaml import InputError, load_yaml
+
+CONFIG_SOURCE = ".podcap.yaml"
+MIN_REASON = 10
+_RULE_ID = re.compile(r"^PC\d{3}$")
+_TOP_KEYS = ("suppressions", "strict")
+_SUPPRESSION_KEYS = ("id", "resource", "reason", "expires")
+
+
+@dataclass
+class Config:
+    suppressions: dict[str, list[Suppression]] = field(default_factory=dict)  # resource -> suppressions
+    strict: Optional[bool] = None  # None: not set in the file
+
+
+def _unknown_key(key: Any, allowed: Iterable[str]) -> str:
+    allowed = list(allowed)
+    hint = difflib.get_close_matches(str(key), allowed, n=1)
+    return f"unknown key {key!r}" + (
+        f" (did you mean {hint[0]!r}?)" if hint else f" (expected one of: {', '.join(allowed)})"
+    )
+
+
+def parse_config(doc: Any, path: str) -> Config:
+    """Validate a parsed config document; every problem is one line of the InputError."""
+    problems: list[str] = []
+
+    def bad(where: str, msg: str) -> None:
+        problems.append(f"{path}: at {where}: {msg}")
+
+    cfg = Config()
+    if doc is None:
+        return cfg
+    if not isinstance(doc, dict):
+        raise InputError(
+            f"{path}: at top level: the config is a mapping (suppressions, strict), "
+            f"not a {type(doc).__name__}"
+        )
+    for k in doc:
+        if k not in _TOP_KEYS:
+            bad("top level", _unknown_key(k, _TOP_KEYS))
+    strict = doc.get("strict")
+    if strict is not None and not isinstance(strict, bool):
+        bad("strict", f"{strict!r} is not true or false")
+    else:
+        cfg.strict = strict
+    sups = doc.get("suppressions")
+    if sups is None:
+        sups = []
+    if not isinstance(sups, list):
+        bad("suppressions", f"a list of {{id, resource, reason, expires}}, not a {type(sups).__name__}")
+        sups = []
+    for i, s in enumerate(sups):
+        p = f"suppressions[{i}]"
+        if not isinstance(s, dict):
+            bad(p, f"a suppression is a mapping {{id, resource, reason, expires}}, not a {type(s).__name__}")
+            continue
+        ok = True
+        for k in s:
+            if k not in _SUPPRESSION_KEYS:
+                bad(p, _unknown_key(k, _SUPPRESSION_KEYS))
+                ok = False
+        rid, resource, reason, expires = (s.get(k) for k in _SUPPRESSION_KEYS)
+        if rid is None:
+            bad(p, "'id' is a required property (the rule id, e.g. PC201)")
+            ok = False
+        elif not isinstance(rid, str) or not _RULE_ID.match(rid):
+            bad(f"{p}.id", f"{rid!r} is not a podcap rule id such as PC201")
+            ok = False
+        if resource is None:
+            bad(p, "'resource' is a required property (a resource id, or '*' for every resource)")
+            ok = False
+        elif not isinstance(resource, str) or not resource:
+            bad(f"{p}.resource", f"{resource!r} is not a resource id")
+            ok = False
+        if reason is None:
+            bad(p, f"'reason' is a required property: say why (at least {MIN_REASON} characters)")
+            ok = False
+        elif not isinstance(reason, str) or len(reason.strip()) < MIN_REASON:
+            bad(f"{p}.reason", f"give a reason of at least {MIN_REASON} characters, not {reason!r}")
+            ok = False
+        if expires is not None:
+            if isinstance(expires, _dt.date):
+                expires = expires.isoformat()[:10]
+            try:
+                if not isinstance(expires, str):
+                    raise ValueError
+                _dt.date.fromisoformat(expires)
+            except ValueError:
+                bad(f"{p}.expires", f"{expires!r} is not a date YYYY-MM-DD")
+                ok = False
+        if ok:
+            cfg.suppressions.setdefault(resource, []).append(
+                Suppression(rule_id=rid, reason=reason.strip(), expires=expires, source=CONFIG_SOURCE)
+            )
+    if problems:
+        raise InputError("\n".join(problems))
+    return cfg
+
+
+def load_config(path: str) -> Config:
+    """Read a ``.podcap.yaml`` file; InputError (with the path) when it cannot be read or is invalid."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read config: {e.strerror or e}") from None
+    return parse_config(load_yaml(raw, path), path)
+
+
+def _expiry(s: Suppression) -> Optional[_dt.date]:
+    if not s.expires:
+        return None
+    try:
+        return _dt.date.fromisoformat(str(s.expires)[:10])
+    except ValueError:
+        return _dt.date.min  # an unreadable date never suppresses
+
+
+def apply_suppressions(
+    findings: list[Finding], suppressions: dict[str, list[Suppression]], today: _dt.date
+) -> None:
+    """Mark each finding with the first active suppression of its rule on its resource (or on ``"*"``).
+
+    A suppression applies through its ``expires`` date; after that the finding stays and its message
+    says " (suppression expired on DATE)".
+    """
+    for f in findings:
+        if f.suppressed is not None:
+            continue
+        candidates = [
+            s
+            for s in (*suppressions.get(f.resource, ()), *suppressions.get("*", ()))
+            if s.rule_id == f.rule_id
+        ]
+        expired: list[str] = []
+        for s in candidates:
+            end = _expiry(s)
+            if end is not None and today > end:
+                expired.append(str(s.expires))
+                continue
+            f.suppressed = s
+            break
+        if f.suppressed is None and expired:
+            note = f" (suppression expired on {max(expired)})"
+            if note not in f.message:
+                f.message += note
