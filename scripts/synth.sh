@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Main job: set up, then synthesize the reference cluster with podcap's validation plugin.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH" CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+exec npx cdk synth --no-notices "$@"
