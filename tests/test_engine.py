@@ -81,6 +81,33 @@ def test_max_eni_sgp_ipv6_and_non_nitro():
     assert any("falls back" in n for n in mp.notes)
 
 
+
+def test_sgp_slot_kept_on_types_without_trunk():
+    # ipamd hasRoomForEni keeps a slot for the trunk whenever ENABLE_POD_ENI is on and no trunk is attached;
+    # a Xen m4.large (2 ENIs x 10 IPs) never gets a trunk, so only its primary ENI holds pods: 1 x 9 + 2 = 11
+    m4 = SNAP.get("m4.large")
+    assert (m4.enis, m4.ipv4_per_eni, m4.nitro) == (2, 10, False)
+    sgp = env(ENABLE_POD_ENI="true")
+    assert max_pods(m4, sgp).network_max_pods == 11
+    # 5 pods: 4 available < 9 wants a second ENI, but there is no room: 1 ENI + 9 secondaries, no trunk
+    a = allocate(m4, sgp, 5, 11)
+    assert (a.enis, a.secondary_ips, a.trunk_eni, a.subnet_addresses) == (1, 9, False, 10)
+    with pytest.raises(CapacityError):
+        allocate(m4, sgp, 10, 20)
+    # m5.large gets the trunk: 2 pod ENIs x (1 + 9) + the trunk's own address = 21 when full (18 pods)
+    a = allocate(M5, sgp, 18, 20)
+    assert (a.enis, a.secondary_ips, a.trunk_eni, a.subnet_addresses) == (2, 18, True, 21)
+
+
+def test_ipv6_needs_nitro():
+    # ipamd isConfigValid: IPv6 only in prefix-delegation mode, which a Xen type cannot do: aws-node stops
+    m4 = SNAP.get("m4.large")
+    mp = max_pods(m4, CniSettings(ipv6=True, prefix_delegation=True))
+    assert mp.network_max_pods == 2 and mp.max_pods == 2
+    with pytest.raises(CapacityError):
+        allocate(m4, CniSettings(ipv6=True, prefix_delegation=True), 1, 29)
+
+
 # ---------------------------------------------------------------- node allocation, hand-computed
 CASES = [
     # (settings, pods, kubelet max-pods or None=recommended, ENIs, secondary IPs, prefixes, subnet addresses, warm)
@@ -199,7 +226,7 @@ def test_unknown_instance_type_suggests():
 def test_env_values_the_cni_ignores(raw, field, value):
     parsed = parse_env(raw)
     assert getattr(parsed.settings, field) == value
-    assert parsed.warnings and list(raw)[0] in parsed.warnings[0]
+    assert parsed.warnings and next(iter(raw)) in parsed.warnings[0]
 
 
 def test_env_values_the_cni_accepts():

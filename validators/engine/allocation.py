@@ -16,7 +16,6 @@ the count of entirely free prefixes (which WARM_PREFIX_TARGET and the release pa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 from validators.engine.maxpods import (
     HOST_NETWORK_PODS,
@@ -26,6 +25,7 @@ from validators.engine.maxpods import (
     has_trunk,
     max_pods,
     pd_active,
+    trunk_slot_reserved,
 )
 from validators.engine.settings import CniSettings
 from validators.limits import InstanceLimits
@@ -77,6 +77,7 @@ class IpamdModel:
         self.slots = limits.ipv4_per_eni - 1  # per ENI: secondary IPs or prefixes (GetENIIPv4Limit)
         self.max_eni = effective_max_eni(limits, settings)
         self.trunk = has_trunk(limits, settings)
+        self.trunk_slot = trunk_slot_reserved(settings)
         self.enis: list[_Eni] = [_Eni(primary=True, allocatable=not settings.custom_networking)]
         self.assigned = 0
 
@@ -143,8 +144,9 @@ class IpamdModel:
         return max(1, self.s.warm_prefix_target - self.free_prefixes())
 
     def has_room_for_eni(self) -> bool:
-        """hasRoomForEni: MAX_ENI (or the type's limit) minus the slot the trunk ENI needs."""
-        return len(self.enis) < self.max_eni - (1 if self.trunk else 0)
+        """hasRoomForEni: MAX_ENI (or the type's limit) minus the slot kept for the trunk ENI, kept even
+        on types that never get one."""
+        return len(self.enis) < self.max_eni - (1 if self.trunk_slot else 0)
 
     def increase(self) -> bool:
         """increaseDatastorePool: tryAssignCidrs on an ENI with room, else tryAllocateENI."""
@@ -238,7 +240,7 @@ def allocate(
     limits: InstanceLimits,
     settings: CniSettings,
     pods: int,
-    kubelet_max_pods: Optional[int] = None,
+    kubelet_max_pods: int | None = None,
 ) -> NodeAllocation:
     """The node's steady state with `pods` address-taking pods, reached by growing from an empty node."""
     if isinstance(pods, bool) or not isinstance(pods, int) or pods < 0:

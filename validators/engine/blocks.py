@@ -17,8 +17,9 @@ one object per address, so a /16 with thousands of used addresses is as cheap as
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Optional, Sequence, Union
+from typing import Union
 
 from validators.model.plan import CidrReservation, Subnet
 from validators.model.unknown import Unknown
@@ -116,7 +117,7 @@ class FragmentationReport:
     prefix_reserved_blocks: int  # free aligned /28s inside prefix reservations
     touched_blocks: int  # aligned /28s holding at least one in-use or explicitly reserved address
     largest_free_run: int  # longest run of contiguous usable addresses
-    largest_free_run_start: Optional[str]  # its first address
+    largest_free_run_start: str | None  # its first address
     largest_free_block_run: int  # longest run of contiguous free aligned /28s (prefix-reserved included)
     outside: int = 0  # in-use addresses given that are not in this CIDR (ignored)
     edge_free: int = 0  # usable addresses in the first and last /28, which AWS's own five always spoil
@@ -287,7 +288,7 @@ def fragmentation_report(
     )
 
 
-def subnet_report(subnet: Subnet) -> Optional[FragmentationReport]:
+def subnet_report(subnet: Subnet) -> FragmentationReport | None:
     """The report of a plan subnet, or None when its CIDR, in-use addresses or a reservation is unknown.
 
     A subnet without ``used_ips`` (not read from AWS) counts as empty apart from its reservations.
@@ -302,3 +303,33 @@ def subnet_report(subnet: Subnet) -> Optional[FragmentationReport]:
 def free_blocks(cidr: str, used_ips: Iterable[object] = (), reservations: Iterable[ReservationLike] = ()) -> int:
     """Free aligned /28s prefix delegation can take (free ones plus those kept by prefix reservations)."""
     return fragmentation_report(cidr, used_ips, reservations).prefix_blocks_available
+
+
+def reservation_cidrs(
+    cidr: str,
+    blocks: int,
+    used_ips: Iterable[object] = (),
+    reservations: Iterable[ReservationLike] = (),
+) -> list[str]:
+    """CIDRs for a ``prefix`` reservation of `blocks` more /28s, taken from the free aligned /28s outside
+    existing reservations (lowest first), merged into as few aligned CIDRs as they allow.
+
+    Returns fewer blocks' worth than asked when the subnet has fewer free /28s.
+    """
+    net = ipaddress.IPv4Network(cidr, strict=False)
+    size = net.num_addresses
+    base = int(net.network_address)
+    taken = [(0, min(AWS_RESERVED_HEAD, size)), (max(size - AWS_RESERVED_TAIL, 0), size)]
+    taken += _address_intervals(net, used_ips)[0]
+    for r in reservations:
+        rcidr, _ = _as_reservation(r)
+        rn = ipaddress.IPv4Network(str(rcidr), strict=False)
+        taken.append((int(rn.network_address) - base, int(rn.network_address) - base + rn.num_addresses))
+    starts: list[int] = []
+    for a, b in _complement(_merge(taken), size):
+        first, last = -(-a // BLOCK), b // BLOCK
+        starts.extend(range(first * BLOCK, last * BLOCK, BLOCK))
+        if len(starts) >= blocks:
+            break
+    nets = [ipaddress.IPv4Network((base + s, 28)) for s in starts[:blocks]]
+    return [str(n) for n in ipaddress.collapse_addresses(nets)]

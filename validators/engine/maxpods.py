@@ -13,7 +13,6 @@ Three different figures, because they are three different things that users conf
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 from validators.engine.settings import CniSettings
 from validators.limits import InstanceLimits
@@ -41,17 +40,24 @@ def has_trunk(limits: InstanceLimits, settings: CniSettings) -> bool:
     return settings.pod_eni and not settings.ipv6 and limits.supports_trunking and effective_max_eni(limits, settings) > 1
 
 
+def trunk_slot_reserved(settings: CniSettings) -> bool:
+    """ipamd hasRoomForEni keeps one ENI slot free for the trunk whenever ENABLE_POD_ENI is on and no
+    trunk is attached yet. On a type the VPC resource controller never gives a trunk (Xen types,
+    MAX_ENI=1) the slot therefore stays empty for good: security groups for pods still costs an ENI."""
+    return settings.pod_eni and not settings.ipv6
+
+
 def pd_active(limits: InstanceLimits, settings: CniSettings) -> bool:
     """ipamd isConfigValid: prefix delegation on a non-Nitro type falls back to secondary IPs."""
     return settings.prefix_delegation and limits.nitro
 
 
 def pod_enis(limits: InstanceLimits, settings: CniSettings) -> int:
-    """ENIs that can hold pod addresses: MAX_ENI, minus the trunk (hasRoomForEni), minus the primary
+    """ENIs that can hold pod addresses: MAX_ENI, minus the trunk's slot (hasRoomForEni), minus the primary
     under custom networking (GetAllocatableENIs skips it)."""
     n = effective_max_eni(limits, settings)
-    if has_trunk(limits, settings):
-        n -= 1
+    if trunk_slot_reserved(settings):
+        n = max(n - 1, 1)  # the primary ENI is there from boot, whatever hasRoomForEni says
     if settings.custom_networking:
         n -= 1
     return max(n, 0)
@@ -92,7 +98,12 @@ def max_pods(limits: InstanceLimits, settings: CniSettings) -> MaxPods:
         enis_for_pods = 1
         mode = "ipv6"
         if not limits.nitro:
-            notes.append("IPv6 needs prefix delegation, which needs a Nitro instance type")
+            # ipamd isConfigValid: IPv6 runs only in prefix-delegation mode, which a non-Nitro type
+            # cannot do; aws-node exits and no pod gets an address.
+            capacity = HOST_NETWORK_PODS
+            enis_for_pods = 0
+            notes.append(f"IPv6 needs prefix delegation, which {limits.name} (not Nitro) cannot do: "
+                         "aws-node does not start and pods get no address")
     else:
         pd = pd_active(limits, settings)
         if settings.prefix_delegation and not pd:
@@ -106,8 +117,9 @@ def max_pods(limits: InstanceLimits, settings: CniSettings) -> MaxPods:
         if has_trunk(limits, settings):
             mode += "+pod-eni"
         elif settings.pod_eni:
-            notes.append(f"{limits.name} cannot attach a trunk ENI: security groups for pods unavailable")
-    if enis_for_pods == 0:
+            notes.append(f"{limits.name} cannot attach a trunk ENI: security groups for pods unavailable, "
+                         "yet ipamd still keeps an ENI slot free for it")
+    if enis_for_pods == 0 and not settings.ipv6:
         notes.append("no ENI is left for pod addresses (custom networking, MAX_ENI and the trunk ENI take them all)")
     return MaxPods(
         instance_type=limits.name,
@@ -125,6 +137,6 @@ def max_pods(limits: InstanceLimits, settings: CniSettings) -> MaxPods:
     )
 
 
-def kubelet_max_pods_effective(mp: MaxPods, kubelet_max_pods: Optional[int]) -> int:
+def kubelet_max_pods_effective(mp: MaxPods, kubelet_max_pods: int | None) -> int:
     """The max-pods kubelet really runs with: the value set, else the AMI default."""
     return kubelet_max_pods if kubelet_max_pods is not None else mp.ami_default_max_pods

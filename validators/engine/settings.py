@@ -8,8 +8,8 @@ typo such as ``WARM_IP_TARGET=abc`` changes how many addresses every node takes.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 _ATOI = re.compile(r"^[+-]?[0-9]+$")
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
@@ -48,7 +48,7 @@ class CniSettings:
     warm_ip_target: int = 0  # 0 = not set (ipamd's noWarmIPTarget)
     minimum_ip_target: int = 0  # 0 = not set
     warm_prefix_target: int = 1
-    max_eni: Optional[int] = None  # None = the instance type's limit
+    max_eni: int | None = None  # None = the instance type's limit
     prefix_delegation: bool = False
     custom_networking: bool = False
     pod_eni: bool = False  # security groups for pods (ENABLE_POD_ENI): a trunk ENI takes a slot
@@ -86,7 +86,7 @@ class ParsedSettings:
     notes: list[str] = field(default_factory=list)  # settings that are valid but have no effect here
 
 
-def _atoi(value: str) -> Optional[int]:
+def _atoi(value: str) -> int | None:
     return int(value) if _ATOI.match(value) else None
 
 
@@ -134,7 +134,7 @@ def parse_env(env: Mapping[str, object] | None, *, with_addon_defaults: bool = T
     # getWarmPrefixTarget: missing (with no add-on default), unparsable or negative -> 0
     warm_prefix = int_setting("WARM_PREFIX_TARGET", 0, minimum=0, unset_means=0)
     # getMaxENI: only a whole number >= 1 counts; anything else means the instance type's limit
-    max_eni: Optional[int] = None
+    max_eni: int | None = None
     if "MAX_ENI" in raw:
         val = _atoi(raw["MAX_ENI"])
         if val is None or val < 1:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 SNAPSHOT_NAME = "instance_limits.json"
 
@@ -40,7 +40,7 @@ class InstanceLimits:
     max_enis_all_cards: int
     efa: bool
     max_efa_interfaces: int
-    trunking: Optional[bool]  # ENI trunking (security groups for pods); None: not known from EC2
+    trunking: bool | None  # ENI trunking (security groups for pods); None: not known from EC2
 
     @property
     def nitro(self) -> bool:
@@ -53,7 +53,7 @@ class InstanceLimits:
         return self.trunking if self.trunking is not None else self.nitro
 
     @classmethod
-    def from_record(cls, name: str, rec: dict[str, Any]) -> "InstanceLimits":
+    def from_record(cls, name: str, rec: dict[str, Any]) -> InstanceLimits:
         return cls(
             name=name,
             enis=int(rec["enis"]),
@@ -95,7 +95,7 @@ def parse_snapshot(doc: dict[str, Any]) -> Snapshot:
     return Snapshot(provenance=doc.get("generated", {}), types=types)
 
 
-def load_snapshot(path: Optional[str | Path] = None) -> Snapshot:
+def load_snapshot(path: str | Path | None = None) -> Snapshot:
     """The shipped snapshot, or another file written by ``podcap limits refresh --output``."""
     if path is not None:
         return parse_snapshot(json.loads(Path(path).read_text()))
