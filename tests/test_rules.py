@@ -20,7 +20,7 @@ def plan(cidrs=("10.0.0.0/26", "10.0.0.64/26"), *, env=None, eni_configs=None, e
     for s in extra_subnets:
         p.subnets[s.id] = s
     p.clusters["c"] = Cluster("c", name="c", subnets=["a", "b"], cni_env=env, eni_configs=eni_configs or {})
-    kw = dict(instance_types=["m5.large"], subnets=["a", "b"], min_size=3, desired_size=6, max_size=12, cluster="c")
+    kw = {"instance_types": ["m5.large"], "subnets": ["a", "b"], "min_size": 3, "desired_size": 6, "max_size": 12, "cluster": "c"}
     kw.update(ng)
     p.nodegroups.append(NodeGroup("ng", **kw))
     return p
@@ -106,7 +106,7 @@ def test_mixed_types_smallest_wins():
 def test_custom_networking_rules():
     pods_a = Subnet("pa", "100.64.0.0/26", "us-east-1a", vpc="vpc")
     env = {"AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "true"}
-    r, ids = run(plan(("10.0.0.0/24", "10.0.1.0/24"), env=env, eni_configs={"us-east-1a": "pa"},
+    r, _ids = run(plan(("10.0.0.0/24", "10.0.1.0/24"), env=env, eni_configs={"us-east-1a": "pa"},
                       extra_subnets=[pods_a]))
     # PC301: us-east-1b has nodes but no ENIConfig
     assert [f.data["az"] for f in by_rule(r, "PC301")] == ["us-east-1b"]
@@ -120,12 +120,12 @@ def test_custom_networking_rules():
 
 
 def test_unknown_type_and_unresolved_values():
-    r, ids = run(plan(instance_types=["m5.larg"]))
+    r, _ = run(plan(instance_types=["m5.larg"]))
     f = by_rule(r, "PC002")[0]
     assert "m5.large" in f.data["suggestions"]
     p = plan()
     p.subnets["a"].cidr = Unknown("known only after apply", "aws_subnet.a.cidr_block")
-    r, ids = run(p)
+    r, _ids = run(p)
     assert any("known only after apply" in f.message for f in by_rule(r, "PC001"))
     # the other subnet is still judged
     assert [f.resource for f in by_rule(r, "PC201")] == ["b"]
@@ -141,7 +141,7 @@ def test_layout_rules():
     extra = [Subnet("x", "10.0.0.32/27", "us-east-1a", vpc="vpc"),  # overlaps a (10.0.0.0/26)
              Subnet("y", "192.168.0.0/24", "us-east-1a", vpc="vpc"),  # outside the VPC
              Subnet("z", "10.0.9.0/29", "us-east-1a", vpc="vpc")]  # smaller than /28
-    r, ids = run(plan(("10.0.0.0/26", "10.0.4.0/22"), extra_subnets=extra, max_size=1, min_size=1, desired_size=1))
+    r, _ids = run(plan(("10.0.0.0/26", "10.0.4.0/22"), extra_subnets=extra, max_size=1, min_size=1, desired_size=1))
     assert [f.resource for f in by_rule(r, "PC501")] == ["x"]
     assert [f.resource for f in by_rule(r, "PC502")] == ["y"]
     assert [f.resource for f in by_rule(r, "PC503")] == ["z"]
@@ -185,3 +185,33 @@ def test_analysis_spreads_nodes_by_az():
     a = analyse(plan(max_size=5), SNAP)
     c = a.subnets["a"].contributions["max"][0]
     assert (c.nodes, c.per_node, c.addresses) == (3, 30, 90)
+
+
+def test_overlap_sweep_equals_all_pairs():
+    """PC501 sweeps subnets in address order; it must find exactly the pairs an all-pairs check finds."""
+    import ipaddress
+    from itertools import combinations
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from validators.analysis import analyse
+    from validators.rules.subnet_layout import check_overlap
+
+    subnet = st.tuples(st.integers(22, 28), st.integers(0, 0xFFFF), st.sampled_from(["v1", "v2", None]))
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(subnet, max_size=12))
+    def prop(specs):
+        p = Plan(source="x", kind="spec")
+        for i, (plen, bits, vpc) in enumerate(specs):
+            net = ipaddress.IPv4Network((0x0A000000 | (bits & ~((1 << (32 - plen)) - 1)), plen))
+            p.subnets[f"s{i}"] = Subnet(f"s{i}", str(net), "az", vpc=vpc)
+        a = analyse(p, SNAP)
+        got = [(f.data["other"], f.resource) for f in check_overlap(a)]
+        items = list(a.subnets.items())
+        want = [(ia, ib) for (ia, sa), (ib, sb) in combinations(items, 2)
+                if sa.subnet.vpc == sb.subnet.vpc and sa.network.overlaps(sb.network)]
+        assert got == want
+
+    prop()

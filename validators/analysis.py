@@ -12,13 +12,13 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Optional
 
 from validators.engine.allocation import NodeAllocation, allocate
+from validators.engine.blocks import FragmentationReport, fragmentation_report
 from validators.engine.maxpods import HOST_NETWORK_PODS, MaxPods, max_pods, pd_active
 from validators.engine.settings import CniSettings, ParsedSettings, parse_env
 from validators.limits import InstanceLimits, Snapshot, UnknownInstanceType
-from validators.model.plan import Cluster, NodeGroup, Plan, Subnet, SubnetRole
+from validators.model.plan import Cluster, NodeGroup, Plan, Subnet
 from validators.model.unknown import Unknown
 
 AWS_RESERVED = 5  # first four addresses and the last of every subnet
@@ -43,15 +43,15 @@ class TypeCapacity:
 @dataclass
 class NodegroupAnalysis:
     ng: NodeGroup
-    cluster: Optional[Cluster]
+    cluster: Cluster | None
     parsed: ParsedSettings
     types: list[TypeCapacity] = field(default_factory=list)
     unknown_types: list[str] = field(default_factory=list)
     unknowns: list[Unknown] = field(default_factory=list)  # why a figure could not be computed
-    requested_pods: Optional[int] = None  # stated demand
-    sizes: dict[str, Optional[int]] = field(default_factory=dict)
+    requested_pods: int | None = None  # stated demand
+    sizes: dict[str, int | None] = field(default_factory=dict)
     subnet_ids: list[str] = field(default_factory=list)  # resolved Subnet.id values
-    subnets_unknown: Optional[Unknown] = None
+    subnets_unknown: Unknown | None = None
     az_groups: dict[str, list[str]] = field(default_factory=dict)  # AZ -> Subnet.id values
 
     @property
@@ -62,13 +62,13 @@ class NodegroupAnalysis:
     def pd(self) -> bool:
         return any(pd_active(t.limits, self.settings) for t in self.types)
 
-    def worst(self) -> Optional[TypeCapacity]:
+    def worst(self) -> TypeCapacity | None:
         """The instance type whose node takes the most addresses (mixed types: plan for the worst)."""
         if not self.types or self.unknown_types:
             return None
         return max(self.types, key=lambda t: (t.alloc.subnet_addresses, t.alloc.pod_subnet_addresses))
 
-    def smallest(self) -> Optional[TypeCapacity]:
+    def smallest(self) -> TypeCapacity | None:
         """The instance type with the fewest pods per node (mixed types: the smallest wins)."""
         return min(self.types, key=lambda t: t.capacity_pods) if self.types else None
 
@@ -78,23 +78,41 @@ class Contribution:
     """What one source (a node group, the control plane) takes from one subnet at one scale."""
 
     who: str
-    nodes: Optional[int]
-    per_node: Optional[int]
-    addresses: Optional[int]
+    nodes: int | None
+    per_node: int | None
+    addresses: int | None
     detail: str = ""
+    prefixes_per_node: int = 0  # /28 prefixes each node holds in this subnet (prefix delegation)
+    nodegroup: str | None = None  # the node group's name (None: the EKS control plane)
+
+    @property
+    def prefixes(self) -> int | None:
+        """Aligned /28 blocks this source needs here."""
+        if not self.prefixes_per_node:
+            return 0
+        return None if self.nodes is None else self.nodes * self.prefixes_per_node
+
+    @property
+    def singles(self) -> int | None:
+        """Addresses taken one by one (ENI primaries, secondary IPs): EC2 may place them anywhere."""
+        if self.addresses is None:
+            return None
+        return self.addresses - 16 * (self.prefixes or 0)
 
 
 @dataclass
 class SubnetAnalysis:
     subnet: Subnet
-    network: Optional[ipaddress.IPv4Network]
-    size: Optional[int]
-    usable: Optional[int]
+    network: ipaddress.IPv4Network | None
+    size: int | None
+    usable: int | None
     contributions: dict[str, list[Contribution]] = field(default_factory=dict)  # scale -> list
     unknowns: list[Unknown] = field(default_factory=list)
     prefix_nodegroups: list[str] = field(default_factory=list)  # PD node groups that take /28s here
+    blocks: FragmentationReport | None = None  # free addresses and free aligned /28s
+    unplaced_used: int = 0  # addresses in use whose place in the CIDR is not known (count only)
 
-    def demand(self, scale: str) -> Optional[int]:
+    def demand(self, scale: str) -> int | None:
         items = self.contributions.get(scale, [])
         if any(c.addresses is None for c in items):
             return None
@@ -104,6 +122,28 @@ class SubnetAnalysis:
     def used(self) -> bool:
         return any(self.contributions.get(s) for s in SCALES)
 
+    def prefix_demand(self, scale: str) -> int | None:
+        """Aligned /28 blocks the prefix-delegation node groups hold here."""
+        items = [c.prefixes for c in self.contributions.get(scale, [])]
+        return None if any(p is None for p in items) else sum(p or 0 for p in items)
+
+    def single_demand(self, scale: str) -> int | None:
+        """Addresses taken one at a time (ENI primaries, secondary IPs, control-plane ENIs)."""
+        items = [c.singles for c in self.contributions.get(scale, [])]
+        return None if any(p is None for p in items) else sum(p or 0 for p in items)
+
+    def prefix_blocks_available(self) -> int | None:
+        """Free aligned /28s for prefixes. In-use addresses known only by count (no positions) are
+        assumed packed into partly used /28s first: the best case, so a shortfall is certain."""
+        if self.blocks is None:
+            return None
+        b = self.blocks
+        if not self.unplaced_used:
+            return b.prefix_blocks_available
+        loose = max(b.free_addresses - 16 * b.free_blocks, 0)
+        spoiled = ceil_div(max(self.unplaced_used - loose, 0), 16)
+        return max(b.free_blocks - spoiled, 0) + b.prefix_reserved_blocks
+
 
 @dataclass
 class Analysis:
@@ -112,7 +152,7 @@ class Analysis:
     nodegroups: list[NodegroupAnalysis]
     subnets: dict[str, SubnetAnalysis]
 
-    def subnet_of(self, subnet_id: str) -> Optional[SubnetAnalysis]:
+    def subnet_of(self, subnet_id: str) -> SubnetAnalysis | None:
         return self.subnets.get(subnet_id)
 
 
@@ -121,7 +161,7 @@ def _alloc(limits: InstanceLimits, settings: CniSettings, pods: int, kubelet: in
     return allocate(limits, settings, pods, kubelet)
 
 
-def _int_or_unknown(value, what: str, where: str, unknowns: list[Unknown]) -> Optional[int]:
+def _int_or_unknown(value, what: str, where: str, unknowns: list[Unknown]) -> int | None:
     if isinstance(value, Unknown):
         unknowns.append(Unknown(f"{what}: {value.reason}", value.where or where))
         return None
@@ -136,7 +176,7 @@ def _int_or_unknown(value, what: str, where: str, unknowns: list[Unknown]) -> Op
     return value
 
 
-def cluster_settings(cluster: Optional[Cluster]) -> tuple[ParsedSettings, Optional[Unknown]]:
+def cluster_settings(cluster: Cluster | None) -> tuple[ParsedSettings, Unknown | None]:
     env = cluster.cni_env if cluster is not None else None
     unknown = None
     if isinstance(env, Unknown):
@@ -169,7 +209,7 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
             else:
                 na.subnet_ids.append(s)
     # kubelet max-pods
-    kubelet: Optional[int] = None
+    kubelet: int | None = None
     if isinstance(ng.kubelet_max_pods, Unknown):
         na.unknowns.append(Unknown(f"kubelet max-pods unreadable, the AMI default assumed: {ng.kubelet_max_pods.reason}",
                                    ng.kubelet_max_pods.where or where))
@@ -228,9 +268,19 @@ def nodes_per_subnet(nodes: int, az_groups: dict[str, list[str]]) -> dict[str, i
 
 
 def _subnet_base(s: Subnet, pd_here: bool) -> SubnetAnalysis:
+    """Size, usable addresses and free /28 blocks of one subnet.
+
+    Usable = size - 5 AWS-reserved - in use - reserved, each address counted once: reservations may
+    overlap each other, the AWS-reserved five or in-use addresses. A ``prefix`` reservation's free
+    addresses count only where prefix delegation takes addresses (single secondary IPs cannot use
+    them). When AWS gives both the in-use addresses and AvailableIpAddressCount, the smaller figure
+    wins, so a reservation AWS already left out of the count is never taken off twice.
+    """
     unknowns: list[Unknown] = []
     net = None
     size = usable = None
+    blocks = None
+    unplaced = 0
     if isinstance(s.cidr, Unknown):
         unknowns.append(Unknown(f"CIDR of subnet {s.id}: {s.cidr.reason}", s.cidr.where or s.id))
     else:
@@ -245,20 +295,32 @@ def _subnet_base(s: Subnet, pd_here: bool) -> SubnetAnalysis:
             unknowns.append(Unknown(f"addresses in use in {s.id}: {s.used_addresses.reason}", s.id))
         elif s.used_addresses:
             used = int(s.used_addresses)
-        reserved = 0
+        reservations = []
         for r in s.reservations:
             if isinstance(r.cidr, Unknown):
                 unknowns.append(Unknown(f"reservation in {s.id}: {r.cidr.reason}", s.id))
                 continue
             try:
-                rn = ipaddress.IPv4Network(r.cidr, strict=False)
+                ipaddress.IPv4Network(r.cidr, strict=False)
             except ValueError:
                 unknowns.append(Unknown(f"invalid reservation CIDR {r.cidr!r} in {s.id}", s.id))
                 continue
-            if r.type == "explicit" or not pd_here:
-                reserved += rn.num_addresses
-        usable = max(size - AWS_RESERVED - used - reserved, 0)
-    return SubnetAnalysis(subnet=s, network=net, size=size, usable=usable, unknowns=unknowns)
+            reservations.append(r)
+        try:
+            blocks = fragmentation_report(str(net), s.used_ips or (), reservations)
+        except ValueError as e:
+            unknowns.append(Unknown(f"reservations of {s.id}: {e}", s.id))
+        if blocks is None:
+            usable = max(size - AWS_RESERVED - used, 0)
+        else:
+            free = blocks.usable if pd_here else blocks.free_addresses
+            if s.used_ips is None:
+                unplaced = used
+                usable = max(free - used, 0)
+            else:
+                usable = min(free, max(size - AWS_RESERVED - used, 0))
+    return SubnetAnalysis(subnet=s, network=net, size=size, usable=usable, unknowns=unknowns,
+                          blocks=blocks, unplaced_used=unplaced)
 
 
 def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
@@ -301,11 +363,13 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
                 detail = ""
                 if worst:
                     detail = f"{worst.limits.name}, {worst.pods} pods/node, {na.settings.describe()}"
+                prefixes = worst.alloc.prefixes if worst and not na.settings.custom_networking else 0
                 add(sid, scale, Contribution(na.ng.name, k, per_node,
-                                             None if (k is None or per_node is None) else k * per_node, detail))
+                                             None if (k is None or per_node is None) else k * per_node, detail,
+                                             prefixes, na.ng.name))
             # custom networking: pod addresses go to the ENIConfig subnet of each node's AZ
             if na.settings.custom_networking and na.cluster is not None:
-                for az, subs in az_groups.items():
+                for az in az_groups:
                     target = na.cluster.eni_configs.get(az)
                     if target is None or isinstance(target, Unknown):
                         continue  # PC301 / PC001 report it
@@ -314,7 +378,7 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
                     add(target, scale, Contribution(
                         f"{na.ng.name} (pods)", k_az, per_node,
                         None if (k_az is None or per_node is None) else k_az * per_node,
-                        f"custom networking, AZ {az}"))
+                        f"custom networking, AZ {az}", worst.alloc.prefixes if worst else 0, na.ng.name))
     # EKS control-plane ENIs
     for cl in plan.clusters.values():
         if isinstance(cl.subnets, Unknown):

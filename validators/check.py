@@ -8,10 +8,9 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
-from typing import Optional
 
 from validators.analysis import SCALES, Analysis, analyse
 from validators.limits import Snapshot, load_snapshot
@@ -30,16 +29,16 @@ class CheckInputError(Exception):
 class CheckOptions:
     paths: list[str]
     parameters: dict[str, str] = field(default_factory=dict)
-    config: Optional[str] = None
+    config: str | None = None
     strict: bool = False
     live: bool = False
-    region: Optional[str] = None
-    profile: Optional[str] = None
-    snapshot: Optional[str] = None
-    today: Optional[date] = None
+    region: str | None = None
+    profile: str | None = None
+    snapshot: str | None = None
+    today: date | None = None
 
 
-_CFN_MARKERS = re.compile(r"^(Resources|AWSTemplateFormatVersion|Transform)\s*:", re.M)
+_CFN_MARKERS = re.compile(r"^(Resources|AWSTemplateFormatVersion|Transform)\s*:", re.MULTILINE)
 
 
 def detect_kind(path: str) -> str:
@@ -71,7 +70,7 @@ def detect_kind(path: str) -> str:
         raise CheckInputError(f"{path}: JSON, but neither a Terraform plan, a CloudFormation template nor a podcap spec")
     if _CFN_MARKERS.search(text):
         return "cloudformation"
-    if re.search(r"^(nodegroups|subnets|vpc|cluster)\s*:", text, re.M):
+    if re.search(r"^(nodegroups|subnets|vpc|cluster)\s*:", text, re.MULTILINE):
         return "spec"
     raise CheckInputError(f"{path}: cannot tell what this is (expected a podcap spec, a CloudFormation template, "
                           "a `terraform show -json` plan or a cdk.out folder)")
@@ -111,8 +110,11 @@ def _summaries(analysis: Analysis) -> tuple[list[SubnetUsage], list[NodegroupSum
             at_min=sa.demand("min") if sa.used else 0,
             at_desired=sa.demand("desired") if sa.used else 0,
             at_max=sa.demand("max") if sa.used else 0,
-            nodegroups=sorted({c.who for scale in SCALES for c in sa.contributions.get(scale, [])}),
+            nodegroups=sorted({c.nodegroup for scale in SCALES for c in sa.contributions.get(scale, [])
+                               if c.nodegroup is not None}),
             note="; ".join(u.reason for u in sa.unknowns),
+            free_prefix_blocks=sa.prefix_blocks_available(),
+            prefix_blocks_at_max=sa.prefix_demand("max") if sa.used else 0,
         ))
     ngs = []
     for na in analysis.nodegroups:
@@ -136,7 +138,7 @@ def _snapshot(opts: CheckOptions) -> Snapshot:
     return load_snapshot(opts.snapshot)
 
 
-def check_plan(plan: Plan, opts: CheckOptions, snapshot: Optional[Snapshot] = None) -> CheckResult:
+def check_plan(plan: Plan, opts: CheckOptions, snapshot: Snapshot | None = None) -> CheckResult:
     """Judge one plan: enrich from AWS if asked, analyse, run every rule, apply suppressions."""
     from validators.rules import REGISTRY
 
@@ -243,7 +245,7 @@ def _input_errors() -> tuple[type[BaseException], ...]:
     return tuple(errs)
 
 
-def check_templates(template_paths: list[str], opts: Optional[CheckOptions] = None) -> CheckResult:
+def check_templates(template_paths: list[str], opts: CheckOptions | None = None) -> CheckResult:
     """What the CDK validation plugin runs: the assembly containing the templates, or each template."""
     opts = opts or CheckOptions(paths=list(template_paths))
     dirs = {str(Path(t).resolve().parent) for t in template_paths}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Optional
+from typing import Any
 
 from validators.model.plan import Location, Suppression
 
@@ -27,9 +27,9 @@ class Finding:
     resource: str  # logical id / Terraform address / node group name the finding is about
     resource_type: str = ""  # "AWS::EC2::Subnet", "aws_subnet", "subnet", "nodegroup" …
     location: Location = field(default_factory=Location)
-    fix: Optional[str] = None  # a hint with numbers
+    fix: str | None = None  # a hint with numbers
     data: dict[str, Any] = field(default_factory=dict)  # the figures behind the message, for JSON users
-    suppressed: Optional[Suppression] = None
+    suppressed: Suppression | None = None
     source: str = ""  # the input file the plan came from
 
     def to_dict(self) -> dict[str, Any]:

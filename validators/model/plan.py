@@ -8,7 +8,6 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Optional
 
 from validators.model.unknown import MaybeUnknown, Unknown
 
@@ -19,8 +18,8 @@ class Location:
 
     file: str = ""
     path: str = ""  # logical path inside the file: "Resources/NodeSubnetA" or a Terraform address
-    line: Optional[int] = None
-    construct_path: Optional[str] = None  # CDK construct path (aws:cdk:path metadata) when known
+    line: int | None = None
+    construct_path: str | None = None  # CDK construct path (aws:cdk:path metadata) when known
 
 
 class SubnetRole(str, Enum):
@@ -33,7 +32,7 @@ class SubnetRole(str, Enum):
 class Suppression:
     rule_id: str
     reason: str
-    expires: Optional[str] = None  # ISO date; an expired suppression no longer applies
+    expires: str | None = None  # ISO date; an expired suppression no longer applies
     source: str = ""  # "metadata", ".podcap.yaml", "cdk-acknowledge"
 
 
@@ -55,17 +54,17 @@ class Subnet:
     id: str  # how the plan names it: logical id, Terraform address, or subnet-… id for existing subnets
     cidr: MaybeUnknown[str]  # IPv4 CIDR, e.g. "10.0.0.0/24"
     az: MaybeUnknown[str]  # a real AZ name or an abstract one ("az-1" = the 2nd of Fn::GetAZs)
-    vpc: Optional[MaybeUnknown[str]] = None
-    ipv6_cidr: Optional[MaybeUnknown[str]] = None
+    vpc: MaybeUnknown[str] | None = None
+    ipv6_cidr: MaybeUnknown[str] | None = None
     role: SubnetRole = SubnetRole.BOTH
-    aws_id: Optional[str] = None  # subnet-… when known (existing subnets, live AWS)
+    aws_id: str | None = None  # subnet-… when known (existing subnets, live AWS)
     defined_in_plan: bool = True  # False: referenced but not created by the plan (existing subnet)
-    used_addresses: Optional[MaybeUnknown[int]] = None  # addresses already in use (live AWS), beyond AWS's 5
-    used_ips: Optional[list[str]] = None  # the in-use addresses themselves, to find free aligned /28s
+    used_addresses: MaybeUnknown[int] | None = None  # addresses already in use (live AWS), beyond AWS's 5
+    used_ips: list[str] | None = None  # the in-use addresses themselves, to find free aligned /28s
     reservations: list[CidrReservation] = field(default_factory=list)
     location: Location = field(default_factory=Location)
 
-    def network(self) -> Optional[ipaddress.IPv4Network]:
+    def network(self) -> ipaddress.IPv4Network | None:
         if isinstance(self.cidr, Unknown):
             return None
         return ipaddress.IPv4Network(self.cidr, strict=False)
@@ -74,18 +73,18 @@ class Subnet:
 @dataclass
 class NodeGroup:
     name: str  # logical id / Terraform address / spec name
-    cluster: Optional[str] = None  # id of the Cluster it joins, when the source says
+    cluster: str | None = None  # id of the Cluster it joins, when the source says
     instance_types: MaybeUnknown[list[MaybeUnknown[str]]] = field(default_factory=list)
     subnets: MaybeUnknown[list[MaybeUnknown[str]]] = field(default_factory=list)  # Subnet.id values
     min_size: MaybeUnknown[int] = 1
     desired_size: MaybeUnknown[int] = 1
     max_size: MaybeUnknown[int] = 1
-    max_unavailable: Optional[MaybeUnknown[int]] = None  # UpdateConfig.MaxUnavailable
-    max_unavailable_percentage: Optional[MaybeUnknown[int]] = None
-    kubelet_max_pods: Optional[MaybeUnknown[int]] = None  # set through launch template / user data
-    ami_type: Optional[MaybeUnknown[str]] = None
-    capacity_type: Optional[MaybeUnknown[str]] = None
-    pods_per_node: Optional[int] = None  # demand: address-taking pods per node (None: nodes full)
+    max_unavailable: MaybeUnknown[int] | None = None  # UpdateConfig.MaxUnavailable
+    max_unavailable_percentage: MaybeUnknown[int] | None = None
+    kubelet_max_pods: MaybeUnknown[int] | None = None  # set through launch template / user data
+    ami_type: MaybeUnknown[str] | None = None
+    capacity_type: MaybeUnknown[str] | None = None
+    pods_per_node: int | None = None  # demand: address-taking pods per node (None: nodes full)
     self_managed: bool = False
     location: Location = field(default_factory=Location)
 
@@ -93,12 +92,12 @@ class NodeGroup:
 @dataclass
 class Cluster:
     id: str
-    name: Optional[MaybeUnknown[str]] = None
+    name: MaybeUnknown[str] | None = None
     subnets: MaybeUnknown[list[MaybeUnknown[str]]] = field(default_factory=list)  # control-plane ENI subnets
     ip_family: str = "ipv4"
     # Raw aws-node environment (vpc-cni add-on configuration "env", or DaemonSet env). None: not stated in
     # the plan (the CNI's defaults apply); Unknown: stated but unreadable.
-    cni_env: Optional[MaybeUnknown[dict[str, str]]] = None
+    cni_env: MaybeUnknown[dict[str, str]] | None = None
     # AZ -> Subnet.id of the ENIConfig for custom networking (add-on eniConfig block or ENIConfig objects)
     eni_configs: dict[str, MaybeUnknown[str]] = field(default_factory=dict)
     location: Location = field(default_factory=Location)
@@ -119,7 +118,7 @@ class Plan:
     suppressions: dict[str, list[Suppression]] = field(default_factory=dict)
     resource_locations: dict[str, Location] = field(default_factory=dict)
 
-    def cluster_for(self, nodegroup: NodeGroup) -> Optional[Cluster]:
+    def cluster_for(self, nodegroup: NodeGroup) -> Cluster | None:
         """The cluster a node group joins: the named one, else the only cluster in the plan."""
         if nodegroup.cluster and nodegroup.cluster in self.clusters:
             return self.clusters[nodegroup.cluster]
@@ -127,7 +126,7 @@ class Plan:
             return next(iter(self.clusters.values()))
         return None
 
-    def merge(self, other: "Plan") -> None:
+    def merge(self, other: Plan) -> None:
         """Fold another plan in (several stacks of one CDK app, several files of one check)."""
         self.vpcs.update(other.vpcs)
         self.subnets.update(other.subnets)

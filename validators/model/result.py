@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from validators.model.findings import Finding, Severity
 
@@ -10,15 +10,17 @@ from validators.model.findings import Finding, Severity
 @dataclass
 class SubnetUsage:
     subnet: str
-    cidr: Optional[str]
-    az: Optional[str]
+    cidr: str | None
+    az: str | None
     role: str
-    usable: Optional[int]  # addresses AWS lets you use: size - 5 - already used - reserved ranges
-    at_min: Optional[int]  # addresses taken with every node group at min size
-    at_desired: Optional[int]
-    at_max: Optional[int]
+    usable: int | None  # addresses AWS lets you use: size - 5 - already used - reserved ranges
+    at_min: int | None  # addresses taken with every node group at min size
+    at_desired: int | None
+    at_max: int | None
     nodegroups: list[str] = field(default_factory=list)
     note: str = ""
+    free_prefix_blocks: int | None = None  # free aligned /28s, prefix reservations included
+    prefix_blocks_at_max: int | None = None  # /28 prefixes held here at max size
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -28,13 +30,13 @@ class SubnetUsage:
 class NodegroupSummary:
     name: str
     instance_types: list[str]
-    min_size: Optional[int]
-    desired_size: Optional[int]
-    max_size: Optional[int]
-    max_pods: Optional[int]  # what kubelet runs with (set, else the AMI default); smallest type wins
-    network_max_pods: Optional[int]  # address capacity in the CNI mode; smallest type wins
-    pods_per_node: Optional[int]  # address-taking pods assumed per node
-    addresses_per_node: Optional[int]  # addresses a node takes at that demand (growth path), largest type
+    min_size: int | None
+    desired_size: int | None
+    max_size: int | None
+    max_pods: int | None  # what kubelet runs with (set, else the AMI default); smallest type wins
+    network_max_pods: int | None  # address capacity in the CNI mode; smallest type wins
+    pods_per_node: int | None  # address-taking pods assumed per node
+    addresses_per_node: int | None  # addresses a node takes at that demand (growth path), largest type
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:

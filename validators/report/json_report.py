@@ -25,6 +25,8 @@ def _subnet(s: SubnetUsage) -> dict[str, Any]:
         "at_desired": s.at_desired,
         "at_max": s.at_max,
         "nodegroups": list(s.nodegroups),
+        "free_prefix_blocks": s.free_prefix_blocks,
+        "prefix_blocks_at_max": s.prefix_blocks_at_max,
         "note": s.note or "",
     }
 

@@ -64,15 +64,23 @@ def _indent(text: str, prefix: str) -> list[str]:
 def _subnets(result: CheckResult, paint: _Paint) -> list[str]:
     headers = ["SUBNET", "AZ", "CIDR", "ROLE", "USABLE", "AT MIN", "AT DESIRED", "AT MAX", "FREE AT MAX",
                "NODE GROUPS"]
+    pd = any(s.prefix_blocks_at_max for s in result.subnets)
+    if pd:  # prefix delegation: aligned /28s matter, not only addresses
+        headers[9:9] = ["/28 FREE", "/28 AT MAX"]
     rows, short = [], []
     for s in result.subnets:
         free = headroom(s.usable, s.at_max)
-        rows.append([
+        row = [
             s.subnet, s.az or "?", s.cidr or "?", str(getattr(s.role, "value", s.role)), num(s.usable),
             num(s.at_min), num(s.at_desired), num(s.at_max), num(free), ", ".join(s.nodegroups) or "-",
-        ])
-        short.append(free is not None and free < 0)
-    lines = _table(headers, rows, right={4, 5, 6, 7, 8})
+        ]
+        if pd:
+            row[9:9] = [num(s.free_prefix_blocks), num(s.prefix_blocks_at_max)]
+        rows.append(row)
+        blocks_short = (s.free_prefix_blocks is not None and s.prefix_blocks_at_max is not None
+                        and s.prefix_blocks_at_max > s.free_prefix_blocks)
+        short.append((free is not None and free < 0) or blocks_short)
+    lines = _table(headers, rows, right={4, 5, 6, 7, 8, 9, 10} if pd else {4, 5, 6, 7, 8})
     out = ["Subnets", lines[0]]
     for ln, bad in zip(lines[1:], short):
         out.append(paint(ln, Severity.ERROR) if bad else ln)

@@ -9,7 +9,7 @@ from validators.rules import (  # noqa: F401  (registration by import)
     custom_networking,
     instance_types,
     pods_per_node,
-
+    prefix_blocks,
     subnet_capacity,
     subnet_layout,
     unresolved,

@@ -1,8 +1,9 @@
 """The rule registry: every rule declares its identity once, and docs/rules.md is generated from it."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Any
 
 from validators.model.findings import Finding, Severity
 from validators.model.plan import Location
@@ -19,8 +20,8 @@ class Rule:
     severity: Severity
     title: str
     description: str
-    help_uri: Optional[str]
-    fix: Optional[str]
+    help_uri: str | None
+    fix: str | None
     check: CheckFn = field(compare=False, repr=False)
 
     def finding(
@@ -29,10 +30,10 @@ class Rule:
         message: str,
         *,
         resource_type: str = "",
-        location: Optional[Location] = None,
-        fix: Optional[str] = None,
-        data: Optional[dict[str, Any]] = None,
-        severity: Optional[Severity] = None,
+        location: Location | None = None,
+        fix: str | None = None,
+        data: dict[str, Any] | None = None,
+        severity: Severity | None = None,
         source: str = "",
     ) -> Finding:
         return Finding(
@@ -68,8 +69,8 @@ def rule(
     title: str,
     *,
     description: str,
-    help_uri: Optional[str] = None,
-    fix: Optional[str] = None,
+    help_uri: str | None = None,
+    fix: str | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
     """Register a check function under a stable ID (one ID, one place)."""
 

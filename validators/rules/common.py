@@ -1,8 +1,6 @@
 """Small helpers the rule modules share: locations, subnet sizing hints."""
 from __future__ import annotations
 
-from typing import Optional
-
 from validators.analysis import AWS_RESERVED, Analysis, SubnetAnalysis
 from validators.model.plan import Location
 
@@ -16,7 +14,7 @@ DOCS_PREFIX = "https://docs.aws.amazon.com/eks/latest/userguide/cni-increase-ip-
 DOCS_RESERVATION = "https://docs.aws.amazon.com/vpc/latest/userguide/subnet-cidr-reservation.html"
 
 
-def location_of(analysis: Analysis, resource: str, fallback: Optional[Location] = None) -> Location:
+def location_of(analysis: Analysis, resource: str, fallback: Location | None = None) -> Location:
     loc = analysis.plan.resource_locations.get(resource)
     if loc is not None:
         return loc
@@ -30,7 +28,7 @@ def subnet_location(analysis: Analysis, sa: SubnetAnalysis) -> Location:
     return location_of(analysis, s.id)
 
 
-def smallest_prefix_for(addresses: int, already_used: int = 0) -> Optional[int]:
+def smallest_prefix_for(addresses: int, already_used: int = 0) -> int | None:
     """The longest prefix length whose subnet holds `addresses` more (AWS keeps 5); None beyond a /16."""
     for plen in range(28, 15, -1):
         if 2 ** (32 - plen) - AWS_RESERVED - already_used >= addresses:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from validators.analysis import Analysis, NodegroupAnalysis, SubnetAnalysis, ceil_div
 from validators.engine.allocation import allocate
@@ -35,7 +35,7 @@ def _breakdown(sa: SubnetAnalysis, scale: str = "max") -> str:
     return "; ".join(parts)
 
 
-def _cheaper_setting(a: Analysis, sa: SubnetAnalysis) -> Optional[str]:
+def _cheaper_setting(a: Analysis, sa: SubnetAnalysis) -> str | None:
     """A warm-pool setting that lowers the per-node addresses, with the figure it gives."""
     best = None
     for na in a.nodegroups:
@@ -55,7 +55,7 @@ def _cheaper_setting(a: Analysis, sa: SubnetAnalysis) -> Optional[str]:
     return best
 
 
-def _max_nodes_hint(a: Analysis, sa: SubnetAnalysis) -> Optional[str]:
+def _max_nodes_hint(a: Analysis, sa: SubnetAnalysis) -> str | None:
     """With a single node group on the subnet: the max size that fits."""
     items = [c for c in sa.contributions.get("max", []) if c.nodes is not None and c.per_node]
     if len(items) != 1 or sa.usable is None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ipaddress
-from itertools import combinations
 
 from validators.analysis import Analysis
 from validators.model.findings import Severity
@@ -27,19 +26,35 @@ def _nets(a: Analysis):
 )
 def check_overlap(a: Analysis):
     r = REGISTRY["PC501"]
-    for (ia, sa), (ib, sb) in combinations(list(_nets(a)), 2):
-        va, vb = sa.subnet.vpc, sb.subnet.vpc
-        if isinstance(va, Unknown) or isinstance(vb, Unknown) or va != vb:
+    # Per VPC, sweep the subnets in address order: only those still open at a subnet's start can overlap
+    # it, so a plan with thousands of subnets costs n log n, not every pair.
+    by_vpc: dict[object, list[tuple[int, int, int, str, object]]] = {}
+    for order, (sid, sa) in enumerate(_nets(a)):
+        vpc = sa.subnet.vpc
+        if isinstance(vpc, Unknown):
             continue
-        if sa.network.overlaps(sb.network):
-            yield r.finding(
-                ib,
-                f"subnet {ib} ({sb.network}) overlaps subnet {ia} ({sa.network}) in VPC {va or '?'}",
-                resource_type="subnet",
-                location=subnet_location(a, sb),
-                data={"other": ia, "cidr": str(sb.network), "other_cidr": str(sa.network)},
-                source=a.plan.source,
-            )
+        net = sa.network
+        start = int(net.network_address)
+        by_vpc.setdefault(vpc, []).append((start, start + net.num_addresses, order, sid, sa))
+    pairs = []
+    for vpc, items in by_vpc.items():
+        items.sort(key=lambda x: (x[0], x[2]))
+        open_: list[tuple[int, int, int, str, object]] = []
+        for item in items:
+            open_ = [o for o in open_ if o[1] > item[0]]
+            for o in open_:
+                first, second = (o, item) if o[2] < item[2] else (item, o)
+                pairs.append((first[2], second[2], vpc, first, second))
+            open_.append(item)
+    for _, _, vpc, (_, _, _, ia, sa), (_, _, _, ib, sb) in sorted(pairs, key=lambda p: (p[0], p[1])):
+        yield r.finding(
+            ib,
+            f"subnet {ib} ({sb.network}) overlaps subnet {ia} ({sa.network}) in VPC {vpc or '?'}",
+            resource_type="subnet",
+            location=subnet_location(a, sb),
+            data={"other": ia, "cidr": str(sb.network), "other_cidr": str(sa.network)},
+            source=a.plan.source,
+        )
 
 
 @rule(
