@@ -15,10 +15,10 @@ import sys
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-import aws_cdk as cdk  # noqa: E402
+import aws_cdk as cdk
 
-from infra.from_spec import PodcapSpecStack, load_spec_document, stack_id_for  # noqa: E402
-from infra.validation import CONTEXT_ENABLED, PodcapValidationPlugin, context_flag  # noqa: E402
+from infra.from_spec import PodcapSpecStack, load_spec_document, stack_id_for
+from infra.validation import CONTEXT_ENABLED, PodcapValidationPlugin, context_flag
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SPEC = os.path.join(HERE, "examples", "reference.yaml")

@@ -12,8 +12,9 @@ before every node group (``DependsOn``), so the first node already starts with t
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 from aws_cdk import Aws, Fn, Stack
 from aws_cdk import aws_ec2 as ec2
@@ -48,13 +49,13 @@ class NodeGroupSpec:
     subnets: Sequence[str]
     min_size: int = 1
     max_size: int = 1
-    desired_size: Optional[int] = None
-    max_unavailable: Optional[int] = None
-    max_unavailable_percentage: Optional[int] = None
-    kubelet_max_pods: Optional[int] = None
+    desired_size: int | None = None
+    max_unavailable: int | None = None
+    max_unavailable_percentage: int | None = None
+    kubelet_max_pods: int | None = None
     ami_type: str = DEFAULT_AMI_TYPE
-    capacity_type: Optional[str] = None
-    pods_per_node: Optional[int] = None
+    capacity_type: str | None = None
+    pods_per_node: int | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -70,7 +71,7 @@ class NodeGroupSpec:
             raise ValueError(f"node group {self.name!r}: max_unavailable or max_unavailable_percentage, not both")
 
 
-def recommended_max_pods(instance_types: Sequence[str], cni: CniSettings) -> Optional[int]:
+def recommended_max_pods(instance_types: Sequence[str], cni: CniSettings) -> int | None:
     """AWS's recommended max-pods for the CNI settings, for the smallest of the instance types (a launch
     template is shared by all of them). None when no type is known (podcap then reports PC002)."""
     settings = cni.engine_settings()
@@ -132,14 +133,14 @@ class PodcapCluster(Construct):
         *,
         network: PodcapNetwork,
         nodegroups: Sequence[NodeGroupSpec],
-        cni: Optional[CniSettings] = None,
-        cluster_subnets: Optional[Sequence[str]] = None,
-        cluster_name: Optional[str] = None,
-        version: Optional[str] = None,
-        addon_version: Optional[str] = None,
-        eni_configs: Optional[Mapping[str, str]] = None,
-        pod_security_groups: Optional[Sequence[str]] = None,
-        region: Optional[str] = None,
+        cni: CniSettings | None = None,
+        cluster_subnets: Sequence[str] | None = None,
+        cluster_name: str | None = None,
+        version: str | None = None,
+        addon_version: str | None = None,
+        eni_configs: Mapping[str, str] | None = None,
+        pod_security_groups: Sequence[str] | None = None,
+        region: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         cni = cni or CniSettings()
@@ -211,7 +212,7 @@ class PodcapCluster(Construct):
 
         self.nodegroups: dict[str, eks.CfnNodegroup] = {}
         self.launch_templates: dict[str, ec2.CfnLaunchTemplate] = {}
-        self.kubelet_max_pods: dict[str, Optional[int]] = {}
+        self.kubelet_max_pods: dict[str, int | None] = {}
         for spec in nodegroups:
             self._nodegroup(spec)
 

@@ -8,8 +8,9 @@ synthesized template (``validators/sources/cloudformation.py``), so what is set 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 from validators.engine.settings import CniSettings as EngineCniSettings
 from validators.engine.settings import parse_env
@@ -48,14 +49,14 @@ class CniSettings:
     label, which selects the per-AZ ENIConfig objects the add-on creates.
     """
 
-    warm_eni_target: Optional[int] = None
-    warm_ip_target: Optional[int] = None
-    minimum_ip_target: Optional[int] = None
-    warm_prefix_target: Optional[int] = None
-    prefix_delegation: Optional[bool] = None
-    max_eni: Optional[int] = None
+    warm_eni_target: int | None = None
+    warm_ip_target: int | None = None
+    minimum_ip_target: int | None = None
+    warm_prefix_target: int | None = None
+    prefix_delegation: bool | None = None
+    max_eni: int | None = None
     custom_networking: bool = False
-    security_groups_for_pods: Optional[bool] = None
+    security_groups_for_pods: bool | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -72,7 +73,7 @@ class CniSettings:
             raise ValueError(f"CniSettings.extra_env repeats {', '.join(clash)}, which a typed field sets")
 
     @classmethod
-    def from_env(cls, env: Optional[Mapping[str, Any]]) -> "CniSettings":
+    def from_env(cls, env: Mapping[str, Any] | None) -> CniSettings:
         """From a raw aws-node env mapping (a spec's ``cluster.cni.env``). Values the typed fields cannot hold
         (``WARM_IP_TARGET: abc``) stay raw in ``extra_env``, so podcap still sees and reports them."""
         kwargs: dict[str, Any] = {}
@@ -116,7 +117,7 @@ class CniSettings:
         self,
         *,
         region: Any = None,
-        eni_subnets: Optional[Mapping[str, Any]] = None,
+        eni_subnets: Mapping[str, Any] | None = None,
         security_groups: Sequence[Any] = (),
     ) -> dict[str, Any]:
         """The add-on configuration document (tokens allowed as values).
@@ -159,4 +160,4 @@ def configuration_json(doc: Mapping[str, Any], stack: Any = None) -> str:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"))
 
 
-__all__ = ["CniSettings", "ENI_CONFIG_LABEL_DEF", "configuration_json"]
+__all__ = ["ENI_CONFIG_LABEL_DEF", "CniSettings", "configuration_json"]

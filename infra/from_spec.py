@@ -8,7 +8,8 @@ on the construct of the resource they name.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from aws_cdk import Stack
 from constructs import Construct

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Optional, Sequence
 
 from aws_cdk import Acknowledgment, Fn, Tags, Validations
 from aws_cdk import aws_ec2 as ec2
@@ -44,8 +44,8 @@ class SubnetSpec:
 
     name: str
     az: str
-    cidr: Optional[str] = None
-    mask: Optional[int] = None
+    cidr: str | None = None
+    mask: int | None = None
     reservations: Sequence[Reservation] = ()
 
     def __post_init__(self) -> None:
@@ -106,7 +106,7 @@ class PodcapNetwork(Construct):
         pod_subnets: Sequence[SubnetSpec] = (),
         secondary_cidrs: Sequence[str] = (),
         internet_gateway: bool = False,
-        name: Optional[str] = None,
+        name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         if not node_subnets:
@@ -141,7 +141,7 @@ class PodcapNetwork(Construct):
         for s in [*nodes, *pods]:
             self._subnet(s, label, public=internet_gateway and s.name in self.node_subnet_names)
 
-        self.internet_gateway: Optional[ec2.CfnInternetGateway] = None
+        self.internet_gateway: ec2.CfnInternetGateway | None = None
         if internet_gateway:
             igw = ec2.CfnInternetGateway(self, "InternetGateway")
             attach = ec2.CfnVPCGatewayAttachment(self, "InternetGatewayAttachment", vpc_id=self.vpc.ref,

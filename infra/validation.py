@@ -26,8 +26,9 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any
 
 import jsii
 from aws_cdk import (
@@ -79,7 +80,7 @@ def _version() -> str:
         return "0.0.0"
 
 
-def _flag(value: Any) -> Optional[bool]:
+def _flag(value: Any) -> bool | None:
     """A context value as a boolean: true/false (bool or string); None when absent."""
     if value is None:
         return None
@@ -114,10 +115,10 @@ class AssemblyIndex:
     # nested stacks whose resource lacks aws:asset:path: parent template -> {logical id: nested template file}
     unlinked_nested: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def construct_path(self, template: str, logical_id: str) -> Optional[str]:
+    def construct_path(self, template: str, logical_id: str) -> str | None:
         return self.construct_paths.get(os.path.basename(template), {}).get(logical_id)
 
-    def acknowledgment(self, rule_id: str, construct_path: Optional[str]) -> Optional[str]:
+    def acknowledgment(self, rule_id: str, construct_path: str | None) -> str | None:
         """The reason of the closest acknowledgment of ``podcap::rule_id`` at or above the path."""
         paths = self.acknowledged.get(f"{PLUGIN_NAME}::{rule_id}")
         if not paths or not construct_path:
@@ -139,7 +140,7 @@ def _read_json(path: str) -> Any:
         return None
 
 
-def index_assembly(directory: str, index: Optional[AssemblyIndex] = None, depth: int = 0) -> AssemblyIndex:
+def index_assembly(directory: str, index: AssemblyIndex | None = None, depth: int = 0) -> AssemblyIndex:
     """Read ``manifest.json`` (and nested cloud assemblies) of a cdk.out folder."""
     index = index or AssemblyIndex()
     manifest = _read_json(os.path.join(directory, "manifest.json"))
@@ -189,7 +190,7 @@ def _index_metadata(metadata: dict, index: AssemblyIndex) -> None:
                     index.acknowledged.setdefault(str(rule), {})[path] = str(reason)
 
 
-def _owning_template(path: str, templates: dict[str, str]) -> Optional[str]:
+def _owning_template(path: str, templates: dict[str, str]) -> str | None:
     """The template of the innermost stack whose path is a prefix of ``path``."""
     best, best_len = None, -1
     for spath, tpl in templates.items():
@@ -254,7 +255,7 @@ def _nested_stacks(template: str, assets: dict[str, str]) -> list[tuple[str, str
     return out
 
 
-def _index_nested(template: str, index: AssemblyIndex, depth: int, assets: Optional[dict[str, str]] = None
+def _index_nested(template: str, index: AssemblyIndex, depth: int, assets: dict[str, str] | None = None
                   ) -> None:
     """Nested stacks (context.template_paths holds only the top-level templates), recursively."""
     if depth > 8:
@@ -323,12 +324,12 @@ class PodcapValidationPlugin:
     def __init__(
         self,
         *,
-        live: Optional[bool] = None,
-        strict: Optional[bool] = None,
-        config: Optional[str] = None,
-        region: Optional[str] = None,
-        profile: Optional[str] = None,
-        snapshot: Optional[str] = None,
+        live: bool | None = None,
+        strict: bool | None = None,
+        config: str | None = None,
+        region: str | None = None,
+        profile: str | None = None,
+        snapshot: str | None = None,
         include_info: bool = False,
     ) -> None:
         self._live = live
@@ -408,7 +409,7 @@ def _config_strict(opts: Any) -> bool:
     return bool(cfg is not None and getattr(cfg, "strict", None))
 
 
-def _context_region(context: IPolicyValidationContext) -> Optional[str]:
+def _context_region(context: IPolicyValidationContext) -> str | None:
     try:
         return context.region  # only when every stack has the same, concrete region
     except Exception:
@@ -493,8 +494,8 @@ class _WaiverAspect:
             set_podcap_metadata(node, suppress=[dict(self.entry)])
 
 
-def acknowledge(scope: IConstruct, rule_id: str, reason: str, *, expires: Optional[str] = None,
-                today: Optional[_dt.date] = None) -> None:
+def acknowledge(scope: IConstruct, rule_id: str, reason: str, *, expires: str | None = None,
+                today: _dt.date | None = None) -> None:
     """Waive a podcap rule for every resource under ``scope`` (a resource, a construct, a stack).
 
     Records ``Validations.of(scope).acknowledge(podcap::RULE)`` (CDK's own acknowledgment: the synth report
@@ -519,11 +520,11 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str, *, expires: Option
 
 
 __all__ = [
-    "AssemblyIndex",
     "CONTEXT_ENABLED",
     "CONTEXT_LIVE",
     "CONTEXT_STRICT",
     "PLUGIN_NAME",
+    "AssemblyIndex",
     "PodcapValidationPlugin",
     "acknowledge",
     "build_report",

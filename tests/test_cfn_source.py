@@ -409,6 +409,167 @@ def test_self_managed_asg_with_nodeadm_user_data():
         assert not s.defined_in_plan and s.aws_id == sid and isinstance(s.cidr, Unknown)
 
 
+# -- podcap metadata: pods_per_node ----------------------------------------------------------------------
+
+PODS_TEMPLATE = """\
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties: {CidrBlock: 10.0.0.0/16}
+  SubnetA:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: !Ref Vpc, CidrBlock: 10.0.0.0/20, AvailabilityZone: us-east-1a}
+  SubnetB:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: !Ref Vpc, CidrBlock: 10.0.16.0/20, AvailabilityZone: us-east-1b}
+  Cluster:
+    Type: AWS::EKS::Cluster
+    Properties:
+      Name: pods
+      RoleArn: arn:aws:iam::123456789012:role/eks
+      ResourcesVpcConfig: {SubnetIds: [!Ref SubnetA, !Ref SubnetB]}
+  Nodes:
+    Type: AWS::EKS::Nodegroup
+    Metadata:
+      podcap: {pods_per_node: PODS}
+    Properties:
+      ClusterName: !Ref Cluster
+      NodeRole: arn:aws:iam::123456789012:role/node
+      InstanceTypes: [m5.large]
+      Subnets: [!Ref SubnetA, !Ref SubnetB]
+      ScalingConfig: {MinSize: 2, DesiredSize: 2, MaxSize: 4}
+"""
+
+
+def _nodegroup_doc(podcap: object, rtype: str = "AWS::EKS::Nodegroup") -> dict:
+    props: dict = {"ClusterName": "c", "InstanceTypes": ["m5.large"], "Subnets": ["subnet-0123456789abcdef0"]}
+    if rtype == "AWS::AutoScaling::AutoScalingGroup":
+        props = {"MinSize": 1, "MaxSize": 3, "VPCZoneIdentifier": ["subnet-0123456789abcdef0"],
+                 "LaunchConfigurationName": {"Ref": "Lc"},
+                 "Tags": [{"Key": "kubernetes.io/cluster/c", "Value": "owned", "PropagateAtLaunch": True}]}
+    doc: dict = {"Resources": {"NG": {"Type": rtype, "Metadata": {"podcap": podcap}, "Properties": props}}}
+    if rtype == "AWS::AutoScaling::AutoScalingGroup":
+        doc["Resources"]["Lc"] = {"Type": "AWS::AutoScaling::LaunchConfiguration",
+                                  "Properties": {"InstanceType": "m5.large", "ImageId": "ami-1"}}
+    return doc
+
+
+def _check_json(capsys, monkeypatch, tmp_path: Path, template: str) -> tuple[int, dict]:
+    from validators.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no .podcap.yaml around
+    (tmp_path / "t.yaml").write_text(template, encoding="utf-8")
+    code = main(["check", "t.yaml", "--format", "json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_pods_per_node_metadata_is_the_demand_in_the_check(capsys, monkeypatch, tmp_path):
+    from validators.cli import main
+
+    assert main(["node", "m5.large", "--pods", "10", "--format", "json"]) == 0
+    one_node = json.loads(capsys.readouterr().out)
+    code, report = _check_json(capsys, monkeypatch, tmp_path, PODS_TEMPLATE.replace("PODS", "10"))
+    assert code == 0
+    (ng,) = report["nodegroups"]
+    assert ng["name"] == "Nodes" and ng["max_pods"] == 29
+    assert ng["pods_per_node"] == 10  # not the 27 a full m5.large takes
+    assert ng["addresses_per_node"] == one_node["subnet_addresses"] == 30
+    assert not [f for f in report["findings"] if f["rule_id"] == "PC001"]  # nothing left unread
+
+    # 5 pods fit the primary ENI: one warm ENI more, 20 addresses (a full node holds 30)
+    assert main(["node", "m5.large", "--pods", "5", "--format", "json"]) == 0
+    five = json.loads(capsys.readouterr().out)
+    _, report = _check_json(capsys, monkeypatch, tmp_path, PODS_TEMPLATE.replace("PODS", "5"))
+    (ng,) = report["nodegroups"]
+    assert (ng["pods_per_node"], ng["addresses_per_node"]) == (5, five["subnet_addresses"]) == (5, 20)
+    assert [s["at_max"] for s in report["subnets"]] == [2 * 20 + 2, 2 * 20 + 2]  # + the control-plane ENIs
+
+
+def test_pods_per_node_metadata_read_into_the_node_group():
+    plan = plan_from_template(_nodegroup_doc({"pods_per_node": 12}), "t.json")
+    (ng,) = plan.nodegroups
+    assert ng.pods_per_node == 12 and plan.unresolved == []
+    # next to suppressions, as the CDK constructs merge them
+    plan = plan_from_template(_nodegroup_doc({"pods_per_node": 40, "suppress": [
+        {"id": "PC103", "reason": "sized for the pilot only"}]}), "t.json")
+    assert plan.nodegroups[0].pods_per_node == 40 and plan.unresolved == []
+    assert [s.rule_id for s in plan.suppressions["NG"]] == ["PC103"]
+    # a self-managed group of EKS nodes takes it too
+    asg = _nodegroup_doc({"pods_per_node": 8}, "AWS::AutoScaling::AutoScalingGroup")
+    plan = plan_from_template(asg, "t.json")
+    (ng,) = plan.nodegroups
+    assert ng.self_managed and ng.pods_per_node == 8 and plan.unresolved == []
+    # a number in text is read as the source reads every number
+    plan = plan_from_template(_nodegroup_doc({"pods_per_node": "16"}), "t.json")
+    assert plan.nodegroups[0].pods_per_node == 16
+    # no metadata: the nodes are full
+    doc = _nodegroup_doc({"pods_per_node": 12})
+    del doc["Resources"]["NG"]["Metadata"]
+    assert plan_from_template(doc, "t.json").nodegroups[0].pods_per_node is None
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, "ten", True, None, [10], {"Ref": "Pods"}])
+def test_pods_per_node_metadata_invalid_is_reported(value):
+    plan = plan_from_template(_nodegroup_doc({"pods_per_node": value}), "t.json")
+    (ng,) = plan.nodegroups
+    assert ng.pods_per_node is None  # ignored: the nodes are taken as full
+    ((rid, unk),) = plan.unresolved
+    assert rid == "NG" and unk.where == "Resources.NG.Metadata.podcap.pods_per_node"
+    assert unk.reason == (f"podcap pods_per_node ignored: {value!r} is not a whole number of pods of at "
+                          "least 1 (the nodes are taken as full)")
+
+
+def test_pods_per_node_metadata_invalid_in_the_check(capsys, monkeypatch, tmp_path):
+    code, report = _check_json(capsys, monkeypatch, tmp_path, PODS_TEMPLATE.replace("PODS", "0"))
+    (f,) = [f for f in report["findings"] if f["rule_id"] == "PC001"]
+    assert f["severity"] == "warning" and f["resource"] == "Nodes"
+    assert f["message"].startswith("Nodes: podcap pods_per_node ignored: 0 is not a whole number of pods")
+    assert f["data"]["where"] == "Resources.Nodes.Metadata.podcap.pods_per_node"
+    assert report["nodegroups"][0]["pods_per_node"] == 27  # full m5.large nodes
+    assert code == 0  # a warning: it fails the check only with --strict
+    from validators.cli import main
+
+    assert main(["check", "t.yaml", "--strict", "--format", "json"]) == 1
+    capsys.readouterr()
+
+
+def test_podcap_metadata_unknown_keys_are_reported():
+    plan = plan_from_template(_nodegroup_doc({"pods_per_nodes": 10}), "t.json")
+    assert plan.nodegroups[0].pods_per_node is None
+    assert [(rid, u.reason, u.where) for rid, u in plan.unresolved] == [
+        ("NG", "podcap metadata ignored: unknown key 'pods_per_nodes' (did you mean 'pods_per_node'?)",
+         "Resources.NG.Metadata.podcap.pods_per_nodes")]
+    # the known keys are still read
+    plan = plan_from_template(_nodegroup_doc({"pods_per_node": 10, "owner": "team-a"}), "t.json")
+    assert plan.nodegroups[0].pods_per_node == 10
+    assert [u.reason for _, u in plan.unresolved] == [
+        "podcap metadata ignored: unknown key 'owner' (expected one of: suppress, pods_per_node)"]
+    for bad in ({}, "pods_per_node: 10", [{"pods_per_node": 10}]):
+        plan = plan_from_template(_nodegroup_doc(bad), "t.json")
+        assert plan.nodegroups[0].pods_per_node is None
+        assert [(u.reason, u.where) for _, u in plan.unresolved] == [
+            ("podcap metadata ignored: expected {suppress: [{id: PC…, reason: …}]} and/or {pods_per_node: N}",
+             "Resources.NG.Metadata.podcap")]
+
+
+def test_pods_per_node_metadata_on_what_is_not_a_node_group_is_reported():
+    doc = {"Resources": {
+        "S": {"Type": "AWS::EC2::Subnet", "Metadata": {"podcap": {"pods_per_node": 10}},
+              "Properties": {"CidrBlock": "10.0.0.0/24", "VpcId": "vpc-1", "AvailabilityZone": "us-east-1a"}},
+        # an Auto Scaling group with no sign of EKS nodes is not read as a node group
+        "Bastion": {"Type": "AWS::AutoScaling::AutoScalingGroup",
+                    "Metadata": {"podcap": {"pods_per_node": 3}},
+                    "Properties": {"MinSize": 1, "MaxSize": 1,
+                                   "VPCZoneIdentifier": ["subnet-0123456789abcdef0"]}},
+    }}
+    plan = plan_from_template(doc, "t.json")
+    assert plan.nodegroups == []
+    assert sorted((rid, u.where) for rid, u in plan.unresolved) == [
+        ("Bastion", "Resources.Bastion.Metadata.podcap.pods_per_node"),
+        ("S", "Resources.S.Metadata.podcap.pods_per_node")]
+    assert all("not a node group podcap reads" in u.reason for _, u in plan.unresolved)
+
+
 # -- the shared real-world fixtures ----------------------------------------------------------------------
 
 

@@ -36,7 +36,7 @@ def test_maxpods_json(capsys):
     ],
 )
 def test_maxpods_modes(capsys, flags, capacity, recommended):
-    code, out, _ = run(capsys, "maxpods", "m5.large", *flags, "--format", "json")
+    _code, out, _ = run(capsys, "maxpods", "m5.large", *flags, "--format", "json")
     (row,) = json.loads(out)
     assert (row["network_max_pods"], row["max_pods"], row["ami_default_max_pods"]) == (capacity, recommended, 29)
 
@@ -56,7 +56,7 @@ def test_maxpods_all(capsys):
 
 
 def test_unknown_type_is_a_clear_error(capsys):
-    code, out, err = run(capsys, "maxpods", "m5.larg")
+    code, _out, err = run(capsys, "maxpods", "m5.larg")
     assert code == 2 and "did you mean m5.large" in err and "Traceback" not in err
 
 
@@ -84,7 +84,7 @@ def test_node_flags(capsys):
 
 
 def test_node_env_read_as_the_cni_reads_it(capsys):
-    code, out, err = run(capsys, "node", "m5.large", "--pods", "5", "--env", "WARM_IP_TARGET=abc", "--format", "json")
+    _code, out, err = run(capsys, "node", "m5.large", "--pods", "5", "--env", "WARM_IP_TARGET=abc", "--format", "json")
     d = json.loads(out)
     assert d["subnet_addresses"] == 20  # abc ignored: WARM_ENI_TARGET=1 applies
     assert "WARM_IP_TARGET='abc'" in err and d["warnings"]
@@ -96,7 +96,7 @@ def test_node_text_explains(capsys):
 
 
 def test_node_beyond_capacity(capsys):
-    code, out, err = run(capsys, "node", "m5.large", "--pods", "28")
+    code, _out, err = run(capsys, "node", "m5.large", "--pods", "28")
     assert code == 1 and "at most 27" in err
 
 

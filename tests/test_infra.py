@@ -95,7 +95,7 @@ class Synth:
         with open(os.path.join(self.outdir, f"{name or self.stack_name}.template.json")) as fh:
             return json.load(fh)
 
-    def assertions(self) -> "Template":
+    def assertions(self) -> Template:
         return Template.from_json(self.template())
 
     def report(self) -> dict:
@@ -425,7 +425,7 @@ def test_strict_context_fails_on_warnings(workdir):
 
 @cdk_test
 def test_live_context_runs_live_lookup(workdir, monkeypatch):
-    import validators.check as check
+    from validators import check
 
     seen = []
     monkeypatch.setattr(check, "enrich_live", lambda plan, opts: seen.append((plan.kind, opts.live)))
@@ -481,9 +481,8 @@ def test_spec_suppressions_become_waivers(workdir):
 
 @cdk_test
 def test_bad_spec_fails_with_spec_errors():
-    from validators.sources.spec import SpecError
-
     from infra.from_spec import build_from_spec, load_spec_document
+    from validators.sources.spec import SpecError
 
     doc = load_spec_document(UNDERSIZED)
     doc["nodegroups"][0]["subnets"] = ["nodes-x"]

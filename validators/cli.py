@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -62,8 +63,15 @@ def _mode_env(a: argparse.Namespace) -> dict[str, str]:
     return env
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad invocation is one line (as in CI logs), not the usage block."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="podcap",
         description="Check EKS pod networking capacity (VPC CNI ENIs, IPs, /28 prefixes, subnets) before you deploy.",
     )
@@ -264,8 +272,8 @@ def explain_allocation(alloc, mp, s, notes) -> str:
     lines = [
         f"{alloc.instance_type}, {alloc.pods} address-taking pods, kubelet max-pods {alloc.kubelet_max_pods}",
         f"CNI: {s.describe()}",
-        f"  capacity: {mp.pod_enis} ENIs for pods x {mp.slots_per_eni} slots x {mp.addresses_per_slot} "
-        f"+ 2 host-network = {mp.network_max_pods} pods (recommended {mp.max_pods}, AMI default {mp.ami_default_max_pods})",
+        (f"  capacity: {mp.pod_enis} ENIs for pods x {mp.slots_per_eni} slots x {mp.addresses_per_slot} "
+         f"+ 2 host-network = {mp.network_max_pods} pods (recommended {mp.max_pods}, AMI default {mp.ami_default_max_pods})"),
         f"  ENIs attached:          {alloc.enis}" + (" + trunk ENI" if alloc.trunk_eni else ""),
         f"  {unit + ':':23} {held}" + (f"  ({alloc.pool_addresses} addresses)" if alloc.prefixes else ""),
         f"  warm (free) addresses:  {alloc.warm_addresses}",
@@ -342,7 +350,7 @@ def cmd_limits_show(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     a = parser.parse_args(argv)
     if not getattr(a, "func", None):
@@ -363,7 +371,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if isinstance(e, InputError):
             print(f"podcap: error: {e}", file=sys.stderr)
             return EXIT_USAGE
-        raise
+        if os.environ.get("PODCAP_DEBUG"):
+            raise
+        print(f"podcap: internal error: {type(e).__name__}: {e} (set PODCAP_DEBUG=1 for the traceback; "
+              "please report it with the input)", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

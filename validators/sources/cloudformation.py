@@ -19,6 +19,11 @@ them: no instance type anywhere -> ``t3.medium``; no ``ScalingConfig`` -> min 1,
 
 Suppressions: ``Metadata: {podcap: {suppress: [{id: PC201, reason: "…", expires: 2027-01-31}]}}`` on any
 resource. One without a reason of at least 10 characters is ignored, and that is reported as unresolved.
+
+Demand: ``Metadata: {podcap: {pods_per_node: N}}`` on a node group (an ``AWS::EKS::Nodegroup``, or an Auto
+Scaling group read as EKS nodes; the podcap CDK constructs write it) -> ``NodeGroup.pods_per_node``. A value
+that is not a whole number of at least 1, the key on any other resource, and any other key under ``podcap``
+are ignored and reported as unresolved.
 """
 
 from __future__ import annotations
@@ -48,6 +53,14 @@ from validators.model.plan import (
     Vpc,
 )
 from validators.model.unknown import Unknown
+from validators.sources._common import (
+    EKS_DEFAULT_INSTANCE_TYPE,
+    EKS_USER_DATA,
+    eks_tag_signs,
+    referenced_subnet_ids,
+    subnet_like,
+    unknown_key,
+)
 from validators.sources.intrinsics import (
     NO_VALUE,
     TOKEN_RE,
@@ -56,14 +69,14 @@ from validators.sources.intrinsics import (
     as_int,
     as_text,
 )
-from validators.sources.safe_yaml import InputError, compose_yaml, line_map, load_json, load_yaml, make_loader
+from validators.sources.safe_yaml import InputError, load_document, load_yaml, make_loader
 
-EKS_DEFAULT_INSTANCE_TYPE = "t3.medium"  # EKS API default for a managed node group with no instance type
 EKS_DEFAULT_SCALING = {"MinSize": 1, "DesiredSize": 2, "MaxSize": 2}  # EKS API default scalingConfig
 EXISTING_SUBNET = "existing subnet not described by the template; use --live"
 MAX_NESTED_STACK_DEPTH = 8
 RULE_ID = re.compile(r"PC\d{3}")
 MIN_REASON = 10
+PODCAP_METADATA_KEYS = ("suppress", "pods_per_node")
 
 _MISSING = object()
 
@@ -99,31 +112,9 @@ def cfn_loader() -> type:
 
 def read_template(path: str) -> tuple[dict, dict[str, int]]:
     """Parse a template file; returns the document and a map of JSON paths (``Resources.X``) to lines."""
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not UTF-8 text (byte {e.start})") from None
-    is_json = path.lower().endswith(".json") or text.lstrip().startswith("{")
-    lines: dict[str, int] = {}
-    if is_json:
-        doc = load_json(text, path)
-        try:
-            lines = line_map(compose_yaml(text, path))
-        except InputError:
-            lines = {}
-        if not lines and isinstance(doc, dict) and isinstance(doc.get("Resources"), dict):
-            lines = _json_resource_lines(text, list(doc["Resources"]))
-    else:
-        doc = load_yaml(text, path, loader=cfn_loader())
-        try:
-            lines = line_map(compose_yaml(text, path))
-        except InputError:
-            lines = {}
+    doc, lines, text, is_json = load_document(path, loader=cfn_loader())
+    if is_json and not lines and isinstance(doc, dict) and isinstance(doc.get("Resources"), dict):
+        lines = _json_resource_lines(text, list(doc["Resources"]))
     _check_template(doc, path)
     return doc, lines
 
@@ -242,7 +233,11 @@ class _LaunchRef:
 
 
 class StackBuilder:
-    """Reads one template (one stack) into ``plan``; cross-resource links go to ``pending``."""
+    """Reads one template (one stack) into ``plan``; cross-resource links go to ``pending``.
+
+    ``resolver_options`` go to the stack's :class:`Resolver`: ``parameters``, ``exports``, ``stack_name``,
+    ``region``, ``account_id``, ``id_prefix`` (of resource ids) and ``where_prefix`` (of where-paths).
+    """
 
     def __init__(
         self,
@@ -251,31 +246,22 @@ class StackBuilder:
         doc: dict,
         source: str,
         *,
-        parameters: Mapping[str, Any] | None = None,
-        exports: Mapping[str, Any] | None = None,
-        stack_name: str | None = None,
-        region: str | None = None,
-        account_id: str | None = None,
-        id_prefix: str = "",
-        where_prefix: str = "",
         lines: dict[str, int] | None = None,
         construct_paths: dict[str, str] | None = None,
         base_dir: str | None = None,
         nesting: int = 0,
+        **resolver_options: Any,
     ) -> None:
         self.plan = plan
         self.pending = pending
         self.doc = doc
         self.source = source
-        self.prefix = id_prefix
         self.lines = lines or {}
         self.construct_paths = construct_paths or {}
         self.base_dir = base_dir
         self.nesting = nesting
-        self.exports = exports
-        self.r = Resolver(doc, source=source, parameters=parameters, exports=exports, stack_name=stack_name,
-                          region=region, account_id=account_id, id_prefix=id_prefix,
-                          where_prefix=where_prefix, nested_outputs=self._nested_output)
+        self.r = Resolver(doc, source=source, nested_outputs=self._nested_output, **resolver_options)
+        self.prefix = self.r.id_prefix
         self.active: dict[str, dict] = {}
         self.cond_unknown: dict[str, Unknown] = {}
         self._nested: dict[str, StackBuilder | None] = {}
@@ -283,6 +269,7 @@ class StackBuilder:
         self._lt_ids: dict[str, str] = {}
         self._lt_names: dict[str, str] = {}
         self._lc_ids: dict[str, str] = {}
+        self._pods_per_node: dict[str, int] = {}  # logical id -> Metadata.podcap.pods_per_node, until read
 
     # helpers -----------------------------------------------------------------------------------
     def rid(self, lid: str) -> str:
@@ -388,7 +375,7 @@ class StackBuilder:
                         self.w(lid, "Condition"))
             self.active[lid] = res
             self.plan.resource_locations[self.rid(lid)] = self.loc(lid, res)
-            self._suppressions(lid, res)
+            self._podcap_metadata(lid, res)
 
         by_type: dict[str, list[tuple[str, dict]]] = {}
         for lid, res in self.active.items():
@@ -432,15 +419,43 @@ class StackBuilder:
             self._asg(lid, res)
         for lid, res in by_type.get("AWS::CloudFormation::Stack", []):
             self._nested_stack(lid)
+        for lid in self._pods_per_node:  # not taken by a node group
+            self.unresolved(lid, Unknown(
+                "podcap pods_per_node ignored: the resource is not a node group podcap reads (an "
+                "AWS::EKS::Nodegroup, or an Auto Scaling group of EKS nodes)",
+                self.w(lid, "Metadata", "podcap", "pods_per_node")))
 
-    # suppressions -----------------------------------------------------------------------------------
-    def _suppressions(self, lid: str, res: dict) -> None:
+    # podcap metadata: suppressions and pods_per_node --------------------------------------------------
+    def _podcap_metadata(self, lid: str, res: dict) -> None:
         meta = res.get("Metadata")
         if not isinstance(meta, dict) or "podcap" not in meta:
             return
         pc = meta["podcap"]
         base = self.w(lid, "Metadata", "podcap")
-        entries = pc.get("suppress") if isinstance(pc, dict) else None
+        if not isinstance(pc, dict) or not pc:
+            self.unresolved(lid, Unknown(
+                "podcap metadata ignored: expected {suppress: [{id: PC…, reason: …}]} and/or {pods_per_node: N}",
+                base))
+            return
+        for key in pc:
+            if key not in PODCAP_METADATA_KEYS:
+                self.unresolved(lid, Unknown(
+                    f"podcap metadata ignored: {unknown_key(key, PODCAP_METADATA_KEYS)}", f"{base}.{key}"))
+        if "pods_per_node" in pc:
+            self._read_pods_per_node(lid, pc["pods_per_node"], f"{base}.pods_per_node")
+        if "suppress" in pc:
+            self._suppressions(lid, pc["suppress"], base)
+
+    def _read_pods_per_node(self, lid: str, value: Any, where: str) -> None:
+        n = as_int(value, "pods_per_node", where)
+        if isinstance(n, Unknown) or n < 1:
+            self.unresolved(lid, Unknown(
+                f"podcap pods_per_node ignored: {value!r} is not a whole number of pods of at least 1 (the "
+                "nodes are taken as full)", where))
+            return
+        self._pods_per_node[lid] = n
+
+    def _suppressions(self, lid: str, entries: Any, base: str) -> None:
         if not isinstance(entries, list):
             self.unresolved(lid, Unknown("podcap metadata ignored: expected {suppress: [{id: PC…, reason: …}]}",
                                          base))
@@ -613,22 +628,15 @@ class StackBuilder:
             return _LaunchRef("unknown", unknown=spec)
         if not isinstance(spec, dict):
             return _LaunchRef("unknown", unknown=Unknown("launch template is not {Id|Name, Version}", where))
-        for k in id_keys:
-            if k in spec:
-                v = spec[k]
-                if isinstance(v, Unknown):
-                    return _LaunchRef("unknown", unknown=v)
-                if isinstance(v, str) and v in self._lt_ids:
-                    return _LaunchRef("lt", self._lt_ids[v])
-                return _LaunchRef("external", what=str(v))
-        for k in name_keys:
-            if k in spec:
-                v = spec[k]
-                if isinstance(v, Unknown):
-                    return _LaunchRef("unknown", unknown=v)
-                if isinstance(v, str) and v in self._lt_names:
-                    return _LaunchRef("lt", self._lt_names[v])
-                return _LaunchRef("external", what=str(v))
+        for keys, known in ((id_keys, self._lt_ids), (name_keys, self._lt_names)):  # an id wins over a name
+            for k in keys:
+                if k in spec:
+                    v = spec[k]
+                    if isinstance(v, Unknown):
+                        return _LaunchRef("unknown", unknown=v)
+                    if isinstance(v, str) and v in known:
+                        return _LaunchRef("lt", known[v])
+                    return _LaunchRef("external", what=str(v))
         return _LaunchRef("unknown", unknown=Unknown("launch template has neither an id nor a name", where))
 
     def _lt_data(self, lt_lid: str) -> tuple[dict, str]:
@@ -747,6 +755,7 @@ class StackBuilder:
         if lt is not None and lt.kind == "lt":
             data, where = self._lt_data(lt.logical_id)
             ng.kubelet_max_pods = self._max_pods(lid, data.get("UserData", _MISSING), f"{where}.UserData")
+        ng.pods_per_node = self._pods_per_node.pop(lid, None)
         self.plan.nodegroups.append(ng)
 
     def _asg(self, lid: str, res: dict) -> None:
@@ -791,22 +800,13 @@ class StackBuilder:
                 f"launch configuration {lc_name} is not in the template", pw("LaunchConfigurationName"))
 
         tags = p("Tags")
-        cluster_name: Any = None
-        signs = False
-        if isinstance(tags, list):
-            for t in tags:
-                key = t.get("Key") if isinstance(t, dict) else None
-                if isinstance(key, str):
-                    if key.startswith("kubernetes.io/cluster/"):
-                        cluster_name = key[len("kubernetes.io/cluster/"):]
-                        signs = True
-                    elif key.startswith(("k8s.io/cluster-autoscaler", "eks:")):
-                        signs = True
+        cluster_name, signs = eks_tag_signs(t.get("Key") if isinstance(t, dict) else None
+                                            for t in (tags if isinstance(tags, list) else []))
         text: str | None = None
         partial: dict = {}
         if user_data is not _MISSING:
             text, partial = self._user_data_text(user_data, ud_where)
-        if text and _EKS_USER_DATA.search(text):
+        if text and EKS_USER_DATA.search(text):
             signs = True
             m = re.search(r"/etc/eks/bootstrap\.sh\s+([^\s\\'\"$]+)", text)
             if m and cluster_name is None and not TOKEN_RE.search(m.group(1)):
@@ -862,6 +862,7 @@ class StackBuilder:
             ng.kubelet_max_pods = value
             if problem is not None:
                 self.unresolved(lid, Unknown(f"kubelet max-pods: {problem}", ud_where))
+        ng.pods_per_node = self._pods_per_node.pop(lid, None)
         self.plan.nodegroups.append(ng)
 
     # nested stacks ---------------------------------------------------------------------------------
@@ -902,7 +903,7 @@ class StackBuilder:
                 if pseudo in self.r.given:
                     params.setdefault(pseudo, self.r.given[pseudo])
             label = f"{self.prefix}{lid}/"
-            child = StackBuilder(self.plan, self.pending, doc, path, parameters=params, exports=self.exports,
+            child = StackBuilder(self.plan, self.pending, doc, path, parameters=params, exports=self.r.exports,
                                  stack_name=None, region=self.r.region, account_id=self.r.account_id,
                                  id_prefix=label, where_prefix=f"{label.rstrip('/')}:", lines=lines,
                                  base_dir=os.path.dirname(path), nesting=self.nesting + 1)
@@ -1017,8 +1018,6 @@ _USE_MAX_PODS = re.compile(r"(?<![\w-])--use-max-pods(?:\s*=\s*|\s+)[\"']?(\w+)"
 _TOML_MAX_PODS = re.compile(r"^\s*\"?max-pods\"?\s*=\s*[\"']?([^\s\"'#]+)", re.MULTILINE)
 _YAML_MAX_PODS = re.compile(r"^\s*maxPods\s*:\s*[\"']?([^\s\"'#]+)", re.MULTILINE)
 _MENTIONS = re.compile(r"max-?pods|maxPods|max_pods", re.IGNORECASE)
-_EKS_USER_DATA = re.compile(
-    r"/etc/eks/|bootstrap\.sh|nodeadm|node\.eks\.aws|NodeConfig|EKSBootstrap|\[settings\.kubernetes\]", re.IGNORECASE)
 
 
 def _maybe_b64decode(text: str) -> str:
@@ -1047,7 +1046,7 @@ def _mime_parts(text: str) -> list[str]:
             else:
                 parts.append(str(part.get_payload()))
         return parts or [text]
-    except Exception:  # noqa: BLE001 - a malformed MIME document: read it as one text
+    except Exception:
         return [text]
 
 
@@ -1124,10 +1123,6 @@ def _find_cluster(plan: Plan, ref: Any) -> Cluster | None:
     return None
 
 
-def _subnet_like(s: str) -> bool:
-    return bool(re.fullmatch(r"subnet-[0-9a-f]{8,17}", s))
-
-
 def finalize(plan: Plan, pending: Pending, placeholders: bool = True) -> None:
     """Link add-ons and node groups to clusters, attach CIDR blocks, create subnets referenced but not
     defined (``defined_in_plan=False``)."""
@@ -1171,27 +1166,19 @@ def finalize(plan: Plan, pending: Pending, placeholders: bool = True) -> None:
                                                  vpc_ref.where)))
 
     if placeholders:
-        referenced: list[str] = []
-        for ng in plan.nodegroups:
-            if isinstance(ng.subnets, list):
-                referenced.extend(s for s in ng.subnets if isinstance(s, str))
-        for cl in plan.clusters.values():
-            if isinstance(cl.subnets, list):
-                referenced.extend(s for s in cl.subnets if isinstance(s, str))
-            referenced.extend(v for v in cl.eni_configs.values() if isinstance(v, str))
-        for sid in referenced:
+        for sid in referenced_subnet_ids(plan):
             if sid in plan.subnets:
                 continue
             referrer = pending.referrers.get(sid)
             loc = referrer[1] if referrer else Location(file=plan.source)
-            reason = EXISTING_SUBNET if _subnet_like(sid) or not isinstance(sid, ResourceRef) else (
+            reason = EXISTING_SUBNET if subnet_like(sid) or not isinstance(sid, ResourceRef) else (
                 f"{sid} is not a subnet defined in the input")
             plan.subnets[sid] = Subnet(
                 id=sid,
                 cidr=Unknown(reason, referrer[0] if referrer else sid),
                 az=Unknown(reason, referrer[0] if referrer else sid),
                 defined_in_plan=False,
-                aws_id=sid if _subnet_like(sid) else None,
+                aws_id=sid if subnet_like(sid) else None,
                 location=loc,
             )
 

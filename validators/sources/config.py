@@ -14,14 +14,14 @@ and the finding says so.
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any
 
 from validators.model.findings import Finding
 from validators.model.plan import Suppression
-from validators.sources.safe_yaml import InputError, load_yaml
+from validators.sources._common import unknown_key
+from validators.sources.safe_yaml import InputError, load_yaml, read_file
 
 CONFIG_SOURCE = ".podcap.yaml"
 MIN_REASON = 10
@@ -33,15 +33,7 @@ _SUPPRESSION_KEYS = ("id", "resource", "reason", "expires")
 @dataclass
 class Config:
     suppressions: dict[str, list[Suppression]] = field(default_factory=dict)  # resource -> suppressions
-    strict: Optional[bool] = None  # None: not set in the file
-
-
-def _unknown_key(key: Any, allowed: Iterable[str]) -> str:
-    allowed = list(allowed)
-    hint = difflib.get_close_matches(str(key), allowed, n=1)
-    return f"unknown key {key!r}" + (
-        f" (did you mean {hint[0]!r}?)" if hint else f" (expected one of: {', '.join(allowed)})"
-    )
+    strict: bool | None = None  # None: not set in the file
 
 
 def parse_config(doc: Any, path: str) -> Config:
@@ -61,7 +53,7 @@ def parse_config(doc: Any, path: str) -> Config:
         )
     for k in doc:
         if k not in _TOP_KEYS:
-            bad("top level", _unknown_key(k, _TOP_KEYS))
+            bad("top level", unknown_key(k, _TOP_KEYS))
     strict = doc.get("strict")
     if strict is not None and not isinstance(strict, bool):
         bad("strict", f"{strict!r} is not true or false")
@@ -81,7 +73,7 @@ def parse_config(doc: Any, path: str) -> Config:
         ok = True
         for k in s:
             if k not in _SUPPRESSION_KEYS:
-                bad(p, _unknown_key(k, _SUPPRESSION_KEYS))
+                bad(p, unknown_key(k, _SUPPRESSION_KEYS))
                 ok = False
         rid, resource, reason, expires = (s.get(k) for k in _SUPPRESSION_KEYS)
         if rid is None:
@@ -123,15 +115,10 @@ def parse_config(doc: Any, path: str) -> Config:
 
 def load_config(path: str) -> Config:
     """Read a ``.podcap.yaml`` file; InputError (with the path) when it cannot be read or is invalid."""
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read config: {e.strerror or e}") from None
-    return parse_config(load_yaml(raw, path), path)
+    return parse_config(load_yaml(read_file(path, "config"), path), path)
 
 
-def _expiry(s: Suppression) -> Optional[_dt.date]:
+def _expiry(s: Suppression) -> _dt.date | None:
     if not s.expires:
         return None
     try:

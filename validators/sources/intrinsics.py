@@ -93,7 +93,7 @@ def cidr_blocks(ip_block: str, count: int, cidr_bits: int) -> list[str]:
     except ValueError:
         raise ValueError(f"{ip_block!r} is not a CIDR block") from None
     if isinstance(count, bool) or isinstance(cidr_bits, bool):
-        raise ValueError("count and cidrBits must be numbers")  # noqa: TRY004 - one error type for callers
+        raise ValueError("count and cidrBits must be numbers")
     if not 1 <= count <= 256:
         raise ValueError(f"count must be between 1 and 256, not {count}")
     prefix = net.max_prefixlen - cidr_bits
@@ -154,8 +154,11 @@ def as_text(v: Any) -> str | None:
     return None
 
 
-def as_int(v: Any, what: str, where: str) -> int | Unknown:
-    """A whole number from a number or a numeric string (parameters are strings)."""
+def as_int(v: Any, what: str, where: str, *, decimal_text: bool = True) -> int | Unknown:
+    """A whole number from a number or a numeric string (parameters are strings).
+
+    ``decimal_text``: a string such as ``"3.0"`` counts too; without it only digits do.
+    """
     if isinstance(v, Unknown):
         return v
     if isinstance(v, bool):
@@ -168,7 +171,7 @@ def as_int(v: Any, what: str, where: str) -> int | Unknown:
         s = v.strip()
         if re.fullmatch(r"[+-]?\d+", s):
             return int(s)
-        if re.fullmatch(r"[+-]?\d+\.0*", s):
+        if decimal_text and re.fullmatch(r"[+-]?\d+\.0*", s):
             return int(float(s))
     return Unknown(f"{what} is not a whole number: {v!r}", where)
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 from validators import aws_clients
 from validators.aws_clients import AwsAccessError
 from validators.model.plan import CidrReservation, Cluster, Location, NodeGroup, Plan, Subnet
 from validators.model.unknown import Unknown
+from validators.sources._common import referenced_subnet_ids
 
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$")
 FILTER_BATCH = 100  # values per subnet-id filter (EC2 accepts up to 200)
@@ -46,13 +48,13 @@ def _code(exc: BaseException) -> str:
     return str((resp.get("Error") or {}).get("Code", ""))
 
 
-def _batches(items: list[str], n: Optional[int] = None) -> Iterator[list[str]]:
+def _batches(items: list[str], n: int | None = None) -> Iterator[list[str]]:
     n = n or FILTER_BATCH
     for i in range(0, len(items), n):
         yield items[i:i + n]
 
 
-def enrich_plan(plan: Plan, region: Optional[str] = None, profile: Optional[str] = None) -> list[str]:
+def enrich_plan(plan: Plan, region: str | None = None, profile: str | None = None) -> list[str]:
     """Fill the plan's existing subnets and clusters from AWS; returns one note per thing read.
 
     Raises :class:`AwsAccessError` (one line, no credentials in it) when AWS cannot be read.
@@ -79,24 +81,12 @@ def enrich_plan(plan: Plan, region: Optional[str] = None, profile: Optional[str]
 # --------------------------------------------------------------------------- subnets
 
 
-def _aws_id(s: Subnet) -> Optional[str]:
+def _aws_id(s: Subnet) -> str | None:
     if subnet_id_like(s.aws_id):
         return s.aws_id
     if subnet_id_like(s.id):
         return s.id
     return None
-
-
-def _referenced_subnet_ids(plan: Plan) -> list[str]:
-    refs: list[str] = []
-    for ng in plan.nodegroups:
-        if isinstance(ng.subnets, list):
-            refs.extend(s for s in ng.subnets if isinstance(s, str))
-    for c in plan.clusters.values():
-        if isinstance(c.subnets, list):
-            refs.extend(s for s in c.subnets if isinstance(s, str))
-        refs.extend(v for v in c.eni_configs.values() if isinstance(v, str))
-    return refs
 
 
 def _subnet_targets(plan: Plan) -> dict[str, list[Subnet]]:
@@ -106,7 +96,7 @@ def _subnet_targets(plan: Plan) -> dict[str, list[Subnet]]:
     the plan as existing subnets first (analysis would add them as unknowns otherwise).
     """
     known_aws_ids = {s.aws_id for s in plan.subnets.values() if s.aws_id}
-    for ref in _referenced_subnet_ids(plan):
+    for ref in referenced_subnet_ids(plan):
         if ref in plan.subnets or ref in known_aws_ids or not subnet_id_like(ref):
             continue
         plan.subnets[ref] = Subnet(
@@ -343,7 +333,7 @@ def _read_addon(cluster: Cluster, name: str, eks: Any, by_aws_id: dict[str, str]
         env = config.get("env") or {}
         if not isinstance(env, dict):
             raise ValueError("env is not a map")
-    except Exception as e:  # noqa: BLE001  (any unreadable configuration fails closed)
+    except Exception as e:
         cluster.cni_env = Unknown(f"vpc-cni add-on configurationValues unreadable: {e}", where)
         return f"vpc-cni add-on {version} with unreadable configurationValues"
     eni_subnets = (config.get("eniConfig") or {}).get("subnets") if isinstance(config.get("eniConfig"), dict) else None

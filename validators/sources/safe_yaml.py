@@ -12,13 +12,15 @@
 :func:`load_yaml` / :func:`load_json` fix all of that and raise :class:`InputError` with one line of the
 form ``FILE:LINE:COLUMN: problem``. YAML timestamps stay strings (``2027-06-30``, as in JSON and as
 CloudFormation reads them). :func:`make_loader` builds a loader subclass with extra tag constructors
-(``!Ref`` …) without touching plain loads.
+(``!Ref`` …) without touching plain loads. :func:`load_document` reads a JSON or YAML file, with the line
+of each path in it.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Optional, Union
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.events import AliasEvent
@@ -61,7 +63,7 @@ class SafeLoader(yaml.SafeLoader):
         self._expanded = 0
 
     # -- composition: count what aliases would expand to, before anything is built ----------------
-    def compose_node(self, parent: Optional[Node], index: Any) -> Node:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
         if self.check_event(AliasEvent):
             event = self.peek_event()
             target = self.anchors.get(event.anchor)
@@ -158,7 +160,8 @@ def make_loader(extra_tags: dict[str, Constructor], name: str = "ExtendedSafeLoa
     return cls
 
 
-def _decode(text: Union[str, bytes], filename: str) -> str:
+def decode_text(text: str | bytes, filename: str) -> str:
+    """UTF-8 text (a BOM dropped); InputError ``FILE: not UTF-8 text (byte N)`` otherwise."""
     if isinstance(text, bytes):
         try:
             return text.decode("utf-8-sig")
@@ -176,44 +179,45 @@ def _yaml_error(e: yaml.YAMLError, filename: str) -> InputError:
 
 
 def compose_yaml(
-    text: Union[str, bytes], filename: str = "<input>", loader: Optional[type[SafeLoader]] = None
-) -> Optional[Node]:
+    text: str | bytes, filename: str = "<input>", loader: type[SafeLoader] | None = None
+) -> Node | None:
     """The node tree of a single-document YAML text (for line numbers), with the same limits as load_yaml."""
-    text = _decode(text, filename)
-    cls = _named(loader or SafeLoader, filename)
-    ldr = cls(text)
-    try:
-        return ldr.get_single_node()
-    except InputError:
-        raise
-    except yaml.YAMLError as e:
-        raise _yaml_error(e, filename) from None
-    except RecursionError:
-        raise InputError(f"{filename}: nested too deeply to read") from None
-    finally:
-        ldr.dispose()
+    return _run_loader(text, filename, loader, lambda ldr: ldr.get_single_node())
+
+
+def load_yaml(
+    text: str | bytes, filename: str = "<input>", loader: type[SafeLoader] | None = None
+) -> Any:
+    """Parse one YAML document safely (see the module doc). Raises InputError, never yaml errors."""
+    # TypeError / ValueError: e.g. a constructor meeting an impossible value
+    return _run_loader(text, filename, loader, lambda ldr: ldr.get_single_data(),
+                       wrap=(TypeError, ValueError))
 
 
 def _named(cls: type[SafeLoader], filename: str) -> type[SafeLoader]:
     return type(cls.__name__, (cls,), {"filename": filename})
 
 
-def load_yaml(
-    text: Union[str, bytes], filename: str = "<input>", loader: Optional[type[SafeLoader]] = None
+def _run_loader(
+    text: str | bytes,
+    filename: str,
+    loader: type[SafeLoader] | None,
+    read: Callable[[SafeLoader], Any],
+    wrap: tuple[type[Exception], ...] = (),
 ) -> Any:
-    """Parse one YAML document safely (see the module doc). Raises InputError, never yaml errors."""
-    text = _decode(text, filename)
+    """``read(loader)`` on the decoded text; yaml errors (and ``wrap`` ones) become a one-line InputError."""
+    text = decode_text(text, filename)
     cls = _named(loader or SafeLoader, filename)
     ldr = cls(text)
     try:
-        return ldr.get_single_data()
+        return read(ldr)
     except InputError:
         raise
     except yaml.YAMLError as e:
         raise _yaml_error(e, filename) from None
     except RecursionError:
         raise InputError(f"{filename}: nested too deeply to read") from None
-    except (TypeError, ValueError) as e:  # e.g. a constructor meeting an impossible value
+    except wrap as e:
         raise InputError(f"{filename}: {_one_line(str(e))}") from None
     finally:
         ldr.dispose()
@@ -223,9 +227,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def load_json(text: Union[str, bytes], filename: str = "<input>") -> Any:
+def load_json(text: str | bytes, filename: str = "<input>") -> Any:
     """Parse JSON; truncated or invalid input raises InputError ``FILE:LINE:COL: problem``."""
-    text = _decode(text, filename)
+    text = decode_text(text, filename)
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as e:
@@ -239,13 +243,46 @@ def load_json(text: Union[str, bytes], filename: str = "<input>") -> Any:
         raise InputError(f"{filename}: {_one_line(str(e))}") from None
 
 
-def _fmt_path(parent: str, key: Union[str, int]) -> str:
+def read_file(path: str, what: str = "") -> bytes:
+    """The bytes of a file; InputError ``FILE: cannot read[ WHAT]: why`` when it cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read{' ' + what if what else ''}: {e.strerror or e}") from None
+
+
+class Document(NamedTuple):
+    """A parsed input file: the document, the line of each path in it (see line_map) and its text."""
+
+    doc: Any
+    lines: dict[str, int]
+    text: str
+    is_json: bool
+
+
+def load_document(path: str, loader: type[SafeLoader] | None = None) -> Document:
+    """Read a JSON or YAML file (JSON when the name ends in .json or the text starts with '{').
+
+    ``lines`` is empty when the text does not compose as YAML (JSON nearly always does).
+    """
+    text = decode_text(read_file(path), path)
+    is_json = path.lower().endswith(".json") or text.lstrip().startswith("{")
+    doc = load_json(text, path) if is_json else load_yaml(text, path, loader=loader)
+    try:  # node marks give the lines
+        lines = line_map(compose_yaml(text, path))
+    except InputError:
+        lines = {}
+    return Document(doc, lines, text, is_json)
+
+
+def _fmt_path(parent: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{parent}[{key}]"
     return f"{parent}.{key}" if parent else str(key)
 
 
-def line_map(node: Optional[Node], limit: int = 200_000) -> dict[str, int]:
+def line_map(node: Node | None, limit: int = 200_000) -> dict[str, int]:
     """Map document paths (``subnets[0]``, ``nodegroups[1].max``, ``Resources.Foo``) to 1-based lines.
 
     A sequence item maps to the line where it starts, a mapping entry to the line of its key. Shared

@@ -16,7 +16,7 @@ import ipaddress
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Optional
+from typing import Any
 
 from validators.model.plan import (
     CidrReservation,
@@ -29,7 +29,8 @@ from validators.model.plan import (
     Suppression,
     Vpc,
 )
-from validators.sources.safe_yaml import InputError, compose_yaml, format_path, line_map, load_json, load_yaml
+from validators.sources._common import unknown_key
+from validators.sources.safe_yaml import InputError, format_path, load_document
 
 VPC_ID = "vpc"  # the spec's one VPC, as Vpc.id / Subnet.vpc
 MAX_PROBLEMS = 50
@@ -38,7 +39,7 @@ MAX_PROBLEMS = 50
 class SpecError(InputError):
     """An invalid spec: one line per problem, ``FILE: at PATH: problem``."""
 
-    def __init__(self, message: str, problems: Optional[list[str]] = None) -> None:
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
         super().__init__(message)
         self.problems = problems if problems is not None else message.splitlines()
 
@@ -52,30 +53,11 @@ def spec_schema() -> dict:
 
 def load_spec(path: str) -> Plan:
     """Read a spec file (YAML, or JSON when it ends in .json or starts with '{') into a Plan."""
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not UTF-8 text (byte {e.start})") from None
-    is_json = path.lower().endswith(".json") or text.lstrip().startswith("{")
-    lines: dict[str, int] = {}
-    if is_json:
-        doc = load_json(text, path)
-        try:  # JSON is (nearly always) YAML: its node marks give the lines
-            lines = line_map(compose_yaml(text, path))
-        except InputError:
-            lines = {}
-    else:
-        doc = load_yaml(text, path)
-        lines = line_map(compose_yaml(text, path))
+    doc, lines, _, _ = load_document(path)
     return plan_from_spec_dict(doc, path, lines=lines)
 
 
-def plan_from_spec_dict(doc: Any, source: str, *, lines: Optional[dict[str, int]] = None) -> Plan:
+def plan_from_spec_dict(doc: Any, source: str, *, lines: dict[str, int] | None = None) -> Plan:
     """Validate a spec document (already parsed) and build its Plan. ``lines`` maps paths to lines."""
     if doc is None:
         raise SpecError(f"{source}: the spec is empty")
@@ -143,11 +125,7 @@ def _schema_problems(doc: dict, source: str) -> list[str]:
             allowed = list((e.schema.get("properties") or {}).keys())
             extra = [k for k in e.instance if k not in allowed]
             for k in extra:
-                hint = difflib.get_close_matches(str(k), allowed, n=1)
-                msg = f"unknown key {k!r}" + (
-                    f" (did you mean {hint[0]!r}?)" if hint else f" (expected one of: {', '.join(allowed)})"
-                )
-                out.append(_at(source, path, msg))
+                out.append(_at(source, path, unknown_key(k, allowed)))
             continue
         if e.validator == "const":
             out.append(_at(source, path, f"must be {e.validator_value!r}, not {e.instance!r}"))
@@ -185,7 +163,7 @@ def _net(value: str) -> ipaddress.IPv4Network:
 def _semantic_problems(doc: dict, source: str) -> list[str]:
     out: list[str] = []
 
-    def check_cidr(value: str, path: str) -> Optional[ipaddress.IPv4Network]:
+    def check_cidr(value: str, path: str) -> ipaddress.IPv4Network | None:
         try:
             return _net(value)
         except ValueError as e:

@@ -43,25 +43,29 @@ from validators.model.plan import (
     Vpc,
 )
 from validators.model.unknown import Unknown
+from validators.sources._common import (
+    EKS_DEFAULT_INSTANCE_TYPE,
+    EKS_USER_DATA,
+    eks_tag_signs,
+    referenced_subnet_ids,
+    subnet_like,
+)
 from validators.sources.cloudformation import (
     add_note,
     kubelet_max_pods_from_user_data,
     parse_cni_configuration,
 )
-from validators.sources.safe_yaml import InputError, load_json
+from validators.sources.intrinsics import as_int
+from validators.sources.safe_yaml import InputError, load_json, read_file
 
 KIND = "terraform-plan"
 AFTER_APPLY = "known only after apply"
 EXISTING_SUBNET = "existing subnet; not described by the plan; use --live"
-EKS_DEFAULT_INSTANCE_TYPE = "t3.medium"  # EKS API default for a managed node group with no instance type
 MAX_REF_DEPTH = 32  # references followed (module outputs, variables, other resources) for one value
 SUPPORTED_MAJOR_FORMATS = (0, 1)
 
 _MISSING: Any = object()
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
-_SUBNET_ID = re.compile(r"subnet-[0-9a-f]{8,17}")
-_EKS_USER_DATA = re.compile(
-    r"/etc/eks/|bootstrap\.sh|nodeadm|node\.eks\.aws|NodeConfig|EKSBootstrap|\[settings\.kubernetes\]", re.IGNORECASE)
 _JSON_DECODER = json.JSONDecoder()
 
 READ_TYPES = frozenset({
@@ -85,12 +89,7 @@ def is_terraform_plan(doc: Any) -> bool:
 def load_terraform_plan(path: str | os.PathLike[str]) -> Plan:
     """Read a ``terraform show -json`` file into a Plan (kind "terraform-plan")."""
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
-    return plan_from_terraform(load_json(raw, path), path)
+    return plan_from_terraform(load_json(read_file(path), path), path)
 
 
 def plan_from_terraform(doc: dict, source: str) -> Plan:
@@ -332,21 +331,8 @@ def _has_unknown(value: Any) -> bool:
 
 
 def _as_int(v: Any, what: str, where: str) -> Any:
-    if isinstance(v, Unknown) or v is None:
-        return v
-    if isinstance(v, bool):
-        return Unknown(f"{what} is a boolean, not a number", where)
-    if isinstance(v, int):
-        return v
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    if isinstance(v, str) and re.fullmatch(r"\s*[+-]?\d+\s*", v):
-        return int(v)
-    return Unknown(f"{what} is not a whole number: {v!r}", where)
-
-
-def _subnet_like(s: Any) -> bool:
-    return isinstance(s, str) and bool(_SUBNET_ID.fullmatch(s))
+    """None stays None (the attribute is not set); text must be digits (plan values are typed JSON)."""
+    return v if v is None else as_int(v, what, where, decimal_text=False)
 
 
 def _decode_user_data(text: str) -> str:
@@ -1293,17 +1279,8 @@ class _Builder:
         ud_attr = "user_data" if lt is not None else (
             "user_data_base64" if lc is not None and lc.values.get("user_data_base64") else "user_data")
         text = self._user_data_text(source_res, ud_attr)
-        cluster_name: str | None = None
-        signs = False
-        for tag in _asg_tags(v):
-            key = tag.get("key")
-            if isinstance(key, str):
-                if key.startswith("kubernetes.io/cluster/"):
-                    cluster_name = key[len("kubernetes.io/cluster/"):]
-                    signs = True
-                elif key.startswith(("k8s.io/cluster-autoscaler", "eks:")):
-                    signs = True
-        if isinstance(text, str) and _EKS_USER_DATA.search(text):
+        cluster_name, signs = eks_tag_signs(tag.get("key") for tag in _asg_tags(v))
+        if isinstance(text, str) and EKS_USER_DATA.search(text):
             signs = True
             m = re.search(r"/etc/eks/bootstrap\.sh\s+([A-Za-z0-9][A-Za-z0-9_-]*)", text)
             if m and cluster_name is None:
@@ -1368,19 +1345,11 @@ class _Builder:
 
     # existing subnets ------------------------------------------------------------------------------------
     def _placeholders(self) -> None:
-        referenced: list[str] = []
-        for ng in self.plan.nodegroups:
-            if isinstance(ng.subnets, list):
-                referenced.extend(s for s in ng.subnets if isinstance(s, str))
-        for cl in self.plan.clusters.values():
-            if isinstance(cl.subnets, list):
-                referenced.extend(s for s in cl.subnets if isinstance(s, str))
-            referenced.extend(s for s in cl.eni_configs.values() if isinstance(s, str))
-        for sid in referenced:
+        for sid in referenced_subnet_ids(self.plan):
             if sid in self.plan.subnets:
                 continue
             where, owner = self.referrers.get(sid, (sid, ""))
-            if _subnet_like(sid):
+            if subnet_like(sid):
                 reason = EXISTING_SUBNET
             elif sid in self.deleted:
                 reason = f"{sid} is destroyed by this plan"
@@ -1391,7 +1360,7 @@ class _Builder:
                 cidr=Unknown(reason, where),
                 az=Unknown(reason, where),
                 defined_in_plan=False,
-                aws_id=sid if _subnet_like(sid) else None,
+                aws_id=sid if subnet_like(sid) else None,
                 location=Location(file=self.source, path=owner or sid),
             )
 

@@ -1,0 +1,72 @@
+"""Small pieces the sources share: the subnets a plan references, what marks an Auto Scaling group's
+instances as EKS nodes, subnet ids, and the message for a key a source does not know."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from validators.model.plan import Plan
+
+EKS_DEFAULT_INSTANCE_TYPE = "t3.medium"  # EKS API default for a managed node group with no instance type
+# user data that bootstraps an EKS node (bootstrap.sh, nodeadm, Bottlerocket)
+EKS_USER_DATA = re.compile(
+    r"/etc/eks/|bootstrap\.sh|nodeadm|node\.eks\.aws|NodeConfig|EKSBootstrap|\[settings\.kubernetes\]",
+    re.IGNORECASE)
+CLUSTER_TAG = "kubernetes.io/cluster/"
+_NODE_TAG_PREFIXES = ("k8s.io/cluster-autoscaler", "eks:")
+_SUBNET_ID = re.compile(r"subnet-[0-9a-f]{8,17}")
+
+
+def subnet_like(s: Any) -> bool:
+    """``subnet-`` and 8 to 17 hex digits: an EC2 subnet id, not a subnet the input defines."""
+    return isinstance(s, str) and bool(_SUBNET_ID.fullmatch(s))
+
+
+def referenced_subnet_ids(plan: Plan) -> list[str]:
+    """The subnet ids the plan's node groups, clusters and ENIConfigs name (known ones, repeats kept)."""
+    refs: list[str] = []
+    for ng in plan.nodegroups:
+        if isinstance(ng.subnets, list):
+            refs.extend(s for s in ng.subnets if isinstance(s, str))
+    for cl in plan.clusters.values():
+        if isinstance(cl.subnets, list):
+            refs.extend(s for s in cl.subnets if isinstance(s, str))
+        refs.extend(v for v in cl.eni_configs.values() if isinstance(v, str))
+    return refs
+
+
+def eks_tag_signs(keys: Iterable[Any]) -> tuple[str | None, bool]:
+    """(cluster name, EKS signs) from an Auto Scaling group's tag keys: ``kubernetes.io/cluster/NAME``
+    names the cluster (the last one wins); it, ``k8s.io/cluster-autoscaler…`` and ``eks:…`` mark EKS nodes."""
+    cluster_name: str | None = None
+    signs = False
+    for key in keys:
+        if isinstance(key, str):
+            if key.startswith(CLUSTER_TAG):
+                cluster_name = key[len(CLUSTER_TAG):]
+                signs = True
+            elif key.startswith(_NODE_TAG_PREFIXES):
+                signs = True
+    return cluster_name, signs
+
+
+def unknown_key(key: Any, allowed: Iterable[str]) -> str:
+    """``unknown key 'x' (did you mean 'y'?)``, or ``… (expected one of: a, b)`` when nothing is close."""
+    allowed = list(allowed)
+    hint = difflib.get_close_matches(str(key), allowed, n=1)
+    return f"unknown key {key!r}" + (
+        f" (did you mean {hint[0]!r}?)" if hint else f" (expected one of: {', '.join(allowed)})"
+    )
+
+
+__all__ = [
+    "EKS_DEFAULT_INSTANCE_TYPE",
+    "EKS_USER_DATA",
+    "eks_tag_signs",
+    "referenced_subnet_ids",
+    "subnet_like",
+    "unknown_key",
+]
