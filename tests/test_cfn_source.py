@@ -842,3 +842,24 @@ def test_cdk_fixture_as_an_assembly(tmp_path):
     assert len(plan.subnets) == 4 and len(plan.nodegroups) == 4
     assert all(ng.cluster == "al2023/ClusterEB0386A7" for ng in plan.nodegroups)
     assert all(s.startswith("al2023/") for ng in plan.nodegroups for s in ng.subnets)
+
+
+def test_eks_defaults_are_shown_as_notes(tmp_path, capsys):
+    """A node group without ScalingConfig or instance types gets EKS's defaults, and the report says so."""
+    from validators.cli import main
+
+    tpl = tmp_path / "ng.yaml"
+    tpl.write_text(
+        "Resources:\n"
+        "  Sub:\n    Type: AWS::EC2::Subnet\n"
+        "    Properties: {CidrBlock: 10.0.0.0/24, AvailabilityZone: us-east-1a, VpcId: vpc-1}\n"
+        "  NG:\n    Type: AWS::EKS::Nodegroup\n"
+        "    Properties: {ClusterName: c, NodeRole: 'arn:aws:iam::1:role/x', Subnets: [!Ref Sub]}\n")
+    assert main(["check", str(tpl), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["notes"] == ["NG: no instance types and no launch template: EKS uses t3.medium",
+                            "NG: no ScalingConfig: EKS uses min 1, desired 2, max 2"]
+    # t3.medium full (15 pods): 3 ENIs x 6 = 18 addresses; max 2 nodes in the one subnet -> 36
+    ng = doc["nodegroups"][0]
+    assert (ng["instance_types"], ng["max_size"], ng["addresses_per_node"]) == (["t3.medium"], 2, 18)
+    assert doc["subnets"][0]["at_max"] == 36

@@ -116,3 +116,20 @@ def test_help_starts_without_heavy_imports():
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_truncated_json_points_at_the_place(tmp_path, capsys):
+    bad = tmp_path / "spec.json"
+    bad.write_text('{"version": 1, "name": "x"')
+    assert main(["check", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"podcap: error: {bad}:1:27: truncated JSON: Expecting ',' delimiter"
+
+
+def test_bad_invocation_is_one_line(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["node", "m5.large", "--pods", "-1"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [("podcap node: error: argument --pods: expected a whole number >= 0, got -1 "
+                   "(see 'podcap node --help')")]

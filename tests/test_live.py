@@ -442,3 +442,77 @@ def test_enriched_plan_feeds_the_analysis(seeded):
     assert sa.usable == 256 - 5 - 11 and not sa.unknowns
     assert {na.ng.name for na in a.nodegroups} == {"ng-live", "ng-planned"}
     assert all(na.pd for na in a.nodegroups)  # ENABLE_PREFIX_DELEGATION=true from the add-on
+
+
+def test_check_live_fragmented_subnet_end_to_end(seeded, tmp_path, capsys):
+    """`podcap check --live` on a template that puts a prefix-delegation node group in existing subnet A.
+
+    A (10.0.1.0/24) holds 11 addresses, one in each of /28 blocks 1..11, so it has 256 - 5 - 11 = 240
+    free addresses but only blocks 12, 13, 14 free. m5.large with the AMI's max-pods 29: 27 pods need 2
+    prefixes (32 >= 29 stops the growth), so a node takes 1 ENI + 2 x 16 = 33 addresses. Max 2 nodes,
+    one AZ: 4 prefixes > 3 free blocks -> PC204, though 2 x 33 + 4 control-plane ENIs = 70 <= 240.
+    """
+    from validators.cli import main
+
+    tpl = tmp_path / "cluster.json"
+    tpl.write_text(json.dumps({"Resources": {
+        "Cluster": {"Type": "AWS::EKS::Cluster", "Properties": {
+            "Name": "newcluster", "RoleArn": ROLE, "ResourcesVpcConfig": {"SubnetIds": [seeded.a]}}},
+        "VpcCni": {"Type": "AWS::EKS::Addon", "Properties": {
+            "ClusterName": {"Ref": "Cluster"}, "AddonName": "vpc-cni",
+            "ConfigurationValues": json.dumps({"env": {"ENABLE_PREFIX_DELEGATION": "true"}})}},
+        "Nodes": {"Type": "AWS::EKS::Nodegroup", "Properties": {
+            "ClusterName": {"Ref": "Cluster"}, "NodeRole": ROLE, "Subnets": [seeded.a],
+            "InstanceTypes": ["m5.large"], "ScalingConfig": {"MinSize": 1, "DesiredSize": 1, "MaxSize": 2}}},
+    }}))
+    assert main(["check", str(tpl), "--live", "--region", REGION, "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    sub = next(s for s in doc["subnets"] if s["subnet"] == seeded.a)
+    assert (sub["cidr"], sub["usable"], sub["at_max"]) == ("10.0.1.0/24", 240, 70)
+    assert (sub["free_prefix_blocks"], sub["prefix_blocks_at_max"]) == (3, 4)
+    pc204 = [f for f in doc["findings"] if f["rule_id"] == "PC204"]
+    assert len(pc204) == 1 and pc204[0]["resource"] == seeded.a
+    f = pc204[0]
+    assert "240 free addresses but only 3 free aligned /28 blocks" in f["message"]
+    assert "prefix CIDR reservation" in f["fix"]
+    assert not [x for x in doc["findings"] if x["rule_id"] in ("PC001", "PC201")]
+    assert any(n.startswith(f"live AWS: subnet {seeded.a}") for n in doc["notes"])
+    # without --live the existing subnet cannot be judged: fail closed
+    assert main(["check", str(tpl), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert any(x["rule_id"] == "PC001" and seeded.a in x["message"] for x in doc["findings"])
+
+
+def test_cdk_imported_subnet_validated_live(seeded, tmp_path):
+    """A CDK app that imports existing subnet A: podcap's synth-time plugin with live lookup reads it from
+    AWS and fails the synth on the same PC204 (see the end-to-end test above for the arithmetic)."""
+    cdk = pytest.importorskip("aws_cdk")
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_eks as eks
+
+    from infra.validation import PodcapValidationPlugin
+
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"), builtin_cloud_formation_validation=False)
+    stack = cdk.Stack(app, "Imported")
+    subnet = ec2.Subnet.from_subnet_attributes(stack, "A", subnet_id=seeded.a, availability_zone="us-east-1a")
+    cluster = eks.CfnCluster(stack, "Cluster", name="newcluster", role_arn=ROLE,
+                             resources_vpc_config=eks.CfnCluster.ResourcesVpcConfigProperty(
+                                 subnet_ids=[subnet.subnet_id]))
+    eks.CfnAddon(stack, "VpcCni", cluster_name=cluster.ref, addon_name="vpc-cni",
+                 configuration_values=json.dumps({"env": {"ENABLE_PREFIX_DELEGATION": "true"}}))
+    eks.CfnNodegroup(stack, "Nodes", cluster_name=cluster.ref, node_role=ROLE, subnets=[subnet.subnet_id],
+                     instance_types=["m5.large"],
+                     scaling_config=eks.CfnNodegroup.ScalingConfigProperty(min_size=1, desired_size=1, max_size=2))
+    plugin = PodcapValidationPlugin(live=True, region=REGION)
+    cdk.Validations.of(app).add_plugins(plugin)
+    with pytest.raises(Exception) as e:
+        app.synth()
+    assert "Validation failed" in str(e.value) or "PC204" in str(e.value)
+    found = [f for f in plugin.last_result.findings if f.rule_id == "PC204"]
+    assert [f.resource for f in found] == [seeded.a]
+    assert found[0].data["free_blocks"] == 3 and found[0].data["prefix_blocks_needed"] == 4
+    # the same template through `podcap check cdk.out --live`: the same verdict
+    from validators.check import CheckOptions, run_check
+
+    result, _ = run_check(CheckOptions(paths=[str(tmp_path / "cdk.out")], live=True, region=REGION))
+    assert [f.resource for f in result.findings if f.rule_id == "PC204"] == [seeded.a]

@@ -273,8 +273,9 @@ def _subnet_base(s: Subnet, pd_here: bool) -> SubnetAnalysis:
     Usable = size - 5 AWS-reserved - in use - reserved, each address counted once: reservations may
     overlap each other, the AWS-reserved five or in-use addresses. A ``prefix`` reservation's free
     addresses count only where prefix delegation takes addresses (single secondary IPs cannot use
-    them). When AWS gives both the in-use addresses and AvailableIpAddressCount, the smaller figure
-    wins, so a reservation AWS already left out of the count is never taken off twice.
+    them). When the in-use addresses themselves are known (live AWS: every address of every ENI in the
+    subnet), they are counted rather than AvailableIpAddressCount, which already leaves ``prefix``
+    reservations out and would have them taken off twice.
     """
     unknowns: list[Unknown] = []
     net = None
@@ -318,7 +319,7 @@ def _subnet_base(s: Subnet, pd_here: bool) -> SubnetAnalysis:
                 unplaced = used
                 usable = max(free - used, 0)
             else:
-                usable = min(free, max(size - AWS_RESERVED - used, 0))
+                usable = free  # every in-use address is known: AWS's own count is not needed
     return SubnetAnalysis(subnet=s, network=net, size=size, usable=usable, unknowns=unknowns,
                           blocks=blocks, unplaced_used=unplaced)
 

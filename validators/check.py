@@ -5,6 +5,7 @@ very same pipeline and reach the same verdict.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -67,6 +68,12 @@ def detect_kind(path: str) -> str:
             return "spec"
         if re.search(r'"format_version"\s*:', text):
             return "terraform-plan"
+        if len(head) < 65536:  # the whole file: a syntax error says more than "not recognised"
+            try:
+                json.loads(text)
+            except json.JSONDecodeError as e:
+                what = "truncated JSON" if e.pos >= len(text.rstrip()) else "invalid JSON"
+                raise CheckInputError(f"{path}:{e.lineno}:{e.colno}: {what}: {e.msg}") from None
         raise CheckInputError(f"{path}: JSON, but neither a Terraform plan, a CloudFormation template nor a podcap spec")
     if _CFN_MARKERS.search(text):
         return "cloudformation"
@@ -155,7 +162,8 @@ def check_plan(plan: Plan, opts: CheckOptions, snapshot: Snapshot | None = None)
             findings.append(f)
     findings.sort(key=lambda f: (-f.severity.rank, f.rule_id, f.resource))
     subnets, ngs = _summaries(analysis)
-    result = CheckResult(inputs=[plan.source], findings=findings, subnets=subnets, nodegroups=ngs)
+    result = CheckResult(inputs=[plan.source], findings=findings, subnets=subnets, nodegroups=ngs,
+                         notes=[f"{who}: {text}" for who, text in plan.notes])
     _apply_suppressions(result, plan, opts)
     return result
 
@@ -165,9 +173,10 @@ def enrich_live(plan: Plan, opts: CheckOptions) -> None:
     from validators.sources.live import enrich_plan
 
     try:
-        enrich_plan(plan, region=opts.region, profile=opts.profile)
+        notes = enrich_plan(plan, region=opts.region, profile=opts.profile)
     except AwsAccessError as e:
         raise CheckInputError(str(e)) from None
+    plan.notes.extend(("live AWS", n) for n in notes or [])
 
 
 def _config(opts: CheckOptions):
@@ -207,6 +216,7 @@ def _merge(results: list[CheckResult]) -> CheckResult:
         out.findings.extend(r.findings)
         out.subnets.extend(r.subnets)
         out.nodegroups.extend(r.nodegroups)
+        out.notes.extend(r.notes)
     return out
 
 

@@ -117,6 +117,8 @@ class Plan:
     # Suppressions keyed by resource id (logical id or Terraform address)
     suppressions: dict[str, list[Suppression]] = field(default_factory=dict)
     resource_locations: dict[str, Location] = field(default_factory=dict)
+    # Defaults podcap applied and facts read from AWS (resource, text): not findings, but shown with them
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
     def cluster_for(self, nodegroup: NodeGroup) -> Cluster | None:
         """The cluster a node group joins: the named one, else the only cluster in the plan."""
@@ -136,3 +138,4 @@ class Plan:
         for k, v in other.suppressions.items():
             self.suppressions.setdefault(k, []).extend(v)
         self.resource_locations.update(other.resource_locations)
+        self.notes.extend(other.notes)

@@ -49,6 +49,7 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     subnets: list[SubnetUsage] = field(default_factory=list)
     nodegroups: list[NodegroupSummary] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # defaults podcap applied, facts read from AWS
 
     def active(self) -> list[Finding]:
         return [f for f in self.findings if f.suppressed is None]

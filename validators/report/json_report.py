@@ -59,6 +59,7 @@ def report(
             "findings": [f.to_dict() for f in ordered(result.findings)],
             "subnets": [_subnet(s) for s in result.subnets],
             "nodegroups": [_nodegroup(n) for n in result.nodegroups],
+            "notes": list(result.notes),
         }
     )
 

@@ -138,6 +138,8 @@ def render(
         out += _subnets(result, paint) + [""]
     if result.nodegroups:
         out += _nodegroups(result) + [""]
+    if result.notes:
+        out += ["Notes"] + [f"  {n}" for n in result.notes] + [""]
 
     active, suppressed = split(result.findings)
     if active:

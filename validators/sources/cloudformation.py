@@ -191,12 +191,8 @@ def plan_from_template(
 
 
 def add_note(plan: Plan, resource: str, text: str) -> None:
-    """Record a default podcap applied. Plan has no field for these yet: kept as ``plan.notes``."""
-    notes = getattr(plan, "notes", None)
-    if notes is None:
-        notes = []
-        plan.notes = notes  # type: ignore[attr-defined]
-    notes.append((resource, text))
+    """Record a default podcap applied (shown with the findings, never silently assumed)."""
+    plan.notes.append((resource, text))
 
 
 # -- building ---------------------------------------------------------------------------------------
