@@ -4,7 +4,7 @@ from __future__ import annotations
 from validators.analysis import analyse
 from validators.check import CheckOptions, check_plan
 from validators.limits import load_snapshot
-from validators.model.plan import Cluster, NodeGroup, Plan, Subnet, Vpc
+from validators.model.plan import Cluster, NodeGroup, Plan, Subnet, SubnetRole, Vpc
 from validators.model.unknown import Unknown
 from validators.rules import REGISTRY, rules_markdown
 
@@ -75,7 +75,8 @@ def test_surge_and_lost_az():
 def test_surge_uses_max_unavailable_when_larger():
     # maxUnavailable 10 > 2 x 2 AZs -> surge 10 -> 7 + 5 = 12 per AZ -> 362
     r, _ = run(plan(("10.0.0.0/24", "10.0.1.0/24"), max_size=14, max_unavailable=10))
-    assert by_rule(r, "PC202")[0].data == {"surge": 10, "nodegroup": "ng", "nodes": 12, "need": 362, "usable": 251}
+    assert by_rule(r, "PC202")[0].data == {"surge": 10, "nodegroup": "ng", "nodes": 12, "need": 362, "usable": 251,
+                                           "nodes_by_nodegroup": {"ng": 12}}
 
 
 def test_pods_per_node_rules():
@@ -182,7 +183,7 @@ def test_docs_rules_md_is_generated():
 
 def test_analysis_spreads_nodes_by_az():
     # 5 nodes over 2 AZs: an AZ gets at most ceil(5 / 2) = 3
-    a = analyse(plan(max_size=5), SNAP)
+    a = analyse(plan(max_size=5, desired_size=4), SNAP)
     c = a.subnets["a"].contributions["max"][0]
     assert (c.nodes, c.per_node, c.addresses) == (3, 30, 90)
 
@@ -215,3 +216,69 @@ def test_overlap_sweep_equals_all_pairs():
         assert got == want
 
     prop()
+
+
+def three_az_plan(cidrs, **ng) -> Plan:
+    p = Plan(source="test.yaml", kind="spec")
+    p.vpcs["vpc"] = Vpc("vpc", ["10.0.0.0/16"])
+    for sid, c in zip("abc", cidrs):
+        p.subnets[sid] = Subnet(sid, c, f"us-east-1{sid}", vpc="vpc")
+    p.clusters["c"] = Cluster("c", name="c", subnets=list("abc"))
+    kw = {"instance_types": ["m5.large"], "subnets": list("abc"), "min_size": 3, "desired_size": 3, "cluster": "c"}
+    kw.update(ng)
+    p.nodegroups.append(NodeGroup("ng", **kw))
+    return p
+
+
+def test_surge_spreads_the_whole_group():
+    # max 31 over 3 AZs, maxUnavailable 17 > 2 x 3: the group grows to 48, balanced: ceil(48 / 3) = 16 per AZ
+    # (not ceil(31 / 3) + ceil(17 / 3) = 17): 16 x 30 + ceil(4 / 3) = 482 <= 507 usable in a /23 -> no PC202
+    r, ids = run(three_az_plan(("10.0.0.0/23", "10.0.2.0/23", "10.0.4.0/23"), max_size=31, max_unavailable=17))
+    assert "PC202" not in ids and "PC201" not in ids
+    # maxUnavailable 20: 51 -> 17 per AZ -> 512 > 507
+    r, ids = run(three_az_plan(("10.0.0.0/23", "10.0.2.0/23", "10.0.4.0/23"), max_size=31, max_unavailable=20))
+    assert {f.data["need"] for f in by_rule(r, "PC202")} == {17 * 30 + 2}
+
+
+def test_lost_az_moves_every_node_group_at_once():
+    # two node groups of max 5 share two /24s: at max each AZ holds 3 + 3 nodes -> 182; AZ a lost: b holds
+    # 5 + 5 = 10 nodes -> 300 + 2 = 302 > 251 -> PC203 (one group at a time would say 5 + 3 = 8 -> 242)
+    p = plan(("10.0.0.0/24", "10.0.1.0/24"), min_size=1, desired_size=2, max_size=5)
+    p.nodegroups.append(NodeGroup("ng2", instance_types=["m5.large"], subnets=["a", "b"], min_size=1,
+                                  desired_size=2, max_size=5, cluster="c"))
+    r, ids = run(p)
+    assert "PC201" not in ids
+    found = {f.resource: f for f in by_rule(r, "PC203")}
+    assert set(found) == {"a", "b"}
+    assert found["b"].data["need"] == 302 and found["b"].data["nodes_by_nodegroup"] == {"ng": 5, "ng2": 5}
+
+
+def test_surge_and_lost_az_reach_pod_subnets():
+    # custom networking, kubelet max-pods 20: each m5.large takes 20 pod-subnet addresses (2 ENIs x 10).
+    # max 20 over 2 AZs -> 10 per AZ -> 200 in each /24 pod subnet (251 usable).
+    # update: maxUnavailable 6 -> ceil(26 / 2) = 13 -> 260 > 251 (PC202); lost AZ: 20 -> 400 (PC203)
+    pods = [Subnet("pa", "100.64.0.0/24", "us-east-1a", vpc="vpc", role=SubnetRole.PODS),
+            Subnet("pb", "100.64.1.0/24", "us-east-1b", vpc="vpc", role=SubnetRole.PODS)]
+    p = plan(("10.0.0.0/22", "10.0.4.0/22"), env={"AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "true"},
+             eni_configs={"us-east-1a": "pa", "us-east-1b": "pb"}, extra_subnets=pods,
+             min_size=2, desired_size=2, max_size=20, max_unavailable=6, kubelet_max_pods=20)
+    r, _ids = run(p)
+    usage = {u.subnet: u for u in r.subnets}
+    assert usage["pa"].at_max == 200
+    assert {f.resource: f.data["need"] for f in by_rule(r, "PC202")} == {"pa": 260, "pb": 260}
+    assert {f.resource: f.data["need"] for f in by_rule(r, "PC203")} == {"pa": 400, "pb": 400}
+
+
+def test_invalid_scaling_and_unknown_control_plane_fail_closed():
+    r, ids = run(plan(min_size=5, desired_size=9, max_size=3))
+    assert "PC001" in ids and "invalid scaling config" in by_rule(r, "PC001")[0].message
+    assert {u.subnet: u.at_max for u in r.subnets} == {"a": None, "b": None}
+    # control-plane subnets unknown: reported, and the subnets' figures are unknown, not too low;
+    # what is known may still not fit: 12 nodes over two /26s -> 6 x 30 = 180 > 59 at least -> PC201
+    p = plan()
+    p.clusters["c"].subnets = Unknown("Fn::If on an undecidable condition", "Cluster.ResourcesVpcConfig")
+    r, ids = run(p)
+    assert any(f.resource == "c" and "control-plane subnets" in f.message for f in by_rule(r, "PC001"))
+    assert {u.subnet: u.at_max for u in r.subnets} == {"a": None, "b": None}
+    f = next(f for f in by_rule(r, "PC201") if f.resource == "a")
+    assert f.data["at_max"] is None and f.data["at_least"] == 180 and "at least 180" in f.message

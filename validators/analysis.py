@@ -18,7 +18,7 @@ from validators.engine.blocks import FragmentationReport, fragmentation_report
 from validators.engine.maxpods import HOST_NETWORK_PODS, MaxPods, max_pods, pd_active
 from validators.engine.settings import CniSettings, ParsedSettings, parse_env
 from validators.limits import InstanceLimits, Snapshot, UnknownInstanceType
-from validators.model.plan import Cluster, NodeGroup, Plan, Subnet
+from validators.model.plan import Cluster, NodeGroup, Plan, Subnet, SubnetRole
 from validators.model.unknown import Unknown
 
 AWS_RESERVED = 5  # first four addresses and the last of every subnet
@@ -84,6 +84,8 @@ class Contribution:
     detail: str = ""
     prefixes_per_node: int = 0  # /28 prefixes each node holds in this subnet (prefix delegation)
     nodegroup: str | None = None  # the node group's name (None: the EKS control plane)
+    az: str | None = None  # the AZ (group key) whose nodes these are
+    share: int = 1  # subnets that AZ's nodes split over (1 for a custom-networking pod subnet)
 
     @property
     def prefixes(self) -> int | None:
@@ -122,6 +124,10 @@ class SubnetAnalysis:
     def used(self) -> bool:
         return any(self.contributions.get(s) for s in SCALES)
 
+    def known_demand(self, scale: str) -> int:
+        """What the contributions known so far take: a floor when some are unknown."""
+        return sum(c.addresses or 0 for c in self.contributions.get(scale, []))
+
     def prefix_demand(self, scale: str) -> int | None:
         """Aligned /28 blocks the prefix-delegation node groups hold here."""
         items = [c.prefixes for c in self.contributions.get(scale, [])]
@@ -151,6 +157,7 @@ class Analysis:
     snapshot: Snapshot
     nodegroups: list[NodegroupAnalysis]
     subnets: dict[str, SubnetAnalysis]
+    unknowns: list[tuple[str, Unknown]] = field(default_factory=list)  # (resource, why) beyond the above
 
     def subnet_of(self, subnet_id: str) -> SubnetAnalysis | None:
         return self.subnets.get(subnet_id)
@@ -197,6 +204,17 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
         na.unknowns.append(env_unknown)
     for scale, value in zip(SCALES, (ng.min_size, ng.desired_size, ng.max_size)):
         na.sizes[scale] = _int_or_unknown(value, f"{scale} size", where, na.unknowns)
+    lo, mid, hi = (na.sizes.get(x) for x in SCALES)
+    if any(v is not None and v < 0 for v in (lo, mid, hi)) or (hi is not None and hi < 1) or (
+            lo is not None and hi is not None and lo > hi) or (
+            mid is not None and ((lo is not None and mid < lo) or (hi is not None and mid > hi))):
+        na.unknowns.append(Unknown(f"invalid scaling config: min {lo}, desired {mid}, max {hi} (EKS needs "
+                                   "0 <= min <= desired <= max and max >= 1)", where))
+        na.sizes = dict.fromkeys(SCALES)
+    for what, value in (("update maxUnavailable", ng.max_unavailable),
+                        ("update maxUnavailablePercentage", ng.max_unavailable_percentage)):
+        if isinstance(value, Unknown):
+            na.unknowns.append(Unknown(f"{what}: {value.reason}", value.where or where))
     # subnets
     if isinstance(ng.subnets, Unknown):
         na.subnets_unknown = ng.subnets
@@ -356,18 +374,22 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
         for scale in SCALES:
             n = na.sizes.get(scale)
             if na.subnets_unknown is not None and not na.subnet_ids:
+                # where these nodes land is unknown: every subnet they might use has an unknown demand
+                for sid, sub_ in list(plan.subnets.items()):
+                    if sub_.defined_in_plan and sub_.role != SubnetRole.PODS:
+                        add(sid, scale, Contribution(na.ng.name, None, None, None, "subnets unknown",
+                                                     nodegroup=na.ng.name))
                 continue
             spread = nodes_per_subnet(n, az_groups) if n is not None else {sid: None for sid in na.subnet_ids}
-            for sid in na.subnet_ids:
-                k = spread.get(sid)
-                per_node = worst.alloc.node_subnet_addresses if worst else None
-                detail = ""
-                if worst:
-                    detail = f"{worst.limits.name}, {worst.pods} pods/node, {na.settings.describe()}"
-                prefixes = worst.alloc.prefixes if worst and not na.settings.custom_networking else 0
-                add(sid, scale, Contribution(na.ng.name, k, per_node,
-                                             None if (k is None or per_node is None) else k * per_node, detail,
-                                             prefixes, na.ng.name))
+            per_node = worst.alloc.node_subnet_addresses if worst else None
+            detail = f"{worst.limits.name}, {worst.pods} pods/node, {na.settings.describe()}" if worst else ""
+            prefixes = worst.alloc.prefixes if worst and not na.settings.custom_networking else 0
+            for az, subs in az_groups.items():
+                for sid in subs:
+                    k = spread.get(sid)
+                    add(sid, scale, Contribution(na.ng.name, k, per_node,
+                                                 None if (k is None or per_node is None) else k * per_node, detail,
+                                                 prefixes, na.ng.name, az, len(subs)))
             # custom networking: pod addresses go to the ENIConfig subnet of each node's AZ
             if na.settings.custom_networking and na.cluster is not None:
                 for az in az_groups:
@@ -379,10 +401,21 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
                     add(target, scale, Contribution(
                         f"{na.ng.name} (pods)", k_az, per_node,
                         None if (k_az is None or per_node is None) else k_az * per_node,
-                        f"custom networking, AZ {az}", worst.alloc.prefixes if worst else 0, na.ng.name))
+                        f"custom networking, AZ {az}", worst.alloc.prefixes if worst else 0, na.ng.name, az))
     # EKS control-plane ENIs
+    unknowns: list[tuple[str, Unknown]] = []
     for cl in plan.clusters.values():
-        if isinstance(cl.subnets, Unknown):
+        missing = cl.subnets if isinstance(cl.subnets, Unknown) else next(
+            (x for x in cl.subnets if isinstance(x, Unknown)), None)
+        if missing is not None:
+            # fail closed: the control plane's ENIs may sit in any subnet its node groups use
+            unknowns.append((cl.id, Unknown(f"control-plane subnets: {missing.reason}", missing.where or cl.id)))
+            users = {sid for na in ngs if na.cluster is cl for sid in na.subnet_ids} or {
+                sid for sid, x in plan.subnets.items() if x.defined_in_plan and x.role != SubnetRole.PODS}
+            for sid in sorted(users):
+                for scale in SCALES:
+                    add(sid, scale, Contribution(f"EKS control plane ({cl.id})", None, None, None,
+                                                 "control-plane subnets unknown"))
             continue
         ids = [s for s in cl.subnets if isinstance(s, str)]
         if not ids:
@@ -392,4 +425,4 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
             for scale in SCALES:
                 add(sid, scale, Contribution(f"EKS control plane ({cl.id})", None, None, per,
                                              f"up to {CONTROL_PLANE_ENIS} ENIs over {len(ids)} subnets"))
-    return Analysis(plan=plan, snapshot=snapshot, nodegroups=ngs, subnets=subnets)
+    return Analysis(plan=plan, snapshot=snapshot, nodegroups=ngs, subnets=subnets, unknowns=unknowns)

@@ -52,13 +52,29 @@ def detect_kind(path: str) -> str:
     if not p.is_file():
         raise CheckInputError(f"{path}: no such file")
     with p.open("rb") as fh:
-        head = fh.read(65536)
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        text = head.decode("utf-8", errors="ignore")
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
+        head = fh.read(_HEAD)
+        kind = _kind_of(path, _text(head), complete=len(head) < _HEAD)
+        if kind is None:  # a long preamble (Description, Mappings) can push the markers past the head
+            kind = _kind_of(path, _text(head + fh.read()), complete=True)
+    if kind is not None:
+        return kind
+    if _text(head).lstrip().startswith("{"):
+        raise CheckInputError(f"{path}: JSON, but neither a Terraform plan, a CloudFormation template nor a podcap spec")
+    raise CheckInputError(f"{path}: cannot tell what this is (expected a podcap spec, a CloudFormation template, "
+                          "a `terraform show -json` plan or a cdk.out folder)")
+
+
+_HEAD = 65536
+
+
+def _text(raw: bytes) -> str:
+    text = raw.decode("utf-8", errors="ignore")
+    return text.removeprefix("\ufeff")  # a byte-order mark is not content
+
+
+def _kind_of(path: str, text: str, *, complete: bool) -> str | None:
+    """The input kind from its text, or None when this text does not tell."""
+    if text.lstrip().startswith("{"):
         if re.search(r'"format_version"\s*:', text) and re.search(
                 r'"(planned_values|resource_changes|terraform_version|configuration)"\s*:', text):
             return "terraform-plan"
@@ -68,19 +84,18 @@ def detect_kind(path: str) -> str:
             return "spec"
         if re.search(r'"format_version"\s*:', text):
             return "terraform-plan"
-        if len(head) < 65536:  # the whole file: a syntax error says more than "not recognised"
+        if complete:  # the whole file: a syntax error says more than "not recognised"
             try:
                 json.loads(text)
             except json.JSONDecodeError as e:
                 what = "truncated JSON" if e.pos >= len(text.rstrip()) else "invalid JSON"
                 raise CheckInputError(f"{path}:{e.lineno}:{e.colno}: {what}: {e.msg}") from None
-        raise CheckInputError(f"{path}: JSON, but neither a Terraform plan, a CloudFormation template nor a podcap spec")
+        return None
     if _CFN_MARKERS.search(text):
         return "cloudformation"
     if re.search(r"^(nodegroups|subnets|vpc|cluster)\s*:", text, re.MULTILINE):
         return "spec"
-    raise CheckInputError(f"{path}: cannot tell what this is (expected a podcap spec, a CloudFormation template, "
-                          "a `terraform show -json` plan or a cdk.out folder)")
+    return None
 
 
 def load_plan(path: str, opts: CheckOptions) -> Plan:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from validators.analysis import Analysis, NodegroupAnalysis, SubnetAnalysis, ceil_div
 from validators.engine.allocation import allocate
 from validators.model.findings import Finding, Severity
+from validators.model.unknown import Unknown
 from validators.rules.base import REGISTRY, Rule, rule
 from validators.rules.common import (
     DOCS_MNG_UPDATE,
@@ -74,10 +75,14 @@ def exhaustion_findings(a: Analysis, r: Rule, pods_subnets: bool) -> Iterable[Fi
         if is_pod_subnet(sa) != pods_subnets:
             continue
         need = sa.demand("max")
-        if need is None or sa.usable is None or need <= sa.usable:
+        partial = need is None  # some users unknown (PC001 says which): what is known may already not fit
+        if partial:
+            need = sa.known_demand("max")
+        if sa.usable is None or need <= sa.usable:
             continue
         s = sa.subnet
         used = 0 if not isinstance(s.used_addresses, int) else s.used_addresses
+        other = (sa.size or 0) - 5 - used - sa.usable  # reservations, or in-use addresses AWS did not count
         plen = smallest_prefix_for(need, used)
         fix_parts = [f"needs a /{plen} ({usable_of(plen)} usable) or larger, has a /{sa.network.prefixlen}"
                      if plen and sa.network else "needs more than a /16 can hold: split the node groups over more subnets"]
@@ -89,15 +94,18 @@ def exhaustion_findings(a: Analysis, r: Rule, pods_subnets: bool) -> Iterable[Fi
             fix_parts.append(f"or {cheaper}")
         yield r.finding(
             sid,
-            f"subnet {sid} ({s.cidr}, {s.az if isinstance(s.az, str) else '?'}) needs {need} addresses at max size "
+            f"subnet {sid} ({s.cidr}, {s.az if isinstance(s.az, str) else '?'}) needs "
+            + ("at least " if partial else "") + f"{need} addresses at max size "
             f"but has {sa.usable} usable ({sa.size} - 5 AWS-reserved"
-            + (f" - {used} in use" if used else "") + f"): {_breakdown(sa)}. "
+            + (f" - {used} in use" if used else "") + (f" - {other} reserved" if other > 0 else "")
+            + f"): {_breakdown(sa)}. "
             f"Addresses at min/desired/max: {fmt_scales(sa)}",
             resource_type="subnet",
             location=subnet_location(a, sa),
             fix="; ".join(fix_parts),
             data={"cidr": s.cidr, "usable": sa.usable, "at_min": sa.demand("min"), "at_desired": sa.demand("desired"),
-                  "at_max": need, "shortfall": need - sa.usable, "suggested_prefix_length": plen},
+                  "at_max": None if partial else need, "at_least": need, "shortfall": need - sa.usable,
+                  "suggested_prefix_length": plen},
             source=a.plan.source,
         )
 
@@ -120,37 +128,58 @@ def check_exhausted(a: Analysis):
     yield from exhaustion_findings(a, REGISTRY["PC201"], pods_subnets=False)
 
 
-def _scenario_findings(a: Analysis, r: Rule, scenario) -> Iterable[Finding]:
-    """For each node group, replace its max-size contribution by `scenario(na)` and re-judge its subnets."""
-    for na in a.nodegroups:
-        w = na.worst()
-        n_max = na.sizes.get("max")
-        if w is None or n_max is None or not na.az_groups:
-            continue
-        result = scenario(na, n_max)
-        if result is None:
-            continue
-        per_subnet, label, data = result
-        for sid, nodes in per_subnet.items():
-            sa = a.subnets.get(sid)
-            if sa is None or sa.usable is None:
+def scenario_demand(sa: SubnetAnalysis, per_az: dict[str, dict[str, int]]) -> int | None:
+    """The subnet's demand at max size when the node groups in `per_az` have these nodes per AZ.
+
+    `per_az`: node group -> AZ -> nodes; an AZ left out of a listed node group has none. Other users
+    (other node groups, the control plane) keep their max-size figure. Node-subnet contributions split an
+    AZ's nodes over its subnets; custom-networking pod-subnet contributions take all of them.
+    """
+    total = 0
+    for c in sa.contributions.get("max", []):
+        if c.nodegroup in per_az and c.az is not None:
+            if c.per_node is None:
+                return None
+            total += ceil_div(per_az[c.nodegroup].get(c.az, 0), c.share) * c.per_node
+        elif c.addresses is None:
+            return None
+        else:
+            total += c.addresses
+    return total
+
+
+def _nodes_here(sa: SubnetAnalysis, per_az: dict[str, dict[str, int]]) -> dict[str, int]:
+    return {c.nodegroup: ceil_div(per_az[c.nodegroup].get(c.az, 0), c.share)
+            for c in sa.contributions.get("max", []) if c.nodegroup in per_az and c.az is not None}
+
+
+def _scenario_findings(a: Analysis, r: Rule, scenarios) -> Iterable[Finding]:
+    """Each scenario: (per_az, label, data). A subnet that holds at max size but not in a scenario gets one
+    finding, for its worst scenario."""
+    worst: dict[str, tuple[int, str, dict, dict[str, int]]] = {}
+    for per_az, label, data in scenarios:
+        for sid, sa in a.subnets.items():
+            if sa.usable is None or not any(c.nodegroup in per_az for c in sa.contributions.get("max", [])):
                 continue
             base = sa.demand("max")
             if base is None or base > sa.usable:
-                continue  # PC201 already reports it
-            mine = sum(c.addresses or 0 for c in sa.contributions.get("max", []) if c.who == na.ng.name)
-            need = base - mine + nodes * w.alloc.node_subnet_addresses
-            if need > sa.usable:
-                yield r.finding(
-                    sid,
-                    f"subnet {sid} ({sa.subnet.cidr}): {label} node group {na.ng.name} puts {nodes} nodes here "
-                    f"({w.alloc.node_subnet_addresses} addresses each), {need} addresses with the other users at max "
-                    f"size, {sa.usable} usable",
-                    resource_type="subnet",
-                    location=subnet_location(a, sa),
-                    data={**data, "nodegroup": na.ng.name, "nodes": nodes, "need": need, "usable": sa.usable},
-                    source=a.plan.source,
-                )
+                continue  # unknown (PC001), or PC201 already reports it
+            need = scenario_demand(sa, per_az)
+            if need is not None and need > sa.usable and need > worst.get(sid, (-1,))[0]:
+                worst[sid] = (need, label, data, _nodes_here(sa, per_az))
+    for sid, (need, label, data, nodes) in worst.items():
+        sa = a.subnets[sid]
+        who = ", ".join(f"{ng} puts {n} nodes here" for ng, n in nodes.items())
+        yield r.finding(
+            sid,
+            f"subnet {sid} ({sa.subnet.cidr}): {label}: {who}; {need} addresses with the other users at max size, "
+            f"{sa.usable} usable",
+            resource_type="subnet",
+            location=subnet_location(a, sa),
+            data={**data, "nodegroup": next(iter(nodes), None), "nodes": next(iter(nodes.values()), None),
+                  "nodes_by_nodegroup": nodes, "need": need, "usable": sa.usable},
+            source=a.plan.source,
+        )
 
 
 def surge_nodes(na: NodegroupAnalysis, n_max: int) -> int:
@@ -177,16 +206,19 @@ cannot hold them the update stalls with nodes that cannot join or pods that cann
     fix="Leave room for the surge: a larger subnet, or a lower max size.",
 )
 def check_surge(a: Analysis):
-    def scenario(na: NodegroupAnalysis, n_max: int):
-        if na.ng.self_managed:
-            return None
-        surge = surge_nodes(na, n_max)
-        k = len(na.az_groups)
-        per_az = ceil_div(n_max, k) + ceil_div(surge, k)
-        per_subnet = {sid: ceil_div(per_az, len(subs)) for subs in na.az_groups.values() for sid in subs}
-        return per_subnet, f"an update (surge of {surge} nodes) of", {"surge": surge}
+    def scenarios():
+        for na in a.nodegroups:  # a managed node group updates on its own
+            n_max = na.sizes.get("max")
+            if na.ng.self_managed or na.worst() is None or n_max is None or not na.az_groups:
+                continue
+            if isinstance(na.ng.max_unavailable, Unknown) or isinstance(na.ng.max_unavailable_percentage, Unknown):
+                continue  # PC001 reports it
+            surge = surge_nodes(na, n_max)
+            per = ceil_div(n_max + surge, len(na.az_groups))  # the group stays balanced while it surges
+            yield ({na.ng.name: dict.fromkeys(na.az_groups, per)},
+                   f"an update of node group {na.ng.name} (surge of {surge} nodes)", {"surge": surge})
 
-    yield from _scenario_findings(a, REGISTRY["PC202"], scenario)
+    yield from _scenario_findings(a, REGISTRY["PC202"], scenarios())
 
 
 @rule(
@@ -202,13 +234,18 @@ the cluster cannot recover its capacity until the AZ returns.
     fix="Size each subnet for max / (AZs - 1) nodes, or add an AZ.",
 )
 def check_lost_az(a: Analysis):
-    def scenario(na: NodegroupAnalysis, n_max: int):
-        k = len(na.az_groups)
-        if k < 2:
-            return None
-        # every AZ is the lost one in turn: each remaining AZ gets ceil(max / (k - 1)) nodes
-        per_subnet = {sid: ceil_div(ceil_div(n_max, k - 1), len(subs))
-                      for subs in na.az_groups.values() for sid in subs}
-        return per_subnet, f"with one of {k} AZs lost,", {"azs": k}
+    def scenarios():
+        azs = sorted({az for na in a.nodegroups for az in na.az_groups if not az.startswith("?")})
+        for lost in azs:  # every node group in the lost AZ moves its nodes at once
+            per_az = {}
+            for na in a.nodegroups:
+                n_max = na.sizes.get("max")
+                k = len(na.az_groups)
+                if lost not in na.az_groups or k < 2 or n_max is None or na.worst() is None:
+                    continue
+                per = ceil_div(n_max, k - 1)
+                per_az[na.ng.name] = {az: per for az in na.az_groups if az != lost}
+            if per_az:
+                yield per_az, f"with AZ {lost} lost", {"lost_az": lost, "azs": len(azs)}
 
-    yield from _scenario_findings(a, REGISTRY["PC203"], scenario)
+    yield from _scenario_findings(a, REGISTRY["PC203"], scenarios())

@@ -38,7 +38,7 @@ def check(a: Analysis):
             source=a.plan.source,
         )
 
-    for resource, unk in a.plan.unresolved:
+    for resource, unk in [*a.plan.unresolved, *a.unknowns]:
         f = emit(resource, unk.reason, unk.where, "")
         if f:
             yield f
