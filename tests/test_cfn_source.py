@@ -373,9 +373,10 @@ def test_max_pods_value_unknown_is_reported():
         }}
     plan = plan_from_template(doc, "t.json")
     (ng,) = plan.nodegroups
-    assert ng.kubelet_max_pods is None
+    # unknown in the model (as for a Terraform plan), not the AMI default
+    assert "MaxPods has no default" in unknown_reason(ng.kubelet_max_pods)
+    assert ng.kubelet_max_pods.where == "Resources.LT.Properties.LaunchTemplateData.UserData"
     assert ng.instance_types == ["t3.medium"]
-    assert any(rid == "NG" and "MaxPods has no default" in u.reason for rid, u in plan.unresolved)
 
 
 def test_cni_configuration_values():
@@ -863,3 +864,326 @@ def test_eks_defaults_are_shown_as_notes(tmp_path, capsys):
     ng = doc["nodegroups"][0]
     assert (ng["instance_types"], ng["max_size"], ng["addresses_per_node"]) == (["t3.medium"], 2, 18)
     assert doc["subnets"][0]["at_max"] == 36
+
+
+# -- fail closed: what the template does not decide is unknown, never a default ------------------------------
+
+UNREADABLE_USER_DATA = """\
+Conditions:
+  Big: !Equals [!Ref 'AWS::Region', us-east-1]
+Resources:
+  S0: {Type: AWS::EC2::Subnet, Properties: {CidrBlock: 10.0.0.0/24, AvailabilityZone: us-east-1a}}
+  Cl: {Type: AWS::EKS::Cluster, Properties: {ResourcesVpcConfig: {SubnetIds: [!Ref S0]}}}
+  LT:
+    Type: AWS::EC2::LaunchTemplate
+    Properties:
+      LaunchTemplateData:
+        InstanceType: m5.large
+        UserData:
+          Fn::Base64: !If
+            - Big
+            - "#!/bin/bash\\n/etc/eks/bootstrap.sh c --use-max-pods false --kubelet-extra-args '--max-pods=110'\\n"
+            - "#!/bin/bash\\n/etc/eks/bootstrap.sh c --use-max-pods false --kubelet-extra-args '--max-pods=10'\\n"
+  NG:
+    Type: AWS::EKS::Nodegroup
+    Properties: {ClusterName: !Ref Cl, Subnets: [!Ref S0], LaunchTemplate: {Id: !Ref LT},
+                 ScalingConfig: {MinSize: 1, DesiredSize: 1, MaxSize: 1}}
+  LT2:
+    Type: AWS::EC2::LaunchTemplate
+    Properties:
+      LaunchTemplateData:
+        InstanceType: m5.large
+        UserData: {"Fn::Base64": {"Fn::ImportValue": "shared-userdata"}}
+  NG2:
+    Type: AWS::EKS::Nodegroup
+    Properties: {ClusterName: !Ref Cl, Subnets: [!Ref S0], LaunchTemplate: {Id: !Ref LT2},
+                 ScalingConfig: {MinSize: 1, DesiredSize: 1, MaxSize: 1}}
+"""
+
+
+def _pc001(report: dict, resource: str) -> list[dict]:
+    return [f for f in report["findings"] if f["rule_id"] == "PC001" and f["resource"] == resource]
+
+
+def test_unreadable_user_data_is_unknown_max_pods(tmp_path):
+    (tmp_path / "t.yaml").write_text(UNREADABLE_USER_DATA, encoding="utf-8")
+    plan = load_template(str(tmp_path / "t.yaml"))
+    ng, ng2 = plan.nodegroups
+    assert ng.instance_types == ng2.instance_types == ["m5.large"]
+    reason = unknown_reason(ng.kubelet_max_pods)
+    assert reason.startswith("user data of launch template LT unreadable: ") and "condition Big" in reason
+    assert ng.kubelet_max_pods.where == "Resources.LT.Properties.LaunchTemplateData.UserData"
+    reason = unknown_reason(ng2.kubelet_max_pods)
+    assert reason.startswith("user data of launch template LT2 unreadable: ") and "shared-userdata" in reason
+    # decided, the same template gives the number
+    plan = load_template(str(tmp_path / "t.yaml"), parameters={"AWS::Region": "us-east-1"})
+    assert plan.nodegroups[0].kubelet_max_pods == 110
+    plan = load_template(str(tmp_path / "t.yaml"), parameters={"AWS::Region": "eu-west-1"},
+                         exports={"shared-userdata": "#!/bin/bash\n/etc/eks/bootstrap.sh c\n"})
+    assert plan.nodegroups[0].kubelet_max_pods == 10
+    assert plan.nodegroups[1].kubelet_max_pods is None  # readable, sets nothing: the AMI default is right
+
+
+def test_unreadable_user_data_is_pc001_in_the_check(capsys, monkeypatch, tmp_path):
+    _, report = _check_json(capsys, monkeypatch, tmp_path, UNREADABLE_USER_DATA)
+    for name, lt in (("NG", "LT"), ("NG2", "LT2")):
+        (f,) = _pc001(report, name)
+        assert f"user data of launch template {lt} unreadable" in f["message"]
+        assert f["data"]["where"] == f"Resources.{lt}.Properties.LaunchTemplateData.UserData"
+
+
+def _lt_doc(lt_data: object, ng_props: dict | None = None, parameters: dict | None = None) -> dict:
+    props = {"ClusterName": "c", "Subnets": ["subnet-0abc12345"], "LaunchTemplate": {"Id": {"Ref": "LT"}},
+             "ScalingConfig": {"MinSize": 1, "DesiredSize": 1, "MaxSize": 1}, **(ng_props or {})}
+    doc: dict = {"Resources": {
+        "LT": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {"LaunchTemplateData": lt_data}},
+        "NG": {"Type": "AWS::EKS::Nodegroup", "Properties": props}}}
+    if parameters:
+        doc["Parameters"] = parameters
+    doc["Conditions"] = {"East": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}}
+    return doc
+
+
+def test_user_data_absent_or_setting_nothing_is_the_ami_default():
+    for data in ({"InstanceType": "m5.large"},
+                 {"InstanceType": "m5.large", "UserData": {"Fn::Base64": "#!/bin/bash\n/etc/eks/bootstrap.sh c\n"}},
+                 {"InstanceType": "m5.large", "UserData": {"Fn::If": ["East", {"Fn::Base64": "x"},
+                                                                      {"Ref": "AWS::NoValue"}]}}):
+        plan = plan_from_template(_lt_doc(data), "t.json", parameters={"AWS::Region": "eu-west-1"})
+        (ng,) = plan.nodegroups
+        assert ng.kubelet_max_pods is None and plan.unresolved == [], data
+
+
+def test_launch_template_instance_type_unresolvable_is_unknown():
+    cases = [
+        ({"InstanceType": {"Ref": "Type"}}, "parameter Type has no default"),
+        ({"InstanceType": {"Fn::If": ["East", "m5.large", "c5.large"]}}, "condition East"),
+        ({"InstanceType": {"Fn::ImportValue": "node-type"}}, "node-type"),
+        ({"InstanceRequirements": {"VCpuCount": {"Min": 2}}}, "InstanceRequirements"),
+    ]
+    for data, why in cases:
+        plan = plan_from_template(_lt_doc(data, parameters={"Type": {"Type": "String"}}), "t.json")
+        (ng,) = plan.nodegroups
+        assert isinstance(ng.instance_types, list) and len(ng.instance_types) == 1, data
+        assert why in unknown_reason(ng.instance_types[0]), data
+        assert not any("t3.medium" in text for _, text in plan.notes)
+    # the launch template data as a whole undecided: instance type and user data unknown, no EKS default
+    plan = plan_from_template(_lt_doc({"Fn::If": ["East", {"InstanceType": "m5.large"},
+                                                  {"InstanceType": "c5.large"}]}), "t.json")
+    (ng,) = plan.nodegroups
+    assert "LaunchTemplateData of launch template LT is not known" in unknown_reason(ng.instance_types[0])
+    assert "user data of launch template LT unreadable" in unknown_reason(ng.kubelet_max_pods)
+    assert plan.notes == []
+
+
+def test_launch_template_outside_the_template_has_unknown_max_pods():
+    plan = plan_from_template(_lt_doc({"InstanceType": "m5.large"},
+                                      {"LaunchTemplate": {"Id": "lt-0123456789abcdef0"}}), "t.json")
+    (ng,) = plan.nodegroups
+    assert "lt-0123456789abcdef0" in unknown_reason(ng.instance_types)
+    assert "user data of launch template lt-0123456789abcdef0" in unknown_reason(ng.kubelet_max_pods)
+    plan = plan_from_template(_lt_doc({"InstanceType": "m5.large"},
+                                      {"LaunchTemplate": {"Id": {"Fn::ImportValue": "lt"}}}), "t.json")
+    assert "cannot identify" in unknown_reason(plan.nodegroups[0].kubelet_max_pods)
+
+
+def test_unknown_pieces_of_user_data_that_could_set_max_pods():
+    def max_pods(user_data: str):
+        doc = _lt_doc({"InstanceType": "m5.large", "UserData": {"Fn::Base64": {"Fn::Sub": user_data}}},
+                      parameters={"P": {"Type": "String"}})
+        return plan_from_template(doc, "t.json").nodegroups[0].kubelet_max_pods
+
+    # values of named flags and keys, and bootstrap.sh's cluster name, cannot set max-pods
+    assert max_pods("#!/bin/bash\n/etc/eks/bootstrap.sh ${P} --apiserver-endpoint ${P} --b64-cluster-ca ${P}\n"
+                    "/opt/aws/bin/cfn-signal --stack ${AWS::StackName} --region ${AWS::Region}\n") is None
+    assert max_pods("#!/bin/bash\nCLUSTER=${P}\n/etc/eks/bootstrap.sh $CLUSTER "
+                    "--kubelet-extra-args '--node-labels=team=${P}'\n") is None
+    assert max_pods("---\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n"
+                    "    name: ${P}\n    apiServerEndpoint: ${P}\n    certificateAuthority: ${P}\n") is None
+    assert max_pods("#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=20'\n"
+                    "/opt/aws/bin/cfn-signal --stack ${P}\n") == 20
+    # anywhere else they could
+    for ud in ("#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args '${P}'\n",
+               "#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args '--node-labels=a=b ${P}'\n",
+               "#!/bin/bash\n${P}\n",
+               "${P}",
+               ("---\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    flags:\n"
+                "      - ${P}\n"),
+               "#!/bin/bash\nKUBELET_EXTRA_ARGS=${P}\n/etc/eks/bootstrap.sh c\n"):
+        v = max_pods(ud)
+        assert "parameter P has no default" in unknown_reason(v), ud
+    # set, then perhaps set again by a later unknown piece
+    v = max_pods("#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args '--max-pods=20 ${P}'\n")
+    assert "set to 20, but a later part" in unknown_reason(v)
+
+
+K_TEMPLATE = """\
+Parameters:
+  MU: {Type: Number}
+Resources:
+  S0: {Type: AWS::EC2::Subnet, Properties: {CidrBlock: 10.0.0.0/24, AvailabilityZone: us-east-1a}}
+  Cl: {Type: AWS::EKS::Cluster, Properties: {ResourcesVpcConfig: {SubnetIds: [!Ref S0]}}}
+  NG:
+    Type: AWS::EKS::Nodegroup
+    Properties:
+      ClusterName: !Ref Cl
+      InstanceTypes: [m5.large]
+      Subnets: [!Ref S0]
+      ScalingConfig: {MinSize: 1, DesiredSize: 1, MaxSize: 6}
+      UpdateConfig: {MaxUnavailable: !Ref MU}
+"""
+
+
+def test_update_config_from_a_parameter_without_default_is_unknown(capsys, monkeypatch, tmp_path):
+    (ng,) = plan_from_template(_ng_props({"UpdateConfig": {"MaxUnavailable": {"Ref": "MU"}}}), "t.json").nodegroups
+    assert "parameter MU has no default" in unknown_reason(ng.max_unavailable)
+    assert ng.max_unavailable.where == "Resources.NG.Properties.UpdateConfig.MaxUnavailable"
+    (ng,) = plan_from_template(_ng_props({"UpdateConfig": {"MaxUnavailablePercentage": {"Ref": "MU"}}}),
+                               "t.json").nodegroups
+    assert "parameter MU has no default" in unknown_reason(ng.max_unavailable_percentage)
+    (ng,) = plan_from_template(_ng_props({"UpdateConfig": {"Ref": "MU"}}), "t.json").nodegroups
+    assert "parameter MU" in unknown_reason(ng.max_unavailable)
+    (ng,) = plan_from_template(_ng_props({"UpdateConfig": "1"}), "t.json").nodegroups
+    assert unknown_reason(ng.max_unavailable) == "UpdateConfig is not a mapping"
+    (ng,) = plan_from_template(_ng_props({"UpdateConfig": {"MaxUnavailable": {"Ref": "MU"}}}), "t.json",
+                               parameters={"MU": "3"}).nodegroups
+    assert ng.max_unavailable == 3
+
+    _, report = _check_json(capsys, monkeypatch, tmp_path, K_TEMPLATE)
+    (f,) = _pc001(report, "NG")
+    assert "maxUnavailable" in f["message"] and "parameter MU has no default" in f["message"]
+    assert f["data"]["where"] == "Resources.NG.Properties.UpdateConfig.MaxUnavailable"
+
+
+def _ng_props(extra: dict, base: dict | None = None) -> dict:
+    props = {"ClusterName": "c", "InstanceTypes": ["m5.large"], "Subnets": ["subnet-0abc12345"],
+             "ScalingConfig": {"MinSize": 1, "DesiredSize": 1, "MaxSize": 3}}
+    if base is not None:
+        props = base
+    props = {**props, **extra}
+    return {"Parameters": {"MU": {"Type": "Number"}, "P": {"Type": "String"}},
+            "Conditions": {"East": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}},
+            "Resources": {"NG": {"Type": "AWS::EKS::Nodegroup", "Properties": props}}}
+
+
+def test_node_group_values_the_template_does_not_decide_are_unknown():
+    undecided = {"Fn::If": ["East", "a", "b"]}
+    # scaling sizes
+    (ng,) = plan_from_template(_ng_props({"ScalingConfig": {"MinSize": {"Ref": "P"}, "DesiredSize": 2,
+                                                            "MaxSize": {"Fn::If": ["East", 3, 4]}}}),
+                               "t.json").nodegroups
+    assert "parameter P" in unknown_reason(ng.min_size) and ng.desired_size == 2
+    assert "condition East" in unknown_reason(ng.max_size)
+    (ng,) = plan_from_template(_ng_props({"ScalingConfig": {"Fn::ImportValue": "sizes"}}), "t.json").nodegroups
+    assert all(isinstance(v, Unknown) for v in (ng.min_size, ng.desired_size, ng.max_size))
+    # instance types: an undecided entry stays in the list, unknown
+    (ng,) = plan_from_template(_ng_props({"InstanceTypes": ["m5.large", undecided, {"Ref": "P"}]}),
+                               "t.json").nodegroups
+    assert ng.instance_types[0] == "m5.large"
+    assert "condition East" in unknown_reason(ng.instance_types[1])
+    assert "parameter P" in unknown_reason(ng.instance_types[2])
+    (ng,) = plan_from_template(_ng_props({"InstanceTypes": {"Fn::ImportValue": "types"}}), "t.json").nodegroups
+    assert "types" in unknown_reason(ng.instance_types)
+    # subnets: likewise
+    (ng,) = plan_from_template(_ng_props({"Subnets": ["subnet-0abc12345", {"Fn::If": ["East", "subnet-0abc12346",
+                                                                                    "subnet-0abc12347"]}]}),
+                               "t.json").nodegroups
+    assert ng.subnets[0] == "subnet-0abc12345" and "condition East" in unknown_reason(ng.subnets[1])
+    # empty lists are not "no subnets / no types": unknown
+    (ng,) = plan_from_template(_ng_props({"Subnets": [], "InstanceTypes": []}), "t.json").nodegroups
+    assert unknown_reason(ng.subnets) == "Subnets is an empty list"
+    assert unknown_reason(ng.instance_types) == "InstanceTypes is an empty list"
+    # AMI and capacity type
+    (ng,) = plan_from_template(_ng_props({"AmiType": {"Ref": "P"}, "CapacityType": undecided}),
+                               "t.json").nodegroups
+    assert "parameter P" in unknown_reason(ng.ami_type) and "condition East" in unknown_reason(ng.capacity_type)
+    # the whole Properties undecided: everything unknown, no EKS default
+    doc = _ng_props({})
+    doc["Resources"]["NG"]["Properties"] = {"Fn::If": ["East", doc["Resources"]["NG"]["Properties"],
+                                                       doc["Resources"]["NG"]["Properties"] | {"Subnets": []}]}
+    plan = plan_from_template(doc, "t.json")
+    (ng,) = plan.nodegroups
+    for v in (ng.instance_types, ng.subnets, ng.min_size, ng.desired_size, ng.max_size, ng.max_unavailable,
+              ng.ami_type):
+        assert "properties of NG are not known" in unknown_reason(v)
+    assert plan.notes == []
+
+
+def test_node_group_undecided_values_are_pc001_in_the_check(capsys, monkeypatch, tmp_path):
+    template = K_TEMPLATE.replace("UpdateConfig: {MaxUnavailable: !Ref MU}",
+                                  "AmiType: AL2_x86_64").replace(
+        "InstanceTypes: [m5.large]", "InstanceTypes: [m5.large, !Ref MU]").replace(
+        "MaxSize: 6", "MaxSize: !ImportValue max-nodes")
+    _, report = _check_json(capsys, monkeypatch, tmp_path, template)
+    messages = [f["message"] for f in _pc001(report, "NG")]
+    assert any("an instance type" in m and "parameter MU" in m for m in messages), messages
+    assert any("max size" in m and "max-nodes" in m for m in messages), messages
+
+
+def test_sizes_are_kept_as_the_template_gives_them():
+    # the source does not correct sizes; the analysis judges them
+    for sizes in ({"MinSize": 5, "DesiredSize": 9, "MaxSize": 3}, {"MinSize": -1, "DesiredSize": 0, "MaxSize": 2},
+                  {"MinSize": "5", "DesiredSize": "9", "MaxSize": "3"}):
+        (ng,) = plan_from_template(_ng_props({"ScalingConfig": sizes}), "t.json").nodegroups
+        assert (ng.min_size, ng.desired_size, ng.max_size) == tuple(int(sizes[k]) for k in
+                                                                    ("MinSize", "DesiredSize", "MaxSize"))
+    (ng,) = plan_from_template(_ng_props({"UpdateConfig": {"MaxUnavailable": -2}}), "t.json").nodegroups
+    assert ng.max_unavailable == -2
+
+
+ASG_TAGS = [{"Key": "kubernetes.io/cluster/c", "Value": "owned", "PropagateAtLaunch": True}]
+
+
+def _asg_doc(lt_data: object, asg_extra: dict | None = None) -> dict:
+    props = {"MinSize": 1, "MaxSize": 3, "VPCZoneIdentifier": ["subnet-0123456789abcdef0"],
+             "LaunchTemplate": {"LaunchTemplateId": {"Ref": "LT"}, "Version": "1"}, **(asg_extra or {})}
+    return {"Conditions": {"East": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}},
+            "Resources": {"LT": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {"LaunchTemplateData": lt_data}},
+                          "Asg": {"Type": "AWS::AutoScaling::AutoScalingGroup", "Properties": props}}}
+
+
+def test_self_managed_nodes_with_unreadable_user_data_are_unknown():
+    lt = {"InstanceType": "m5.large", "UserData": {"Fn::Base64": {"Fn::ImportValue": "node-user-data"}}}
+    # tagged as EKS nodes: the user data's max-pods is unknown
+    plan = plan_from_template(_asg_doc(lt, {"Tags": ASG_TAGS}), "t.json")
+    (ng,) = plan.nodegroups
+    assert ng.self_managed and ng.instance_types == ["m5.large"]
+    assert "user data of launch template LT unreadable" in unknown_reason(ng.kubelet_max_pods)
+    assert plan.unresolved == []
+    # nothing else says whether these are EKS nodes: checked as nodes, and said so
+    plan = plan_from_template(_asg_doc(lt), "t.json")
+    (ng,) = plan.nodegroups
+    assert "node-user-data" in unknown_reason(ng.kubelet_max_pods)
+    ((rid, unk),) = plan.unresolved
+    assert rid == "Asg" and "cannot tell whether this Auto Scaling group runs EKS nodes" in unk.reason
+    # a launch template outside the template, likewise
+    plan = plan_from_template(_asg_doc(lt, {"LaunchTemplate": {"LaunchTemplateId": "lt-0123456789abcdef0",
+                                                               "Version": "1"}}), "t.json")
+    (ng,) = plan.nodegroups
+    assert "lt-0123456789abcdef0" in unknown_reason(ng.instance_types)
+    assert "lt-0123456789abcdef0" in unknown_reason(ng.kubelet_max_pods)
+    # readable user data that does not bootstrap EKS: not nodes
+    plan = plan_from_template(_asg_doc({"InstanceType": "m5.large", "UserData": {"Fn::Base64": "#!/bin/bash\n"}}),
+                              "t.json")
+    assert plan.nodegroups == [] and plan.unresolved == []
+
+
+def test_self_managed_sizes_and_overrides_undecided_are_unknown():
+    lt = {"InstanceType": "m5.large", "UserData": {"Fn::Base64": "#!/bin/bash\n/etc/eks/bootstrap.sh c\n"}}
+    plan = plan_from_template(_asg_doc(lt, {"MinSize": {"Fn::If": ["East", 1, 2]},
+                                            "DesiredCapacity": {"Fn::ImportValue": "n"}}), "t.json")
+    (ng,) = plan.nodegroups
+    assert "condition East" in unknown_reason(ng.min_size) and "n" in unknown_reason(ng.desired_size)
+    assert ng.max_size == 3 and ng.kubelet_max_pods is None
+    mip = {"LaunchTemplate": {"LaunchTemplateSpecification": {"LaunchTemplateId": {"Ref": "LT"}, "Version": "1"},
+                              "Overrides": [{"InstanceType": "m5.large"},
+                                            {"InstanceType": {"Fn::If": ["East", "c5.large", "r5.large"]}},
+                                            {"WeightedCapacity": "2"}]}}
+    asg = _asg_doc(lt, {"MixedInstancesPolicy": mip})
+    del asg["Resources"]["Asg"]["Properties"]["LaunchTemplate"]
+    (ng,) = plan_from_template(asg, "t.json").nodegroups
+    assert ng.instance_types[0] == "m5.large"
+    assert "condition East" in unknown_reason(ng.instance_types[1])
+    assert unknown_reason(ng.instance_types[2]) == "an override names no instance type"
+    assert (plan_from_template(_asg_doc(lt, {"VPCZoneIdentifier": []}), "t.json").nodegroups[0].subnets
+            == Unknown("VPCZoneIdentifier is an empty list", "Resources.Asg.Properties.VPCZoneIdentifier"))

@@ -30,6 +30,11 @@ def load(name: str):
     return load_terraform_plan(DATA / name)
 
 
+def unknown_reason(v) -> str:
+    assert isinstance(v, Unknown), v
+    return v.reason
+
+
 def ng(plan, name):
     found = [n for n in plan.nodegroups if n.name == name]
     assert found, f"no node group {name}: {[n.name for n in plan.nodegroups]}"
@@ -581,3 +586,75 @@ def test_a_50mb_plan_loads_in_a_few_seconds(tmp_path):
     assert len(plan.nodegroups) == 50 and len(plan.nodegroups[0].subnets) == 6000
     assert len(plan.clusters["aws_eks_cluster.c"].subnets) == 6000
     assert elapsed < 5.0, f"{elapsed:.1f}s to load a {path.stat().st_size / 1e6:.0f} MB plan"
+
+
+# -- update_config known only after apply ----------------------------------------------------------------------
+
+
+def _update_ng(after_update, unknown_update, update_expr=None):
+    """A node group with update_config as given; update_expr: the block's configuration expressions
+    (None: no update_config block in the configuration)."""
+    g = ng_change()
+    if after_update is not None:
+        g["change"]["after"]["update_config"] = after_update
+    g["change"]["after_unknown"]["update_config"] = unknown_update
+    conf = _ng_conf(["var.subnets"])
+    if update_expr is not None:
+        conf["root_module"]["resources"][0]["expressions"]["update_config"] = [update_expr]
+    return g, conf
+
+
+def test_update_config_set_from_a_variable_known_after_apply_is_unknown():
+    g, conf = _update_ng([{"max_unavailable": None, "max_unavailable_percentage": None}],
+                         [{"max_unavailable": True}], {"max_unavailable": {"references": ["local.mu"]}})
+    n = plan_from_terraform(doc([g], conf, variables={"subnets": ["subnet-0feedfeedfeedfeed"]}), "in").nodegroups[0]
+    assert isinstance(n.max_unavailable, Unknown)
+    assert n.max_unavailable.where == "aws_eks_node_group.ng.update_config[0].max_unavailable"
+    assert n.max_unavailable_percentage is None
+
+
+def test_update_config_of_a_dynamic_block_known_after_apply_is_unknown_not_the_default():
+    # a dynamic "update_config" block is not in the plan's configuration JSON: the block is in the plan with
+    # an unknown value, but no expression says where it comes from
+    g, conf = _update_ng([{"max_unavailable": None, "max_unavailable_percentage": None}],
+                         [{"max_unavailable": True}])
+    n = plan_from_terraform(doc([g], conf, variables={"subnets": ["subnet-0feedfeedfeedfeed"]}), "in").nodegroups[0]
+    assert "dynamic block" in unknown_reason(n.max_unavailable)
+    assert n.max_unavailable.where == "aws_eks_node_group.ng.update_config[0].max_unavailable"
+    # the same plan without its configuration section: unknown too
+    g, _ = _update_ng([{"max_unavailable": None, "max_unavailable_percentage": None}],
+                      [{"max_unavailable_percentage": True}])
+    n = plan_from_terraform(doc([g]), "in").nodegroups[0]
+    assert "no configuration" in unknown_reason(n.max_unavailable_percentage)
+    assert n.max_unavailable is None
+
+
+def test_update_config_not_configured_is_the_eks_default():
+    # the provider computes the block when the configuration does not set it: EKS's default applies
+    g, conf = _update_ng(None, True)
+    n = plan_from_terraform(doc([g], conf, variables={"subnets": ["subnet-0feedfeedfeedfeed"]}), "in").nodegroups[0]
+    assert n.max_unavailable is None and n.max_unavailable_percentage is None
+    # an attribute the configured block leaves out is not set either
+    g, conf = _update_ng([{"max_unavailable": None, "max_unavailable_percentage": 25}],
+                         [{"max_unavailable": True}], {"max_unavailable_percentage": {"constant_value": 25}})
+    n = plan_from_terraform(doc([g], conf, variables={"subnets": ["subnet-0feedfeedfeedfeed"]}), "in").nodegroups[0]
+    assert n.max_unavailable is None and n.max_unavailable_percentage == 25
+    # without the configuration podcap cannot tell: unknown
+    g, _ = _update_ng(None, True)
+    n = plan_from_terraform(doc([g]), "in").nodegroups[0]
+    assert "no configuration" in unknown_reason(n.max_unavailable)
+
+
+def test_unknown_update_config_is_pc001_in_the_check(capsys, monkeypatch, tmp_path):
+    from validators.cli import main
+
+    g, _ = _update_ng([{"max_unavailable": None, "max_unavailable_percentage": None}],
+                      [{"max_unavailable": True}])
+    g["change"]["after"]["subnet_ids"] = ["subnet-0feedfeedfeedfeed"]
+    g["change"]["after_unknown"].pop("subnet_ids")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plan.json").write_text(json.dumps(doc([g])), encoding="utf-8")
+    main(["check", "plan.json", "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    pc001 = [f for f in report["findings"] if f["rule_id"] == "PC001" and f["resource"] == "aws_eks_node_group.ng"]
+    assert any("max_unavailable" in f["message"] and "no configuration" in f["message"] for f in pc001), pc001

@@ -15,7 +15,11 @@ Values go through :class:`~validators.sources.intrinsics.Resolver`: what the tem
 :class:`Unknown`. Ids are logical ids (``Ref`` to a subnet is its logical id); a subnet referenced but not
 defined (``subnet-0abc…``, a parameter value) becomes a ``Subnet(defined_in_plan=False)`` with unknown CIDR
 and AZ, so the rules fail closed. EKS defaults are applied, and recorded as notes, where the API documents
-them: no instance type anywhere -> ``t3.medium``; no ``ScalingConfig`` -> min 1, desired 2, max 2.
+them: no instance type anywhere -> ``t3.medium``; no ``ScalingConfig`` -> min 1, desired 2, max 2. A value
+that is given but undecided (a parameter without a default, an undecidable condition, an import) is
+Unknown, never the default. Kubelet max-pods is left to the AMI default only when the launch template has
+no user data or readable user data that does not set it; user data podcap cannot read, or a part of it
+that is unknown where it could set max-pods, makes ``kubelet_max_pods`` Unknown.
 
 Suppressions: ``Metadata: {podcap: {suppress: [{id: PC201, reason: "…", expires: 2027-01-31}]}}`` on any
 resource. One without a reason of at least 10 characters is ignored, and that is reported as unresolved.
@@ -287,15 +291,27 @@ class StackBuilder:
     def unresolved(self, lid: str, unk: Unknown) -> None:
         self.plan.unresolved.append((self.rid(lid), unk))
 
-    def props(self, res: dict, lid: str) -> dict:
+    def props(self, res: dict, lid: str) -> dict | Unknown:
+        """The Properties mapping; Unknown when it is an intrinsic function podcap cannot decide (then every
+        property is unknown: none is taken as absent)."""
         p = res.get("Properties")
+        where = self.w(lid, "Properties")
         if isinstance(p, dict) and len(p) == 1 and next(iter(p)).startswith("Fn::"):
-            p = self.r.resolve(p, self.w(lid, "Properties"))
-        return p if isinstance(p, dict) else {}
+            p = self.r.resolve(p, where)
+        if isinstance(p, Unknown):
+            return Unknown(f"the properties of {lid} are not known: {p.reason}", p.where or where)
+        if p is None or p is NO_VALUE:
+            return {}
+        if not isinstance(p, dict):
+            return Unknown(f"the properties of {lid} are not a mapping", where)
+        return p
 
     def prop(self, lid: str, res: dict, name: str) -> Any:
-        """A resolved property, or _MISSING when absent (or AWS::NoValue)."""
+        """A resolved property, or _MISSING when absent (or AWS::NoValue); Unknown when the Properties
+        themselves are unknown."""
         p = self.props(res, lid)
+        if isinstance(p, Unknown):
+            return p
         if name not in p:
             return _MISSING
         v = self.r.resolve(p[name], self.w(lid, "Properties", name))
@@ -303,6 +319,8 @@ class StackBuilder:
 
     def raw_prop(self, lid: str, res: dict, name: str) -> Any:
         p = self.props(res, lid)
+        if isinstance(p, Unknown):
+            return p
         return p.get(name, _MISSING)
 
     def _string(self, v: Any, what: str, where: str) -> str | Unknown:
@@ -320,6 +338,8 @@ class StackBuilder:
             v = [v]
         if not isinstance(v, list):
             return Unknown(f"{what} is not a list", where)
+        if not v:
+            return Unknown(f"{what} is an empty list", where)
         out: list = []
         for i, item in enumerate(v):
             if isinstance(item, Unknown):
@@ -635,40 +655,84 @@ class StackBuilder:
                     return _LaunchRef("external", what=str(v))
         return _LaunchRef("unknown", unknown=Unknown("launch template has neither an id nor a name", where))
 
-    def _lt_data(self, lt_lid: str) -> tuple[dict, str]:
+    @staticmethod
+    def _launch_ref_unknown(lt: _LaunchRef, what: str, where: str) -> Unknown:
+        """Why something read from a launch template outside the template (or unidentified) is unknown."""
+        if lt.kind == "external":
+            return Unknown(f"{what} launch template {lt.what}, which is not in the template", where)
+        return Unknown(f"{what} a launch template podcap cannot identify "
+                       f"({lt.unknown.reason if lt.unknown else 'unknown'})", where)
+
+    def _lt_data(self, lt_lid: str) -> tuple[dict | Unknown, str]:
+        """A launch template's LaunchTemplateData (values still raw); Unknown when it cannot be read."""
         res = self.active[lt_lid]
         data = self.raw_prop(lt_lid, res, "LaunchTemplateData")
         where = self.w(lt_lid, "Properties", "LaunchTemplateData")
         if isinstance(data, dict) and len(data) == 1 and next(iter(data)).startswith("Fn::"):
             data = self.r.resolve(data, where)
-        return (data if isinstance(data, dict) else {}), where
+        if isinstance(data, Unknown):
+            return Unknown(f"the LaunchTemplateData of launch template {lt_lid} is not known: {data.reason}",
+                           data.where or where), where
+        if data is _MISSING or data is None or data is NO_VALUE:
+            return {}, where
+        if not isinstance(data, dict):
+            return Unknown(f"the LaunchTemplateData of launch template {lt_lid} is not a mapping", where), where
+        return data, where
 
     def _lt_instance_type(self, lt_lid: str) -> Any:
+        """The launch template's instance type: resolved value, Unknown, or _MISSING when it names none."""
         data, where = self._lt_data(lt_lid)
+        if isinstance(data, Unknown):
+            return data
         if "InstanceType" not in data:
+            if "InstanceRequirements" in data:
+                return Unknown(f"launch template {lt_lid} selects instance types by attributes "
+                               "(InstanceRequirements)", f"{where}.InstanceRequirements")
             return _MISSING
         v = self.r.resolve(data["InstanceType"], f"{where}.InstanceType")
         return _MISSING if v is NO_VALUE else v
 
-    def _max_pods(self, lid: str, user_data: Any, where: str) -> int | None:
-        """kubelet max-pods from user data (raw template value); problems go to unresolved."""
-        if user_data is _MISSING or user_data is None:
-            return None
-        text, partial = self._user_data_text(user_data, where)
-        if text is None:
-            return None
+    def _lt_user_data(self, lt_lid: str) -> tuple[str | Unknown | None, dict, str]:
+        """(user data text or Unknown or None when absent, unknown pieces, where) of a launch template."""
+        data, where = self._lt_data(lt_lid)
+        ud_where = f"{where}.UserData"
+        if isinstance(data, Unknown):
+            return Unknown(f"user data of launch template {lt_lid} unreadable: {data.reason}",
+                           data.where or where), {}, ud_where
+        text, partial = self._user_data_text(data.get("UserData", _MISSING), ud_where,
+                                             f"launch template {lt_lid}")
+        return text, partial, ud_where
+
+    @staticmethod
+    def _max_pods(text: str | Unknown | None, partial: Mapping[str, Unknown], where: str, owner: str
+                  ) -> int | Unknown | None:
+        """kubelet max-pods from user data text: None when the user data is absent or sets none, Unknown
+        when it cannot be read (the AMI default is then not assumed silently)."""
+        if text is None or isinstance(text, Unknown):
+            return text
         value, problem = kubelet_max_pods_from_user_data(text, partial)
         if problem is not None:
-            self.unresolved(lid, Unknown(f"kubelet max-pods: {problem}", where))
+            return Unknown(f"kubelet max-pods in the user data of {owner}: {problem}", where)
         return value
 
-    def _user_data_text(self, raw: Any, where: str) -> tuple[str | None, dict]:
+    def _user_data_text(self, raw: Any, where: str, owner: str) -> tuple[str | Unknown | None, dict]:
+        """The user data as text (unknown pieces as tokens, see Resolver.resolve_text); None when there is
+        none, Unknown when it cannot be read as a whole."""
+        if raw is _MISSING or raw is None or raw is NO_VALUE:
+            return None, {}
         encoded = True
         if isinstance(raw, dict) and len(raw) == 1 and "Fn::Base64" in raw:
             raw, encoded = raw["Fn::Base64"], False
         value, partial = self.r.resolve_text(raw, where)
-        if not isinstance(value, str):
+        if value is NO_VALUE or value is None:
             return None, partial
+        if isinstance(value, str) and value.strip() in partial:
+            value = partial[value.strip()]  # the whole user data is one unknown piece
+        if isinstance(value, Unknown):
+            return Unknown(f"user data of {owner} unreadable: {value.reason}", value.where or where), partial
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            return Unknown(f"user data of {owner} unreadable: it is not a string", where), partial
+        value = str(value)
         if encoded:
             value = _maybe_b64decode(value)
         return value, partial
@@ -695,13 +759,8 @@ class StackBuilder:
                                          f"uses {EKS_DEFAULT_INSTANCE_TYPE}")
             else:
                 ng.instance_types = [self._string(t, "InstanceType", self.w(lt.logical_id, "Properties"))]
-        elif lt is not None and lt.kind == "external":
-            ng.instance_types = Unknown(f"the instance type comes from launch template {lt.what}, which is not "
-                                        "in the template", pw("LaunchTemplate"))
         elif lt is not None:
-            ng.instance_types = Unknown(f"the instance type comes from a launch template podcap cannot "
-                                        f"identify ({lt.unknown.reason if lt.unknown else 'unknown'})",
-                                        pw("LaunchTemplate"))
+            ng.instance_types = self._launch_ref_unknown(lt, "the instance type comes from", pw("LaunchTemplate"))
         else:
             ng.instance_types = [EKS_DEFAULT_INSTANCE_TYPE]
             add_note(self.plan, rid, f"no instance types and no launch template: EKS uses "
@@ -735,6 +794,8 @@ class StackBuilder:
         update = p("UpdateConfig")
         if isinstance(update, Unknown):
             ng.max_unavailable = update
+        elif update is not _MISSING and not isinstance(update, dict):
+            ng.max_unavailable = Unknown("UpdateConfig is not a mapping", pw("UpdateConfig"))
         elif isinstance(update, dict):
             if "MaxUnavailable" in update:
                 ng.max_unavailable = as_int(update["MaxUnavailable"], "MaxUnavailable",
@@ -749,8 +810,10 @@ class StackBuilder:
                 setattr(ng, attr, self._string(v, key, pw(key)))
 
         if lt is not None and lt.kind == "lt":
-            data, where = self._lt_data(lt.logical_id)
-            ng.kubelet_max_pods = self._max_pods(lid, data.get("UserData", _MISSING), f"{where}.UserData")
+            text, partial, ud_where = self._lt_user_data(lt.logical_id)
+            ng.kubelet_max_pods = self._max_pods(text, partial, ud_where, f"launch template {lt.logical_id}")
+        elif lt is not None:
+            ng.kubelet_max_pods = self._launch_ref_unknown(lt, "user data of", pw("LaunchTemplate"))
         ng.pods_per_node = self._pods_per_node.pop(lid, None)
         self.plan.nodegroups.append(ng)
 
@@ -758,28 +821,45 @@ class StackBuilder:
         rid = self.rid(lid)
         p = lambda name: self.prop(lid, res, name)
         pw = lambda *parts: self.w(lid, "Properties", *parts)
+        mip_where = pw("MixedInstancesPolicy", "LaunchTemplate")
 
         # where the instance type and the user data come from
         types: Any = _MISSING
-        user_data: Any = _MISSING
+        text: str | Unknown | None = None  # the user data: None when there is none
+        partial: dict = {}
         ud_where = pw()
+        owner = ""
         image_hint = ""
         source_unknown: Unknown | None = None
         lt_spec = p("LaunchTemplate")
         overrides: Any = _MISSING
         mip = p("MixedInstancesPolicy")
-        if isinstance(mip, dict) and isinstance(mip.get("LaunchTemplate"), dict):
-            lt_spec = mip["LaunchTemplate"].get("LaunchTemplateSpecification", _MISSING)
-            overrides = mip["LaunchTemplate"].get("Overrides", _MISSING)
+        if isinstance(mip, dict):
+            mlt = mip.get("LaunchTemplate", _MISSING)
+            if isinstance(mlt, dict):
+                lt_spec = mlt.get("LaunchTemplateSpecification", _MISSING)
+                overrides = mlt.get("Overrides", _MISSING)
+                if lt_spec is _MISSING:
+                    source_unknown = Unknown("MixedInstancesPolicy.LaunchTemplate has no "
+                                             "LaunchTemplateSpecification", mip_where)
+            elif isinstance(mlt, Unknown):
+                source_unknown = mlt
+            else:
+                source_unknown = Unknown("MixedInstancesPolicy has no LaunchTemplate mapping", mip_where)
         elif isinstance(mip, Unknown):
             source_unknown = mip
+        elif mip is not _MISSING:
+            source_unknown = Unknown("MixedInstancesPolicy is not a mapping", pw("MixedInstancesPolicy"))
         lt = self._launch_ref(lt_spec, pw("LaunchTemplate"), ("LaunchTemplateId",), ("LaunchTemplateName",))
         lc_name = p("LaunchConfigurationName")
-        if lt is not None and lt.kind == "lt":
+        if source_unknown is not None:
+            pass
+        elif lt is not None and lt.kind == "lt":
             types = self._lt_instance_type(lt.logical_id)
-            data, where = self._lt_data(lt.logical_id)
-            user_data, ud_where = data.get("UserData", _MISSING), f"{where}.UserData"
-            image_hint = json.dumps(data.get("ImageId", ""), default=str)
+            text, partial, ud_where = self._lt_user_data(lt.logical_id)
+            owner = f"launch template {lt.logical_id}"
+            data, _ = self._lt_data(lt.logical_id)
+            image_hint = json.dumps(data.get("ImageId", "") if isinstance(data, dict) else "", default=str)
         elif lt is not None:
             source_unknown = lt.unknown or Unknown(f"launch template {lt.what} is not in the template",
                                                    pw("LaunchTemplate"))
@@ -787,56 +867,78 @@ class StackBuilder:
             lc_lid = self._lc_ids[lc_name]
             lc = self.active.get(lc_lid) or self.doc["Resources"].get(lc_lid, {})
             types = self.prop(lc_lid, lc, "InstanceType")
-            user_data = self.raw_prop(lc_lid, lc, "UserData")
             ud_where = self.w(lc_lid, "Properties", "UserData")
-            image_hint = json.dumps(self.raw_prop(lc_lid, lc, "ImageId") if self.raw_prop(
-                lc_lid, lc, "ImageId") is not _MISSING else "", default=str)
+            owner = f"launch configuration {lc_lid}"
+            text, partial = self._user_data_text(self.raw_prop(lc_lid, lc, "UserData"), ud_where, owner)
+            image = self.raw_prop(lc_lid, lc, "ImageId")
+            image_hint = json.dumps(image if image is not _MISSING else "", default=str)
         elif isinstance(lc_name, (str, Unknown)):
             source_unknown = lc_name if isinstance(lc_name, Unknown) else Unknown(
                 f"launch configuration {lc_name} is not in the template", pw("LaunchConfigurationName"))
+        elif lc_name is not _MISSING:
+            source_unknown = Unknown("LaunchConfigurationName is not a name", pw("LaunchConfigurationName"))
 
         tags = p("Tags")
         cluster_name, signs = eks_tag_signs(t.get("Key") if isinstance(t, dict) else None
                                             for t in (tags if isinstance(tags, list) else []))
-        text: str | None = None
-        partial: dict = {}
-        if user_data is not _MISSING:
-            text, partial = self._user_data_text(user_data, ud_where)
-        if text and EKS_USER_DATA.search(text):
+        if isinstance(text, str) and EKS_USER_DATA.search(text):
             signs = True
             m = re.search(r"/etc/eks/bootstrap\.sh\s+([^\s\\'\"$]+)", text)
             if m and cluster_name is None and not TOKEN_RE.search(m.group(1)):
                 cluster_name = m.group(1)
         if re.search(r"/aws/service/(eks|bottlerocket)|amazon-eks|EKS_Optimized", image_hint):
             signs = True
+        unreadable = source_unknown if source_unknown is not None else (
+            text if isinstance(text, Unknown) else None)
         if not signs:
-            return  # not EKS nodes as far as the template shows
+            if unreadable is None:
+                return  # not EKS nodes as far as the template shows
+            # the launch template or user data that would tell is unreadable: fail closed, read it as nodes
+            self.unresolved(lid, Unknown(
+                "podcap cannot tell whether this Auto Scaling group runs EKS nodes (its launch template or "
+                f"user data is unreadable: {unreadable.reason}); it is checked as a node group",
+                unreadable.where or pw()))
         if lid in self.cond_unknown:
             self.unresolved(lid, self.cond_unknown[lid])
 
         ng = NodeGroup(name=rid, self_managed=True, location=self.plan.resource_locations[rid])
         self.pending.ng_clusters.append((ng, cluster_name))
         over_types: list = []
+        other_lt: Unknown | None = None  # an override that launches from another launch template
         if isinstance(overrides, Unknown):
             ng.instance_types = overrides
         elif isinstance(overrides, list):
             for i, o in enumerate(overrides):
+                ow = f"{mip_where}.Overrides[{i}]"
                 if not isinstance(o, dict):
+                    over_types.append(o if isinstance(o, Unknown) else Unknown("an override is not a mapping", ow))
                     continue
                 if "InstanceRequirements" in o:
                     ng.instance_types = Unknown("attribute-based instance type selection (InstanceRequirements)",
-                                                pw("MixedInstancesPolicy", "LaunchTemplate", "Overrides"))
+                                                f"{mip_where}.Overrides")
                     break
                 if "InstanceType" in o:
-                    over_types.append(self._string(o["InstanceType"], "InstanceType",
-                                                   pw("MixedInstancesPolicy", "LaunchTemplate", f"Overrides[{i}]")))
+                    over_types.append(self._string(o["InstanceType"], "InstanceType", ow))
+                else:
+                    over_types.append(Unknown("an override names no instance type", ow))
+                if "LaunchTemplateSpecification" in o and other_lt is None:
+                    olt = self._launch_ref(o["LaunchTemplateSpecification"], f"{ow}.LaunchTemplateSpecification",
+                                           ("LaunchTemplateId",), ("LaunchTemplateName",))
+                    if olt is not None and not (olt.kind == "lt" and lt is not None and lt.kind == "lt"
+                                                and olt.logical_id == lt.logical_id):
+                        other_lt = Unknown(
+                            f"override [{i}] launches from another launch template "
+                            f"({olt.logical_id or olt.what or 'not identified'}), whose user data podcap does not "
+                            "read per instance type", f"{ow}.LaunchTemplateSpecification")
+        elif overrides is not _MISSING:
+            ng.instance_types = Unknown("Overrides is not a list", f"{mip_where}.Overrides")
         if isinstance(ng.instance_types, Unknown):
             pass
         elif over_types:
             ng.instance_types = over_types
         elif source_unknown is not None:
             ng.instance_types = Unknown(f"the instance type comes from a launch template or configuration podcap "
-                                        f"cannot read ({source_unknown.reason})", pw())
+                                        f"cannot read ({source_unknown.reason})", source_unknown.where or pw())
         elif types is _MISSING:
             ng.instance_types = Unknown("no instance type in the group's launch template or configuration", pw())
         else:
@@ -846,18 +948,19 @@ class StackBuilder:
         ng.subnets = Unknown("no VPCZoneIdentifier: the group launches in the default VPC", pw()) \
             if vz is _MISSING else self._id_list(vz, "VPCZoneIdentifier", pw("VPCZoneIdentifier"))
         self._refer(ng.subnets, lid)
-        lo = as_int(p("MinSize"), "MinSize", pw("MinSize")) if p("MinSize") is not _MISSING else \
-            Unknown("no MinSize", pw())
-        hi = as_int(p("MaxSize"), "MaxSize", pw("MaxSize")) if p("MaxSize") is not _MISSING else \
-            Unknown("no MaxSize", pw())
-        desired = p("DesiredCapacity")
-        ng.min_size, ng.max_size = lo, hi
-        ng.desired_size = lo if desired is _MISSING else as_int(desired, "DesiredCapacity", pw("DesiredCapacity"))
-        if text is not None:
-            value, problem = kubelet_max_pods_from_user_data(text, partial)
-            ng.kubelet_max_pods = value
-            if problem is not None:
-                self.unresolved(lid, Unknown(f"kubelet max-pods: {problem}", ud_where))
+        lo, hi, desired = p("MinSize"), p("MaxSize"), p("DesiredCapacity")
+        ng.min_size = as_int(lo, "MinSize", pw("MinSize")) if lo is not _MISSING else Unknown("no MinSize", pw())
+        ng.max_size = as_int(hi, "MaxSize", pw("MaxSize")) if hi is not _MISSING else Unknown("no MaxSize", pw())
+        # without a DesiredCapacity, Auto Scaling starts the group at its min size
+        ng.desired_size = ng.min_size if desired is _MISSING else as_int(desired, "DesiredCapacity",
+                                                                          pw("DesiredCapacity"))
+        if source_unknown is not None:
+            ng.kubelet_max_pods = Unknown(f"user data of a launch template or configuration podcap cannot read: "
+                                          f"{source_unknown.reason}", source_unknown.where or pw())
+        elif other_lt is not None:
+            ng.kubelet_max_pods = other_lt
+        else:
+            ng.kubelet_max_pods = self._max_pods(text, partial, ud_where, owner)
         ng.pods_per_node = self._pods_per_node.pop(lid, None)
         self.plan.nodegroups.append(ng)
 
@@ -1053,8 +1156,9 @@ def _nodeadm_max_pods(part: str) -> list[str]:
             continue
         try:
             doc = load_yaml(doc_text, "user data")
-        except InputError:
+        except InputError:  # (unknown pieces of the text, for one, are not YAML)
             out.extend(_YAML_MAX_PODS.findall(doc_text))
+            out.extend(_MAX_PODS_FLAG.findall(doc_text))
             continue
         spec = doc.get("spec") if isinstance(doc, dict) else None
         kubelet = spec.get("kubelet") if isinstance(spec, dict) else None
@@ -1068,13 +1172,52 @@ def _nodeadm_max_pods(part: str) -> list[str]:
     return out
 
 
+_FLAG_BEFORE = re.compile(r"--([\w.-]+)(?:=|[ \t]+)[\"']?")
+_YAML_KEY_BEFORE = re.compile(r"^[ \t]*(?:-[ \t]+)?[\"']?([\w.-]+)[\"']?[ \t]*:[ \t]+[\"']?[^\"'#]*$")
+_ASSIGNMENT_BEFORE = re.compile(r"^[ \t]*(?:export[ \t]+)?[\"']?([\w.-]+)[\"']?[ \t]*=[ \t]*[\"']?[^\s\"']*$")
+_BOOTSTRAP_CLUSTER_BEFORE = re.compile(r"bootstrap\.sh[ \t]+[\"']?$")
+# names of flags and keys whose value may carry kubelet settings (max-pods among them)
+_KUBELET_SETTING_NAME = re.compile(r"max.?pods|kubelet|extra|args|flags|opts|options|config", re.IGNORECASE)
+
+
+def _open_unknown_pieces(text: str, partial: Mapping[str, Unknown], after: int = 0) -> list[Unknown]:
+    """Unknown pieces of user data (tokens, see Resolver.resolve_text) that could set kubelet max-pods.
+
+    A piece is harmless when it is the value of a named flag or key that does not carry kubelet settings
+    (``--apiserver-endpoint ${Cluster.Endpoint}``, ``certificateAuthority: ${Ca}``, ``CLUSTER=${Name}``) or
+    bootstrap.sh's cluster name; anywhere else (a bare line, kubelet extra args, the whole user data) it
+    could hold ``--max-pods`` or ``maxPods``, so podcap cannot say what the node's max-pods is.
+    """
+    out: list[Unknown] = []
+    for m in TOKEN_RE.finditer(text, after):
+        unk = partial.get(m.group(0))
+        if unk is None:
+            continue
+        prefix = text[text.rfind("\n", 0, m.start()) + 1:m.start()]
+        flags = list(_FLAG_BEFORE.finditer(prefix))
+        named = None
+        if flags and re.fullmatch(r"[^\s\"']*", prefix[flags[-1].end():]):
+            named = flags[-1].group(1)
+        else:
+            key = _YAML_KEY_BEFORE.search(prefix) or _ASSIGNMENT_BEFORE.search(prefix)
+            if key:
+                named = key.group(1)
+            elif _BOOTSTRAP_CLUSTER_BEFORE.search(prefix):
+                continue
+        if named is not None and not _KUBELET_SETTING_NAME.search(named):
+            continue
+        out.append(unk)
+    return out
+
+
 def kubelet_max_pods_from_user_data(text: str, partial: Mapping[str, Unknown] | None = None
                                     ) -> tuple[int | None, str | None]:
     """(max-pods, problem) from node user data: bootstrap.sh ``--max-pods`` (also in kubelet extra args),
     nodeadm ``NodeConfig`` ``spec.kubelet.config.maxPods`` (MIME multipart too), Bottlerocket ``max-pods``.
 
     ``(None, None)``: the user data does not set it. ``(None, problem)``: it mentions max-pods but the value
-    cannot be read (or ``--use-max-pods false`` without a value: it is set elsewhere).
+    cannot be read (or ``--use-max-pods false`` without a value: it is set elsewhere), or ``partial`` says
+    part of the text is unknown where it could set max-pods (see :func:`_open_unknown_pieces`).
     """
     partial = partial or {}
     found: list[str] = []
@@ -1093,7 +1236,15 @@ def kubelet_max_pods_from_user_data(text: str, partial: Mapping[str, Unknown] | 
         n = as_int(raw, "max-pods", "")
         if isinstance(n, Unknown) or n <= 0:
             return None, f"{raw!r} is not a number of pods"
+        last = max((m.end() for m in _MENTIONS.finditer(text)), default=0)
+        later = _open_unknown_pieces(text, partial, after=last)
+        if later:
+            return None, (f"max-pods is set to {n}, but a later part of the user data is not known and could set "
+                          f"it again ({later[0].reason})")
         return n, None
+    pieces = _open_unknown_pieces(text, partial)
+    if pieces:
+        return None, f"part of the user data is not known and could set max-pods ({pieces[0].reason})"
     use = _USE_MAX_PODS.search(text)
     if use and use.group(1).lower() == "false":
         return None, ("bootstrap.sh --use-max-pods false without --max-pods: max-pods is set outside the "

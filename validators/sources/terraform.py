@@ -1219,15 +1219,29 @@ class _Builder:
 
         update = _walk(v, ("update_config", 0))
         uw = _where(a, ("update_config", 0))
+        no_config = self._config_of(res) is None
+        static_block = self._has_expression(res, ("update_config",))
         if isinstance(update, Unknown):
-            if self._has_expression(res, ("update_config",)):
+            # Unknown and not in the configuration: the provider computes the block EKS defaults (one node at a
+            # time). Without the configuration podcap cannot tell that apart from a value set there.
+            if static_block:
                 ng.max_unavailable = update
+            elif no_config:
+                ng.max_unavailable = Unknown(f"update_config {AFTER_APPLY}, and the plan has no configuration "
+                                             "to show whether it is set", update.where or uw)
         elif isinstance(update, dict):
             for attr, key in (("max_unavailable", "max_unavailable"),
                               ("max_unavailable_percentage", "max_unavailable_percentage")):
                 val = update.get(key)
                 if isinstance(val, Unknown) and not self._has_expression(res, ("update_config", 0, key)):
-                    continue
+                    if static_block:
+                        continue  # not set in the update_config block of the configuration
+                    # the block is in the plan but not in the configuration JSON: a dynamic block (which the
+                    # plan does not record) or no configuration at all; either way the value is not known
+                    val = Unknown(f"{key} {AFTER_APPLY} (set in an update_config block the plan's configuration "
+                                  "does not show, such as a dynamic block)" if not no_config else
+                                  f"{key} {AFTER_APPLY}, and the plan has no configuration to show whether it is "
+                                  "set", val.where or _where(uw, (key,)))
                 if val is None or val == 0:
                     continue
                 setattr(ng, attr, _as_int(val, key, _where(uw, (key,))))
