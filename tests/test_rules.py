@@ -282,3 +282,12 @@ def test_invalid_scaling_and_unknown_control_plane_fail_closed():
     assert {u.subnet: u.at_max for u in r.subnets} == {"a": None, "b": None}
     f = next(f for f in by_rule(r, "PC201") if f.resource == "a")
     assert f.data["at_max"] is None and f.data["at_least"] == 180 and "at least 180" in f.message
+
+
+def test_invalid_update_config_is_reported_not_defaulted():
+    for bad in (0, -2, True):
+        r, ids = run(plan(("10.0.0.0/24", "10.0.1.0/24"), max_size=14, max_unavailable=bad))
+        assert "PC202" not in ids
+        assert any("invalid update maxUnavailable" in f.message for f in by_rule(r, "PC001"))
+    r, _ = run(plan(("10.0.0.0/24", "10.0.1.0/24"), max_size=14, max_unavailable_percentage=150))
+    assert any("maxUnavailablePercentage 150" in f.message for f in by_rule(r, "PC001"))

@@ -53,6 +53,7 @@ class NodegroupAnalysis:
     subnet_ids: list[str] = field(default_factory=list)  # resolved Subnet.id values
     subnets_unknown: Unknown | None = None
     az_groups: dict[str, list[str]] = field(default_factory=dict)  # AZ -> Subnet.id values
+    surge_unknown: bool = False  # the update config is unreadable or invalid: no surge figure
 
     @property
     def settings(self) -> CniSettings:
@@ -211,10 +212,16 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
         na.unknowns.append(Unknown(f"invalid scaling config: min {lo}, desired {mid}, max {hi} (EKS needs "
                                    "0 <= min <= desired <= max and max >= 1)", where))
         na.sizes = dict.fromkeys(SCALES)
-    for what, value in (("update maxUnavailable", ng.max_unavailable),
-                        ("update maxUnavailablePercentage", ng.max_unavailable_percentage)):
+    for what, value, top in (("update maxUnavailable", ng.max_unavailable, None),
+                             ("update maxUnavailablePercentage", ng.max_unavailable_percentage, 100)):
         if isinstance(value, Unknown):
             na.unknowns.append(Unknown(f"{what}: {value.reason}", value.where or where))
+            na.surge_unknown = True
+        elif value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1
+                                    or (top is not None and value > top)):
+            na.unknowns.append(Unknown(f"invalid {what} {value!r} (EKS needs a whole number from 1"
+                                       + (f" to {top})" if top else ")"), where))
+            na.surge_unknown = True
     # subnets
     if isinstance(ng.subnets, Unknown):
         na.subnets_unknown = ng.subnets

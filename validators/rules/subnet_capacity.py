@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from validators.analysis import Analysis, NodegroupAnalysis, SubnetAnalysis, ceil_div
 from validators.engine.allocation import allocate
 from validators.model.findings import Finding, Severity
-from validators.model.unknown import Unknown
 from validators.rules.base import REGISTRY, Rule, rule
 from validators.rules.common import (
     DOCS_MNG_UPDATE,
@@ -211,7 +210,7 @@ def check_surge(a: Analysis):
             n_max = na.sizes.get("max")
             if na.ng.self_managed or na.worst() is None or n_max is None or not na.az_groups:
                 continue
-            if isinstance(na.ng.max_unavailable, Unknown) or isinstance(na.ng.max_unavailable_percentage, Unknown):
+            if na.surge_unknown:
                 continue  # PC001 reports it
             surge = surge_nodes(na, n_max)
             per = ceil_div(n_max + surge, len(na.az_groups))  # the group stays balanced while it surges
