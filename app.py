@@ -37,6 +37,17 @@ def build_app(spec_path: str | None = None, **app_kwargs) -> cdk.App:
     return app
 
 
+def construct_error(e: BaseException) -> str | None:
+    """The message of an error the CDK framework raised through jsii (a construct id used twice, a
+    validation error in a construct …), or None for anything else (a bug, which keeps its traceback)."""
+    from jsii.errors import JavaScriptError, JSIIError
+
+    if isinstance(e, JSIIError) or (isinstance(e, RuntimeError) and isinstance(e.__cause__, JavaScriptError)):
+        lines = [line.strip() for line in str(e).strip().splitlines() if line.strip()]
+        return lines[0] if lines else type(e).__name__
+    return None
+
+
 def main() -> int:
     from validators.sources.safe_yaml import InputError
 
@@ -44,6 +55,12 @@ def main() -> int:
         app = build_app()
     except (InputError, ValueError) as e:  # a bad spec: one line per problem, like `podcap check`
         print(f"podcap: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:
+        message = construct_error(e)
+        if message is None:
+            raise
+        print(f"podcap: cannot build the CDK app: {message}", file=sys.stderr)
         return 2
     try:
         app.synth()
@@ -54,7 +71,11 @@ def main() -> int:
                 print(text, file=sys.stderr)
             print("podcap: synth stopped by validation errors (see the report above)", file=sys.stderr)
             return 1
-        raise
+        message = construct_error(e)
+        if message is None:
+            raise
+        print(f"podcap: synth failed: {message}", file=sys.stderr)
+        return 1
     return 0
 
 

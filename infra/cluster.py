@@ -213,11 +213,19 @@ class PodcapCluster(Construct):
         self.nodegroups: dict[str, eks.CfnNodegroup] = {}
         self.launch_templates: dict[str, ec2.CfnLaunchTemplate] = {}
         self.kubelet_max_pods: dict[str, int | None] = {}
+        self._group_ids: set[str] = set()
         for spec in nodegroups:
             self._nodegroup(spec)
 
     def _nodegroup(self, spec: NodeGroupSpec) -> None:
-        cid = _ID_SAFE.sub("", spec.name.title()) or "Group"
+        # ids from the name ("web-1" -> "Web1NodeGroup", "Web1LaunchTemplate"); a name giving the id of an
+        # earlier group ("web1" after "web-1") gets a number ("Web12NodeGroup"): no clash, and groups whose
+        # names do not collide keep their ids (and logical ids)
+        base = _ID_SAFE.sub("", spec.name.title()) or "Group"
+        cid, n = base, 2
+        while cid in self._group_ids:
+            cid, n = f"{base}{n}", n + 1
+        self._group_ids.add(cid)
         max_pods = spec.kubelet_max_pods
         if max_pods is None and self.cni.needs_kubelet_max_pods():
             max_pods = recommended_max_pods(spec.instance_types, self.cni)

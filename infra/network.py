@@ -59,6 +59,19 @@ class SubnetSpec:
                 raise ValueError(f"subnet {self.name!r}: cidr {self.cidr} is not a /{self.mask}")
 
 
+def unique_id(scope: Construct, base: str, first: int = 2) -> str:
+    """``base``, or when a child of ``scope`` already has that id, ``base`` followed by the first free number
+    from ``first`` on: construct ids made from names (``nodes-a`` and ``nodes_a`` both give ``NodesA``) stay
+    distinct, and ids of names that do not collide never change."""
+    taken = {c.node.id for c in scope.node.children}
+    if base not in taken:
+        return base
+    n = first
+    while f"{base}{n}" in taken:
+        n += 1
+    return f"{base}{n}"
+
+
 def _allocate(specs: Sequence[SubnetSpec], pools: Sequence[ipaddress.IPv4Network],
               taken: list[ipaddress.IPv4Network]) -> list[SubnetSpec]:
     """Give each mask-only spec the lowest aligned block of its size, in ``pools`` order, that overlaps
@@ -151,7 +164,7 @@ class PodcapNetwork(Construct):
                                  destination_cidr_block="0.0.0.0/0", gateway_id=igw.ref)
             route.add_resource_dependency(attach)
             for n in self.node_subnet_names:
-                ec2.CfnSubnetRouteTableAssociation(self, f"PublicRoutes{_ID_SAFE.sub('', n)}",
+                ec2.CfnSubnetRouteTableAssociation(self, unique_id(self, f"PublicRoutes{_ID_SAFE.sub('', n)}"),
                                                    route_table_id=table.ref, subnet_id=self.subnets[n].ref)
             self.internet_gateway = igw
 
@@ -159,9 +172,7 @@ class PodcapNetwork(Construct):
         net = ipaddress.IPv4Network(s.cidr)
         m = _ABSTRACT_AZ.match(s.az)
         az = Fn.select(int(m.group(1)), Fn.get_azs()) if m else s.az
-        cid = f"Subnet{_ID_SAFE.sub('', s.name.title())}"
-        if cid in (c.node.id for c in self.node.children):
-            cid = f"{cid}{len(self.subnets)}"
+        cid = unique_id(self, f"Subnet{_ID_SAFE.sub('', s.name.title())}", first=len(self.subnets))
         sub = ec2.CfnSubnet(self, cid, vpc_id=self.vpc.ref, cidr_block=str(net), availability_zone=az,
                             map_public_ip_on_launch=True if public else None)
         Tags.of(sub).add("Name", f"{label}-{s.name}", include_resource_types=["AWS::EC2::Subnet"])

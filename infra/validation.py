@@ -12,8 +12,10 @@ logical id and podcap's fix. Findings are never turned into construct Annotation
 
 Waivers: :func:`acknowledge` records a CDK acknowledgment (``Validations.of(scope).acknowledge``, id
 ``podcap::PC201``), which CDK applies to this plugin's violations under that scope and lists as
-acknowledged, and writes the same waiver into the template Metadata (``podcap.suppress``) of the podcap
-resources under the scope, so ``podcap check cdk.out`` reaches the same verdict.
+acknowledged, and writes the same waiver, with its expiry date, into the template Metadata
+(``podcap.suppress``) of the podcap resources under the scope. ``podcap check cdk.out`` reads both (CDK
+acknowledgments from the stacks' metadata, see :mod:`validators.sources.cdk_assembly`), so a direct
+``Validations.of(scope).acknowledge(...)`` reaches the same verdict too.
 
 Context: ``-c podcap:live=true`` reads referenced subnets and clusters from AWS (``podcap check --live``);
 ``-c podcap:strict=true`` makes warnings fail the synth too.
@@ -46,9 +48,18 @@ from aws_cdk import (
 from constructs import IConstruct
 
 from infra.cluster import set_podcap_metadata
+from validators.sources.cdk_assembly import (  # noqa: F401 (ACK_METADATA: kept importable from here)
+    ACK_METADATA,
+    ACK_NAMESPACE,
+    acknowledgment,
+    assembly_templates,
+    index_stack_metadata,
+    load_assembly,
+    stack_metadata,
+)
+from validators.sources.safe_yaml import InputError
 
-PLUGIN_NAME = "podcap"
-ACK_METADATA = "aws:cdk:acknowledged-rules"  # Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+PLUGIN_NAME = ACK_NAMESPACE  # "podcap": CDK qualifies this plugin's rule names with it ("podcap::PC201")
 CONTEXT_LIVE = "podcap:live"
 CONTEXT_STRICT = "podcap:strict"
 CONTEXT_ENABLED = "podcap:enabled"  # read by app.py: false leaves the plugin out
@@ -119,17 +130,9 @@ class AssemblyIndex:
         return self.construct_paths.get(os.path.basename(template), {}).get(logical_id)
 
     def acknowledgment(self, rule_id: str, construct_path: str | None) -> str | None:
-        """The reason of the closest acknowledgment of ``podcap::rule_id`` at or above the path."""
-        paths = self.acknowledged.get(f"{PLUGIN_NAME}::{rule_id}")
-        if not paths or not construct_path:
-            return None
-        p = construct_path.strip("/")
-        while True:
-            if p in paths:
-                return paths[p]
-            if not p:
-                return None
-            p = p.rsplit("/", 1)[0] if "/" in p else ""
+        """The reason of the closest acknowledgment of ``podcap::rule_id`` at or above the path (the same
+        lookup ``podcap check cdk.out`` makes)."""
+        return acknowledgment(self.acknowledged, rule_id, construct_path)
 
 
 def _read_json(path: str) -> Any:
@@ -157,46 +160,15 @@ def index_assembly(directory: str, index: AssemblyIndex | None = None, depth: in
             continue
         template = os.path.join(directory, props["templateFile"])
         index.templates.append(template)
-        metadata = art.get("metadata") if isinstance(art.get("metadata"), dict) else {}
-        extra = art.get("additionalMetadataFile")
-        if isinstance(extra, str):  # CDK >= 2.2xx keeps stack metadata in <Stack>.metadata.json
-            more = _read_json(os.path.join(directory, extra))
-            if isinstance(more, dict):
-                metadata = {**metadata, **more}
-        _index_metadata(metadata, index)
+        try:  # the manifest's metadata and <Stack>.metadata.json, read as `podcap check cdk.out` reads them
+            metadata = stack_metadata(directory, art)
+        except InputError:  # the check itself reports an unreadable assembly
+            metadata = art.get("metadata") if isinstance(art.get("metadata"), dict) else {}
+        # every construct of a stack (its nested stacks' too): logical ids and acknowledgments
+        index_stack_metadata(metadata, index.construct_paths, index.acknowledged,
+                             default_template=os.path.basename(template))
         _index_nested(template, index, 0)
     return index
-
-
-def _index_metadata(metadata: dict, index: AssemblyIndex) -> None:
-    # Every construct of a stack (its nested stacks' too) is in the stack's metadata; a resource's entry
-    # carries its logical id, and each stack's own entry its template file.
-    templates: dict[str, str] = {}
-    for cpath, entries in metadata.items():
-        for e in entries if isinstance(entries, list) else []:
-            if isinstance(e, dict) and e.get("type") == "aws:cdk:templateFile" and isinstance(e.get("data"), str):
-                templates[cpath.strip("/")] = e["data"]
-    for cpath, entries in metadata.items():
-        path = cpath.strip("/")
-        for e in entries if isinstance(entries, list) else []:
-            if not isinstance(e, dict):
-                continue
-            if e.get("type") == "aws:cdk:logicalId" and isinstance(e.get("data"), str):
-                owner = _owning_template(path, templates)
-                if owner:
-                    index.construct_paths.setdefault(owner, {}).setdefault(e["data"], path)
-            elif e.get("type") == ACK_METADATA and isinstance(e.get("data"), dict):
-                for rule, reason in e["data"].items():
-                    index.acknowledged.setdefault(str(rule), {})[path] = str(reason)
-
-
-def _owning_template(path: str, templates: dict[str, str]) -> str | None:
-    """The template of the innermost stack whose path is a prefix of ``path``."""
-    best, best_len = None, -1
-    for spath, tpl in templates.items():
-        if (path == spath or path.startswith(spath + "/")) and len(spath) > best_len:
-            best, best_len = tpl, len(spath)
-    return best
 
 
 _ASSET_KEY = re.compile(r"([0-9a-f]{64}\.json)")
@@ -379,15 +351,13 @@ class PodcapValidationPlugin:
 def run_checks(templates: list[str], opts: Any, index: AssemblyIndex) -> Any:
     """``check_templates`` over the templates; when nested stacks cannot be linked to their templates from
     the template alone, over a linked copy of the assembly (paths in the result point at the original)."""
-    from validators.check import check_templates
-
     if not index.unlinked_nested:
-        return check_templates(templates, opts)
+        return _check(templates, opts)
     with tempfile.TemporaryDirectory(prefix="podcap-cdk-") as work:
         mapping = _linked_copy(index, work)
         copies = [_relocate(os.path.abspath(t), mapping) for t in templates]
         opts.paths = copies
-        result = check_templates(copies, opts)
+        result = _check(copies, opts)
     opts.paths = templates
     result.inputs = [_relocate(p, mapping, reverse=True) for p in result.inputs]
     for f in result.findings:
@@ -396,6 +366,32 @@ def run_checks(templates: list[str], opts: Any, index: AssemblyIndex) -> Any:
                                construct_path=loc.construct_path)
         f.source = _relocate(f.source, mapping, reverse=True)
     return result
+
+
+def _check(templates: list[str], opts: Any) -> Any:
+    """``check_templates``; but when the templates lie in several folders of one cloud assembly (an app
+    with stages) and are exactly its stacks, that whole assembly, read as ``podcap check cdk.out`` reads it
+    (stack names in the ids, imports between stacks resolved)."""
+    from validators.check import check_plan, check_templates
+
+    root = _assembly_root(templates)
+    if root is None:
+        return check_templates(templates, opts)
+    return check_plan(load_assembly(root), opts)
+
+
+def _assembly_root(templates: list[str]) -> str | None:
+    dirs = sorted({os.path.dirname(os.path.abspath(t)) for t in templates})
+    if len(dirs) < 2:
+        return None
+    root = os.path.commonpath(dirs)
+    if not os.path.isfile(os.path.join(root, "manifest.json")):
+        return None
+    try:
+        covered = set(assembly_templates(root))
+    except InputError:
+        return None
+    return root if covered == {os.path.realpath(t) for t in templates} else None
 
 
 def _config_strict(opts: Any) -> bool:

@@ -93,3 +93,76 @@ def test_undersized_fails_even_with_no_validation(outdirs):
     assert plugin == {(f["rule_id"], f["resource"]) for f in findings if f["severity"] != "info"
                       and not f.get("suppressed")}
     assert {r for r, _ in plugin} == {"PC201"}
+
+
+def _app(tmp_path: Path, body: str) -> str:
+    """A small CDK app file (run by the CLI with `--app`) over this checkout's constructs."""
+    path = tmp_path / "app_under_test.py"
+    path.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "import aws_cdk as cdk\n"
+        "from infra.from_spec import PodcapSpecStack, load_spec_document\n"
+        "from infra.validation import PodcapValidationPlugin\n"
+        f"REFERENCE = {str(ROOT / 'examples' / 'reference.yaml')!r}\n"
+        f"UNDERSIZED = {str(ROOT / 'examples' / 'undersized.yaml')!r}\n"
+        "app = cdk.App()\n"
+        f"{body}\n"
+        "cdk.Validations.of(app).add_plugins(PodcapValidationPlugin())\n"
+        "app.synth()\n")
+    return f"{sys.executable} {path}"
+
+
+def podcap_check(outdir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "validators", "check", str(outdir), *args], cwd=ROOT, check=False,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_direct_cdk_acknowledge_passes_synth_and_podcap_check(tmp_path):
+    """`Validations.of(stack).acknowledge(podcap::PC201)` (CDK's own call, not podcap's helper): the synth
+    passes, and `podcap check cdk.out` exits 0 listing both PC201 findings as suppressed, with the reason."""
+    app = _app(tmp_path, (
+        "stack = PodcapSpecStack(app, 'podcap-undersized', spec=load_spec_document(UNDERSIZED))\n"
+        "cdk.Validations.of(stack).acknowledge(cdk.Acknowledgment(id='podcap::PC201', "
+        "reason='lab cluster, sized down on purpose'))"))
+    out = tmp_path / "out"
+    p = cdk_synth(out, "--no-validation", "--app", app)
+    assert p.returncode == 0, p.stdout + p.stderr
+    report = json.loads((out / "validation-report.json").read_text())
+    (rep,) = [r for r in report["pluginReports"] if r["pluginName"] == "podcap"]
+    assert rep["violations"] == [] and len(rep["suppressedViolations"]) == 2
+
+    check = podcap_check(out)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.count("suppressed (cdk-acknowledge): lab cluster, sized down on purpose") == 2
+    doc = json.loads(podcap_check(out, "--format", "json").stdout)
+    assert {(f["rule_id"], f["construct_path"], f["suppressed"]["source"]) for f in doc["findings"]
+            if f["suppressed"]} == {("PC201", "podcap-undersized/Network/SubnetNodesA", "cdk-acknowledge"),
+                                    ("PC201", "podcap-undersized/Network/SubnetNodesB", "cdk-acknowledge")}
+
+
+def test_stage_stack_errors_need_every_stack_selected(tmp_path):
+    """The app reports every stage's violations, but the CLI keeps only the selected stacks' ones, and a
+    plain `cdk synth` selects the top-level stacks: an error in a Stage's stack fails `cdk synth '**'`
+    (or `'Prod/*'`) and `podcap check cdk.out`, not a plain `cdk synth`."""
+    app = _app(tmp_path, (
+        "PodcapSpecStack(app, 'Top', spec=load_spec_document(REFERENCE))\n"
+        "PodcapSpecStack(cdk.Stage(app, 'Prod'), 'Eks', spec=load_spec_document(UNDERSIZED))"))
+    plain = cdk_synth(tmp_path / "plain", "--no-validation", "--app", app)
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert "Subnet exhausted" not in plain.stderr
+    report = json.loads((tmp_path / "plain" / "validation-report.json").read_text())
+    (rep,) = [r for r in report["pluginReports"] if r["pluginName"] == "podcap"]
+    assert rep["conclusion"] == "failure"  # written by the app, filtered by the CLI
+
+    every = cdk_synth(tmp_path / "every", "--no-validation", "--app", app, "**")
+    assert every.returncode != 0
+    assert "Subnet exhausted at node-group max size" in every.stderr and "Prod/Eks/Network/SubnetNodesA" in every.stderr
+
+    check = podcap_check(tmp_path / "plain", "--format", "json")
+    assert check.returncode == 1, check.stderr
+    findings = json.loads(check.stdout)["findings"]
+    assert {(f["rule_id"], f["construct_path"]) for f in findings if f["severity"] == "error"} == {
+        ("PC201", "Prod/Eks/Network/SubnetNodesA"), ("PC201", "Prod/Eks/Network/SubnetNodesB")}
+    assert all(f["file"].startswith(str(tmp_path / "plain" / "assembly-Prod")) for f in findings
+               if f["severity"] == "error")

@@ -488,3 +488,272 @@ def test_bad_spec_fails_with_spec_errors():
     doc["nodegroups"][0]["subnets"] = ["nodes-x"]
     with pytest.raises(SpecError, match="no subnet named 'nodes-x'"):
         build_from_spec(cdk.Stack(cdk.App(), "Bad"), doc, source="bad.yaml")
+
+
+# -- CDK acknowledgments, stages, ids, parameters, .podcap.yaml names ------------------------------------
+
+
+def _check(outdir: str, **kwargs):
+    from validators.check import CheckOptions, run_check
+
+    result, _ = run_check(CheckOptions(paths=[outdir], **kwargs))
+    return result
+
+
+@cdk_test
+def test_direct_cdk_acknowledgment_reaches_podcap_check(workdir):
+    """`Validations.of(scope).acknowledge(podcap::PC201)` without podcap's helper: synth and `podcap check
+    cdk.out` agree, the findings listed as suppressed with the acknowledgment's reason."""
+    def build(scope_of):
+        def b(app):
+            from infra.from_spec import PodcapSpecStack, load_spec_document
+
+            stack = PodcapSpecStack(app, "Direct", spec=load_spec_document(UNDERSIZED))
+            cdk.Validations.of(scope_of(stack)).acknowledge(
+                cdk.Acknowledgment(id="podcap::PC201", reason="lab cluster, acknowledged in CDK"))
+            return "Direct"
+        return b
+
+    whole = synth(build(lambda st: st), os.path.join(workdir, "direct-stack"))
+    assert whole.error is None, whole.error
+    assert {s["acknowledgedAt"] for s in whole.report()["suppressedViolations"]} == {"Direct"}
+    result = _check(whole.outdir)
+    assert result.exit_code() == 0
+    sup = [f for f in result.findings if f.suppressed is not None]
+    assert {f.rule_id for f in sup} == {"PC201"} and len(sup) == 2
+    assert {(f.suppressed.source, f.suppressed.reason) for f in sup} == {
+        ("cdk-acknowledge", "lab cluster, acknowledged in CDK")}
+    assert _plugin_findings(whole) == _check_findings(whole.outdir) == set()
+
+    # on one subnet: only that subnet's finding is acknowledged, the other still fails both
+    one = synth(build(lambda st: st.spec.network.subnet("nodes-a")), os.path.join(workdir, "direct-subnet"))
+    assert one.error is not None
+    assert _plugin_findings(one) == _check_findings(one.outdir) == {("PC201", "Direct/NetworkSubnetNodesB57C1B8ED")}
+    (acked,) = [f for f in _check(one.outdir).findings if f.suppressed is not None]
+    assert acked.resource == "Direct/NetworkSubnetNodesA82E588ED"
+    assert acked.location.construct_path.strip("/") == "Direct/Network/SubnetNodesA"
+
+
+@cdk_test
+def test_acknowledge_helper_reason_is_the_closest_one(workdir):
+    def build(app):
+        from infra.from_spec import PodcapSpecStack, load_spec_document
+        from infra.validation import acknowledge
+
+        stack = PodcapSpecStack(app, "Closest", spec=load_spec_document(UNDERSIZED))
+        acknowledge(stack.spec.network.subnet("nodes-a"), "PC201", "subnet a: lab cluster, small on purpose")
+        acknowledge(stack, "PC201", "whole stack waived for the lab")
+        return "Closest"
+
+    s = synth(build, os.path.join(workdir, "closest"))
+    assert s.error is None, s.error
+    cdk_reasons = {v["ruleMetadata"]["resource"]: v["reason"] for v in s.report()["suppressedViolations"]}
+    check_reasons = {f.resource: f.suppressed.reason for f in _check(s.outdir).findings if f.suppressed}
+    assert check_reasons == cdk_reasons == {
+        "Closest/NetworkSubnetNodesA82E588ED": "subnet a: lab cluster, small on purpose",
+        "Closest/NetworkSubnetNodesB57C1B8ED": "whole stack waived for the lab"}
+
+
+@cdk_test
+def test_stage_stacks_checked_with_their_acknowledgments(workdir):
+    """cdk.out of an app with a Stage: `podcap check` reads the stage's nested assembly and its stacks'
+    acknowledgments, and reports what the plugin reported."""
+    def build(app):
+        from infra.cluster import NodeGroupSpec, PodcapCluster
+        from infra.from_spec import PodcapSpecStack, load_spec_document
+        from infra.network import PodcapNetwork, SubnetSpec
+
+        PodcapSpecStack(app, "Top", spec=load_spec_document(REFERENCE))
+        stage = cdk.Stage(app, "Prod")
+        st = PodcapSpecStack(stage, "Eks", spec=load_spec_document(UNDERSIZED))
+        cdk.Validations.of(st.spec.network.subnet("nodes-a")).acknowledge(
+            cdk.Acknowledgment(id="podcap::PC201", reason="prod subnet a is temporary"))
+        # a second stage whose cluster stack imports the subnets of its network stack
+        split = cdk.Stage(app, "Split")
+        net = PodcapNetwork(cdk.Stack(split, "Net"), "Net", cidr="10.4.0.0/16", node_subnets=[
+            SubnetSpec("a", "us-east-1a", cidr="10.4.0.0/20"), SubnetSpec("b", "us-east-1b", cidr="10.4.16.0/20")])
+        PodcapCluster(cdk.Stack(split, "Eks"), "Eks", network=net,
+                      nodegroups=[NodeGroupSpec("web", ["m5.large"], ["a", "b"], min_size=2, max_size=4)])
+        return "Top"
+
+    s = synth(build, os.path.join(workdir, "stage"))
+    assert s.error is not None and "Prod/Eks/Network/SubnetNodesB" in str(s.error)
+    # the plugin read the whole assembly: stack names in the ids, the imports between stacks resolved
+    assert _plugin_findings(s) == _check_findings(s.outdir) == {("PC201", "Prod-Eks/NetworkSubnetNodesB57C1B8ED")}
+    rep = s.report()
+    plugin_paths = {(v["ruleName"], v["ruleMetadata"]["construct path"].strip("/")) for v in rep["violations"]}
+    result = _check(s.outdir)
+    assert result.exit_code() == 1
+    active = {(f.rule_id, f.location.construct_path.strip("/")) for f in result.active()
+              if f.severity.value != "info"}
+    assert active == plugin_paths == {("PC201", "Prod/Eks/Network/SubnetNodesB")}
+    (acked,) = [f for f in result.findings if f.suppressed is not None]
+    assert acked.resource == "Prod-Eks/NetworkSubnetNodesA82E588ED"
+    assert (acked.suppressed.source, acked.suppressed.reason) == ("cdk-acknowledge", "prod subnet a is temporary")
+
+
+@cdk_test
+def test_acknowledgment_on_the_app_is_not_in_the_assembly(workdir):
+    """Documented limit: CDK keeps App/Stage-level metadata in no stack, so `podcap check` cannot see it."""
+    def build(app):
+        from infra.from_spec import PodcapSpecStack, load_spec_document
+
+        PodcapSpecStack(app, "AppWide", spec=load_spec_document(UNDERSIZED))
+        cdk.Validations.of(app).acknowledge(cdk.Acknowledgment(id="podcap::PC201", reason="waived app-wide"))
+        return "AppWide"
+
+    s = synth(build, os.path.join(workdir, "app-wide"))
+    assert s.error is None
+    assert _check(s.outdir).exit_code() == 1
+
+
+@cdk_test
+def test_colliding_names_get_distinct_construct_ids():
+    from infra.cluster import NodeGroupSpec, PodcapCluster
+    from infra.network import PodcapNetwork, SubnetSpec
+
+    stack = cdk.Stack(cdk.App(), "Ids")
+    net = PodcapNetwork(stack, "Net", cidr="10.3.0.0/16", internet_gateway=True, node_subnets=[
+        SubnetSpec("a2", "us-east-1a", mask=24), SubnetSpec("a", "us-east-1a", mask=24),
+        SubnetSpec("a_", "us-east-1b", mask=24)])
+    groups = [NodeGroupSpec(n, ["m5.large"], ["a", "a_"], max_size=2, kubelet_max_pods=20)
+              for n in ("web", "web_", "web-1", "web1", "-", "_")]
+    cl = PodcapCluster(stack, "Eks", network=net, nodegroups=groups)
+    assert {n: s.node.id for n, s in net.subnets.items()} == {"a2": "SubnetA2", "a": "SubnetA", "a_": "SubnetA3"}
+    assert {n: g.node.id for n, g in cl.nodegroups.items()} == {
+        "web": "WebNodeGroup", "web_": "Web2NodeGroup", "web-1": "Web1NodeGroup", "web1": "Web12NodeGroup",
+        "-": "GroupNodeGroup", "_": "Group2NodeGroup"}
+    assert len({lt.node.id for lt in cl.launch_templates.values()}) == len(groups)
+    t = Template.from_stack(stack)
+    t.resource_count_is("AWS::EKS::Nodegroup", len(groups))
+    t.resource_count_is("AWS::EC2::SubnetRouteTableAssociation", 3)
+
+
+@cdk_test
+def test_clashing_spec_node_groups_synthesize(workdir, tmp_path):
+    from infra.from_spec import load_spec_document
+
+    doc = load_spec_document(REFERENCE)
+    base = doc["nodegroups"][0]
+    doc["nodegroups"] = [{**base, "name": "web"}, {**base, "name": "web_"}]
+
+    def build(app):
+        from infra.from_spec import PodcapSpecStack
+
+        PodcapSpecStack(app, "Clash", spec=doc)
+        return "Clash"
+
+    s = synth(build, os.path.join(workdir, "clash"))
+    assert "already a Construct" not in str(s.error or "")
+    names = sorted(r["Properties"]["NodegroupName"] for r in resources(s.template(), "AWS::EKS::Nodegroup").values())
+    assert names == ["web", "web_"]
+
+
+@cdk_test
+def test_app_turns_construct_errors_into_one_line(monkeypatch, capsys):
+    import app as cdk_app
+
+    def clash(*args, **kwargs):
+        a = cdk.App()
+        cdk.Stack(a, "Twice")
+        cdk.Stack(a, "Twice")
+
+    monkeypatch.setattr(cdk_app, "build_app", clash)
+    assert cdk_app.main() == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "There is already a Construct with name 'Twice'" in err
+    assert err.startswith("podcap: cannot build the CDK app: ")
+
+    def bug(*args, **kwargs):
+        raise KeyError("a bug keeps its traceback")
+
+    monkeypatch.setattr(cdk_app, "build_app", bug)
+    with pytest.raises(KeyError):
+        cdk_app.main()
+
+
+def _param_assembly(root: Path, manifest_params: dict | None = None) -> Path:
+    """A hand-written cdk.out: one stack whose node subnet CIDRs are parameters without defaults."""
+    out = root / "cdk.out"
+    out.mkdir(parents=True, exist_ok=True)
+    template = {
+        "Parameters": {"CidrA": {"Type": "String"}, "CidrB": {"Type": "String"}},
+        "Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+            "SubnetA": {"Type": "AWS::EC2::Subnet", "Properties": {
+                "VpcId": {"Ref": "Vpc"}, "CidrBlock": {"Ref": "CidrA"}, "AvailabilityZone": "us-east-1a"}},
+            "SubnetB": {"Type": "AWS::EC2::Subnet", "Properties": {
+                "VpcId": {"Ref": "Vpc"}, "CidrBlock": {"Ref": "CidrB"}, "AvailabilityZone": "us-east-1b"}},
+            "Cluster": {"Type": "AWS::EKS::Cluster", "Properties": {
+                "ResourcesVpcConfig": {"SubnetIds": [{"Ref": "SubnetA"}, {"Ref": "SubnetB"}]}}},
+            "Nodes": {"Type": "AWS::EKS::Nodegroup", "Properties": {
+                "ClusterName": {"Ref": "Cluster"}, "InstanceTypes": ["m5.large"],
+                "Subnets": [{"Ref": "SubnetA"}, {"Ref": "SubnetB"}],
+                "ScalingConfig": {"MinSize": 2, "DesiredSize": 2, "MaxSize": 4}}},
+        },
+    }
+    (out / "Params.template.json").write_text(json.dumps(template))
+    props = {"templateFile": "Params.template.json", "stackName": "Params"}
+    if manifest_params:
+        props["parameters"] = manifest_params
+    (out / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {
+        "Params": {"type": "aws:cloudformation:stack", "environment": "aws://unknown-account/unknown-region",
+                   "properties": props}}}))
+    return out
+
+
+def test_cdk_out_takes_parameters(tmp_path, capsys):
+    """`--parameter K=V` reaches every stack of a cdk.out, over the manifest's own values."""
+    from validators.cli import main
+
+    out = _param_assembly(tmp_path / "plain")
+    unresolved = _check(str(out))
+    assert {f.rule_id for f in unresolved.active()} == {"PC001"}
+
+    resolved = _check(str(out), parameters={"CidrA": "10.0.0.0/24", "CidrB": "10.0.1.0/24"})
+    assert not [f for f in resolved.findings if f.rule_id == "PC001"]
+    assert {s.subnet: s.cidr for s in resolved.subnets} == {"Params/SubnetA": "10.0.0.0/24",
+                                                            "Params/SubnetB": "10.0.1.0/24"}
+
+    small = _param_assembly(tmp_path / "manifest", {"CidrA": "10.0.0.0/24", "CidrB": "10.0.1.0/24"})
+    assert main(["check", str(small), "--format", "json", "--parameter", "CidrA=10.0.0.0/27",
+                 "--parameter", "CidrB=10.0.1.0/27"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert {s["subnet"]: s["cidr"] for s in doc["subnets"]} == {"Params/SubnetA": "10.0.0.0/27",
+                                                                "Params/SubnetB": "10.0.1.0/27"}
+    assert {f["rule_id"] for f in doc["findings"] if f["severity"] == "error"} == {"PC201"}
+
+
+@cdk_test
+def test_podcap_yaml_names_cdk_out_resources(workdir, tmp_path, undersized):
+    """A .podcap.yaml entry for a cdk.out may name `Stack/LogicalId`, the construct path, or the bare
+    logical id when only one stack of the assembly has it."""
+    def config(*entries: tuple[str, str]) -> str:
+        path = tmp_path / f"c{len(list(tmp_path.iterdir()))}.yaml"
+        path.write_text("suppressions:\n" + "".join(
+            f"  - {{id: PC201, resource: \"{r}\", reason: \"{why}\"}}\n" for r, why in entries))
+        return str(path)
+
+    by_names = config(("NetworkSubnetNodesA82E588ED", "bare logical id of subnet a"),
+                      ("podcap-undersized/Network/SubnetNodesB", "construct path of subnet b"))
+    result = _check(undersized.outdir, config=by_names)
+    assert result.exit_code() == 0
+    assert {f.resource: (f.suppressed.source, f.suppressed.reason) for f in result.findings if f.suppressed} == {
+        "podcap-undersized/NetworkSubnetNodesA82E588ED": (".podcap.yaml", "bare logical id of subnet a"),
+        "podcap-undersized/NetworkSubnetNodesB57C1B8ED": (".podcap.yaml", "construct path of subnet b")}
+
+    # two stacks with the same logical ids (one of them without findings): the bare id is ambiguous
+    def build(app):
+        from infra.from_spec import PodcapSpecStack, load_spec_document
+
+        PodcapSpecStack(app, "Small", spec=load_spec_document(UNDERSIZED))
+        PodcapSpecStack(app, "Fine", spec=load_spec_document(REFERENCE))
+        return "Small"
+
+    s = synth(build, os.path.join(workdir, "twins"))
+    bare = config(("NetworkSubnetNodesA82E588ED", "which stack is meant here?"))
+    assert not [f for f in _check(s.outdir, config=bare).findings if f.suppressed]
+    full = config(("Small/NetworkSubnetNodesA82E588ED", "the small stack's subnet a"),
+                  ("/Small/Network/SubnetNodesB/", "edge slashes are fine too"))
+    assert {f.resource for f in _check(s.outdir, config=full).findings if f.suppressed} == {
+        "Small/NetworkSubnetNodesA82E588ED", "Small/NetworkSubnetNodesB57C1B8ED"}

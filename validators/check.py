@@ -103,7 +103,7 @@ def load_plan(path: str, opts: CheckOptions) -> Plan:
     if kind == "cdk-assembly":
         from validators.sources.cdk_assembly import load_assembly
 
-        return load_assembly(path)
+        return load_assembly(path, parameters=opts.parameters or None)
     if kind == "terraform-plan":
         from validators.sources.terraform import load_terraform_plan
 
@@ -221,7 +221,7 @@ def _apply_suppressions(result: CheckResult, plan: Plan, opts: CheckOptions) -> 
     if merged:
         from validators.sources.config import apply_suppressions
 
-        apply_suppressions(result.findings, merged, opts.today or date.today())
+        apply_suppressions(result.findings, merged, opts.today or date.today(), resources=plan.resource_locations)
 
 
 def _merge(results: list[CheckResult]) -> CheckResult:

@@ -6,8 +6,10 @@ suppressions:
 strict: false   # optional: warnings fail the check, as --strict
 ```
 
-A suppression names a rule and a resource (``"*"``: every resource). Like cdk-nag, podcap asks why: the
-reason must have at least 10 characters. After ``expires`` (inclusive) a suppression no longer applies
+A suppression names a rule and a resource (``"*"``: every resource): the resource id podcap reports (a
+spec name, a logical id, a Terraform address; in a cdk.out ``StackName/LogicalId``), or for CDK output
+the construct path, or in a cdk.out the bare logical id when only one stack has it. Like cdk-nag, podcap
+asks why: the reason must have at least 10 characters. After ``expires`` (inclusive) a suppression no longer applies
 and the finding says so.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,22 +130,68 @@ def _expiry(s: Suppression) -> _dt.date | None:
         return _dt.date.min  # an unreadable date never suppresses
 
 
+def _bare(resource: str) -> str:
+    """The logical id a resource id ends with: ``Stack/Nested/Lid`` -> ``Lid``."""
+    return resource.rsplit("/", 1)[-1]
+
+
+def _is_assembly(source: str, cache: dict[str, bool]) -> bool:
+    if source not in cache:
+        from validators.sources.cdk_assembly import is_cdk_assembly
+
+        cache[source] = bool(source) and is_cdk_assembly(source)
+    return cache[source]
+
+
+def _aliases(f: Finding, bare_owners: dict[str, set[str]], assemblies: dict[str, bool]) -> list[str]:
+    """The other names a ``.podcap.yaml`` entry may give a finding's resource: its CDK construct path; in a
+    cdk.out (ids ``Stack/LogicalId``, nested stacks ``Stack/NestedStackId/LogicalId``) the bare logical id,
+    when no other resource of the assembly has it."""
+    out = []
+    cpath = (f.location.construct_path or "").strip("/")
+    if cpath and cpath != f.resource:
+        out.append(cpath)
+    bare = _bare(f.resource)
+    if (bare and bare != f.resource and bare_owners.get(bare) == {f.resource}
+            and _is_assembly(f.source, assemblies)):
+        out.append(bare)
+    return out
+
+
 def apply_suppressions(
-    findings: list[Finding], suppressions: dict[str, list[Suppression]], today: _dt.date
+    findings: list[Finding], suppressions: dict[str, list[Suppression]], today: _dt.date,
+    resources: Iterable[str] = (),
 ) -> None:
     """Mark each finding with the first active suppression of its rule on its resource (or on ``"*"``).
+
+    A ``.podcap.yaml`` entry also matches a resource by its CDK construct path (``Stack/Network/SubnetA``,
+    from ``aws:cdk:path``) and, for a cdk.out, by the bare logical id when it is unambiguous: no other
+    resource among the findings, the keys of ``suppressions`` and ``resources`` (every resource of the
+    plan) has the same logical id. Other suppressions (template Metadata, CDK acknowledgments, spec) match
+    the resource id only.
 
     A suppression applies through its ``expires`` date; after that the finding stays and its message
     says " (suppression expired on DATE)".
     """
+    known = {f.resource for f in findings} | set(resources)
+    known.update(k for k, v in suppressions.items()
+                 if k != "*" and all(s.source != CONFIG_SOURCE for s in v))
+    bare_owners: dict[str, set[str]] = {}
+    for r in known:
+        bare_owners.setdefault(_bare(r), set()).add(r)
+    by_name: dict[str, list[Suppression]] = {}  # .podcap.yaml entries by their resource, without edge "/"
+    for k, v in suppressions.items():
+        for s in v:
+            if s.source == CONFIG_SOURCE and k != "*":
+                by_name.setdefault(k.strip("/"), []).append(s)
+    assemblies: dict[str, bool] = {}
     for f in findings:
         if f.suppressed is not None:
             continue
-        candidates = [
-            s
-            for s in (*suppressions.get(f.resource, ()), *suppressions.get("*", ()))
-            if s.rule_id == f.rule_id
-        ]
+        candidates = [s for s in suppressions.get(f.resource, ()) if s.rule_id == f.rule_id]
+        for name in _aliases(f, bare_owners, assemblies) if by_name else ():
+            candidates += [s for s in by_name.get(name, ()) if s.rule_id == f.rule_id and s not in candidates]
+        candidates += [s for s in suppressions.get("*", ()) if s.rule_id == f.rule_id]
         expired: list[str] = []
         for s in candidates:
             end = _expiry(s)
