@@ -1187,3 +1187,25 @@ def test_self_managed_sizes_and_overrides_undecided_are_unknown():
     assert unknown_reason(ng.instance_types[2]) == "an override names no instance type"
     assert (plan_from_template(_asg_doc(lt, {"VPCZoneIdentifier": []}), "t.json").nodegroups[0].subnets
             == Unknown("VPCZoneIdentifier is an empty list", "Resources.Asg.Properties.VPCZoneIdentifier"))
+
+
+def test_cni_findings_point_at_the_addon_and_pod_subnets_are_labelled(tmp_path, capsys):
+    from validators.cli import main
+
+    tpl = tmp_path / "cni.yaml"
+    tpl.write_text(
+        "Resources:\n"
+        "  Sub: {Type: AWS::EC2::Subnet, Properties: {CidrBlock: 10.0.0.0/24, AvailabilityZone: us-east-1a, VpcId: v}}\n"
+        "  Pods: {Type: AWS::EC2::Subnet, Properties: {CidrBlock: 100.64.0.0/24, AvailabilityZone: us-east-1a, VpcId: v}}\n"
+        "  Cl: {Type: AWS::EKS::Cluster, Properties: {Name: c, RoleArn: x, ResourcesVpcConfig: {SubnetIds: [!Ref Sub]}}}\n"
+        "  Cni:\n    Type: AWS::EKS::Addon\n    Properties:\n      AddonName: vpc-cni\n      ClusterName: !Ref Cl\n"
+        "      ConfigurationValues: !Sub '{\"env\": {\"WARM_IP_TARGET\": \"five\", "
+        "\"AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG\": \"true\"}, \"eniConfig\": {\"create\": true, "
+        "\"subnets\": {\"us-east-1a\": {\"id\": \"${Pods}\"}}}}'\n"
+        "  NG: {Type: AWS::EKS::Nodegroup, Properties: {ClusterName: !Ref Cl, NodeRole: x, Subnets: [!Ref Sub], "
+        "InstanceTypes: [m5.large], ScalingConfig: {MinSize: 1, DesiredSize: 1, MaxSize: 2}}}\n")
+    main(["check", str(tpl), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    pc003 = [f for f in doc["findings"] if f["rule_id"] == "PC003"]
+    assert [(f["resource"], f["resource_type"]) for f in pc003] == [("Cni", "addon")]
+    assert {s["subnet"]: s["role"] for s in doc["subnets"]} == {"Sub": "both", "Pods": "pods"}

@@ -16,7 +16,7 @@ from pathlib import Path
 from validators.analysis import SCALES, Analysis, analyse
 from validators.limits import Snapshot, load_snapshot
 from validators.model.findings import Finding
-from validators.model.plan import Location, Plan
+from validators.model.plan import Location, Plan, SubnetRole
 from validators.model.result import CheckResult, NodegroupSummary, SubnetUsage
 
 DEFAULT_CONFIG = ".podcap.yaml"
@@ -119,15 +119,21 @@ def load_plan(path: str, opts: CheckOptions) -> Plan:
 
 def _summaries(analysis: Analysis) -> tuple[list[SubnetUsage], list[NodegroupSummary]]:
     subnets = []
+    # a subnet only ENIConfigs point at holds pods alone, whatever role the source could tell
+    pod_targets = {v for cl in analysis.plan.clusters.values() for v in cl.eni_configs.values() if isinstance(v, str)}
+    node_subnets = {sid for na in analysis.nodegroups for sid in na.subnet_ids}
     for sid, sa in analysis.subnets.items():
         if not sa.used and not sa.subnet.defined_in_plan:
             continue
         s = sa.subnet
+        role = s.role.value
+        if s.role == SubnetRole.BOTH and sid in pod_targets and sid not in node_subnets:
+            role = SubnetRole.PODS.value
         subnets.append(SubnetUsage(
             subnet=sid,
             cidr=s.cidr if isinstance(s.cidr, str) else None,
             az=s.az if isinstance(s.az, str) else None,
-            role=s.role.value,
+            role=role,
             usable=sa.usable,
             at_min=sa.demand("min") if sa.used else 0,
             at_desired=sa.demand("desired") if sa.used else 0,

@@ -101,6 +101,9 @@ class Cluster:
     # AZ -> Subnet.id of the ENIConfig for custom networking (add-on eniConfig block or ENIConfig objects)
     eni_configs: dict[str, MaybeUnknown[str]] = field(default_factory=dict)
     location: Location = field(default_factory=Location)
+    # where the aws-node settings are written (the vpc-cni add-on), so findings about them point there
+    cni_resource: str | None = None
+    cni_location: Location | None = None
 
 
 @dataclass

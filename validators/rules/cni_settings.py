@@ -23,13 +23,15 @@ def check_ignored(a: Analysis):
     r = REGISTRY["PC003"]
     seen: set[tuple[str, str]] = set()
     for na in a.nodegroups:
-        resource = na.cluster.id if na.cluster is not None else na.ng.name
-        loc = na.cluster.location if na.cluster is not None else na.ng.location
+        cl = na.cluster
+        resource = (cl.cni_resource or cl.id) if cl is not None else na.ng.name
+        loc = (cl.cni_location or cl.location) if cl is not None else na.ng.location
         for w in na.parsed.warnings:
             if (resource, w) in seen:
                 continue
             seen.add((resource, w))
-            yield r.finding(resource, f"aws-node settings of {resource}: {w}", resource_type="cluster",
+            rtype = "addon" if cl is not None and cl.cni_resource else "cluster"
+            yield r.finding(resource, f"aws-node settings of {resource}: {w}", resource_type=rtype,
                             location=loc, data={"warning": w}, source=a.plan.source)
 
 

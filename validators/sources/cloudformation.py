@@ -1291,6 +1291,7 @@ def finalize(plan: Plan, pending: Pending, placeholders: bool = True) -> None:
         if addon.env is not None:
             cl.cni_env = addon.env
         cl.eni_configs.update(addon.eni_configs)
+        cl.cni_resource, cl.cni_location = addon.rid, addon.location
 
     for ng, ref in pending.ng_clusters:
         if isinstance(ref, str):

@@ -1098,6 +1098,7 @@ class _Builder:
         if env is not None:
             cl.cni_env = env
         cl.eni_configs.update(eni)
+        cl.cni_resource, cl.cni_location = a, self.loc(res)
 
     # launch templates -----------------------------------------------------------------------------------
     def _launch_template(self, res: _Res, path: tuple, id_key: str, name_key: str
