@@ -86,8 +86,8 @@ def _environment(env: Any) -> tuple[str | None, str | None]:
     return account, region
 
 
-def _read_manifest(directory: str) -> dict:
-    path = os.path.join(directory, "manifest.json")
+def _read_object(path: str, what: str) -> dict:
+    """A JSON file that must hold an object; InputError (one line) otherwise."""
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
@@ -95,8 +95,13 @@ def _read_manifest(directory: str) -> dict:
         raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
     doc = load_json(raw, path)
     if not isinstance(doc, dict):
-        raise InputError(f"{path}: not a cloud assembly manifest (expected an object)")
+        raise InputError(f"{path}: {what}")
     return doc
+
+
+def _read_manifest(directory: str) -> dict:
+    return _read_object(os.path.join(directory, "manifest.json"),
+                        "not a cloud assembly manifest (expected an object)")
 
 
 def stack_metadata(directory: str, artifact: Mapping[str, Any]) -> dict[str, Any]:
@@ -107,15 +112,7 @@ def stack_metadata(directory: str, artifact: Mapping[str, Any]) -> dict[str, Any
     if extra is not None:
         where = os.path.join(directory, "manifest.json")
         path = _inside(directory, extra, "additionalMetadataFile", where)
-        try:
-            with open(path, "rb") as fh:
-                raw = fh.read()
-        except OSError as e:
-            raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
-        more = load_json(raw, path)
-        if not isinstance(more, dict):
-            raise InputError(f"{path}: stack metadata is not an object")
-        metadata.update(more)
+        metadata.update(_read_object(path, "stack metadata is not an object"))
     return metadata
 
 
