@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from validators.engine.allocation import NodeAllocation, allocate
-from validators.engine.blocks import FragmentationReport, fragmentation_report
+from validators.engine.blocks import BLOCK, FragmentationReport, fragmentation_report
 from validators.engine.maxpods import HOST_NETWORK_PODS, MaxPods, max_pods, pd_active
 from validators.engine.settings import CniSettings, ParsedSettings, parse_env
 from validators.limits import InstanceLimits, Snapshot, UnknownInstanceType
@@ -139,17 +139,27 @@ class SubnetAnalysis:
         items = [c.singles for c in self.contributions.get(scale, [])]
         return None if any(p is None for p in items) else sum(p or 0 for p in items)
 
-    def prefix_blocks_available(self) -> int | None:
-        """Free aligned /28s for prefixes. In-use addresses known only by count (no positions) are
-        assumed packed into partly used /28s first: the best case, so a shortfall is certain."""
-        if self.blocks is None:
-            return None
+    def blocks_left(self, singles: int = 0, worst: bool = False) -> int | None:
+        """Free aligned /28s left for prefixes once `singles` single addresses are placed.
+
+        Single addresses never go into a ``prefix`` reservation. Best case they fill the loose addresses
+        (free, outside reservations, not in a free /28) before breaking into a free /28; worst case each
+        breaks one. In-use addresses known only by count (no positions) are placed the same way.
+        """
         b = self.blocks
-        if not self.unplaced_used:
-            return b.prefix_blocks_available
-        loose = max(b.free_addresses - 16 * b.free_blocks, 0)
-        spoiled = ceil_div(max(self.unplaced_used - loose, 0), 16)
-        return max(b.free_blocks - spoiled, 0) + b.prefix_reserved_blocks
+        if b is None:
+            return None
+        load = singles + self.unplaced_used
+        if worst:
+            free = max(b.free_blocks - load, 0)
+        else:
+            loose = max(b.free_addresses - BLOCK * b.free_blocks, 0)
+            free = max(b.free_blocks - ceil_div(max(load - loose, 0), BLOCK), 0)
+        return free + b.prefix_reserved_blocks
+
+    def prefix_blocks_available(self) -> int | None:
+        """Free aligned /28s for prefixes before the plan's own nodes, best case (a shortfall is certain)."""
+        return self.blocks_left()
 
 
 @dataclass

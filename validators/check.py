@@ -42,6 +42,9 @@ class CheckOptions:
 _CFN_MARKERS = re.compile(r"^(Resources|AWSTemplateFormatVersion|Transform)\s*:", re.MULTILINE)
 
 
+_HEAD = 65536  # bytes read to tell the input kind; more only when they do not tell
+
+
 def detect_kind(path: str) -> str:
     """cdk-assembly (a cdk.out folder), terraform-plan, cloudformation or spec."""
     p = Path(path)
@@ -62,9 +65,6 @@ def detect_kind(path: str) -> str:
         raise CheckInputError(f"{path}: JSON, but neither a Terraform plan, a CloudFormation template nor a podcap spec")
     raise CheckInputError(f"{path}: cannot tell what this is (expected a podcap spec, a CloudFormation template, "
                           "a `terraform show -json` plan or a cdk.out folder)")
-
-
-_HEAD = 65536
 
 
 def _text(raw: bytes) -> str:

@@ -197,6 +197,33 @@ def _address_intervals(net: ipaddress.IPv4Network, addresses: Iterable[object]) 
     return _merge(out), outside
 
 
+def _aws_reserved(size: int) -> list[Interval]:
+    """The first four addresses and the last one of a subnet of `size` addresses."""
+    head = min(AWS_RESERVED_HEAD, size)
+    return _merge([(0, head), (max(size - AWS_RESERVED_TAIL, head), size)])
+
+
+def _reservation_intervals(
+    net: ipaddress.IPv4Network, reservations: Iterable[ReservationLike]
+) -> tuple[list[Interval], list[Interval]]:
+    """The (explicit, prefix) reservations inside `net`, as merged intervals.
+    Raises ValueError for an Unknown CIDR or an unknown reservation type."""
+    base, size = int(net.network_address), net.num_addresses
+    out: dict[str, list[Interval]] = {"explicit": [], "prefix": []}
+    for r in reservations:
+        rcidr, rtype = _as_reservation(r)
+        if isinstance(rcidr, Unknown):
+            raise ValueError(f"a CIDR reservation of {net} is unknown: {rcidr.reason}")
+        if rtype not in out:
+            raise ValueError(f"unknown CIDR reservation type {rtype!r} (expected prefix or explicit)")
+        rn = ipaddress.IPv4Network(str(rcidr), strict=False)
+        lo = max(int(rn.network_address) - base, 0)
+        hi = min(int(rn.network_address) + rn.num_addresses - base, size)
+        if hi > lo:
+            out[rtype].append((lo, hi))
+    return _merge(out["explicit"]), _merge(out["prefix"])
+
+
 def fragmentation_report(
     cidr: str,
     used_ips: Iterable[object] = (),
@@ -214,31 +241,12 @@ def fragmentation_report(
         raise ValueError(f"subnet CIDR is unknown: {cidr.reason}")
     net = ipaddress.IPv4Network(cidr, strict=False)
     size = net.num_addresses
-    head = min(AWS_RESERVED_HEAD, size)
-    aws = _merge([(0, head), (max(size - AWS_RESERVED_TAIL, head), size)])
+    aws = _aws_reserved(size)
     aws_reserved = _length(aws)
 
     used, outside = _address_intervals(net, used_ips)
-    explicit_raw: list[Interval] = []
-    prefix_raw: list[Interval] = []
+    explicit, prefix = _reservation_intervals(net, reservations)
     base = int(net.network_address)
-    for r in reservations:
-        rcidr, rtype = _as_reservation(r)
-        if isinstance(rcidr, Unknown):
-            raise ValueError(f"a CIDR reservation of {net} is unknown: {rcidr.reason}")
-        rn = ipaddress.IPv4Network(str(rcidr), strict=False)
-        lo = max(int(rn.network_address) - base, 0)
-        hi = min(int(rn.network_address) + rn.num_addresses - base, size)
-        if hi <= lo:
-            continue
-        if rtype == "explicit":
-            explicit_raw.append((lo, hi))
-        elif rtype == "prefix":
-            prefix_raw.append((lo, hi))
-        else:
-            raise ValueError(f"unknown CIDR reservation type {rtype!r} (expected prefix or explicit)")
-    explicit = _merge(explicit_raw)
-    prefix = _merge(prefix_raw)
 
     aws_used = _merge(aws + used)
     in_use = _length(aws_used) - aws_reserved
@@ -319,12 +327,8 @@ def reservation_cidrs(
     net = ipaddress.IPv4Network(cidr, strict=False)
     size = net.num_addresses
     base = int(net.network_address)
-    taken = [(0, min(AWS_RESERVED_HEAD, size)), (max(size - AWS_RESERVED_TAIL, 0), size)]
-    taken += _address_intervals(net, used_ips)[0]
-    for r in reservations:
-        rcidr, _ = _as_reservation(r)
-        rn = ipaddress.IPv4Network(str(rcidr), strict=False)
-        taken.append((int(rn.network_address) - base, int(rn.network_address) - base + rn.num_addresses))
+    explicit, prefix = _reservation_intervals(net, reservations)
+    taken = _aws_reserved(size) + _address_intervals(net, used_ips)[0] + explicit + prefix
     starts: list[int] = []
     for a, b in _complement(_merge(taken), size):
         first, last = -(-a // BLOCK), b // BLOCK

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from validators.analysis import AWS_RESERVED, Analysis, SubnetAnalysis, ceil_div
-from validators.engine.blocks import BLOCK, reservation_cidrs
+from validators.analysis import Analysis, SubnetAnalysis, ceil_div
+from validators.engine.blocks import BLOCK, fragmentation_report, reservation_cidrs
 from validators.model.findings import Finding, Severity
 from validators.rules.base import REGISTRY, Rule, rule
 from validators.rules.common import DOCS_PREFIX, DOCS_RESERVATION, subnet_location
@@ -27,37 +27,12 @@ from validators.rules.common import DOCS_PREFIX, DOCS_RESERVATION, subnet_locati
 SCALE = "max"
 
 
-def blocks_left(sa: SubnetAnalysis, singles: int, worst: bool) -> int | None:
-    """Free aligned /28s left for prefixes once `singles` single addresses are placed.
-
-    Single addresses never go into a ``prefix`` reservation. Best case they fill the loose addresses
-    (free, outside reservations, not in a free /28) before breaking into a free /28; worst case each
-    breaks one. In-use addresses known only by count are placed the same way.
-    """
-    b = sa.blocks
-    if b is None:
-        return None
-    load = singles + sa.unplaced_used
-    if worst:
-        free = max(b.free_blocks - load, 0)
-    else:
-        loose = max(b.free_addresses - BLOCK * b.free_blocks, 0)
-        free = max(b.free_blocks - ceil_div(max(load - loose, 0), BLOCK), 0)
-    return free + b.prefix_reserved_blocks
-
-
-def empty_subnet_blocks(prefixlen: int) -> tuple[int, int]:
-    """(free aligned /28s, loose addresses) of an empty subnet: AWS's five spoil the first and last /28."""
-    size = 2 ** (32 - prefixlen)
-    blocks = max(size // BLOCK - 2, 0)
-    return blocks, size - AWS_RESERVED - BLOCK * blocks
-
-
 def smallest_subnet_for(blocks: int, singles: int, worst: bool = False) -> int | None:
     """The longest prefix length of an empty subnet that holds `blocks` prefixes and `singles` single
     addresses, in the best placement (or the worst: each single in a /28 of its own)."""
     for plen in range(28, 15, -1):
-        free, loose = empty_subnet_blocks(plen)
+        empty = fragmentation_report(f"0.0.0.0/{plen}")  # AWS's five spoil the first and last /28
+        free, loose = empty.free_blocks, empty.free_addresses - BLOCK * empty.free_blocks
         spoiled = singles if worst else ceil_div(max(singles - loose, 0), BLOCK)
         if free - spoiled >= blocks:
             return plen
@@ -130,7 +105,7 @@ the subnet may still show free addresses.
 def check_blocks(a: Analysis):
     r = REGISTRY["PC204"]
     for sid, sa, need, singles in _pd_subnets(a):
-        have = blocks_left(sa, singles, worst=False)
+        have = sa.blocks_left(singles)
         if have is None or have >= need:
             continue
         plen = smallest_subnet_for(need, singles)
@@ -159,8 +134,8 @@ put each of them in a different free /28, and then prefix delegation runs out of
 def check_fragmentation(a: Analysis):
     r = REGISTRY["PC205"]
     for sid, sa, need, singles in _pd_subnets(a):
-        best = blocks_left(sa, singles, worst=False)
-        worst = blocks_left(sa, singles, worst=True)
+        best = sa.blocks_left(singles)
+        worst = sa.blocks_left(singles, worst=True)
         if best is None or worst is None or best < need or worst >= need:
             continue  # PC204 reports the certain shortfall; no risk when the worst case fits
         b = sa.blocks

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from validators.analysis import Analysis, NodegroupAnalysis, SubnetAnalysis, ceil_div
+from validators.analysis import Analysis, Contribution, NodegroupAnalysis, SubnetAnalysis, ceil_div
 from validators.engine.allocation import allocate
 from validators.model.findings import Finding, Severity
 from validators.rules.base import REGISTRY, Rule, rule
@@ -136,10 +136,11 @@ def scenario_demand(sa: SubnetAnalysis, per_az: dict[str, dict[str, int]]) -> in
     """
     total = 0
     for c in sa.contributions.get("max", []):
-        if c.nodegroup in per_az and c.az is not None:
+        nodes = _scenario_nodes(c, per_az)
+        if nodes is not None:
             if c.per_node is None:
                 return None
-            total += ceil_div(per_az[c.nodegroup].get(c.az, 0), c.share) * c.per_node
+            total += nodes * c.per_node
         elif c.addresses is None:
             return None
         else:
@@ -147,9 +148,16 @@ def scenario_demand(sa: SubnetAnalysis, per_az: dict[str, dict[str, int]]) -> in
     return total
 
 
+def _scenario_nodes(c: Contribution, per_az: dict[str, dict[str, int]]) -> int | None:
+    """The nodes a contribution stands for in the scenario; None when the scenario leaves it as it is."""
+    if c.nodegroup not in per_az or c.az is None:
+        return None
+    return ceil_div(per_az[c.nodegroup].get(c.az, 0), c.share)
+
+
 def _nodes_here(sa: SubnetAnalysis, per_az: dict[str, dict[str, int]]) -> dict[str, int]:
-    return {c.nodegroup: ceil_div(per_az[c.nodegroup].get(c.az, 0), c.share)
-            for c in sa.contributions.get("max", []) if c.nodegroup in per_az and c.az is not None}
+    nodes = {c.nodegroup: _scenario_nodes(c, per_az) for c in sa.contributions.get("max", [])}
+    return {ng: n for ng, n in nodes.items() if n is not None}
 
 
 def _scenario_findings(a: Analysis, r: Rule, scenarios) -> Iterable[Finding]:
