@@ -16,9 +16,8 @@ import sys
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import aws_cdk as cdk
-
-from infra.from_spec import PodcapSpecStack, load_spec_document, stack_id_for
-from infra.validation import CONTEXT_ENABLED, PodcapValidationPlugin, context_flag
+from podcap.cdk.from_spec import PodcapSpecStack, load_spec_document, stack_id_for
+from podcap.cdk.validation import CONTEXT_ENABLED, PodcapValidationPlugin, context_flag
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SPEC = os.path.join(HERE, "examples", "reference.yaml")
@@ -49,7 +48,7 @@ def construct_error(e: BaseException) -> str | None:
 
 
 def main() -> int:
-    from validators.sources.safe_yaml import InputError
+    from podcap.sources.safe_yaml import InputError
 
     try:
         app = build_app()

@@ -6,7 +6,7 @@ For each size a synthetic `terraform show -json` plan is written to a temporary 
 bench/tfplan_gen.py: thousands of subnets, a hundred node groups over them), then timed:
 
 * json.load       -- ``json.load`` of the file: the floor any reader of the plan pays;
-* run_check       -- the in-process pipeline, ``validators.check.run_check`` (detect, load the plan,
+* run_check       -- the in-process pipeline, ``podcap.check.run_check`` (detect, load the plan,
                      analyse, every rule, suppressions);
 * run_check+json  -- the same plus rendering the JSON report, i.e. all the CLI does but start-up;
 * podcap CLI      -- ``podcap check FILE --format json`` as a subprocess, interpreter start-up included
@@ -71,9 +71,9 @@ def _run(cmd: list[str], ok: tuple[int, ...]) -> int:
 
 
 def bench_plan(path: str, repeat: int, podcap: str) -> dict:
-    from validators.check import CheckOptions, run_check
-    from validators.report import FORMATS
-    from validators.rules import REGISTRY
+    from podcap.check import CheckOptions, run_check
+    from podcap.report import FORMATS
+    from podcap.rules import REGISTRY
 
     def load():
         with open(path, "rb") as fh:
@@ -130,7 +130,7 @@ def main() -> None:
             # one-off imports and snapshot load (the CLI pays them on every run, as users do)
             warm = os.path.join(tmp, "warm-up.json")
             write_plan(warm, 0.1, 2)
-            from validators.check import CheckOptions, run_check
+            from podcap.check import CheckOptions, run_check
 
             run_check(CheckOptions(paths=[warm]))
             os.remove(warm)

@@ -11,11 +11,11 @@ import argparse
 import statistics
 import time
 
-from validators.engine.allocation import IpamdModel
-from validators.engine.maxpods import max_pods
-from validators.engine.settings import CniSettings
-from validators.engine.sweep import growth_path
-from validators.limits import load_snapshot
+from podcap.engine.allocation import IpamdModel
+from podcap.engine.maxpods import max_pods
+from podcap.engine.settings import CniSettings
+from podcap.engine.sweep import growth_path
+from podcap.limits import load_snapshot
 
 COMMON = {
     "default": CniSettings(),

@@ -35,7 +35,7 @@ _validate_calls = [0]
 
 def _count_plugin_runs() -> None:
     """Count calls of the plugin's ``validate`` (CDK calls it once per synth when it is registered)."""
-    from infra.validation import PodcapValidationPlugin
+    from podcap.cdk.validation import PodcapValidationPlugin
 
     if getattr(PodcapValidationPlugin.validate, "_bench_counted", False):
         return

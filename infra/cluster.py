@@ -5,7 +5,7 @@ framework, slow synth); ``aws_eks_v2`` defaults to Auto Mode, where the VPC CNI 
 models. The L1 resources say exactly what CloudFormation will create, and nothing needs the network at
 synth.
 
-Order: the ``vpc-cni`` add-on (with the configuration from :class:`~infra.cni.CniSettings`) is created
+Order: the ``vpc-cni`` add-on (with the configuration from :class:`~podcap.cdk.cni.CniSettings`) is created
 before every node group (``DependsOn``), so the first node already starts with the intended env; kubelet
 ``maxPods`` is set through a launch template when the CNI settings make the EKS AMIs' default wrong.
 """
@@ -21,11 +21,10 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks as eks
 from aws_cdk import aws_iam as iam
 from constructs import Construct
-
-from infra.cni import CniSettings, configuration_json
-from infra.network import PodcapNetwork
-from validators import limits as _limits
-from validators.engine.maxpods import max_pods as _max_pods
+from podcap import limits as _limits
+from podcap.cdk.cni import CniSettings, configuration_json
+from podcap.cdk.network import PodcapNetwork
+from podcap.engine.maxpods import max_pods as _max_pods
 
 DEFAULT_AMI_TYPE = "AL2023_x86_64_STANDARD"
 _ID_SAFE = re.compile(r"[^A-Za-z0-9]")

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from validators.engine.settings import CniSettings as EngineCniSettings
-from validators.engine.settings import parse_env
+from podcap.engine.settings import CniSettings as EngineCniSettings
+from podcap.engine.settings import parse_env
 
 # The typed fields and the aws-node variable each one sets.
 _ENV_NAMES: dict[str, str] = {

@@ -1,6 +1,6 @@
 """Build a PodcapNetwork + PodcapCluster from a podcap spec (docs/spec.md), as app.py and the tests do.
 
-The spec is validated by :func:`validators.sources.spec.plan_from_spec_dict` first (schema, references,
+The spec is validated by :func:`podcap.sources.spec.plan_from_spec_dict` first (schema, references,
 min <= desired <= max …), so a bad spec fails with the same one-line messages as ``podcap check``; the
 constructs are then built from the resulting plan. Spec ``suppressions`` become :func:`acknowledge` waivers
 on the construct of the resource they name.
@@ -13,19 +13,18 @@ from typing import Any
 
 from aws_cdk import Stack
 from constructs import Construct
-
-from infra.cluster import NodeGroupSpec, PodcapCluster
-from infra.cni import CniSettings
-from infra.network import PodcapNetwork, Reservation, SubnetSpec
-from validators.model.plan import Plan, SubnetRole
-from validators.model.unknown import Unknown
+from podcap.cdk.cluster import NodeGroupSpec, PodcapCluster
+from podcap.cdk.cni import CniSettings
+from podcap.cdk.network import PodcapNetwork, Reservation, SubnetSpec
+from podcap.model.plan import Plan, SubnetRole
+from podcap.model.unknown import Unknown
 
 _STACK_NAME = re.compile(r"[^A-Za-z0-9-]")
 
 
 def load_spec_document(path: str) -> Any:
     """A spec file (YAML or JSON) -> the parsed document, with podcap's safe loader."""
-    from validators.sources.safe_yaml import InputError, load_json, load_yaml
+    from podcap.sources.safe_yaml import InputError, load_json, load_yaml
 
     try:
         with open(path, "rb") as fh:
@@ -41,7 +40,7 @@ def load_spec_document(path: str) -> Any:
 
 def spec_plan(doc: Any, source: str = "spec") -> Plan:
     """Validate a spec document; raises ``SpecError`` with one line per problem."""
-    from validators.sources.spec import plan_from_spec_dict
+    from podcap.sources.spec import plan_from_spec_dict
 
     return plan_from_spec_dict(doc, source)
 
@@ -65,7 +64,7 @@ class SpecConstructs:
 def build_from_spec(scope: Construct, doc: Any, *, source: str = "spec",
                     internet_gateway: bool = False) -> SpecConstructs:
     """Add ``Network`` and ``Cluster`` constructs for the spec under ``scope``."""
-    from infra.validation import acknowledge
+    from podcap.cdk.validation import acknowledge
 
     plan = spec_plan(doc, source)
     name = str(doc["name"])

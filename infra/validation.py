@@ -5,7 +5,7 @@ Enable it with one line::
     Validations.of(app).add_plugins(PodcapValidationPlugin())
 
 After the templates are written, CDK hands the plugin their paths; the plugin runs
-:func:`validators.check.check_templates` over them (the cloud assembly they belong to, nested stacks
+:func:`podcap.check.check_templates` over them (the cloud assembly they belong to, nested stacks
 included), which is exactly what ``podcap check cdk.out`` runs. Errors fail the synth; warnings are shown as
 warnings; every violation names the construct path (CDK derives it from the logical id and template), the
 logical id and podcap's fix. Findings are never turned into construct Annotations.
@@ -14,7 +14,7 @@ Waivers: :func:`acknowledge` records a CDK acknowledgment (``Validations.of(scop
 ``podcap::PC201``), which CDK applies to this plugin's violations under that scope and lists as
 acknowledged, and writes the same waiver, with its expiry date, into the template Metadata
 (``podcap.suppress``) of the podcap resources under the scope. ``podcap check cdk.out`` reads both (CDK
-acknowledgments from the stacks' metadata, see :mod:`validators.sources.cdk_assembly`), so a direct
+acknowledgments from the stacks' metadata, see :mod:`podcap.sources.cdk_assembly`), so a direct
 ``Validations.of(scope).acknowledge(...)`` reaches the same verdict too.
 
 Context: ``-c podcap:live=true`` reads referenced subnets and clusters from AWS (``podcap check --live``);
@@ -46,9 +46,8 @@ from aws_cdk import (
     Validations,
 )
 from constructs import IConstruct
-
-from infra.cluster import set_podcap_metadata
-from validators.sources.cdk_assembly import (  # noqa: F401 (ACK_METADATA: kept importable from here)
+from podcap.cdk.cluster import set_podcap_metadata
+from podcap.sources.cdk_assembly import (  # noqa: F401 (ACK_METADATA: kept importable from here)
     ACK_METADATA,
     ACK_NAMESPACE,
     acknowledgment,
@@ -57,7 +56,7 @@ from validators.sources.cdk_assembly import (  # noqa: F401 (ACK_METADATA: kept 
     load_assembly,
     stack_metadata,
 )
-from validators.sources.safe_yaml import InputError
+from podcap.sources.safe_yaml import InputError
 
 PLUGIN_NAME = ACK_NAMESPACE  # "podcap": CDK qualifies this plugin's rule names with it ("podcap::PC201")
 CONTEXT_LIVE = "podcap:live"
@@ -323,12 +322,12 @@ class PodcapValidationPlugin:
 
     @property
     def rule_ids(self) -> list[str]:
-        from validators.rules import REGISTRY
+        from podcap.rules import REGISTRY
 
         return list(REGISTRY)
 
     def validate(self, context: IPolicyValidationContext) -> PolicyValidationPluginReport:
-        from validators.check import CheckOptions
+        from podcap.check import CheckOptions
 
         templates = [str(p) for p in context.template_paths]
         app = context.app_construct
@@ -372,7 +371,7 @@ def _check(templates: list[str], opts: Any) -> Any:
     """``check_templates``; but when the templates lie in several folders of one cloud assembly (an app
     with stages) and are exactly its stacks, that whole assembly, read as ``podcap check cdk.out`` reads it
     (stack names in the ids, imports between stacks resolved)."""
-    from validators.check import check_plan, check_templates
+    from podcap.check import check_plan, check_templates
 
     root = _assembly_root(templates)
     if root is None:
@@ -397,7 +396,7 @@ def _assembly_root(templates: list[str]) -> str | None:
 def _config_strict(opts: Any) -> bool:
     """``strict: true`` in the .podcap.yaml the check uses (as ``podcap check`` honours it)."""
     try:
-        from validators.check import _config
+        from podcap.check import _config
 
         cfg = _config(opts)
     except Exception:  # a broken config is reported by the check itself
@@ -425,7 +424,7 @@ def build_report(result: Any, index: AssemblyIndex, *, strict: bool = False, inc
     A finding podcap itself suppressed is left out, unless a CDK acknowledgment covers it too: then CDK
     moves it to the report's acknowledged list. ``strict`` reports warnings as errors.
     """
-    from validators.rules import REGISTRY
+    from podcap.rules import REGISTRY
 
     violations: list[PolicyViolation] = []
     failing = False

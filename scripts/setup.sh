@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Set up everything podcap's tests and the CDK app need, idempotently:
-#   .venv/                 Python packages: pip install -e '.[dev,cdk]' (aws-cdk-lib pinned in pyproject.toml)
+#   .venv/                 Python packages: pip install -e '.[dev,cdk]', with the versions the project's own
+#                          tests use pinned by scripts/constraints.txt (the `cdk` extra itself takes a range)
+#   podcap on PATH         a link to .venv/bin/podcap in the first writable folder of PATH among
+#                          ~/.local/bin and /usr/local/bin, so `podcap ...` works right after set-up
 #   node_modules/.bin/cdk  the AWS CDK CLI pinned in package.json / package-lock.json (npm ci)
 # Re-running skips each step whose inputs (pyproject.toml, package-lock.json) have not changed.
 # PYTHON=python3.12 bash scripts/setup.sh picks the interpreter for the venv (Python >= 3.11).
@@ -17,11 +20,11 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 py_stamp="$VENV/.podcap-setup"
-py_want="$(hash_of pyproject.toml)"
+py_want="$(hash_of pyproject.toml)$(hash_of scripts/constraints.txt)"
 if [ "$(cat "$py_stamp" 2>/dev/null || true)" != "$py_want" ]; then
   echo "setup: pip install -e '.[dev,cdk]'"
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e '.[dev,cdk]'
+  "$VENV/bin/python" -m pip install --quiet -c scripts/constraints.txt -e '.[dev,cdk]'
   echo "$py_want" > "$py_stamp"
 fi
 
@@ -35,6 +38,24 @@ if command -v npm >/dev/null 2>&1; then
   fi
 else
   echo "setup: npm not found: the CDK CLI tests (tests/test_cdk_synth.py) will be skipped" >&2
+fi
+
+# `podcap` on PATH: link it where the shell already looks, never edit the user's shell profile.
+linked=""
+for dir in "$HOME/.local/bin" /usr/local/bin; do
+  case ":$PATH:" in *":$dir:"*) ;; *) continue ;; esac
+  if [ -w "$dir" ] || { [ ! -e "$dir" ] && mkdir -p "$dir" 2>/dev/null; }; then
+    target="$dir/podcap"
+    if [ ! -e "$target" ] || [ -L "$target" ]; then
+      ln -sfn "$PWD/$VENV/bin/podcap" "$target" && linked="$target"
+    fi
+    break
+  fi
+done
+if [ -n "$linked" ]; then
+  echo "setup: podcap on PATH as $linked -> $VENV/bin/podcap"
+else
+  echo "setup: add $PWD/$VENV/bin to PATH to run podcap (no writable ~/.local/bin or /usr/local/bin on PATH)" >&2
 fi
 
 echo "setup: ready ($("$VENV/bin/python" --version), node $(node --version 2>/dev/null || echo 'not installed'))"

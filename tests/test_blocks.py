@@ -1,4 +1,4 @@
-"""validators.engine.blocks: free addresses and free aligned /28 blocks, every figure computed by hand."""
+"""podcap.engine.blocks: free addresses and free aligned /28 blocks, every figure computed by hand."""
 from __future__ import annotations
 
 import ipaddress
@@ -6,10 +6,9 @@ import random
 import time
 
 import pytest
-
-from validators.engine.blocks import fragmentation_report, free_blocks, subnet_report
-from validators.model.plan import CidrReservation, Subnet
-from validators.model.unknown import Unknown
+from podcap.engine.blocks import fragmentation_report, free_blocks, subnet_report
+from podcap.model.plan import CidrReservation, Subnet
+from podcap.model.unknown import Unknown
 
 
 def test_empty_24_has_14_free_blocks():

@@ -65,7 +65,7 @@ def test_reference_synth(outdirs):
     assert ng["Metadata"]["aws:cdk:path"] == "podcap-reference/Cluster/GeneralNodeGroup"  # the CLI's path metadata
     assert "WARNING" not in p.stderr and "ERROR" not in p.stderr  # neither podcap nor CDK's validator objects
 
-    from validators.check import CheckOptions, run_check
+    from podcap.check import CheckOptions, run_check
 
     result, _ = run_check(CheckOptions(paths=[str(out)]))
     assert result.exit_code() == 0
@@ -86,7 +86,7 @@ def test_undersized_fails_even_with_no_validation(outdirs):
     report = json.loads((out / "validation-report.json").read_text())
     (rep,) = [r for r in report["pluginReports"] if r["pluginName"] == "podcap"]
     plugin = {(v["ruleName"], v["ruleMetadata"]["resource"]) for v in rep["violations"]}
-    check = subprocess.run([sys.executable, "-m", "validators", "check", str(out), "--format", "json"], cwd=ROOT,
+    check = subprocess.run([sys.executable, "-m", "podcap", "check", str(out), "--format", "json"], cwd=ROOT,
                            check=False, capture_output=True, text=True, timeout=120)
     assert check.returncode == 1, check.stderr
     findings = json.loads(check.stdout)["findings"]
@@ -102,8 +102,8 @@ def _app(tmp_path: Path, body: str) -> str:
         "import sys\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
         "import aws_cdk as cdk\n"
-        "from infra.from_spec import PodcapSpecStack, load_spec_document\n"
-        "from infra.validation import PodcapValidationPlugin\n"
+        "from podcap.cdk.from_spec import PodcapSpecStack, load_spec_document\n"
+        "from podcap.cdk.validation import PodcapValidationPlugin\n"
         f"REFERENCE = {str(ROOT / 'examples' / 'reference.yaml')!r}\n"
         f"UNDERSIZED = {str(ROOT / 'examples' / 'undersized.yaml')!r}\n"
         "app = cdk.App()\n"
@@ -114,7 +114,7 @@ def _app(tmp_path: Path, body: str) -> str:
 
 
 def podcap_check(outdir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "validators", "check", str(outdir), *args], cwd=ROOT, check=False,
+    return subprocess.run([sys.executable, "-m", "podcap", "check", str(outdir), *args], cwd=ROOT, check=False,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -8,17 +8,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from validators.model.unknown import Unknown
-from validators.sources.cdk_assembly import is_cdk_assembly, load_assembly
-from validators.sources.cloudformation import (
+from podcap.model.unknown import Unknown
+from podcap.sources.cdk_assembly import is_cdk_assembly, load_assembly
+from podcap.sources.cloudformation import (
     kubelet_max_pods_from_user_data,
     load_template,
     parse_cni_configuration,
     plan_from_template,
 )
-from validators.sources.intrinsics import NO_VALUE, Resolver, cidr_blocks
-from validators.sources.safe_yaml import InputError
+from podcap.sources.intrinsics import NO_VALUE, Resolver, cidr_blocks
+from podcap.sources.safe_yaml import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "cfn"
@@ -280,7 +279,7 @@ def test_small_template_with_parameters_and_as_a_dict():
     assert ng.instance_types == ["c5.large"] and ng.max_size == 3
 
     # the long form (JSON) of the same template gives the same plan
-    from validators.sources.cloudformation import read_template
+    from podcap.sources.cloudformation import read_template
 
     doc, _ = read_template(str(DATA / "small-cluster.yaml"))
     long_form = json.loads(json.dumps(doc))
@@ -456,7 +455,7 @@ def _nodegroup_doc(podcap: object, rtype: str = "AWS::EKS::Nodegroup") -> dict:
 
 
 def _check_json(capsys, monkeypatch, tmp_path: Path, template: str) -> tuple[int, dict]:
-    from validators.cli import main
+    from podcap.cli import main
 
     monkeypatch.chdir(tmp_path)  # no .podcap.yaml around
     (tmp_path / "t.yaml").write_text(template, encoding="utf-8")
@@ -465,7 +464,7 @@ def _check_json(capsys, monkeypatch, tmp_path: Path, template: str) -> tuple[int
 
 
 def test_pods_per_node_metadata_is_the_demand_in_the_check(capsys, monkeypatch, tmp_path):
-    from validators.cli import main
+    from podcap.cli import main
 
     assert main(["node", "m5.large", "--pods", "10", "--format", "json"]) == 0
     one_node = json.loads(capsys.readouterr().out)
@@ -528,7 +527,7 @@ def test_pods_per_node_metadata_invalid_in_the_check(capsys, monkeypatch, tmp_pa
     assert f["data"]["where"] == "Resources.Nodes.Metadata.podcap.pods_per_node"
     assert report["nodegroups"][0]["pods_per_node"] == 27  # full m5.large nodes
     assert code == 0  # a warning: it fails the check only with --strict
-    from validators.cli import main
+    from podcap.cli import main
 
     assert main(["check", "t.yaml", "--strict", "--format", "json"]) == 1
     capsys.readouterr()
@@ -847,7 +846,7 @@ def test_cdk_fixture_as_an_assembly(tmp_path):
 
 def test_eks_defaults_are_shown_as_notes(tmp_path, capsys):
     """A node group without ScalingConfig or instance types gets EKS's defaults, and the report says so."""
-    from validators.cli import main
+    from podcap.cli import main
 
     tpl = tmp_path / "ng.yaml"
     tpl.write_text(
@@ -1190,7 +1189,7 @@ def test_self_managed_sizes_and_overrides_undecided_are_unknown():
 
 
 def test_cni_findings_point_at_the_addon_and_pod_subnets_are_labelled(tmp_path, capsys):
-    from validators.cli import main
+    from podcap.cli import main
 
     tpl = tmp_path / "cni.yaml"
     tpl.write_text(

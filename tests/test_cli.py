@@ -6,8 +6,7 @@ import subprocess
 import sys
 
 import pytest
-
-from validators.cli import main
+from podcap.cli import main
 
 
 def run(capsys, *argv):
@@ -111,7 +110,7 @@ def test_bad_invocations(capsys):
 
 
 def test_help_starts_without_heavy_imports():
-    code = ("import sys, validators.cli as c; c.build_parser(); "
+    code = ("import sys, podcap.cli as c; c.build_parser(); "
             "heavy = [m for m in ('boto3', 'botocore', 'aws_cdk', 'jsonschema', 'yaml') if m in sys.modules]; "
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -7,12 +7,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from validators.engine.allocation import CapacityError, IpamdModel, allocate
-from validators.engine.maxpods import max_pods
-from validators.engine.settings import CniSettings, parse_env
-from validators.engine.sweep import growth_path
-from validators.limits import UnknownInstanceType, load_snapshot
+from podcap.engine.allocation import CapacityError, IpamdModel, allocate
+from podcap.engine.maxpods import max_pods
+from podcap.engine.settings import CniSettings, parse_env
+from podcap.engine.sweep import growth_path
+from podcap.limits import UnknownInstanceType, load_snapshot
 
 SNAP = load_snapshot()
 M5 = SNAP.get("m5.large")

@@ -13,8 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
-from infra.cni import CniSettings
+from podcap.cdk.cni import CniSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = str(ROOT / "examples" / "reference.yaml")
@@ -108,7 +107,7 @@ class Synth:
 
 def synth(build, tmp: str, *, context: dict | None = None, plugin_kwargs: dict | None = None) -> Synth:
     """``build(app) -> stack name``; synth in-process with podcap's plugin, catching CDK's ValidationFailed."""
-    from infra.validation import PodcapValidationPlugin
+    from podcap.cdk.validation import PodcapValidationPlugin
 
     app = cdk.App(outdir=tmp, context=context or {}, builtin_cloud_formation_validation=False)
     name = build(app)
@@ -124,8 +123,8 @@ def synth(build, tmp: str, *, context: dict | None = None, plugin_kwargs: dict |
 
 def spec_builder(path: str, waive: list[tuple[str, str]] | None = None):
     def build(app):
-        from infra.from_spec import PodcapSpecStack, load_spec_document, stack_id_for
-        from infra.validation import acknowledge
+        from podcap.cdk.from_spec import PodcapSpecStack, load_spec_document, stack_id_for
+        from podcap.cdk.validation import acknowledge
 
         doc = load_spec_document(path)
         stack = PodcapSpecStack(app, stack_id_for(doc), spec=doc, source=path)
@@ -159,8 +158,8 @@ def waived(workdir):
 
 
 def _custom_networking_app(app):
-    from infra.cluster import NodeGroupSpec, PodcapCluster
-    from infra.network import PodcapNetwork, Reservation, SubnetSpec
+    from podcap.cdk.cluster import NodeGroupSpec, PodcapCluster
+    from podcap.cdk.network import PodcapNetwork, Reservation, SubnetSpec
 
     stack = cdk.Stack(app, "CustomNet")
     net = PodcapNetwork(
@@ -304,8 +303,8 @@ def test_demand_recorded_in_metadata(custom_net, reference):
 
 @cdk_test
 def test_bad_construct_props_fail_early():
-    from infra.cluster import NodeGroupSpec, max_pods_user_data
-    from infra.network import SubnetSpec
+    from podcap.cdk.cluster import NodeGroupSpec, max_pods_user_data
+    from podcap.cdk.network import SubnetSpec
 
     with pytest.raises(ValueError, match="cidr or a mask"):
         SubnetSpec("a", "us-east-1a")
@@ -354,7 +353,7 @@ def test_acknowledged_waiver(waived):
     subnets = resources(waived.template(), "AWS::EC2::Subnet").values()
     assert all(s["Metadata"]["podcap"]["suppress"] == [{"id": "PC201", "reason": "lab cluster, small on purpose"}]
                for s in subnets)
-    from validators.check import CheckOptions, run_check
+    from podcap.check import CheckOptions, run_check
 
     result, _ = run_check(CheckOptions(paths=[waived.outdir]))
     assert result.exit_code() == 0
@@ -365,10 +364,10 @@ def test_acknowledged_waiver(waived):
 def test_expired_waiver_does_not_apply(workdir):
     import datetime as dt
 
-    from infra.validation import acknowledge
+    from podcap.cdk.validation import acknowledge
 
     def build(app):
-        from infra.from_spec import PodcapSpecStack, load_spec_document
+        from podcap.cdk.from_spec import PodcapSpecStack, load_spec_document
 
         stack = PodcapSpecStack(app, "Expired", spec=load_spec_document(UNDERSIZED))
         acknowledge(stack.spec.network, "PC201", "was fine until the end of last year", expires="2001-12-31")
@@ -389,7 +388,7 @@ def _plugin_findings(s: Synth) -> set[tuple[str, str]]:
 
 
 def _check_findings(outdir: str) -> set[tuple[str, str]]:
-    from validators.check import CheckOptions, run_check
+    from podcap.check import CheckOptions, run_check
 
     result, _ = run_check(CheckOptions(paths=[outdir]))
     return {(f.rule_id, f.resource) for f in result.active() if f.severity.value != "info"}
@@ -405,8 +404,8 @@ def test_plugin_agrees_with_podcap_check(reference, undersized, custom_net, waiv
 @cdk_test
 def test_strict_context_fails_on_warnings(workdir):
     def build(app):
-        from infra.cluster import NodeGroupSpec, PodcapCluster
-        from infra.network import PodcapNetwork, SubnetSpec
+        from podcap.cdk.cluster import NodeGroupSpec, PodcapCluster
+        from podcap.cdk.network import PodcapNetwork, SubnetSpec
 
         stack = cdk.Stack(app, "Typo")
         net = PodcapNetwork(stack, "Net", cidr="10.2.0.0/16", node_subnets=[SubnetSpec("a", "us-east-1a", mask=20),
@@ -425,7 +424,7 @@ def test_strict_context_fails_on_warnings(workdir):
 
 @cdk_test
 def test_live_context_runs_live_lookup(workdir, monkeypatch):
-    from validators import check
+    from podcap import check
 
     seen = []
     monkeypatch.setattr(check, "enrich_live", lambda plan, opts: seen.append((plan.kind, opts.live)))
@@ -440,7 +439,7 @@ def test_live_context_runs_live_lookup(workdir, monkeypatch):
 def test_nested_stack_found_through_the_assembly(workdir):
     """In-process synth writes no aws:asset:path: the plugin links nested templates via the asset manifest."""
     def build(app):
-        from infra.from_spec import build_from_spec, load_spec_document
+        from podcap.cdk.from_spec import build_from_spec, load_spec_document
 
         parent = cdk.Stack(app, "Parent")
         build_from_spec(cdk.NestedStack(parent, "Inner"), load_spec_document(UNDERSIZED))
@@ -462,13 +461,13 @@ def test_nested_stack_found_through_the_assembly(workdir):
 
 @cdk_test
 def test_spec_suppressions_become_waivers(workdir):
-    from infra.from_spec import load_spec_document
+    from podcap.cdk.from_spec import load_spec_document
 
     doc = load_spec_document(UNDERSIZED)
     doc["suppressions"] = [{"id": "PC201", "resource": "*", "reason": "lab cluster, small on purpose"}]
 
     def build(app):
-        from infra.from_spec import PodcapSpecStack
+        from podcap.cdk.from_spec import PodcapSpecStack
 
         PodcapSpecStack(app, "Suppressed", spec=doc, source="undersized+suppressions")
         return "Suppressed"
@@ -481,8 +480,8 @@ def test_spec_suppressions_become_waivers(workdir):
 
 @cdk_test
 def test_bad_spec_fails_with_spec_errors():
-    from infra.from_spec import build_from_spec, load_spec_document
-    from validators.sources.spec import SpecError
+    from podcap.cdk.from_spec import build_from_spec, load_spec_document
+    from podcap.sources.spec import SpecError
 
     doc = load_spec_document(UNDERSIZED)
     doc["nodegroups"][0]["subnets"] = ["nodes-x"]
@@ -494,7 +493,7 @@ def test_bad_spec_fails_with_spec_errors():
 
 
 def _check(outdir: str, **kwargs):
-    from validators.check import CheckOptions, run_check
+    from podcap.check import CheckOptions, run_check
 
     result, _ = run_check(CheckOptions(paths=[outdir], **kwargs))
     return result
@@ -506,7 +505,7 @@ def test_direct_cdk_acknowledgment_reaches_podcap_check(workdir):
     cdk.out` agree, the findings listed as suppressed with the acknowledgment's reason."""
     def build(scope_of):
         def b(app):
-            from infra.from_spec import PodcapSpecStack, load_spec_document
+            from podcap.cdk.from_spec import PodcapSpecStack, load_spec_document
 
             stack = PodcapSpecStack(app, "Direct", spec=load_spec_document(UNDERSIZED))
             cdk.Validations.of(scope_of(stack)).acknowledge(
@@ -537,8 +536,8 @@ def test_direct_cdk_acknowledgment_reaches_podcap_check(workdir):
 @cdk_test
 def test_acknowledge_helper_reason_is_the_closest_one(workdir):
     def build(app):
-        from infra.from_spec import PodcapSpecStack, load_spec_document
-        from infra.validation import acknowledge
+        from podcap.cdk.from_spec import PodcapSpecStack, load_spec_document
+        from podcap.cdk.validation import acknowledge
 
         stack = PodcapSpecStack(app, "Closest", spec=load_spec_document(UNDERSIZED))
         acknowledge(stack.spec.network.subnet("nodes-a"), "PC201", "subnet a: lab cluster, small on purpose")
@@ -559,9 +558,9 @@ def test_stage_stacks_checked_with_their_acknowledgments(workdir):
     """cdk.out of an app with a Stage: `podcap check` reads the stage's nested assembly and its stacks'
     acknowledgments, and reports what the plugin reported."""
     def build(app):
-        from infra.cluster import NodeGroupSpec, PodcapCluster
-        from infra.from_spec import PodcapSpecStack, load_spec_document
-        from infra.network import PodcapNetwork, SubnetSpec
+        from podcap.cdk.cluster import NodeGroupSpec, PodcapCluster
+        from podcap.cdk.from_spec import PodcapSpecStack, load_spec_document
+        from podcap.cdk.network import PodcapNetwork, SubnetSpec
 
         PodcapSpecStack(app, "Top", spec=load_spec_document(REFERENCE))
         stage = cdk.Stage(app, "Prod")
@@ -596,7 +595,7 @@ def test_stage_stacks_checked_with_their_acknowledgments(workdir):
 def test_acknowledgment_on_the_app_is_not_in_the_assembly(workdir):
     """Documented limit: CDK keeps App/Stage-level metadata in no stack, so `podcap check` cannot see it."""
     def build(app):
-        from infra.from_spec import PodcapSpecStack, load_spec_document
+        from podcap.cdk.from_spec import PodcapSpecStack, load_spec_document
 
         PodcapSpecStack(app, "AppWide", spec=load_spec_document(UNDERSIZED))
         cdk.Validations.of(app).acknowledge(cdk.Acknowledgment(id="podcap::PC201", reason="waived app-wide"))
@@ -609,8 +608,8 @@ def test_acknowledgment_on_the_app_is_not_in_the_assembly(workdir):
 
 @cdk_test
 def test_colliding_names_get_distinct_construct_ids():
-    from infra.cluster import NodeGroupSpec, PodcapCluster
-    from infra.network import PodcapNetwork, SubnetSpec
+    from podcap.cdk.cluster import NodeGroupSpec, PodcapCluster
+    from podcap.cdk.network import PodcapNetwork, SubnetSpec
 
     stack = cdk.Stack(cdk.App(), "Ids")
     net = PodcapNetwork(stack, "Net", cidr="10.3.0.0/16", internet_gateway=True, node_subnets=[
@@ -631,14 +630,14 @@ def test_colliding_names_get_distinct_construct_ids():
 
 @cdk_test
 def test_clashing_spec_node_groups_synthesize(workdir, tmp_path):
-    from infra.from_spec import load_spec_document
+    from podcap.cdk.from_spec import load_spec_document
 
     doc = load_spec_document(REFERENCE)
     base = doc["nodegroups"][0]
     doc["nodegroups"] = [{**base, "name": "web"}, {**base, "name": "web_"}]
 
     def build(app):
-        from infra.from_spec import PodcapSpecStack
+        from podcap.cdk.from_spec import PodcapSpecStack
 
         PodcapSpecStack(app, "Clash", spec=doc)
         return "Clash"
@@ -704,7 +703,7 @@ def _param_assembly(root: Path, manifest_params: dict | None = None) -> Path:
 
 def test_cdk_out_takes_parameters(tmp_path, capsys):
     """`--parameter K=V` reaches every stack of a cdk.out, over the manifest's own values."""
-    from validators.cli import main
+    from podcap.cli import main
 
     out = _param_assembly(tmp_path / "plain")
     unresolved = _check(str(out))
@@ -744,7 +743,7 @@ def test_podcap_yaml_names_cdk_out_resources(workdir, tmp_path, undersized):
 
     # two stacks with the same logical ids (one of them without findings): the bare id is ambiguous
     def build(app):
-        from infra.from_spec import PodcapSpecStack, load_spec_document
+        from podcap.cdk.from_spec import PodcapSpecStack, load_spec_document
 
         PodcapSpecStack(app, "Small", spec=load_spec_document(UNDERSIZED))
         PodcapSpecStack(app, "Fine", spec=load_spec_document(REFERENCE))

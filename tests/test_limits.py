@@ -11,11 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from validators import aws_clients, limits
-from validators.aws_clients import AwsAccessError, explain_aws_error
-from validators.limits import UnknownInstanceType, load_snapshot, refresh
-from validators.limits.refresh import dumps_snapshot, fetch_instance_types, record_from_api
+from podcap import aws_clients, limits
+from podcap.aws_clients import AwsAccessError, explain_aws_error
+from podcap.limits import UnknownInstanceType, load_snapshot, refresh
+from podcap.limits.refresh import dumps_snapshot, fetch_instance_types, record_from_api
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -146,7 +145,7 @@ def test_refresh_bad_endpoint_is_one_line_exit_2(moto_server, monkeypatch, tmp_p
 def test_refresh_module_cli_bad_endpoint_no_traceback(moto_server, tmp_path):
     env = dict(os.environ, AWS_ENDPOINT_URL=f"http://127.0.0.1:{_closed_port()}", AWS_MAX_ATTEMPTS="1")
     out = tmp_path / "limits.json"
-    p = subprocess.run([sys.executable, "-m", "validators.limits.refresh", "--output", str(out)],
+    p = subprocess.run([sys.executable, "-m", "podcap.limits.refresh", "--output", str(out)],
                        check=False, env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert p.returncode == 2, p.stderr
     assert p.stdout == "" and p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
@@ -223,7 +222,7 @@ def test_unknown_type_suggests_close_names():
 
 
 def test_imports_do_not_load_boto3():
-    code = ("import sys, validators.aws_clients, validators.limits.refresh; "
+    code = ("import sys, podcap.aws_clients, podcap.limits.refresh; "
             "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)
 

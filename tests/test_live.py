@@ -1,4 +1,4 @@
-"""validators.sources.live against a moto server on 127.0.0.1 (real HTTP from boto3).
+"""podcap.sources.live against a moto server on 127.0.0.1 (real HTTP from boto3).
 
 The ``moto_server`` fixture comes from tests/conftest_moto.py (imported by tests/conftest.py).
 
@@ -18,14 +18,13 @@ import types
 import urllib.request
 
 import pytest
-
-from validators import aws_clients
-from validators.aws_clients import AwsAccessError
-from validators.engine.blocks import fragmentation_report
-from validators.model.plan import CidrReservation, Cluster, NodeGroup, Plan, Subnet
-from validators.model.unknown import Unknown
-from validators.sources import live
-from validators.sources.live import eni_addresses, enrich_plan, parse_configuration_values, subnet_id_like
+from podcap import aws_clients
+from podcap.aws_clients import AwsAccessError
+from podcap.engine.blocks import fragmentation_report
+from podcap.model.plan import CidrReservation, Cluster, NodeGroup, Plan, Subnet
+from podcap.model.unknown import Unknown
+from podcap.sources import live
+from podcap.sources.live import eni_addresses, enrich_plan, parse_configuration_values, subnet_id_like
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/eks"
@@ -430,8 +429,8 @@ def test_reservation_objects_are_model_objects(seeded):
 
 
 def test_enriched_plan_feeds_the_analysis(seeded):
-    from validators.analysis import analyse
-    from validators.limits import load_snapshot
+    from podcap.analysis import analyse
+    from podcap.limits import load_snapshot
 
     plan = Plan(source="test", kind="spec")
     plan.clusters["Cluster"] = Cluster(id="Cluster", name="prod")
@@ -452,7 +451,7 @@ def test_check_live_fragmented_subnet_end_to_end(seeded, tmp_path, capsys):
     prefixes (32 >= 29 stops the growth), so a node takes 1 ENI + 2 x 16 = 33 addresses. Max 2 nodes,
     one AZ: 4 prefixes > 3 free blocks -> PC204, though 2 x 33 + 4 control-plane ENIs = 70 <= 240.
     """
-    from validators.cli import main
+    from podcap.cli import main
 
     tpl = tmp_path / "cluster.json"
     tpl.write_text(json.dumps({"Resources": {
@@ -489,8 +488,7 @@ def test_cdk_imported_subnet_validated_live(seeded, tmp_path):
     cdk = pytest.importorskip("aws_cdk")
     from aws_cdk import aws_ec2 as ec2
     from aws_cdk import aws_eks as eks
-
-    from infra.validation import PodcapValidationPlugin
+    from podcap.cdk.validation import PodcapValidationPlugin
 
     app = cdk.App(outdir=str(tmp_path / "cdk.out"), builtin_cloud_formation_validation=False)
     stack = cdk.Stack(app, "Imported")
@@ -512,7 +510,7 @@ def test_cdk_imported_subnet_validated_live(seeded, tmp_path):
     assert [f.resource for f in found] == [seeded.a]
     assert found[0].data["free_blocks"] == 3 and found[0].data["prefix_blocks_needed"] == 4
     # the same template through `podcap check cdk.out --live`: the same verdict
-    from validators.check import CheckOptions, run_check
+    from podcap.check import CheckOptions, run_check
 
     result, _ = run_check(CheckOptions(paths=[str(tmp_path / "cdk.out")], live=True, region=REGION))
     assert [f.resource for f in result.findings if f.rule_id == "PC204"] == [seeded.a]

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 
-from validators.check import CheckOptions, check_plan
-from validators.cli import main
-from validators.limits import load_snapshot
-from validators.model.plan import CidrReservation, Cluster, NodeGroup, Plan, Subnet, Vpc
-from validators.rules.prefix_blocks import reservation_for, smallest_subnet_for
+from podcap.check import CheckOptions, check_plan
+from podcap.cli import main
+from podcap.limits import load_snapshot
+from podcap.model.plan import CidrReservation, Cluster, NodeGroup, Plan, Subnet, Vpc
+from podcap.rules.prefix_blocks import reservation_for, smallest_subnet_for
 
 SNAP = load_snapshot()
 PD = {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1"}

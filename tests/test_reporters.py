@@ -10,12 +10,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
-from validators.model.findings import Finding, Severity
-from validators.model.plan import Location, Suppression
-from validators.model.result import CheckResult, NodegroupSummary, SubnetUsage
-from validators.model.unknown import Unknown
-from validators.report import FORMATS, RuleInfo, github, junit, sarif
+from podcap.model.findings import Finding, Severity
+from podcap.model.plan import Location, Suppression
+from podcap.model.result import CheckResult, NodegroupSummary, SubnetUsage
+from podcap.model.unknown import Unknown
+from podcap.report import FORMATS, RuleInfo, github, junit, sarif
 
 FILE = "templates/eks.yaml"
 
@@ -171,7 +170,7 @@ def test_text_color_and_clean():
 
 
 def _report_schema() -> dict:
-    return json.loads(files("validators").joinpath("schemas/report.schema.json").read_text(encoding="utf-8"))
+    return json.loads(files("podcap").joinpath("schemas/report.schema.json").read_text(encoding="utf-8"))
 
 
 def test_json_matches_schema(result):
@@ -304,7 +303,7 @@ def test_sarif_without_rules_paths_and_in_source(result, tmp_path):
 def test_sarif_with_the_real_registry(result):
     validator = _sarif_validator()
     try:
-        from validators.rules import REGISTRY
+        from podcap.rules import REGISTRY
     except ImportError as e:  # the rules package is someone else's; don't fail the reporters on it
         pytest.skip(f"rule registry not importable: {e}")
     doc = json.loads(sarif.render(result, rules=REGISTRY))

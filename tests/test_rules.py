@@ -1,12 +1,12 @@
 """Rules on hand-built plans, with the arithmetic written out. m5.large full node = 3 ENIs x (1 + 9) = 30."""
 from __future__ import annotations
 
-from validators.analysis import analyse
-from validators.check import CheckOptions, check_plan
-from validators.limits import load_snapshot
-from validators.model.plan import Cluster, NodeGroup, Plan, Subnet, SubnetRole, Vpc
-from validators.model.unknown import Unknown
-from validators.rules import REGISTRY, rules_markdown
+from podcap.analysis import analyse
+from podcap.check import CheckOptions, check_plan
+from podcap.limits import load_snapshot
+from podcap.model.plan import Cluster, NodeGroup, Plan, Subnet, SubnetRole, Vpc
+from podcap.model.unknown import Unknown
+from podcap.rules import REGISTRY, rules_markdown
 
 SNAP = load_snapshot()
 
@@ -195,9 +195,8 @@ def test_overlap_sweep_equals_all_pairs():
 
     from hypothesis import given, settings
     from hypothesis import strategies as st
-
-    from validators.analysis import analyse
-    from validators.rules.subnet_layout import check_overlap
+    from podcap.analysis import analyse
+    from podcap.rules.subnet_layout import check_overlap
 
     subnet = st.tuples(st.integers(22, 28), st.integers(0, 0xFFFF), st.sampled_from(["v1", "v2", None]))
 

@@ -8,12 +8,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
-from validators.model.findings import Finding, Severity
-from validators.model.plan import SubnetRole, Suppression
-from validators.sources.config import apply_suppressions, load_config
-from validators.sources.safe_yaml import InputError, compose_yaml, line_map, load_json, load_yaml, make_loader
-from validators.sources.spec import SpecError, load_spec, plan_from_spec_dict, spec_schema
+from podcap.model.findings import Finding, Severity
+from podcap.model.plan import SubnetRole, Suppression
+from podcap.sources.config import apply_suppressions, load_config
+from podcap.sources.safe_yaml import InputError, compose_yaml, line_map, load_json, load_yaml, make_loader
+from podcap.sources.spec import SpecError, load_spec, plan_from_spec_dict, spec_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -6,10 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
-
-from validators.model.unknown import Unknown
-from validators.sources.safe_yaml import InputError
-from validators.sources.terraform import (
+from podcap.model.unknown import Unknown
+from podcap.sources.safe_yaml import InputError
+from podcap.sources.terraform import (
     AFTER_APPLY,
     EXISTING_SUBNET,
     _parse_address,
@@ -84,7 +83,7 @@ def test_is_terraform_plan():
 
 
 def test_check_pipeline_detects_and_loads_the_plans():
-    from validators.check import CheckOptions, detect_kind, load_plan
+    from podcap.check import CheckOptions, detect_kind, load_plan
 
     for path in sorted(DATA.glob("*.json")):
         assert detect_kind(str(path)) == "terraform-plan"
@@ -646,7 +645,7 @@ def test_update_config_not_configured_is_the_eks_default():
 
 
 def test_unknown_update_config_is_pc001_in_the_check(capsys, monkeypatch, tmp_path):
-    from validators.cli import main
+    from podcap.cli import main
 
     g, _ = _update_ng([{"max_unavailable": None, "max_unavailable_percentage": None}],
                       [{"max_unavailable": True}])

@@ -1,3 +1,3 @@
-from validators.cli import main
+from podcap.cli import main
 
 raise SystemExit(main())

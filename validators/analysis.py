@@ -13,13 +13,13 @@ import ipaddress
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from validators.engine.allocation import NodeAllocation, allocate
-from validators.engine.blocks import BLOCK, FragmentationReport, fragmentation_report
-from validators.engine.maxpods import HOST_NETWORK_PODS, MaxPods, max_pods, pd_active
-from validators.engine.settings import CniSettings, ParsedSettings, parse_env
-from validators.limits import InstanceLimits, Snapshot, UnknownInstanceType
-from validators.model.plan import Cluster, NodeGroup, Plan, Subnet, SubnetRole
-from validators.model.unknown import Unknown
+from podcap.engine.allocation import NodeAllocation, allocate
+from podcap.engine.blocks import BLOCK, FragmentationReport, fragmentation_report
+from podcap.engine.maxpods import HOST_NETWORK_PODS, MaxPods, max_pods, pd_active
+from podcap.engine.settings import CniSettings, ParsedSettings, parse_env
+from podcap.limits import InstanceLimits, Snapshot, UnknownInstanceType
+from podcap.model.plan import Cluster, NodeGroup, Plan, Subnet, SubnetRole
+from podcap.model.unknown import Unknown
 
 AWS_RESERVED = 5  # first four addresses and the last of every subnet
 CONTROL_PLANE_ENIS = 4  # EKS places 2 to 4 cross-account ENIs in the cluster subnets

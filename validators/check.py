@@ -13,11 +13,11 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from validators.analysis import SCALES, Analysis, analyse
-from validators.limits import Snapshot, load_snapshot
-from validators.model.findings import Finding
-from validators.model.plan import Location, Plan, SubnetRole
-from validators.model.result import CheckResult, NodegroupSummary, SubnetUsage
+from podcap.analysis import SCALES, Analysis, analyse
+from podcap.limits import Snapshot, load_snapshot
+from podcap.model.findings import Finding
+from podcap.model.plan import Location, Plan, SubnetRole
+from podcap.model.result import CheckResult, NodegroupSummary, SubnetUsage
 
 DEFAULT_CONFIG = ".podcap.yaml"
 
@@ -101,18 +101,18 @@ def _kind_of(path: str, text: str, *, complete: bool) -> str | None:
 def load_plan(path: str, opts: CheckOptions) -> Plan:
     kind = detect_kind(path)
     if kind == "cdk-assembly":
-        from validators.sources.cdk_assembly import load_assembly
+        from podcap.sources.cdk_assembly import load_assembly
 
         return load_assembly(path, parameters=opts.parameters or None)
     if kind == "terraform-plan":
-        from validators.sources.terraform import load_terraform_plan
+        from podcap.sources.terraform import load_terraform_plan
 
         return load_terraform_plan(path)
     if kind == "cloudformation":
-        from validators.sources.cloudformation import load_template
+        from podcap.sources.cloudformation import load_template
 
         return load_template(path, parameters=opts.parameters or None)
-    from validators.sources.spec import load_spec
+    from podcap.sources.spec import load_spec
 
     return load_spec(path)
 
@@ -168,7 +168,7 @@ def _snapshot(opts: CheckOptions) -> Snapshot:
 
 def check_plan(plan: Plan, opts: CheckOptions, snapshot: Snapshot | None = None) -> CheckResult:
     """Judge one plan: enrich from AWS if asked, analyse, run every rule, apply suppressions."""
-    from validators.rules import REGISTRY
+    from podcap.rules import REGISTRY
 
     if opts.live:
         enrich_live(plan, opts)
@@ -190,8 +190,8 @@ def check_plan(plan: Plan, opts: CheckOptions, snapshot: Snapshot | None = None)
 
 
 def enrich_live(plan: Plan, opts: CheckOptions) -> None:
-    from validators.aws_clients import AwsAccessError
-    from validators.sources.live import enrich_plan
+    from podcap.aws_clients import AwsAccessError
+    from podcap.sources.live import enrich_plan
 
     try:
         notes = enrich_plan(plan, region=opts.region, profile=opts.profile)
@@ -213,7 +213,7 @@ def _config(opts: CheckOptions):
 
 @lru_cache(maxsize=8)
 def _load_config(path: str):
-    from validators.sources.config import load_config
+    from podcap.sources.config import load_config
 
     return load_config(path)
 
@@ -225,7 +225,7 @@ def _apply_suppressions(result: CheckResult, plan: Plan, opts: CheckOptions) -> 
         for k, v in cfg.suppressions.items():
             merged.setdefault(k, []).extend(v)
     if merged:
-        from validators.sources.config import apply_suppressions
+        from podcap.sources.config import apply_suppressions
 
         apply_suppressions(result.findings, merged, opts.today or date.today(), resources=plan.resource_locations)
 
@@ -243,7 +243,7 @@ def _merge(results: list[CheckResult]) -> CheckResult:
 
 def run_check(opts: CheckOptions) -> tuple[CheckResult, bool]:
     """Check every path (each judged on its own) and say whether warnings fail (--strict or config)."""
-    from validators.cli import UsageError
+    from podcap.cli import UsageError
 
     strict = opts.strict
     try:
@@ -264,11 +264,11 @@ def run_check(opts: CheckOptions) -> tuple[CheckResult, bool]:
 
 
 def _input_errors() -> tuple[type[BaseException], ...]:
-    from validators.sources.safe_yaml import InputError
+    from podcap.sources.safe_yaml import InputError
 
     errs: list[type[BaseException]] = [InputError]
     try:
-        from validators.sources.spec import SpecError
+        from podcap.sources.spec import SpecError
 
         errs.append(SpecError)
     except ImportError:
@@ -283,7 +283,7 @@ def check_templates(template_paths: list[str], opts: CheckOptions | None = None)
     if len(dirs) == 1:
         d = dirs.pop()
         if (Path(d) / "manifest.json").is_file():
-            from validators.sources.cdk_assembly import load_assembly
+            from podcap.sources.cdk_assembly import load_assembly
 
             return check_plan(load_assembly(d), opts)
     return _merge([check_plan(load_plan(t, opts), opts) for t in template_paths])

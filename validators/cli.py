@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     lm = sub.add_parser("limits", help="instance-type limits snapshot")
     lsub = lm.add_subparsers(dest="limits_command", metavar="SUBCOMMAND")
     rf = lsub.add_parser("refresh", help="regenerate the snapshot from EC2 DescribeInstanceTypes")
-    from validators.limits import refresh
+    from podcap.limits import refresh
 
     refresh.add_arguments(rf)
     rf.set_defaults(func=cmd_limits_refresh)
@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _snapshot(a: argparse.Namespace):
-    from validators.limits import load_snapshot
+    from podcap.limits import load_snapshot
 
     try:
         return load_snapshot(a.snapshot)
@@ -151,7 +151,7 @@ def _snapshot(a: argparse.Namespace):
 
 
 def _lookup(snap, names: Sequence[str]):
-    from validators.limits import UnknownInstanceType
+    from podcap.limits import UnknownInstanceType
 
     out = []
     for n in names:
@@ -163,8 +163,8 @@ def _lookup(snap, names: Sequence[str]):
 
 
 def cmd_maxpods(a: argparse.Namespace) -> int:
-    from validators.engine.maxpods import max_pods
-    from validators.engine.settings import parse_env
+    from podcap.engine.maxpods import max_pods
+    from podcap.engine.settings import parse_env
 
     snap = _snapshot(a)
     if not a.types and not a.all:
@@ -229,9 +229,9 @@ def _table(heads: list[str], rows: list[list[object]]) -> None:
 
 
 def cmd_node(a: argparse.Namespace) -> int:
-    from validators.engine.allocation import CapacityError, allocate
-    from validators.engine.maxpods import max_pods
-    from validators.engine.settings import parse_env
+    from podcap.engine.allocation import CapacityError, allocate
+    from podcap.engine.maxpods import max_pods
+    from podcap.engine.settings import parse_env
 
     snap = _snapshot(a)
     (lim,) = _lookup(snap, [a.type])
@@ -293,7 +293,7 @@ def explain_allocation(alloc, mp, s, notes) -> str:
 
 
 def cmd_check(a: argparse.Namespace) -> int:
-    from validators.check import CheckOptions, run_check
+    from podcap.check import CheckOptions, run_check
 
     opts = CheckOptions(
         paths=a.paths,
@@ -306,8 +306,8 @@ def cmd_check(a: argparse.Namespace) -> int:
         snapshot=a.snapshot,
     )
     result, strict = run_check(opts)
-    from validators.report import FORMATS
-    from validators.rules import REGISTRY
+    from podcap.report import FORMATS
+    from podcap.rules import REGISTRY
 
     text = FORMATS[a.format](result, rules=REGISTRY)
     if a.output:
@@ -322,7 +322,7 @@ def cmd_check(a: argparse.Namespace) -> int:
 
 
 def cmd_rules(a: argparse.Namespace) -> int:
-    from validators.rules import REGISTRY, rules_markdown
+    from podcap.rules import REGISTRY, rules_markdown
 
     if a.format == "markdown":
         text = rules_markdown()
@@ -339,7 +339,7 @@ def cmd_rules(a: argparse.Namespace) -> int:
 
 
 def cmd_limits_refresh(a: argparse.Namespace) -> int:
-    from validators.limits import refresh
+    from podcap.limits import refresh
 
     return refresh.main(a)
 
@@ -366,7 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception as e:  # an input podcap could not handle must never end in a traceback
-        from validators.sources.safe_yaml import InputError
+        from podcap.sources.safe_yaml import InputError
 
         if isinstance(e, InputError):
             print(f"podcap: error: {e}", file=sys.stderr)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from validators.engine.maxpods import (
+from podcap.engine.maxpods import (
     HOST_NETWORK_PODS,
     IPS_PER_PREFIX,
     MaxPods,
@@ -27,8 +27,8 @@ from validators.engine.maxpods import (
     pd_active,
     trunk_slot_reserved,
 )
-from validators.engine.settings import CniSettings
-from validators.limits import InstanceLimits
+from podcap.engine.settings import CniSettings
+from podcap.limits import InstanceLimits
 
 
 class CapacityError(ValueError):

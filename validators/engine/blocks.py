@@ -21,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Union
 
-from validators.model.plan import CidrReservation, Subnet
-from validators.model.unknown import Unknown
+from podcap.model.plan import CidrReservation, Subnet
+from podcap.model.unknown import Unknown
 
 BLOCK = 16  # a /28 prefix
 AWS_RESERVED_HEAD = 4  # network address, VPC router, DNS, future use

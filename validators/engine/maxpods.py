@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from validators.engine.settings import CniSettings
-from validators.limits import InstanceLimits
+from podcap.engine.settings import CniSettings
+from podcap.limits import InstanceLimits
 
 IPS_PER_PREFIX = 16  # a /28
 HOST_NETWORK_PODS = 2  # aws-node and kube-proxy: counted by kubelet, take no VPC address

@@ -1,6 +1,6 @@
 """The fast path: a node's whole growth path (0..N pods) in O(1) work per pod count.
 
-:class:`validators.engine.allocation.IpamdModel` replays ipamd's reconcile loop step by step; that is
+:class:`podcap.engine.allocation.IpamdModel` replays ipamd's reconcile loop step by step; that is
 the reference. Sweeping every instance type x settings x pod count that way is too slow for a CLI, so
 this module computes the same growth path from the closed forms the loop reduces to (tests check the
 two agree on every pod count). Per pod count N, with S slots per ENI, kubelet max-pods M:
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from validators.engine.maxpods import IPS_PER_PREFIX, has_trunk, pd_active, pod_enis
-from validators.engine.settings import CniSettings
-from validators.limits import InstanceLimits
+from podcap.engine.maxpods import IPS_PER_PREFIX, has_trunk, pd_active, pod_enis
+from podcap.engine.settings import CniSettings
+from podcap.limits import InstanceLimits
 
 
 @dataclass(frozen=True)

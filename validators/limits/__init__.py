@@ -104,7 +104,7 @@ def load_snapshot(path: str | Path | None = None) -> Snapshot:
 
 @lru_cache(maxsize=1)
 def _shipped() -> Snapshot:
-    text = resources.files("validators.data").joinpath(SNAPSHOT_NAME).read_text()
+    text = resources.files("podcap.data").joinpath(SNAPSHOT_NAME).read_text()
     return parse_snapshot(json.loads(text))
 
 

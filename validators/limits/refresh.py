@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from validators.limits import SNAPSHOT_NAME
+from podcap.limits import SNAPSHOT_NAME
 
 SOURCE = "EC2 DescribeInstanceTypes"
 TOOL = "podcap limits refresh"
@@ -30,7 +30,7 @@ EXIT_OK, EXIT_ERROR = 0, 2
 
 
 def record_from_api(it: dict[str, Any]) -> dict[str, Any]:
-    """One DescribeInstanceTypes entry -> the snapshot record (see :class:`validators.limits.InstanceLimits`)."""
+    """One DescribeInstanceTypes entry -> the snapshot record (see :class:`podcap.limits.InstanceLimits`)."""
     net = it["NetworkInfo"]
     max_enis = int(net["MaximumNetworkInterfaces"])
     default_card = int(net.get("DefaultNetworkCardIndex", 0) or 0)
@@ -70,8 +70,7 @@ def _split_regions(regions: Iterable[str] | None) -> list[str]:
 
 def _resolve_regions(session: Any, regions: list[str], profile: str | None) -> list[str]:
     from botocore.exceptions import NoRegionError
-
-    from validators import aws_clients
+    from podcap import aws_clients
 
     named = [r for r in regions if r.lower() != ALL_REGIONS]
     if len(named) < len(regions):  # "all": every region enabled for the account
@@ -95,7 +94,7 @@ def fetch_instance_types(regions: list[str] | None, profile: str | None = None, 
     DescribeRegions lists. Types are merged across regions (the first region, in sorted order, wins).
     ``instance_types`` restricts the call to those names (mainly for tests). Raises botocore exceptions.
     """
-    from validators import aws_clients
+    from podcap import aws_clients
 
     session = aws_clients.make_session(profile=profile)
     wanted = _resolve_regions(session, _split_regions(regions), profile)
@@ -169,7 +168,7 @@ def write_snapshot(doc: dict[str, Any], path: str | os.PathLike[str]) -> Path:
             pass
         raise
     if target.resolve() == DEFAULT_OUTPUT:
-        from validators import limits
+        from podcap import limits
 
         limits._shipped.cache_clear()
     return target
@@ -199,8 +198,7 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
     if not isinstance(args, argparse.Namespace):
         args = build_parser().parse_args(list(args) if args is not None else None)
     from botocore.exceptions import BotoCoreError, ClientError
-
-    from validators.aws_clients import AwsAccessError, explain_aws_error
+    from podcap.aws_clients import AwsAccessError, explain_aws_error
 
     output = Path(getattr(args, "output", None) or DEFAULT_OUTPUT)
     try:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from validators.model.plan import Location, Suppression
+from podcap.model.plan import Location, Suppression
 
 
 class Severity(str, Enum):

@@ -9,7 +9,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from enum import Enum
 
-from validators.model.unknown import MaybeUnknown, Unknown
+from podcap.model.unknown import MaybeUnknown, Unknown
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from validators.model.findings import Finding, Severity
+from podcap.model.findings import Finding, Severity
 
 
 @dataclass

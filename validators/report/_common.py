@@ -1,7 +1,7 @@
 """What every reporter shares: rule metadata, finding order, locations, numbers.
 
 Reporters know nothing of sources: they read a :class:`CheckResult` and, optionally, the rule
-metadata (anything shaped like :class:`RuleInfo`, e.g. ``validators.rules.REGISTRY``).
+metadata (anything shaped like :class:`RuleInfo`, e.g. ``podcap.rules.REGISTRY``).
 """
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, runtime_checkable
 
-from validators.model.findings import Finding, Severity
-from validators.model.unknown import Unknown
+from podcap.model.findings import Finding, Severity
+from podcap.model.unknown import Unknown
 
 
 @runtime_checkable
 class RuleInfo(Protocol):
-    """The rule metadata reporters read (``validators.rules.base.Rule`` has this shape)."""
+    """The rule metadata reporters read (``podcap.rules.base.Rule`` has this shape)."""
 
     id: str
     severity: Severity

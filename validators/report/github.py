@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from validators.model.findings import Finding, Severity
-from validators.model.result import CheckResult
-from validators.report._common import TOOL_NAME, TOOL_VERSION, counts_text, finding_file, relative_path, split
+from podcap.model.findings import Finding, Severity
+from podcap.model.result import CheckResult
+from podcap.report._common import TOOL_NAME, TOOL_VERSION, counts_text, finding_file, relative_path, split
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

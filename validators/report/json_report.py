@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from validators.model.result import CheckResult, NodegroupSummary, SubnetUsage
-from validators.report._common import TOOL_NAME, TOOL_VERSION, dumps, jsonable, ordered
+from podcap.model.result import CheckResult, NodegroupSummary, SubnetUsage
+from podcap.report._common import TOOL_NAME, TOOL_VERSION, dumps, jsonable, ordered
 
 SCHEMA_VERSION = 1
 

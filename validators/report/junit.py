@@ -14,9 +14,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-from validators.model.findings import Finding, Severity
-from validators.model.result import CheckResult
-from validators.report._common import (
+from podcap.model.findings import Finding, Severity
+from podcap.model.result import CheckResult
+from podcap.report._common import (
     TOOL_NAME,
     TOOL_VERSION,
     finding_file,

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from validators.model.findings import Finding, Severity
-from validators.model.result import CheckResult
-from validators.report._common import (
+from podcap.model.findings import Finding, Severity
+from podcap.model.result import CheckResult
+from podcap.report._common import (
     TOOL_NAME,
     TOOL_VERSION,
     RuleEntry,

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from validators.model.findings import Finding, Severity
-from validators.model.result import CheckResult
-from validators.report._common import (
+from podcap.model.findings import Finding, Severity
+from podcap.model.result import CheckResult
+from podcap.report._common import (
     SEVERITY_LETTER,
     SEVERITY_ORDER,
     TOOL_NAME,

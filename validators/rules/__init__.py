@@ -1,10 +1,10 @@
-"""Rules: one module per family, each rule registered with a stable ID in :mod:`validators.rules.base`.
+"""Rules: one module per family, each rule registered with a stable ID in :mod:`podcap.rules.base`.
 
 Importing this package registers every rule; ``REGISTRY`` is ordered by ID.
 """
 from __future__ import annotations
 
-from validators.rules import (  # noqa: F401  (registration by import)
+from podcap.rules import (  # noqa: F401  (registration by import)
     cni_settings,
     custom_networking,
     instance_types,
@@ -15,8 +15,8 @@ from validators.rules import (  # noqa: F401  (registration by import)
     unresolved,
     warm_pool,
 )
-from validators.rules.base import REGISTRY as _REG
-from validators.rules.base import Rule
+from podcap.rules.base import REGISTRY as _REG
+from podcap.rules.base import Rule
 
 REGISTRY: dict[str, Rule] = dict(sorted(_REG.items()))
 

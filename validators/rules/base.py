@@ -5,11 +5,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from validators.model.findings import Finding, Severity
-from validators.model.plan import Location
+from podcap.model.findings import Finding, Severity
+from podcap.model.plan import Location
 
 if TYPE_CHECKING:
-    from validators.analysis import Analysis
+    from podcap.analysis import Analysis
 
 CheckFn = Callable[["Analysis"], Iterable[Finding]]
 

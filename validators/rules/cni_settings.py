@@ -1,10 +1,10 @@
 """PC003 and PC104: aws-node settings the CNI ignores, and settings that starve the pool."""
 from __future__ import annotations
 
-from validators.analysis import Analysis
-from validators.model.findings import Severity
-from validators.rules.base import REGISTRY, rule
-from validators.rules.common import DOCS_WARM
+from podcap.analysis import Analysis
+from podcap.model.findings import Severity
+from podcap.rules.base import REGISTRY, rule
+from podcap.rules.common import DOCS_WARM
 
 
 @rule(

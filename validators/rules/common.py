@@ -1,8 +1,8 @@
 """Small helpers the rule modules share: locations, subnet sizing hints."""
 from __future__ import annotations
 
-from validators.analysis import AWS_RESERVED, Analysis, SubnetAnalysis
-from validators.model.plan import Location
+from podcap.analysis import AWS_RESERVED, Analysis, SubnetAnalysis
+from podcap.model.plan import Location
 
 DOCS_IP = "https://docs.aws.amazon.com/eks/latest/userguide/cni-increase-ip-addresses.html"
 DOCS_SUBNETS = "https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html"

@@ -1,12 +1,12 @@
 """PC301-PC302: custom networking needs an ENIConfig (pod subnet) in every AZ with nodes, big enough."""
 from __future__ import annotations
 
-from validators.analysis import Analysis
-from validators.model.findings import Severity
-from validators.model.unknown import Unknown
-from validators.rules.base import REGISTRY, rule
-from validators.rules.common import DOCS_CUSTOM
-from validators.rules.subnet_capacity import exhaustion_findings
+from podcap.analysis import Analysis
+from podcap.model.findings import Severity
+from podcap.model.unknown import Unknown
+from podcap.rules.base import REGISTRY, rule
+from podcap.rules.common import DOCS_CUSTOM
+from podcap.rules.subnet_capacity import exhaustion_findings
 
 
 @rule(

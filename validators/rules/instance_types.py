@@ -1,10 +1,10 @@
 """PC002: instance types podcap does not know. Never guessed: no limits, no capacity, so an error."""
 from __future__ import annotations
 
-from validators.analysis import Analysis
-from validators.model.findings import Severity
-from validators.rules.base import REGISTRY, rule
-from validators.rules.common import DOCS_MAXPODS
+from podcap.analysis import Analysis
+from podcap.model.findings import Severity
+from podcap.rules.base import REGISTRY, rule
+from podcap.rules.common import DOCS_MAXPODS
 
 
 @rule(

@@ -1,11 +1,11 @@
 """PC101-PC103: can each node run the pods asked of it, and does kubelet's max-pods match the network."""
 from __future__ import annotations
 
-from validators.analysis import Analysis
-from validators.engine.maxpods import HOST_NETWORK_PODS
-from validators.model.findings import Severity
-from validators.rules.base import REGISTRY, rule
-from validators.rules.common import DOCS_MAXPODS, DOCS_PREFIX
+from podcap.analysis import Analysis
+from podcap.engine.maxpods import HOST_NETWORK_PODS
+from podcap.model.findings import Severity
+from podcap.rules.base import REGISTRY, rule
+from podcap.rules.common import DOCS_MAXPODS, DOCS_PREFIX
 
 
 @rule(

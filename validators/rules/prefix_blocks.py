@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from validators.analysis import Analysis, SubnetAnalysis, ceil_div
-from validators.engine.blocks import BLOCK, fragmentation_report, reservation_cidrs
-from validators.model.findings import Finding, Severity
-from validators.rules.base import REGISTRY, Rule, rule
-from validators.rules.common import DOCS_PREFIX, DOCS_RESERVATION, subnet_location
+from podcap.analysis import Analysis, SubnetAnalysis, ceil_div
+from podcap.engine.blocks import BLOCK, fragmentation_report, reservation_cidrs
+from podcap.model.findings import Finding, Severity
+from podcap.rules.base import REGISTRY, Rule, rule
+from podcap.rules.common import DOCS_PREFIX, DOCS_RESERVATION, subnet_location
 
 SCALE = "max"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from validators.analysis import Analysis, Contribution, NodegroupAnalysis, SubnetAnalysis, ceil_div
-from validators.engine.allocation import allocate
-from validators.model.findings import Finding, Severity
-from validators.rules.base import REGISTRY, Rule, rule
-from validators.rules.common import (
+from podcap.analysis import Analysis, Contribution, NodegroupAnalysis, SubnetAnalysis, ceil_div
+from podcap.engine.allocation import allocate
+from podcap.model.findings import Finding, Severity
+from podcap.rules.base import REGISTRY, Rule, rule
+from podcap.rules.common import (
     DOCS_MNG_UPDATE,
     DOCS_SUBNETS,
     fmt_scales,

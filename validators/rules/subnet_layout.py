@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import ipaddress
 
-from validators.analysis import Analysis
-from validators.model.findings import Severity
-from validators.model.unknown import Unknown
-from validators.rules.base import REGISTRY, rule
-from validators.rules.common import DOCS_SUBNETS, subnet_location
+from podcap.analysis import Analysis
+from podcap.model.findings import Severity
+from podcap.model.unknown import Unknown
+from podcap.rules.base import REGISTRY, rule
+from podcap.rules.common import DOCS_SUBNETS, subnet_location
 
 
 def _nets(a: Analysis):

@@ -1,10 +1,10 @@
 """PC001: values podcap could not resolve. Fail closed: an unknown is reported, never passed."""
 from __future__ import annotations
 
-from validators.analysis import Analysis
-from validators.model.findings import Severity
-from validators.rules.base import REGISTRY, rule
-from validators.rules.common import location_of
+from podcap.analysis import Analysis
+from podcap.model.findings import Severity
+from podcap.rules.base import REGISTRY, rule
+from podcap.rules.common import location_of
 
 
 @rule(

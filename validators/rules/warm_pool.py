@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from validators.analysis import Analysis
-from validators.engine.allocation import allocate
-from validators.model.findings import Severity
-from validators.rules.base import REGISTRY, rule
-from validators.rules.common import DOCS_WARM
+from podcap.analysis import Analysis
+from podcap.engine.allocation import allocate
+from podcap.model.findings import Severity
+from podcap.rules.base import REGISTRY, rule
+from podcap.rules.common import DOCS_WARM
 
 
 @rule(

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from validators.model.plan import Plan
+from podcap.model.plan import Plan
 
 EKS_DEFAULT_INSTANCE_TYPE = "t3.medium"  # EKS API default for a managed node group with no instance type
 # user data that bootstraps an EKS node (bootstrap.sh, nodeadm, Bottlerocket)

@@ -21,7 +21,7 @@ suppressions (source ``cdk-acknowledge``) of every resource whose construct path
 acknowledged scope; the closest acknowledgment gives the reason, as in CDK's own report. Acknowledgments
 recorded on an App or a Stage are in no stack's metadata and so not in the assembly.
 
-This module reads JSON only (never aws_cdk); the CDK validation plugin (``infra.validation``) uses the same
+This module reads JSON only (never aws_cdk); the CDK validation plugin (``podcap.cdk.validation``) uses the same
 metadata helpers.
 """
 
@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from validators.model.plan import Cluster, Location, NodeGroup, Plan, Subnet, Suppression, Vpc
-from validators.model.unknown import Unknown
-from validators.sources.cloudformation import Pending, StackBuilder, add_note, finalize, read_template
-from validators.sources.safe_yaml import InputError, load_json
+from podcap.model.plan import Cluster, Location, NodeGroup, Plan, Subnet, Suppression, Vpc
+from podcap.model.unknown import Unknown
+from podcap.sources.cloudformation import Pending, StackBuilder, add_note, finalize, read_template
+from podcap.sources.safe_yaml import InputError, load_json
 
 MAX_ASSEMBLY_DEPTH = 8
 STACK_TYPE = "aws:cloudformation:stack"

@@ -11,7 +11,7 @@ What is read (everything else in the template is ignored):
 * ``AWS::CloudFormation::Stack`` whose template file sits beside this one (CDK's ``aws:asset:path``) is read
   as a nested stack
 
-Values go through :class:`~validators.sources.intrinsics.Resolver`: what the template does not decide is an
+Values go through :class:`~podcap.sources.intrinsics.Resolver`: what the template does not decide is an
 :class:`Unknown`. Ids are logical ids (``Ref`` to a subnet is its logical id); a subnet referenced but not
 defined (``subnet-0abc…``, a parameter value) becomes a ``Subnet(defined_in_plan=False)`` with unknown CIDR
 and AZ, so the rules fail closed. EKS defaults are applied, and recorded as notes, where the API documents
@@ -44,9 +44,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
-
-from validators.model.plan import (
+from podcap.model.plan import (
     CidrReservation,
     Cluster,
     Location,
@@ -56,8 +54,8 @@ from validators.model.plan import (
     Suppression,
     Vpc,
 )
-from validators.model.unknown import Unknown
-from validators.sources._common import (
+from podcap.model.unknown import Unknown
+from podcap.sources._common import (
     EKS_DEFAULT_INSTANCE_TYPE,
     EKS_USER_DATA,
     eks_tag_signs,
@@ -65,7 +63,7 @@ from validators.sources._common import (
     subnet_like,
     unknown_key,
 )
-from validators.sources.intrinsics import (
+from podcap.sources.intrinsics import (
     NO_VALUE,
     TOKEN_RE,
     Resolver,
@@ -73,7 +71,8 @@ from validators.sources.intrinsics import (
     as_int,
     as_text,
 )
-from validators.sources.safe_yaml import InputError, load_document, load_yaml, make_loader
+from podcap.sources.safe_yaml import InputError, load_document, load_yaml, make_loader
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 EKS_DEFAULT_SCALING = {"MinSize": 1, "DesiredSize": 2, "MaxSize": 2}  # EKS API default scalingConfig
 EXISTING_SUBNET = "existing subnet not described by the template; use --live"

@@ -21,10 +21,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from validators.model.findings import Finding
-from validators.model.plan import Suppression
-from validators.sources._common import unknown_key
-from validators.sources.safe_yaml import InputError, load_yaml, read_file
+from podcap.model.findings import Finding
+from podcap.model.plan import Suppression
+from podcap.sources._common import unknown_key
+from podcap.sources.safe_yaml import InputError, load_yaml, read_file
 
 CONFIG_SOURCE = ".podcap.yaml"
 MIN_REASON = 10
@@ -137,7 +137,7 @@ def _bare(resource: str) -> str:
 
 def _is_assembly(source: str, cache: dict[str, bool]) -> bool:
     if source not in cache:
-        from validators.sources.cdk_assembly import is_cdk_assembly
+        from podcap.sources.cdk_assembly import is_cdk_assembly
 
         cache[source] = bool(source) and is_cdk_assembly(source)
     return cache[source]

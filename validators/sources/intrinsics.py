@@ -2,7 +2,7 @@
 
 :class:`Resolver` turns a property value into plain Python values where the template (its parameters'
 defaults, ``--parameter K=V``, mappings, conditions, other resources' properties) decides it, and into
-:class:`~validators.model.unknown.Unknown` (with a reason and the JSON path) where it does not: a region
+:class:`~podcap.model.unknown.Unknown` (with a reason and the JSON path) where it does not: a region
 that was not given, an attribute known only after deployment, a parameter without a default, an import
 from a stack outside the input. It never guesses.
 
@@ -29,8 +29,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Self
 
-from validators.model.unknown import Unknown
-from validators.sources.safe_yaml import InputError
+from podcap.model.unknown import Unknown
+from podcap.sources.safe_yaml import InputError
 
 MAX_DEPTH = 120  # nesting of intrinsic functions / references followed while resolving one value
 GET_AZS_COUNT = 6  # the most AZs a region has (us-east-1)

@@ -11,7 +11,7 @@ eks:DescribeCluster, eks:ListNodegroups, eks:DescribeNodegroup, eks:DescribeAddo
 
 A subnet id AWS does not know stays Unknown ("subnet subnet-… not found in <region>"): podcap fails
 closed rather than guess. Credentials, permissions, throttling and endpoint problems become one
-:class:`~validators.aws_clients.AwsAccessError` whose message is `explain_aws_error` (one line).
+:class:`~podcap.aws_clients.AwsAccessError` whose message is `explain_aws_error` (one line).
 """
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from validators import aws_clients
-from validators.aws_clients import AwsAccessError
-from validators.model.plan import CidrReservation, Cluster, Location, NodeGroup, Plan, Subnet
-from validators.model.unknown import Unknown
-from validators.sources._common import referenced_subnet_ids
+from podcap import aws_clients
+from podcap.aws_clients import AwsAccessError
+from podcap.model.plan import CidrReservation, Cluster, Location, NodeGroup, Plan, Subnet
+from podcap.model.unknown import Unknown
+from podcap.sources._common import referenced_subnet_ids
 
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$")
 FILTER_BATCH = 100  # values per subnet-id filter (EC2 accepts up to 200)

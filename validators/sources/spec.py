@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from validators.model.plan import (
+from podcap.model.plan import (
     CidrReservation,
     Cluster,
     Location,
@@ -29,8 +29,8 @@ from validators.model.plan import (
     Suppression,
     Vpc,
 )
-from validators.sources._common import unknown_key
-from validators.sources.safe_yaml import InputError, format_path, load_document
+from podcap.sources._common import unknown_key
+from podcap.sources.safe_yaml import InputError, format_path, load_document
 
 VPC_ID = "vpc"  # the spec's one VPC, as Vpc.id / Subnet.vpc
 MAX_PROBLEMS = 50
@@ -47,7 +47,7 @@ class SpecError(InputError):
 @lru_cache(maxsize=1)
 def spec_schema() -> dict:
     """The spec's JSON Schema (draft 2020-12)."""
-    text = resources.files("validators.schemas").joinpath("spec.schema.json").read_text(encoding="utf-8")
+    text = resources.files("podcap.schemas").joinpath("spec.schema.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 

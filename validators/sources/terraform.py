@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from validators.model.plan import (
+from podcap.model.plan import (
     CidrReservation,
     Cluster,
     Location,
@@ -42,21 +42,21 @@ from validators.model.plan import (
     Subnet,
     Vpc,
 )
-from validators.model.unknown import Unknown
-from validators.sources._common import (
+from podcap.model.unknown import Unknown
+from podcap.sources._common import (
     EKS_DEFAULT_INSTANCE_TYPE,
     EKS_USER_DATA,
     eks_tag_signs,
     referenced_subnet_ids,
     subnet_like,
 )
-from validators.sources.cloudformation import (
+from podcap.sources.cloudformation import (
     add_note,
     kubelet_max_pods_from_user_data,
     parse_cni_configuration,
 )
-from validators.sources.intrinsics import as_int
-from validators.sources.safe_yaml import InputError, load_json, read_file
+from podcap.sources.intrinsics import as_int
+from podcap.sources.safe_yaml import InputError, load_json, read_file
 
 KIND = "terraform-plan"
 AFTER_APPLY = "known only after apply"
