@@ -87,6 +87,38 @@ class NodeGroup:
     pods_per_node: int | None = None  # demand: address-taking pods per node (None: nodes full)
     self_managed: bool = False
     location: Location = field(default_factory=Location)
+    # -- what decides the max pods a node really runs (docs/max-pods.md) --
+    # Managed node group whose launch template sets an ImageId (a custom AMI): EKS then writes no max pods.
+    custom_ami: MaybeUnknown[bool] = False
+    # Managed node group: is its creation ordered after the vpc-cni add-on's configuration (DependsOn or
+    # a reference chain)? None: not applicable (no add-on configuration in the plan, or self-managed).
+    ordered_after_cni: MaybeUnknown[bool] | None = None
+    # nodeadm `kubelet.maxPodsExpression` (AL2023), evaluated per instance type; wins over the AMI default
+    max_pods_expression: MaybeUnknown[str] | None = None
+    # where kubelet_max_pods / max_pods_expression came from, for notes ("bootstrap.sh --max-pods 20")
+    max_pods_origin: str | None = None
+    os: str = "linux"  # "linux" or "windows" (WINDOWS_* AMI types, spec os: windows)
+    # -- security groups for pods: pods per node that get their own branch ENI (one address each) --
+    sgp_pods_per_node: int | None = None
+    # -- node pools: Karpenter NodePools and EKS Auto Mode pools are node groups with a provisioner --
+    provisioner: str | None = None  # None (a node group), "karpenter" or "auto-mode"
+    # False: the provisioner does not balance nodes over AZs (Karpenter): every AZ is judged for all of them
+    zone_balanced: bool = True
+    pods_per_core: MaybeUnknown[int] | None = None  # Karpenter / Auto Mode kubelet podsPerCore
+    reserved_enis: int = 0  # Karpenter's --reserved-enis
+
+
+@dataclass
+class FargateProfile:
+    """An EKS Fargate profile: each pod gets its own ENI (one address in the profile's subnets, no warm
+    pool). ``pods`` is the demand the plan states (CloudFormation Metadata podcap.pods, .podcap.yaml
+    demand, spec); None means nobody stated it, which is a PC001, never a pass."""
+
+    name: str
+    cluster: str | None = None
+    subnets: MaybeUnknown[list[MaybeUnknown[str]]] = field(default_factory=list)  # Subnet.id values
+    pods: MaybeUnknown[int] | None = None
+    location: Location = field(default_factory=Location)
 
 
 @dataclass
@@ -104,6 +136,8 @@ class Cluster:
     # where the aws-node settings are written (the vpc-cni add-on), so findings about them point there
     cni_resource: str | None = None
     cni_location: Location | None = None
+    # EKS Auto Mode (ComputeConfig.Enabled / compute_config / eksctl autoModeConfig): EKS runs the nodes
+    auto_mode: bool = False
 
 
 @dataclass
@@ -113,7 +147,8 @@ class Plan:
     vpcs: dict[str, Vpc] = field(default_factory=dict)
     subnets: dict[str, Subnet] = field(default_factory=dict)
     clusters: dict[str, Cluster] = field(default_factory=dict)
-    nodegroups: list[NodeGroup] = field(default_factory=list)
+    nodegroups: list[NodeGroup] = field(default_factory=list)  # node groups and node pools (provisioner set)
+    fargate_profiles: list[FargateProfile] = field(default_factory=list)
     # Values a source met but could not resolve and that belong to no field above (a resource whose
     # type it could not tell, a parameter without a default …): each becomes an "unresolved" finding.
     unresolved: list[tuple[str, Unknown]] = field(default_factory=list)  # (resource id, why)
@@ -123,7 +158,7 @@ class Plan:
     # Defaults podcap applied and facts read from AWS (resource, text): not findings, but shown with them
     notes: list[tuple[str, str]] = field(default_factory=list)
 
-    def cluster_for(self, nodegroup: NodeGroup) -> Cluster | None:
+    def cluster_for(self, nodegroup: NodeGroup | FargateProfile) -> Cluster | None:
         """The cluster a node group joins: the named one, else the only cluster in the plan."""
         if nodegroup.cluster and nodegroup.cluster in self.clusters:
             return self.clusters[nodegroup.cluster]
@@ -137,6 +172,7 @@ class Plan:
         self.subnets.update(other.subnets)
         self.clusters.update(other.clusters)
         self.nodegroups.extend(other.nodegroups)
+        self.fargate_profiles.extend(other.fargate_profiles)
         self.unresolved.extend(other.unresolved)
         for k, v in other.suppressions.items():
             self.suppressions.setdefault(k, []).extend(v)

@@ -32,10 +32,7 @@ are ignored and reported as unresolved.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as _dt
-import email
 import json
 import os
 import re
@@ -71,7 +68,9 @@ from podcap.sources.intrinsics import (
     as_int,
     as_text,
 )
-from podcap.sources.safe_yaml import InputError, load_document, load_yaml, make_loader
+from podcap.sources.objects.cni_config import parse_cni_configuration
+from podcap.sources.objects.user_data import kubelet_max_pods_from_user_data, maybe_b64decode
+from podcap.sources.safe_yaml import InputError, load_document, make_loader
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 EKS_DEFAULT_SCALING = {"MinSize": 1, "DesiredSize": 2, "MaxSize": 2}  # EKS API default scalingConfig
@@ -733,7 +732,7 @@ class StackBuilder:
             return Unknown(f"user data of {owner} unreadable: it is not a string", where), partial
         value = str(value)
         if encoded:
-            value = _maybe_b64decode(value)
+            value = maybe_b64decode(value)
         return value, partial
 
     def _nodegroup(self, lid: str, res: dict) -> None:
@@ -1028,229 +1027,6 @@ class StackBuilder:
         if lid in self.cond_unknown:
             self.unresolved(lid, self.cond_unknown[lid])
         child.build()
-
-
-# -- vpc-cni add-on configuration ----------------------------------------------------------------------
-
-
-def _token_unknowns(text: str, partial: Mapping[str, Unknown]) -> list[Unknown]:
-    return [partial[m.group(0)] for m in TOKEN_RE.finditer(text) if m.group(0) in partial]
-
-
-def parse_cni_configuration(value: Any, partial: Mapping[str, Unknown], where: str
-                            ) -> tuple[Any, dict[str, Any], list[Unknown]]:
-    """The vpc-cni add-on's ``ConfigurationValues`` -> (env or None or Unknown, eni_configs, problems).
-
-    ``value`` is resolved text (JSON or YAML) where unknown pieces are tokens (see Resolver.resolve_text).
-    """
-    problems: list[Unknown] = []
-    if value is None or value is NO_VALUE or value == "":
-        return None, {}, problems
-    if isinstance(value, Unknown):
-        return Unknown(f"vpc-cni ConfigurationValues not known: {value.reason}", value.where or where), {}, problems
-    if isinstance(value, dict):
-        data: Any = value
-    elif isinstance(value, str):
-        try:
-            data = json.loads(value)
-        except ValueError:
-            try:
-                data = load_yaml(value, "ConfigurationValues")
-            except InputError as e:
-                return Unknown(f"vpc-cni ConfigurationValues is neither JSON nor YAML ({e})", where), {}, problems
-    else:
-        return Unknown("vpc-cni ConfigurationValues is not a string", where), {}, problems
-    if data is None:
-        return None, {}, problems
-    if not isinstance(data, dict):
-        return Unknown("vpc-cni ConfigurationValues is not a mapping", where), {}, problems
-
-    env: Any = None
-    raw_env = data.get("env")
-    if raw_env is not None:
-        if not isinstance(raw_env, dict):
-            env = Unknown("vpc-cni ConfigurationValues env is not a mapping", where)
-        else:
-            env = {}
-            for k, v in raw_env.items():
-                text = as_text(v) if not isinstance(v, (dict, list)) else json.dumps(v)
-                if text is None:
-                    text = "" if v is None else str(v)
-                unknowns = _token_unknowns(f"{k}={text}", partial)
-                if unknowns:
-                    env = Unknown(f"vpc-cni env {k} not known: {unknowns[0].reason}", unknowns[0].where or where)
-                    break
-                env[str(k)] = text
-
-    eni: dict[str, Any] = {}
-    block = data.get("eniConfig")
-    if isinstance(block, dict):
-        if block.get("create") in (False, "false"):
-            problems.append(Unknown("vpc-cni eniConfig.create is false: the ENIConfigs are made outside the "
-                                    "template; podcap cannot see them", where))
-        else:
-            subnets = block.get("subnets")
-            if isinstance(subnets, dict):
-                for az, spec in subnets.items():
-                    az_text = str(az)
-                    if _token_unknowns(az_text, partial):
-                        problems.append(Unknown(f"vpc-cni eniConfig AZ name not known: "
-                                                f"{_token_unknowns(az_text, partial)[0].reason}", where))
-                        continue
-                    sid = spec.get("id") if isinstance(spec, dict) else None
-                    if not isinstance(sid, str) or not sid:
-                        eni[az_text] = Unknown(f"eniConfig for {az_text} has no subnet id", where)
-                        continue
-                    unk = _token_unknowns(sid, partial)
-                    eni[az_text] = Unknown(f"eniConfig subnet for {az_text} not known: {unk[0].reason}",
-                                           unk[0].where or where) if unk else sid
-            elif subnets is not None:
-                problems.append(Unknown("vpc-cni eniConfig.subnets is not a mapping of AZ -> {id}", where))
-    return env, eni, problems
-
-
-# -- kubelet max-pods from user data ---------------------------------------------------------------------
-
-_MAX_PODS_FLAG = re.compile(r"(?<![\w-])--max-pods(?:\s*=\s*|\s+)[\"']?([^\s\"'\\;]+)")
-_USE_MAX_PODS = re.compile(r"(?<![\w-])--use-max-pods(?:\s*=\s*|\s+)[\"']?(\w+)", re.IGNORECASE)
-_TOML_MAX_PODS = re.compile(r"^\s*\"?max-pods\"?\s*=\s*[\"']?([^\s\"'#]+)", re.MULTILINE)
-_YAML_MAX_PODS = re.compile(r"^\s*maxPods\s*:\s*[\"']?([^\s\"'#]+)", re.MULTILINE)
-_MENTIONS = re.compile(r"max-?pods|maxPods|max_pods", re.IGNORECASE)
-
-
-def _maybe_b64decode(text: str) -> str:
-    s = text.strip()
-    if not s or not re.fullmatch(r"[A-Za-z0-9+/=\s]+", s) or len(s) < 8:
-        return text
-    try:
-        decoded = base64.b64decode(s, validate=False)
-        return decoded.decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return text
-
-
-def _mime_parts(text: str) -> list[str]:
-    if not re.search(r"^content-type:\s*multipart/", text, re.MULTILINE | re.IGNORECASE):
-        return [text]
-    try:
-        msg = email.message_from_string(text.lstrip())
-        parts = []
-        for part in msg.walk():
-            if part.is_multipart():
-                continue
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                parts.append(payload.decode("utf-8", errors="replace"))
-            else:
-                parts.append(str(part.get_payload()))
-        return parts or [text]
-    except Exception:
-        return [text]
-
-
-def _nodeadm_max_pods(part: str) -> list[str]:
-    out: list[str] = []
-    for doc_text in re.split(r"^---\s*$", part, flags=re.MULTILINE):
-        if "NodeConfig" not in doc_text:
-            continue
-        try:
-            doc = load_yaml(doc_text, "user data")
-        except InputError:  # (unknown pieces of the text, for one, are not YAML)
-            out.extend(_YAML_MAX_PODS.findall(doc_text))
-            out.extend(_MAX_PODS_FLAG.findall(doc_text))
-            continue
-        spec = doc.get("spec") if isinstance(doc, dict) else None
-        kubelet = spec.get("kubelet") if isinstance(spec, dict) else None
-        config = kubelet.get("config") if isinstance(kubelet, dict) else None
-        if isinstance(config, dict) and "maxPods" in config:
-            out.append(str(config["maxPods"]))
-        flags = kubelet.get("flags") if isinstance(kubelet, dict) else None
-        if isinstance(flags, list):
-            for f in flags:
-                out.extend(_MAX_PODS_FLAG.findall(str(f)))
-    return out
-
-
-_FLAG_BEFORE = re.compile(r"--([\w.-]+)(?:=|[ \t]+)[\"']?")
-_YAML_KEY_BEFORE = re.compile(r"^[ \t]*(?:-[ \t]+)?[\"']?([\w.-]+)[\"']?[ \t]*:[ \t]+[\"']?[^\"'#]*$")
-_ASSIGNMENT_BEFORE = re.compile(r"^[ \t]*(?:export[ \t]+)?[\"']?([\w.-]+)[\"']?[ \t]*=[ \t]*[\"']?[^\s\"']*$")
-_BOOTSTRAP_CLUSTER_BEFORE = re.compile(r"bootstrap\.sh[ \t]+[\"']?$")
-# names of flags and keys whose value may carry kubelet settings (max-pods among them)
-_KUBELET_SETTING_NAME = re.compile(r"max.?pods|kubelet|extra|args|flags|opts|options|config", re.IGNORECASE)
-
-
-def _open_unknown_pieces(text: str, partial: Mapping[str, Unknown], after: int = 0) -> list[Unknown]:
-    """Unknown pieces of user data (tokens, see Resolver.resolve_text) that could set kubelet max-pods.
-
-    A piece is harmless when it is the value of a named flag or key that does not carry kubelet settings
-    (``--apiserver-endpoint ${Cluster.Endpoint}``, ``certificateAuthority: ${Ca}``, ``CLUSTER=${Name}``) or
-    bootstrap.sh's cluster name; anywhere else (a bare line, kubelet extra args, the whole user data) it
-    could hold ``--max-pods`` or ``maxPods``, so podcap cannot say what the node's max-pods is.
-    """
-    out: list[Unknown] = []
-    for m in TOKEN_RE.finditer(text, after):
-        unk = partial.get(m.group(0))
-        if unk is None:
-            continue
-        prefix = text[text.rfind("\n", 0, m.start()) + 1:m.start()]
-        flags = list(_FLAG_BEFORE.finditer(prefix))
-        named = None
-        if flags and re.fullmatch(r"[^\s\"']*", prefix[flags[-1].end():]):
-            named = flags[-1].group(1)
-        else:
-            key = _YAML_KEY_BEFORE.search(prefix) or _ASSIGNMENT_BEFORE.search(prefix)
-            if key:
-                named = key.group(1)
-            elif _BOOTSTRAP_CLUSTER_BEFORE.search(prefix):
-                continue
-        if named is not None and not _KUBELET_SETTING_NAME.search(named):
-            continue
-        out.append(unk)
-    return out
-
-
-def kubelet_max_pods_from_user_data(text: str, partial: Mapping[str, Unknown] | None = None
-                                    ) -> tuple[int | None, str | None]:
-    """(max-pods, problem) from node user data: bootstrap.sh ``--max-pods`` (also in kubelet extra args),
-    nodeadm ``NodeConfig`` ``spec.kubelet.config.maxPods`` (MIME multipart too), Bottlerocket ``max-pods``.
-
-    ``(None, None)``: the user data does not set it. ``(None, problem)``: it mentions max-pods but the value
-    cannot be read (or ``--use-max-pods false`` without a value: it is set elsewhere), or ``partial`` says
-    part of the text is unknown where it could set max-pods (see :func:`_open_unknown_pieces`).
-    """
-    partial = partial or {}
-    found: list[str] = []
-    for part in _mime_parts(text):
-        if "NodeConfig" in part:
-            found.extend(_nodeadm_max_pods(part))
-            continue
-        found.extend(_MAX_PODS_FLAG.findall(part))
-        if "[settings.kubernetes]" in part or "settings.kubernetes" in part:
-            found.extend(_TOML_MAX_PODS.findall(part))
-    if found:
-        raw = found[-1]  # the last one given wins, as for repeated kubelet flags
-        unknowns = _token_unknowns(raw, partial)
-        if unknowns:
-            return None, f"the value is not known ({unknowns[0].reason})"
-        n = as_int(raw, "max-pods", "")
-        if isinstance(n, Unknown) or n <= 0:
-            return None, f"{raw!r} is not a number of pods"
-        last = max((m.end() for m in _MENTIONS.finditer(text)), default=0)
-        later = _open_unknown_pieces(text, partial, after=last)
-        if later:
-            return None, (f"max-pods is set to {n}, but a later part of the user data is not known and could set "
-                          f"it again ({later[0].reason})")
-        return n, None
-    pieces = _open_unknown_pieces(text, partial)
-    if pieces:
-        return None, f"part of the user data is not known and could set max-pods ({pieces[0].reason})"
-    use = _USE_MAX_PODS.search(text)
-    if use and use.group(1).lower() == "false":
-        return None, ("bootstrap.sh --use-max-pods false without --max-pods: max-pods is set outside the "
-                      "user data podcap reads (kubelet's own default is 110)")
-    if _MENTIONS.search(text):
-        return None, "the user data mentions max-pods but podcap cannot read the value"
-    return None, None
 
 
 # -- after every stack is read ------------------------------------------------------------------------

@@ -50,12 +50,10 @@ from podcap.sources._common import (
     referenced_subnet_ids,
     subnet_like,
 )
-from podcap.sources.cloudformation import (
-    add_note,
-    kubelet_max_pods_from_user_data,
-    parse_cni_configuration,
-)
+from podcap.sources.cloudformation import add_note
 from podcap.sources.intrinsics import as_int
+from podcap.sources.objects.cni_config import parse_cni_configuration
+from podcap.sources.objects.user_data import kubelet_max_pods_from_user_data
 from podcap.sources.safe_yaml import InputError, load_json, read_file
 
 KIND = "terraform-plan"
