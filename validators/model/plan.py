@@ -137,7 +137,9 @@ class Cluster:
     cni_resource: str | None = None
     cni_location: Location | None = None
     # EKS Auto Mode (ComputeConfig.Enabled / compute_config / eksctl autoModeConfig): EKS runs the nodes
-    auto_mode: bool = False
+    auto_mode: MaybeUnknown[bool] = False
+    # built-in Auto Mode node pools enabled (ComputeConfig.NodePools: "general-purpose", "system")
+    auto_mode_pools: MaybeUnknown[list[str]] = field(default_factory=list)
 
 
 @dataclass

@@ -9,8 +9,28 @@ from collections.abc import Iterable
 from typing import Any
 
 from podcap.model.plan import Plan
+from podcap.model.unknown import Unknown
 
 EKS_DEFAULT_INSTANCE_TYPE = "t3.medium"  # EKS API default for a managed node group with no instance type
+
+
+def default_instance_type(ami_type: Any) -> str | Unknown:
+    """The instance type EKS gives a managed node group that names none (no InstanceTypes, no launch
+    template instance type), for its AMI type. One answer for every source.
+
+    EKS's CreateNodegroup API reference documents t3.medium, an x86_64 type; for AMI types of another
+    architecture or accelerator the figure is not decided offline, so it is Unknown (set InstanceTypes).
+    """
+    if ami_type is None or isinstance(ami_type, str) and _X86_AMI.fullmatch(ami_type):
+        return EKS_DEFAULT_INSTANCE_TYPE
+    if isinstance(ami_type, Unknown):
+        return Unknown(f"no instance types, and the AMI type that decides EKS's default is not known: "
+                       f"{ami_type.reason}", ami_type.where)
+    return Unknown(f"no instance types: EKS's documented default ({EKS_DEFAULT_INSTANCE_TYPE}) is x86_64, and "
+                   f"podcap cannot tell which type EKS picks for AMI type {ami_type}; set InstanceTypes")
+
+
+_X86_AMI = re.compile(r"AL2_x86_64|AL2023_x86_64_STANDARD|BOTTLEROCKET_x86_64|WINDOWS_\w+|CUSTOM")
 # user data that bootstraps an EKS node (bootstrap.sh, nodeadm, Bottlerocket)
 EKS_USER_DATA = re.compile(
     r"/etc/eks/|bootstrap\.sh|nodeadm|node\.eks\.aws|NodeConfig|EKSBootstrap|\[settings\.kubernetes\]",
