@@ -33,8 +33,9 @@ def sweep(snapshot, settings=COMMON, names=None) -> int:
     for lim in types:
         for s in settings.values():
             mp = max_pods(lim, s)
-            up = max(min(mp.max_pods, mp.network_max_pods) - 2, 0)
-            growth_path(lim, s, mp.max_pods, up)
+            k = mp.max_pods if mp.max_pods is not None else mp.ami_default_max_pods  # None: vCPUs unknown
+            up = max(min(k, mp.network_max_pods) - 2, 0)
+            growth_path(lim, s, k, up)
             points += up + 1
     return points
 
@@ -45,8 +46,9 @@ def reference(snapshot, names, settings=COMMON) -> int:
         lim = snapshot.get(name)
         for s in settings.values():
             mp = max_pods(lim, s)
-            up = max(min(mp.max_pods, mp.network_max_pods) - 2, 0)
-            model = IpamdModel(lim, s, mp.max_pods)
+            k = mp.max_pods if mp.max_pods is not None else mp.ami_default_max_pods  # None: vCPUs unknown
+            up = max(min(k, mp.network_max_pods) - 2, 0)
+            model = IpamdModel(lim, s, k)
             model.grow_to(up)
             points += up + 1
     return points

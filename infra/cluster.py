@@ -56,6 +56,14 @@ class NodeGroupSpec:
     capacity_type: str | None = None
     pods_per_node: int | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    # of the pods per node, how many get their own security groups (a branch ENI each), recorded as
+    # Metadata podcap.sgp_pods_per_node for the check (PC106)
+    sgp_pods_per_node: int | None = None
+
+    @property
+    def windows(self) -> bool:
+        """A Windows AMI type (WINDOWS_*): the VPC resource controller serves its pods, not aws-node."""
+        return self.ami_type.upper().startswith("WINDOWS_")
 
     def __post_init__(self) -> None:
         if not self.instance_types:
@@ -77,9 +85,38 @@ def recommended_max_pods(instance_types: Sequence[str], cni: CniSettings) -> int
     values = []
     for t in instance_types:
         try:
-            values.append(_max_pods(_limits.get(t), settings).max_pods)
+            rec = _max_pods(_limits.get(t), settings).max_pods
         except LookupError:
             continue
+        if rec is not None:  # None: vCPUs unknown and the 110/250 cap decides
+            values.append(rec)
+    return min(values) if values else None
+
+
+def managed_max_pods_of(instance_types: Sequence[str], cni: CniSettings, user_data_max_pods: int | None,
+                        ami_type: str = DEFAULT_AMI_TYPE) -> int | None:
+    """The max pods the nodes of a managed node group (no custom AMI: the constructs set no ImageId) really
+    run, for the smallest of the instance types: EKS writes its recommended figure capped at 110/250, and a
+    value in the launch template's user data counts only up to that cap (docs/max-pods.md). Windows AMI
+    types: the Windows AMI's IPv4-per-ENI - 1. None when no type is known or the cap is undecidable."""
+    from podcap.engine.managed import managed_max_pods
+    from podcap.engine.windows import windows_max_pods
+
+    settings = cni.engine_settings()
+    values = []
+    for t in instance_types:
+        try:
+            lim = _limits.get(t)
+        except LookupError:
+            continue
+        if ami_type.upper().startswith("WINDOWS_"):
+            values.append(user_data_max_pods if user_data_max_pods is not None else windows_max_pods(lim))
+            continue
+        m = managed_max_pods(lim, settings)
+        v = m.value if user_data_max_pods is None else m.capped(user_data_max_pods)
+        if v is None:
+            return None
+        values.append(v)
     return min(values) if values else None
 
 
@@ -211,7 +248,8 @@ class PodcapCluster(Construct):
 
         self.nodegroups: dict[str, eks.CfnNodegroup] = {}
         self.launch_templates: dict[str, ec2.CfnLaunchTemplate] = {}
-        self.kubelet_max_pods: dict[str, int | None] = {}
+        self.kubelet_max_pods: dict[str, int | None] = {}  # set through the launch template's user data
+        self.managed_max_pods: dict[str, int | None] = {}  # what the nodes run (managed_max_pods_of)
         self._group_ids: set[str] = set()
         for spec in nodegroups:
             self._nodegroup(spec)
@@ -226,7 +264,7 @@ class PodcapCluster(Construct):
             cid, n = f"{base}{n}", n + 1
         self._group_ids.add(cid)
         max_pods = spec.kubelet_max_pods
-        if max_pods is None and self.cni.needs_kubelet_max_pods():
+        if max_pods is None and self.cni.needs_kubelet_max_pods() and not spec.windows:
             max_pods = recommended_max_pods(spec.instance_types, self.cni)
         launch_template = None
         if max_pods is not None:
@@ -268,8 +306,13 @@ class PodcapCluster(Construct):
             ng.add_resource_dependency(r)
         if spec.pods_per_node is not None:
             set_podcap_metadata(ng, pods_per_node=int(spec.pods_per_node))
+        if spec.sgp_pods_per_node is not None:
+            set_podcap_metadata(ng, sgp_pods_per_node=int(spec.sgp_pods_per_node))
         self.nodegroups[spec.name] = ng
         self.kubelet_max_pods[spec.name] = max_pods
+        # what the nodes really run: EKS's figure for a managed node group, user data counting up to its cap
+        self.managed_max_pods[spec.name] = managed_max_pods_of(spec.instance_types, self.cni, max_pods,
+                                                               spec.ami_type)
 
     @property
     def cluster_name(self) -> str:
@@ -288,5 +331,5 @@ def set_podcap_metadata(resource: Any, **values: Any) -> None:
     resource.add_metadata("podcap", merged)
 
 
-__all__ = ["DEFAULT_AMI_TYPE", "NodeGroupSpec", "PodcapCluster", "max_pods_user_data", "recommended_max_pods",
-           "set_podcap_metadata"]
+__all__ = ["DEFAULT_AMI_TYPE", "NodeGroupSpec", "PodcapCluster", "managed_max_pods_of", "max_pods_user_data",
+           "recommended_max_pods", "set_podcap_metadata"]

@@ -108,9 +108,10 @@ def build_from_spec(scope: Construct, doc: Any, *, source: str = "spec",
             max_unavailable=ng.max_unavailable,
             max_unavailable_percentage=ng.max_unavailable_percentage,
             kubelet_max_pods=ng.kubelet_max_pods,
-            ami_type=ng.ami_type or "AL2023_x86_64_STANDARD",
+            ami_type=ng.ami_type or ("WINDOWS_CORE_2022_x86_64" if ng.os == "windows" else "AL2023_x86_64_STANDARD"),
             capacity_type=ng.capacity_type,
             pods_per_node=ng.pods_per_node,
+            sgp_pods_per_node=ng.sgp_pods_per_node,
         ))
     cluster = PodcapCluster(
         scope, "Cluster",

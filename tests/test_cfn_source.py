@@ -324,7 +324,10 @@ def test_not_a_template():
 
 
 def test_max_pods_from_user_data():
-    assert kubelet_max_pods_from_user_data("/etc/eks/bootstrap.sh c --max-pods 17") == (17, None)
+    # the AL2 AMI's bootstrap.sh has no --max-pods option (awslabs/amazon-eks-ami, bootstrap.sh: an unknown
+    # option is kept as a positional argument), so kubelet never gets it: not a value, a problem
+    value, problem = kubelet_max_pods_from_user_data("/etc/eks/bootstrap.sh c --max-pods 17")
+    assert value is None and "--kubelet-extra-args" in problem
     assert kubelet_max_pods_from_user_data(
         "/etc/eks/bootstrap.sh c --use-max-pods false --kubelet-extra-args '--max-pods=110 --node-labels=a=b'"
     ) == (110, None)
@@ -543,7 +546,8 @@ def test_podcap_metadata_unknown_keys_are_reported():
     plan = plan_from_template(_nodegroup_doc({"pods_per_node": 10, "owner": "team-a"}), "t.json")
     assert plan.nodegroups[0].pods_per_node == 10
     assert [u.reason for _, u in plan.unresolved] == [
-        "podcap metadata ignored: unknown key 'owner' (expected one of: suppress, pods_per_node)"]
+        "podcap metadata ignored: unknown key 'owner' (expected one of: suppress, pods_per_node, max_nodes, pods, "
+        "sgp_pods_per_node)"]
     for bad in ({}, "pods_per_node: 10", [{"pods_per_node": 10}]):
         plan = plan_from_template(_nodegroup_doc(bad), "t.json")
         assert plan.nodegroups[0].pods_per_node is None
@@ -688,7 +692,13 @@ def test_fixture_cdk_al2023_nodegroups():
         "10.0.0.0/18", "10.0.128.0/18", "10.0.192.0/18", "10.0.64.0/18"]
     assert len(plan.nodegroups) == 4
     for ng in plan.nodegroups:
-        assert ng.instance_types == ["t3.medium"]
+        # EKS's CreateNodegroup reference documents t3.medium (x86_64) as the default; for the ARM, Neuron and
+        # NVIDIA AMI types it documents no default, so the type is unknown (default_instance_type)
+        if ng.ami_type == "AL2023_x86_64_STANDARD":
+            assert ng.instance_types == ["t3.medium"]
+        else:
+            assert isinstance(ng.instance_types, Unknown)
+            assert ng.ami_type in ng.instance_types.reason
         assert (ng.min_size, ng.desired_size, ng.max_size) == (1, 2, 2)
         assert ng.cluster == "ClusterEB0386A7"
     assert {ng.ami_type for ng in plan.nodegroups} == {
@@ -857,8 +867,10 @@ def test_eks_defaults_are_shown_as_notes(tmp_path, capsys):
         "    Properties: {ClusterName: c, NodeRole: 'arn:aws:iam::1:role/x', Subnets: [!Ref Sub]}\n")
     assert main(["check", str(tpl), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["notes"] == ["NG: no instance types and no launch template: EKS uses t3.medium",
-                            "NG: no ScalingConfig: EKS uses min 1, desired 2, max 2"]
+    assert doc["notes"][:2] == ["NG: no instance types and no launch template: EKS uses t3.medium",
+                                "NG: no ScalingConfig: EKS uses min 1, desired 2, max 2"]
+    # and where the max pods comes from: EKS writes min(3 x (6 - 1) + 2 = 17, 110) for 2 vCPUs
+    assert doc["notes"][2].startswith("NG: t3.medium: max pods 17, written by EKS for a managed node group")
     # t3.medium full (15 pods): 3 ENIs x 6 = 18 addresses; max 2 nodes in the one subnet -> 36
     ng = doc["nodegroups"][0]
     assert (ng["instance_types"], ng["max_size"], ng["addresses_per_node"]) == (["t3.medium"], 2, 18)

@@ -76,7 +76,14 @@ def test_node_flags(capsys):
     _, out, _ = run(capsys, "node", "m5.large", "--pods", "20", "--prefix-delegation", "--warm-prefix-target", "1",
                     "--format", "json")
     d = json.loads(out)
-    assert (d["prefixes"], d["subnet_addresses"]) == (3, 49)  # 2 used + 1 warm; 1 + 48
+    # without --kubelet-max-pods the AMI default 29 applies (a self-managed node): ipamd stops growing once
+    # it holds 29 addresses, so 2 prefixes (32 >= 29) and no warm one: 1 + 32 = 33
+    assert (d["kubelet_max_pods"], d["prefixes"], d["subnet_addresses"]) == (29, 2, 33)
+    _, out, _ = run(capsys, "node", "m5.large", "--pods", "20", "--prefix-delegation", "--warm-prefix-target", "1",
+                    "--managed", "--format", "json")
+    d = json.loads(out)
+    # --managed: EKS writes min(434, 110) = 110, so the warm prefix is kept: 2 used + 1 warm; 1 + 48
+    assert (d["kubelet_max_pods"], d["managed_max_pods"], d["prefixes"], d["subnet_addresses"]) == (110, 110, 3, 49)
     _, out, _ = run(capsys, "node", "m5.large", "--pods", "0", "--custom-networking", "--format", "json")
     d = json.loads(out)
     assert (d["node_subnet_addresses"], d["pod_subnet_addresses"]) == (1, 10)

@@ -81,18 +81,19 @@ def test_max_eni_sgp_ipv6_and_non_nitro():
 
 
 
-def test_sgp_slot_kept_on_types_without_trunk():
-    # ipamd hasRoomForEni keeps a slot for the trunk whenever ENABLE_POD_ENI is on and no trunk is attached;
-    # a Xen m4.large (2 ENIs x 10 IPs) never gets a trunk, so only its primary ENI holds pods: 1 x 9 + 2 = 11
+def test_sgp_slot_only_on_trunking_compatible_types():
+    # VPC CNI >= 1.20.4 hasRoomForEni keeps a slot for the trunk only when IsTrunkingCompatible (the VPC
+    # resource controller's table) says the type can trunk. A Xen m4.large (2 ENIs x 10 IPs) cannot, so both
+    # ENIs hold pods: 2 x 9 + 2 = 20 (podcap said 11 before)
     m4 = SNAP.get("m4.large")
-    assert (m4.enis, m4.ipv4_per_eni, m4.nitro) == (2, 10, False)
+    assert (m4.enis, m4.ipv4_per_eni, m4.nitro, m4.trunking) == (2, 10, False, False)
     sgp = env(ENABLE_POD_ENI="true")
-    assert max_pods(m4, sgp).network_max_pods == 11
-    # 5 pods: 4 available < 9 wants a second ENI, but there is no room: 1 ENI + 9 secondaries, no trunk
-    a = allocate(m4, sgp, 5, 11)
-    assert (a.enis, a.secondary_ips, a.trunk_eni, a.subnet_addresses) == (1, 9, False, 10)
+    assert max_pods(m4, sgp).network_max_pods == 20
+    # 5 pods: 4 available < 9 wants a second ENI, and there is room: 2 ENIs + 18 secondaries, no trunk
+    a = allocate(m4, sgp, 5, 20)
+    assert (a.enis, a.secondary_ips, a.trunk_eni, a.subnet_addresses) == (2, 18, False, 20)
     with pytest.raises(CapacityError):
-        allocate(m4, sgp, 10, 20)
+        allocate(m4, sgp, 19, 20)  # 20 - 2 host-network pods = 18 address-taking pods at most
     # m5.large gets the trunk: 2 pod ENIs x (1 + 9) + the trunk's own address = 21 when full (18 pods)
     a = allocate(M5, sgp, 18, 20)
     assert (a.enis, a.secondary_ips, a.trunk_eni, a.subnet_addresses) == (2, 18, True, 21)
@@ -257,7 +258,8 @@ settings_strategy = st.builds(
 def test_growth_properties(name, s, data):
     lim = SNAP.get(name)
     mp = max_pods(lim, s)
-    kubelet = data.draw(st.sampled_from([mp.max_pods, mp.ami_default_max_pods, mp.network_max_pods]))
+    kubelet = data.draw(st.sampled_from([k for k in (mp.max_pods, mp.ami_default_max_pods, mp.network_max_pods)
+                                         if k is not None]))  # max_pods is None when vCPUs are unknown
     top = min(mp.pod_address_capacity, max(kubelet - 2, 0), 260)
     model = IpamdModel(lim, s, kubelet)
     model.demand = 0

@@ -756,3 +756,38 @@ def test_podcap_yaml_names_cdk_out_resources(workdir, tmp_path, undersized):
                   ("/Small/Network/SubnetNodesB/", "edge slashes are fine too"))
     assert {f.resource for f in _check(s.outdir, config=full).findings if f.suppressed} == {
         "Small/NetworkSubnetNodesA82E588ED", "Small/NetworkSubnetNodesB57C1B8ED"}
+
+
+@cdk_test
+def test_managed_max_pods_recorded_sgp_metadata_and_windows():
+    """What the constructs' nodes really run: EKS's managed-node-group figure (no ImageId is ever set), user
+    data counting up to its cap; security-group pods recorded for PC106; no Linux max-pods user data on
+    Windows AMI types."""
+    from podcap.cdk.cluster import NodeGroupSpec, PodcapCluster, managed_max_pods_of
+    from podcap.cdk.network import PodcapNetwork, SubnetSpec
+
+    # m5.4xlarge: calculator 8 x (30 - 1) + 2 = 234, 16 vCPUs -> capped at 110; user data 300 counts up to 110
+    assert managed_max_pods_of(["m5.4xlarge"], CniSettings(), None) == 110
+    assert managed_max_pods_of(["m5.4xlarge"], CniSettings(), 300) == 110
+    # m5.large with prefix delegation: 3 x 9 x 16 + 2 = 434 -> 110; with t3.medium too the smaller wins:
+    # t3.medium 3 x 5 x 16 + 2 = 242 -> 110, so still 110; without prefix delegation t3.medium's 17
+    assert managed_max_pods_of(["m5.large", "t3.medium"], CniSettings(prefix_delegation=True), None) == 110
+    assert managed_max_pods_of(["m5.large", "t3.medium"], CniSettings(), None) == 17
+    # Windows: IPv4 per ENI - 1 = 9 on m5.large
+    assert managed_max_pods_of(["m5.large"], CniSettings(), None, "WINDOWS_CORE_2022_x86_64") == 9
+
+    stack = cdk.Stack(cdk.App(), "Mng")
+    net = PodcapNetwork(stack, "Net", cidr="10.4.0.0/16", internet_gateway=True, node_subnets=[
+        SubnetSpec("a", "us-east-1a", mask=24), SubnetSpec("b", "us-east-1b", mask=24)])
+    cl = PodcapCluster(stack, "Eks", network=net, cni=CniSettings(security_groups_for_pods=True), nodegroups=[
+        NodeGroupSpec("sgp", ["m5.large"], ["a", "b"], max_size=2, sgp_pods_per_node=4),
+        NodeGroupSpec("win", ["m5.large"], ["a", "b"], max_size=2, ami_type="WINDOWS_CORE_2022_x86_64")])
+    # security groups for pods on a trunking m5.large: network 2 x 9 + 2 = 20 < EKS's 29, so the user data
+    # sets 20 (under the 110 cap it counts in full); Windows gets no Linux user data
+    assert cl.kubelet_max_pods == {"sgp": 20, "win": None}
+    assert cl.managed_max_pods == {"sgp": 20, "win": 9}
+    assert set(cl.launch_templates) == {"sgp"}
+    t = Template.from_stack(stack).to_json()
+    (ng,) = [r for r in t["Resources"].values()
+             if r["Type"] == "AWS::EKS::Nodegroup" and r["Properties"]["NodegroupName"] == "sgp"]
+    assert ng["Metadata"]["podcap"] == {"sgp_pods_per_node": 4}

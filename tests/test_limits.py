@@ -25,14 +25,21 @@ DOCUMENTED = {
     "t3.medium": (3, 6, 2, True, 3, 1),
     "c5.18xlarge": (15, 50, 72, True, 15, 1),
 }
+# name -> (IsTrunkingCompatible, BranchInterface) in the VPC resource controller's limits.go
+TRUNKING = {"m5.large": (True, 9), "p4d.24xlarge": (True, 62), "t3.medium": (False, 0), "c5.18xlarge": (True, 107)}
+SHARED_LIMITS = ROOT.parent / "shared" / "reference" / "aws-limits"
 
 
-def _check_documented(snap) -> None:
+def _check_documented(snap, merged: bool = True) -> None:
     for name, (enis, ipv4, vcpus, nitro, max_enis, cards) in DOCUMENTED.items():
         t = snap.get(name)
         assert (t.enis, t.ipv4_per_eni, t.vcpus, t.nitro, t.max_enis_all_cards, len(t.network_cards)) == \
             (enis, ipv4, vcpus, nitro, max_enis, cards), name
-        assert t.trunking is None
+        if merged:
+            assert (t.trunking, t.branch_enis) == TRUNKING[name], name
+            assert t.source_of("trunking") == t.source_of("branch_enis") == "resource-controller"
+        else:
+            assert t.trunking is None and t.branch_enis is None
     assert snap.get("m5.large").hypervisor == "nitro"
     p4d = snap.get("p4d.24xlarge")
     assert p4d.default_card == 0 and p4d.network_cards == ((0, 15), (1, 15), (2, 15), (3, 15))
@@ -54,6 +61,7 @@ def test_refresh_against_moto_server(moto_server, tmp_path, capsys):
     stdout = capsys.readouterr().out
     assert rc == 0
     assert stdout.count("\n") == 1 and str(out) in stdout and moto_server in stdout
+    assert "AWS's published tables" in stdout
 
     snap = load_snapshot(out)
     _check_documented(snap)
@@ -62,7 +70,11 @@ def test_refresh_against_moto_server(moto_server, tmp_path, capsys):
     assert gen["regions"] == ["us-east-1"]
     assert gen["source"] == "EC2 DescribeInstanceTypes" and gen["tool"] == "podcap limits refresh"
     assert gen["note"] == "test run"
-    assert gen["count"] == len(snap.types) > 1000
+    assert gen["count"] == len(snap.types) > gen["describe_instance_types_count"] > 1000
+    assert [s["code"] for s in gen["supplementary"]] == ["vpc-cni", "resource-controller", "nodeadm"]
+    # the union: types moto does not record come from AWS's tables, with no vCPU count
+    assert snap.get("p3.2xlarge").vcpus is None and snap.get("p3.2xlarge").enis == 4
+    assert snap.get("i7ie.48xlarge").enis == 15  # the tables' default card, not moto's 8
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", gen["date"])
 
     # compact, sorted, one instance type per line
@@ -280,3 +292,205 @@ def test_explain_aws_error_one_line_no_secrets(make, expect, monkeypatch):
         assert secret not in msg
     err = AwsAccessError.from_exception(exc)
     assert str(err) == msg
+
+
+def test_refresh_describe_only_keeps_describe_instance_types_alone(moto_server, tmp_path, capsys):
+    out = tmp_path / "limits.json"
+    assert refresh.main(["--output", str(out), "--describe-only"]) == 0
+    assert "published tables" not in capsys.readouterr().out
+    snap = load_snapshot(out)
+    _check_documented(snap, merged=False)
+    assert "p3.2xlarge" not in snap.types and snap.get("i7ie.48xlarge").enis == 8  # moto's split cards
+
+
+# --------------------------------------------------------------------------- the union with AWS's tables
+
+
+def test_types_only_in_aws_tables_are_present_with_unknown_vcpus():
+    snap = load_snapshot()
+    for name, enis, ipv4, hyp in (("p3.2xlarge", 4, 15, "xen"), ("c5a.metal", 15, 50, ""),
+                                  ("g4ad.xlarge", 2, 4, "nitro"), ("g4ad.16xlarge", 8, 30, "nitro"),
+                                  ("u-6tb1.metal", 5, 30, ""), ("u-24tb1.metal", 15, 50, "")):
+        t = snap.get(name)
+        assert (t.enis, t.ipv4_per_eni, t.hypervisor) == (enis, ipv4, hyp), name
+        assert t.vcpus is None and t.ipv6_per_eni is None and t.efa is None, name  # no source has them
+        assert t.source_of("enis") == "vpc-cni" and t.source_of("vcpus") == ""
+    assert snap.get("c5a.metal").bare_metal and snap.get("c5a.metal").nitro  # bare metal counts as Nitro
+    # p3 is Xen: the resource controller says no trunk, no branch ENIs
+    p3 = snap.get("p3.2xlarge")
+    assert (p3.trunking, p3.branch_enis, p3.supports_trunking) == (False, 0, False)
+
+
+def test_aws_tables_win_on_the_default_card():
+    """moto's recording splits these types' ENIs over two cards; AWS's three tables agree on one default card
+    with all of them: i7ie.48xlarge 15 x (50 - 1) + 2 = 737 standard max pods, i8ge.48xlarge 24 x 49 + 2 = 1178."""
+    from podcap.engine.maxpods import standard_max_pods
+
+    snap = load_snapshot()
+    for name, enis, moto_enis, expected in (("i7ie.48xlarge", 15, 8, 737), ("i8ge.48xlarge", 24, 12, 1178)):
+        t = snap.get(name)
+        assert (t.enis, t.ipv4_per_eni, t.vcpus) == (enis, 50, 192)
+        assert standard_max_pods(t) == expected
+        assert t.source_of("enis") == "vpc-cni" and t.source_of("vcpus") == "ec2"
+        assert snap.record(name)["ec2"]["enis"] == moto_enis  # DescribeInstanceTypes' figure kept for show
+        assert t.network_cards == ((0, enis),) and t.default_card == 0
+
+
+def test_merge_record_rules():
+    from podcap.limits.published import merge_record
+
+    ec2 = {"enis": 8, "ipv4": 50, "ipv6": 50, "vcpus": 192, "hypervisor": "nitro", "bare_metal": False,
+           "cards": [[0, 8], [1, 7]], "default_card": 0, "max_enis": 15, "efa": True, "max_efa": 1,
+           "trunking": None}
+    cni = {"ENILimit": 15, "IPv4Limit": 50, "DefaultNetworkCardIndex": 0, "HypervisorType": "nitro",
+           "IsBareMetal": False, "NetworkCards": [{"NetworkCardIndex": 0, "MaximumNetworkInterfaces": 15}]}
+    rc = {"Interface": 15, "IPv4PerInterface": 50, "BranchInterface": 107, "DefaultNetworkCardIndex": 0,
+          "IsTrunkingCompatible": True, "Hypervisor": "nitro", "IsBareMetal": False,
+          "NetworkCards": [{"NetworkCardIndex": 0, "MaximumNetworkInterfaces": 15}]}
+    rec = merge_record(ec2, {"vpc-cni": cni, "resource-controller": rc})
+    assert (rec["enis"], rec["cards"], rec["vcpus"], rec["trunking"], rec["branch_enis"]) == (15, [[0, 15]], 192, True, 107)
+    assert rec["src"] == {"branch_enis": "resource-controller", "cards": "vpc-cni", "default_card": "vpc-cni",
+                          "enis": "vpc-cni", "trunking": "resource-controller"}
+    assert rec["ec2"] == {"enis": 8, "cards": [[0, 8], [1, 7]]}
+    # agreeing figures stay DescribeInstanceTypes'; nodeadm's table alone still wins over EC2's
+    same = merge_record({**ec2, "enis": 15, "cards": [[0, 15]]}, {"vpc-cni": cni})
+    assert "enis" not in same["src"] and "ec2" not in same and same["trunking"] is None
+    nodeadm = merge_record({**ec2, "ipv4": 30}, {"nodeadm": {"defaultMaxENIs": 8, "ipv4AddressesPerInterface": 50}})
+    assert (nodeadm["enis"], nodeadm["ipv4"], nodeadm["src"]["ipv4"]) == (8, 50, "nodeadm")
+    # a type only the nodeadm table knows: ENIs and IPv4, nothing guessed
+    only = merge_record(None, {"nodeadm": {"defaultMaxENIs": 3, "ipv4AddressesPerInterface": 10}})
+    lim = limits.InstanceLimits.from_record("z.large", only)
+    assert (lim.enis, lim.ipv4_per_eni, lim.vcpus, lim.trunking, lim.hypervisor) == (3, 10, None, None, "")
+    assert lim.max_enis_all_cards == 3 and lim.source_of("enis") == "nodeadm"
+
+
+@pytest.mark.skipif(not SHARED_LIMITS.is_dir(), reason="the shared AWS reference tables are not beside the checkout")
+def test_shipped_tables_are_the_reference_tables(tmp_path):
+    """scripts/generate_snapshot.py's first step reproduces the shipped file from the reference folder."""
+    from podcap.limits.published import PUBLISHED_NAME, build_published, load_published, write_published
+
+    doc = build_published(SHARED_LIMITS)
+    assert doc == load_published()
+    assert {c: s["count"] for c, s in doc["sources"].items()} == {"vpc-cni": 1391, "resource-controller": 1164,
+                                                                    "nodeadm": 1384}
+    out = write_published(doc, tmp_path / PUBLISHED_NAME)
+    assert out.read_bytes() == (ROOT / "validators" / "data" / PUBLISHED_NAME).read_bytes()  # deterministic
+
+
+def test_shipped_snapshot_is_the_merge_of_its_parts():
+    """Every type of every table is in the snapshot, and each table-sourced figure equals that table's."""
+    from podcap.limits.published import load_published, table_facts
+
+    snap = load_snapshot()
+    pub = load_published()
+    assert set(pub["instance_types"]) <= set(snap.types)
+    for name, tables in pub["instance_types"].items():
+        t = snap.get(name)
+        first = next(c for c in ("vpc-cni", "nodeadm", "resource-controller") if c in tables)
+        facts = table_facts(first, tables[first])
+        assert (t.enis, t.ipv4_per_eni) == (facts["enis"], facts["ipv4"]), name
+        if "resource-controller" in tables:
+            rc = tables["resource-controller"]
+            assert (t.trunking, t.branch_enis) == (rc["IsTrunkingCompatible"], rc["BranchInterface"]), name
+
+
+# --------------------------------------------------------------------------- podcap limits show, --snapshot
+
+
+def _cli(capsys, *argv):
+    from podcap.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_limits_show_type_gives_each_fields_source(capsys):
+    code, out, _ = _cli(capsys, "limits", "show", "i7ie.48xlarge")
+    assert code == 0
+    doc = json.loads(out)
+    f = doc["fields"]
+    assert f["enis"] == {"value": 15, "source": "vpc-cni table"}
+    assert f["vcpus"] == {"value": 192, "source": "DescribeInstanceTypes (moto's recording)"}
+    assert f["trunking"] == {"value": True, "source": "resource-controller table"}
+    assert f["branch_enis"] == {"value": 107, "source": "resource-controller table"}
+    assert doc["describe_instance_types_overridden"]["enis"] == 8
+    assert doc["tables"]["nodeadm table"]["row"] == {"defaultMaxENIs": 15, "ipv4AddressesPerInterface": 50}
+    code, out, _ = _cli(capsys, "limits", "show", "p3.2xlarge")
+    doc = json.loads(out)
+    assert doc["fields"]["vcpus"] == {"value": None, "source": "unknown: no source has it"}
+    assert doc["in"] == ["vpc-cni table", "resource-controller table"]
+    code, _, err = _cli(capsys, "limits", "show", "m5.larg")
+    assert code == 2 and "m5.large" in err and err.count("\n") == 1
+
+
+def test_limits_show_snapshot_provenance(capsys):
+    code, out, _ = _cli(capsys, "limits", "show")
+    doc = json.loads(out)
+    assert code == 0 and doc["instance_types"] == doc["count"] == len(load_snapshot().types)
+    assert "p3.2xlarge" in doc["only_in_aws_tables"] and "i7ie.48xlarge" in doc["tables_overrode_describe_instance_types"]
+    assert doc["types_per_source"]["DescribeInstanceTypes (moto's recording)"] == doc["describe_instance_types_count"]
+
+
+@pytest.mark.parametrize("content, expect", [
+    ("{}", "instance_types"),
+    ("[]", "JSON list"),
+    ('{"instance_types": []}', "instance_types"),
+    ('{"instance_types": {"x.large": {"enis": "3", "ipv4": 10}}}', "'enis'"),
+    ('{"instance_types": {"x.large": {"enis": 3, "ipv4": 10, "cards": [[1]]}}}', "malformed"),
+    ('{"instance_types": {"x.large": 5}}', "not an object"),
+    ("not json", "not JSON"),
+    ("[" * 100000, "not"),
+    (b"\xff\xfe", "UTF-8"),
+])
+def test_bad_snapshot_files_exit_2_with_one_line(capsys, tmp_path, content, expect):
+    path = tmp_path / "s.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    code, _, err = _cli(capsys, "--snapshot", str(path), "maxpods", "m5.large")
+    assert code == 2 and err.count("\n") == 1 and "internal error" not in err and expect in err
+
+
+def test_huge_or_endless_snapshot_is_refused_after_a_bounded_read(capsys, tmp_path):
+    big = tmp_path / "big.json"
+    with open(big, "wb") as fh:
+        fh.truncate(limits.MAX_SNAPSHOT_BYTES + 10)  # sparse: nothing is written
+    for path in (str(big), "/dev/zero"):
+        code, _, err = _cli(capsys, "--snapshot", path, "maxpods", "m5.large")
+        assert code == 2 and err.count("\n") == 1 and "larger than" in err, path
+    code, _, err = _cli(capsys, "--snapshot", str(tmp_path), "maxpods", "m5.large")  # a directory
+    assert code == 2 and err.count("\n") == 1
+
+
+def test_small_valid_snapshot_still_loads(tmp_path):
+    """An old-shape snapshot (no src, no branch_enis) keeps working: every field is DescribeInstanceTypes'."""
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"generated": {"source": "EC2 DescribeInstanceTypes"}, "instance_types": {
+        "m5.large": {"enis": 3, "ipv4": 10, "ipv6": 10, "vcpus": 2, "hypervisor": "nitro", "trunking": None}}}))
+    t = load_snapshot(path).get("m5.large")
+    assert (t.enis, t.vcpus, t.trunking, t.branch_enis, t.source_of("enis")) == (3, 2, None, None, "ec2")
+
+
+def test_every_type_is_consistent_after_the_merge():
+    """The default card's ENIs are the card's own entry and never exceed the instance-wide figure; vCPUs are
+    unknown exactly for the 24 types only AWS's tables list."""
+    snap = load_snapshot()
+    only_tables = [t for n, t in snap.types.items() if "ec2" not in snap.record(n).get("in", [])]
+    assert len(only_tables) == 24 and all(t.vcpus is None for t in only_tables)
+    for t in snap.types.values():
+        assert 1 <= t.enis <= t.max_enis_all_cards, t.name
+        if t.network_cards:
+            assert dict(t.network_cards)[t.default_card] == t.enis, t.name
+        assert t.vcpus is not None or t in only_tables, t.name
+
+
+def test_bad_snapshot_in_check_and_node_is_one_line_exit_2(capsys, tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text("{}")
+    for argv in (("check", str(ROOT / "examples" / "reference.yaml")), ("node", "m5.large", "--pods", "3"),
+                 ("limits", "show")):
+        code, out, err = _cli(capsys, "--snapshot", str(path), *argv)
+        assert code == 2 and err.count("\n") == 1 and "internal error" not in err, argv
+        assert "instance_types" in err and str(path) in err, argv

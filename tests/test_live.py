@@ -361,17 +361,42 @@ def test_subnet_id_like():
         assert not subnet_id_like(bad), bad
 
 
-def test_eni_addresses_expand_prefixes():
+def test_eni_addresses_keep_prefixes_as_cidrs():
     eni = {"PrivateIpAddress": "10.0.1.20",
            "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.20", "Primary": True},
                                   {"PrivateIpAddress": "10.0.1.21"}],
            "Ipv4Prefixes": [{"Ipv4Prefix": "10.0.1.48/28"}]}
     got = eni_addresses(eni)
-    assert got[:2] == ["10.0.1.20", "10.0.1.21"]
-    assert got[2:] == [f"10.0.1.{48 + i}" for i in range(16)]
+    # the /28 stays one CIDR (an interval for the block arithmetic), never 16 address strings
+    assert got == ["10.0.1.20", "10.0.1.21", "10.0.1.48/28"]
     # blocks: .20/.21 touch block 1, the prefix fills block 3 -> 14 - 2 = 12 free blocks
     assert fragmentation_report("10.0.1.0/24", got).free_blocks == 12
     assert eni_addresses({"PrivateIpAddress": "10.0.0.9"}) == ["10.0.0.9"]
+
+
+def test_a_huge_eni_prefix_is_one_interval():
+    """A /8 "prefix" from a broken answer costs one string and one interval (not 16.7 M addresses)."""
+    import time
+
+    t0 = time.monotonic()
+    got = eni_addresses({"Ipv4Prefixes": [{"Ipv4Prefix": "10.0.0.0/8"}]})
+    assert got == ["10.0.0.0/8"]
+    r = fragmentation_report("10.0.1.0/24", got)
+    # the /8 covers the whole /24: 256 - 5 AWS-reserved = 251 in use, nothing usable, no free /28
+    assert (r.in_use, r.usable, r.free_blocks) == (251, 0, 0)
+    assert time.monotonic() - t0 < 1.0
+
+
+@pytest.mark.parametrize("eni", [
+    {"PrivateIpAddresses": "10.0.0.1"},  # a string where a list belongs
+    {"PrivateIpAddresses": [{"PrivateIpAddress": "fe80::1"}]},
+    {"PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.999"}]},
+    {"Ipv4Prefixes": [{"Ipv4Prefix": "garbage"}]},
+    {"Ipv4Prefixes": [{"Ipv4Prefix": "2600:1f14::/80"}]},
+])
+def test_eni_answers_that_are_not_ipv4_are_refused_with_the_call_named(eni):
+    with pytest.raises(live.LiveAnswerError, match="ec2:DescribeNetworkInterfaces returned"):
+        eni_addresses(eni)
 
 
 def test_nodegroup_mapping():

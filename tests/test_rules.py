@@ -87,9 +87,12 @@ def test_pods_per_node_rules():
     # PC102: kubelet max-pods 110 with secondary IPs: capacity 29
     r, ids = run(plan(("10.0.0.0/20", "10.0.16.0/20"), kubelet_max_pods=110))
     assert "PC102" in ids and by_rule(r, "PC102")[0].data["network_max_pods"] == 29
-    # PC103: prefix delegation but the AMI default 29 (29 x 2 <= 110 recommended)
-    r, ids = run(plan(("10.0.0.0/20", "10.0.16.0/20"), env={"ENABLE_PREFIX_DELEGATION": "true"}))
+    # PC103: prefix delegation but a self-managed node keeps the AMI default 29 (29 x 2 <= 110 recommended)
+    r, ids = run(plan(("10.0.0.0/20", "10.0.16.0/20"), env={"ENABLE_PREFIX_DELEGATION": "true"}, self_managed=True))
     assert "PC103" in ids and by_rule(r, "PC103")[0].data["recommended_max_pods"] == 110
+    # a managed node group (no custom AMI) gets EKS's figure instead: min(3 x 9 x 16 + 2 = 434, 110) = 110
+    r, ids = run(plan(("10.0.0.0/20", "10.0.16.0/20"), env={"ENABLE_PREFIX_DELEGATION": "true"}))
+    assert "PC103" not in ids and r.nodegroups[0].max_pods == 110
     # with max-pods raised, no PC103: 110 pods -> 108 address pods: 7 prefixes + 1 primary = 113 per node
     r, ids = run(plan(("10.0.0.0/20", "10.0.16.0/20"), env={"ENABLE_PREFIX_DELEGATION": "true"}, kubelet_max_pods=110))
     assert "PC103" not in ids

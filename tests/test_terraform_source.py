@@ -536,15 +536,18 @@ def test_data_resources_are_not_created():
 
 
 @needs_shared
-def test_unexpected_node_group_instance_types_unknown():
+def test_unconfigured_node_group_instance_types_are_the_eks_default():
     plan = load_terraform_plan(FIXTURES / "checkov-unexpected" / "eks_node_group_remote_access.json")
     (g,) = plan.nodegroups
     assert g.name == "aws_eks_node_group.test"
-    assert isinstance(g.instance_types, Unknown) and AFTER_APPLY in g.instance_types.reason
-    assert g.instance_types.where == "aws_eks_node_group.test.instance_types"
+    # instance_types is after_unknown (computed by the provider) and neither the configuration nor a launch
+    # template sets it, so EKS picks its documented default for the (default, x86_64) AMI type
+    assert g.instance_types == ["t3.medium"]
+    assert ("aws_eks_node_group.test", "no instance types and no launch template: EKS uses t3.medium") in plan.notes
     assert g.subnets == ["subnet-ids"] and g.cluster == "test"
     assert (g.min_size, g.desired_size, g.max_size) == (1, 1, 1)
     assert g.ami_type is None and g.capacity_type is None  # computed defaults, not configured
+    assert g.custom_ami is False and g.ordered_after_cni is None  # no launch template, no vpc-cni add-on
 
 
 # -- size ----------------------------------------------------------------------------------------------------------

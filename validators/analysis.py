@@ -15,11 +15,19 @@ from functools import lru_cache
 
 from podcap.engine.allocation import NodeAllocation, allocate
 from podcap.engine.blocks import BLOCK, FragmentationReport, fragmentation_report
-from podcap.engine.maxpods import HOST_NETWORK_PODS, MaxPods, max_pods, pd_active
+from podcap.engine.managed import ManagedMaxPods, managed_max_pods
+from podcap.engine.maxpods import (
+    HOST_NETWORK_PODS,
+    MaxPods,
+    has_trunk,
+    max_pods,
+    pd_active,
+    standard_max_pods,
+)
 from podcap.engine.settings import CniSettings, ParsedSettings, parse_env
 from podcap.limits import InstanceLimits, Snapshot, UnknownInstanceType
 from podcap.model.plan import Cluster, NodeGroup, Plan, Subnet, SubnetRole
-from podcap.model.unknown import Unknown
+from podcap.model.unknown import MaybeUnknown, Unknown
 
 AWS_RESERVED = 5  # first four addresses and the last of every subnet
 CONTROL_PLANE_ENIS = 4  # EKS places 2 to 4 cross-account ENIs in the cluster subnets
@@ -38,6 +46,15 @@ class TypeCapacity:
     capacity_pods: int  # address-taking pods a node really runs: min(kubelet, network) - 2
     pods: int  # address-taking pods assumed per node (demand, capped at capacity)
     alloc: NodeAllocation
+    # -- where kubelet_max_pods came from (docs/max-pods.md) --
+    max_pods_origin: str = ""  # "written by EKS for a managed node group: ...", "AMI default ...", ...
+    managed: ManagedMaxPods | None = None  # the figure EKS writes, for a managed node group it applies to
+    # When the figure is undecided between two values (add-on ordering, unknown vCPUs): the larger one,
+    # which the subnet figures (alloc) use; kubelet_max_pods / capacity_pods hold the smaller one.
+    alt_kubelet_max_pods: int | None = None
+    alt_reason: str = ""  # "ordering" (PC105) or "vcpus"
+    sgp_pods: int = 0  # pods per node on branch ENIs (security groups for pods), in alloc's addresses
+    branch_enis: int | None = None  # the type's branch ENIs (VPC resource controller BranchInterface)
 
 
 @dataclass
@@ -54,6 +71,9 @@ class NodegroupAnalysis:
     subnets_unknown: Unknown | None = None
     az_groups: dict[str, list[str]] = field(default_factory=dict)  # AZ -> Subnet.id values
     surge_unknown: bool = False  # the update config is unreadable or invalid: no surge figure
+    os: str = "linux"
+    # the max pods per type under the add-on configuration and without it, when they differ (PC105)
+    ordering_figures: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def settings(self) -> CniSettings:
@@ -243,13 +263,22 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
                 na.unknowns.append(Unknown(f"a subnet: {s.reason}", s.where or where))
             else:
                 na.subnet_ids.append(s)
-    # kubelet max-pods
+    # kubelet max-pods set by the user (user data, launch template): resolved per type below
     kubelet: int | None = None
     if isinstance(ng.kubelet_max_pods, Unknown):
         na.unknowns.append(Unknown(f"kubelet max-pods unreadable, the AMI default assumed: {ng.kubelet_max_pods.reason}",
                                    ng.kubelet_max_pods.where or where))
     elif ng.kubelet_max_pods is not None:
         kubelet = int(ng.kubelet_max_pods)
+    na.os = "windows" if str(ng.os).lower() == "windows" else "linux"
+    if na.os == "windows":
+        # Windows nodes run no aws-node: the VPC resource controller serves them (engine.windows)
+        na.parsed = parse_env(None)
+    elif ng.network_env is not None:
+        na.parsed = parse_env(ng.network_env)
+    expr = ng.max_pods_expression
+    if isinstance(expr, Unknown):
+        na.unknowns.append(Unknown(f"maxPodsExpression unreadable: {expr.reason}", expr.where or where))
     # instance types
     types = ng.instance_types
     if isinstance(types, Unknown):
@@ -265,13 +294,251 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
         except UnknownInstanceType:
             na.unknown_types.append(t)
             continue
-        mp = max_pods(lim, parsed.settings)
-        k = kubelet if kubelet is not None else mp.ami_default_max_pods
-        capacity = max(min(k, mp.network_max_pods) - HOST_NETWORK_PODS, 0)
+        if na.os == "windows":
+            na.types.append(_windows_type(ng, lim, kubelet, where, na))
+            continue
+        mp = max_pods(lim, na.parsed.settings)
+        res = resolve_max_pods(plan, ng, lim, na.parsed.settings, kubelet, where)
+        na.unknowns.extend(res.unknowns)
+        k_small, k_large = res.small, res.large
+        if res.reason == "ordering" and res.large != res.small:
+            na.ordering_figures[lim.name] = (res.with_config, res.without_config)
+        capacity = max(min(k_small, mp.network_max_pods) - HOST_NETWORK_PODS, 0)
+        capacity_large = max(min(k_large, mp.network_max_pods) - HOST_NETWORK_PODS, 0)
         pods = capacity if ng.pods_per_node is None else min(ng.pods_per_node, capacity)
-        alloc = _alloc(lim, parsed.settings, pods, k)
-        na.types.append(TypeCapacity(lim, mp, k, capacity, pods, alloc))
+        pods_alloc = capacity_large if ng.pods_per_node is None else min(ng.pods_per_node, capacity_large)
+        # security groups for pods: pods on branch ENIs take one address each from the trunk's subnet
+        # (the node's, or under custom networking the ENIConfig's: resource controller ec2Instance
+        # SetNewCustomNetworkingSpec), not from ipamd's pool
+        branch = getattr(lim, "branch_enis", None)
+        sgp = 0
+        if ng.sgp_pods_per_node and has_trunk(lim, na.parsed.settings) and branch is None:
+            na.unknowns.append(Unknown(f"branch ENIs of {lim.name} unknown (not in the VPC resource controller's "
+                                       f"table): {ng.sgp_pods_per_node} security-group pods per node not judged",
+                                       where))
+        if ng.sgp_pods_per_node and has_trunk(lim, na.parsed.settings):
+            sgp = min(ng.sgp_pods_per_node, pods_alloc, branch if branch is not None else ng.sgp_pods_per_node)
+        alloc = _alloc(lim, na.parsed.settings, pods_alloc - sgp, k_large)
+        if sgp:
+            alloc = _with_branch_addresses(alloc, sgp, na.parsed.settings.custom_networking)
+        na.types.append(TypeCapacity(lim, mp, k_small, capacity, pods, alloc, res.origin, res.managed,
+                                     k_large if k_large != k_small else None, res.reason if k_large != k_small
+                                     else "", sgp, branch))
+    if na.types:
+        shown = na.types
+        if len(shown) > 4:  # a node pool of many types: the extremes say enough
+            ordered = sorted(shown, key=lambda t: t.kubelet_max_pods)
+            shown = [ordered[0], ordered[-1]]
+        note = "; ".join(f"{t.limits.name}: max pods "
+                         f"{_figure(t.kubelet_max_pods, t.alt_kubelet_max_pods or t.kubelet_max_pods)}, "
+                         f"{t.max_pods_origin}" for t in shown)
+        if len(shown) < len(na.types):
+            note = f"{len(na.types)} instance types, fewest and most max pods: " + note
+        if (ng.name, note) not in plan.notes:
+            plan.notes.append((ng.name, note))
     return na
+
+
+@dataclass
+class MaxPodsResolution:
+    """The max pods a node of one type really runs, and why (docs/max-pods.md)."""
+
+    small: int  # what pod-capacity checks use
+    large: int  # what subnet figures use (== small unless undecided)
+    origin: str
+    managed: ManagedMaxPods | None = None
+    reason: str = ""  # "ordering" or "vcpus" when small != large
+    with_config: int = 0  # managed node group, add-on ordering undecided: the figure with the add-on's
+    without_config: int = 0  # configuration in force, and without it
+    unknowns: list[Unknown] = field(default_factory=list)
+
+
+def eks_writes_max_pods(ng: NodeGroup) -> MaybeUnknown[bool]:
+    """EKS writes max pods for a managed node group (not self-managed, not a node pool) on Linux whose
+    launch template sets no ImageId (EKS user guide: create-managed-node-group, choosing-instance-type)."""
+    if ng.self_managed or ng.provisioner is not None or str(ng.os).lower() == "windows":
+        return False
+    if isinstance(ng.custom_ami, Unknown):
+        return ng.custom_ami
+    return not ng.custom_ami
+
+
+def _expression_value(expr: MaybeUnknown[str] | None, lim: InstanceLimits, where: str) -> int | Unknown | None:
+    """nodeadm CalcMaxPods: maxPodsExpression over default_enis (default-card ENIs), ips_per_eni (IPv4
+    per ENI) and max_pods (the standard formula); its value replaces the standard one."""
+    if not isinstance(expr, str):
+        return None
+    try:
+        from podcap.engine.expression import evaluate_max_pods_expression
+    except ImportError:
+        return Unknown(f"maxPodsExpression {expr!r}: no evaluator available", where)
+    try:
+        return int(evaluate_max_pods_expression(expr, default_enis=lim.enis, ips_per_eni=lim.ipv4_per_eni,
+                                                max_pods=standard_max_pods(lim)))
+    except (ValueError, TypeError) as e:
+        return Unknown(f"maxPodsExpression {expr!r} cannot be evaluated for {lim.name}: {e}", where)
+
+
+def resolve_max_pods(plan: Plan, ng: NodeGroup, lim: InstanceLimits, settings: CniSettings,
+                     kubelet: int | None, where: str) -> MaxPodsResolution:
+    """Precedence: a managed node group's EKS-written figure (user data counting only up to its cap),
+    else kubelet maxPods from user data, else nodeadm's maxPodsExpression, else the AMI default."""
+    unknowns: list[Unknown] = []
+    ami_default = standard_max_pods(lim)
+    self_set: int | None = kubelet
+    self_how = ng.max_pods_origin or "set in the plan (user data)"
+    if self_set is None:
+        ev = _expression_value(ng.max_pods_expression, lim, where)
+        if isinstance(ev, Unknown):
+            unknowns.append(ev)
+        elif ev is not None:
+            self_set = ev
+            self_how = f"nodeadm maxPodsExpression {ng.max_pods_expression!r} = {ev}"
+    if ng.provisioner is not None:
+        return _capped(_node_pool_max_pods(ng, lim, kubelet, where, unknowns), ng.max_pods_cap)
+    writes = eks_writes_max_pods(ng)
+    if isinstance(writes, Unknown):
+        unknowns.append(Unknown(f"whether the launch template sets an AMI (so whether EKS writes max pods): "
+                                f"{writes.reason}; the AMI default assumed", writes.where or where))
+        writes = False
+    if not writes:
+        if self_set is not None:
+            return MaxPodsResolution(self_set, self_set, self_how, unknowns=unknowns)
+        if ng.provisioner is not None:
+            kind = f"{ng.provisioner} node pool"
+        elif ng.self_managed:
+            kind = "self-managed node"
+        elif str(ng.os).lower() == "windows":
+            kind = "Windows"
+        else:
+            kind = "custom AMI" if ng.custom_ami is True else "launch template AMI unknown"
+        return MaxPodsResolution(ami_default, ami_default,
+                                 f"AMI default ({kind}): {lim.enis} x ({lim.ipv4_per_eni} - 1) + 2",
+                                 unknowns=unknowns)
+    cluster = plan.cluster_for(ng)
+    figures: list[tuple[int, int, ManagedMaxPods]] = []  # (low, high, managed) per settings in force
+    options = [settings]
+    undecided_order = ng.ordered_after_cni is False or isinstance(ng.ordered_after_cni, Unknown)
+    if undecided_order:
+        defaults, _ = cluster_settings(Cluster(id="", ip_family=cluster.ip_family if cluster else "ipv4"))
+        options.append(defaults.settings)
+    for st in options:
+        m = managed_max_pods(lim, st)
+        value = m.value if self_set is None else m.capped(self_set)
+        if value is None:  # vCPUs unknown and the cap decides: 110 or the 250-capped figure
+            base = m.recommended if self_set is None else self_set
+            figures.append((min(base, 110), min(base, 250), m))
+        else:
+            figures.append((value, value, m))
+    m0 = figures[0][2]
+    origin = m0.note if self_set is None else (
+        f"{self_how}, counted up to EKS's cap for a managed node group ({m0.cap or '110 or 250, vCPUs unknown'})")
+    small = min(f[0] for f in figures)
+    large = max(f[1] for f in figures)
+    reason = ""
+    if any(f[0] != f[1] for f in figures):
+        reason = "vcpus"
+        unknowns.append(Unknown(f"{lim.name}: vCPU count unknown, so EKS's cap (110 or 250) cannot be told; "
+                                f"pod capacity judged at {small}, subnets at {large}", where))
+    res = MaxPodsResolution(small, large, origin, m0, reason, unknowns=unknowns)
+    if undecided_order:
+        res.with_config, res.without_config = figures[0][0], figures[1][0]
+        if figures[0][0] != figures[1][0]:
+            res.reason = "ordering"
+            res.origin += (f"; {figures[0][0]} if the vpc-cni add-on is configured first, "
+                           f"{figures[1][0]} otherwise")
+    return res
+
+
+def _capped(res: MaxPodsResolution, cap: int | None) -> MaxPodsResolution:
+    """A cap applied after the usual calculation (EKS Auto Mode: 110, create-node-class.html)."""
+    if cap is None or res.large <= cap:
+        return res
+    res.small, res.large = min(res.small, cap), min(res.large, cap)
+    res.origin += f", capped at {cap}"
+    return res
+
+
+def _node_pool_max_pods(ng: NodeGroup, lim: InstanceLimits, kubelet: int | None, where: str,
+                        unknowns: list[Unknown]) -> MaxPodsResolution:
+    """Karpenter / Auto Mode node pools: Karpenter's own figure (engine.karpenter, types.go pods()):
+    kubelet maxPods, else the ENI-limited figure (or 110 on Windows families), bounded by podsPerCore."""
+    from podcap.engine.karpenter import ami_family, karpenter_max_pods
+
+    fam_name = getattr(ng, "ami_family", None) or "al2023"
+    family = ami_family(fam_name)
+    if family is None:
+        unknowns.append(Unknown(f"AMI family {fam_name!r} unknown: its max pods cannot be told", where))
+        v = standard_max_pods(lim)
+        return MaxPodsResolution(v, v, f"AMI family {fam_name!r} unknown, the standard formula shown",
+                                 unknowns=unknowns)
+    ppc = ng.pods_per_core
+    if isinstance(ppc, Unknown):
+        unknowns.append(Unknown(f"podsPerCore: {ppc.reason}", ppc.where or where))
+        ppc = None
+    v = karpenter_max_pods(lim, family, max_pods=kubelet, pods_per_core=ppc, reserved_enis=ng.reserved_enis)
+    if isinstance(v, Unknown):
+        unknowns.append(Unknown(v.reason, v.where or where))
+        v = kubelet if kubelet is not None else standard_max_pods(lim)
+    origin = (f"{ng.max_pods_origin or 'kubelet maxPods'}" if kubelet is not None
+              else f"{ng.provisioner} ({family.name}): " + ("ENI-limited pods" if family.eni_limited else "110"))
+    if ppc:
+        origin += f", podsPerCore {ppc}"
+    return MaxPodsResolution(v, v, origin, unknowns=unknowns)
+
+
+def _figure(small: int, large: int) -> str:
+    return str(small) if small == large else f"{small} or {large}"
+
+
+def _with_branch_addresses(alloc: NodeAllocation, sgp: int, custom: bool) -> NodeAllocation:
+    from dataclasses import replace
+
+    note = f"{sgp} pod(s) on branch ENIs: one address each from the trunk ENI's subnet"
+    if custom:
+        return replace(alloc, pod_subnet_addresses=alloc.pod_subnet_addresses + sgp,
+                       subnet_addresses=alloc.subnet_addresses + sgp, notes=alloc.notes + (note,))
+    return replace(alloc, node_subnet_addresses=alloc.node_subnet_addresses + sgp,
+                   pod_subnet_addresses=alloc.pod_subnet_addresses + sgp,
+                   subnet_addresses=alloc.subnet_addresses + sgp, notes=alloc.notes + (note,))
+
+
+def _windows_type(ng: NodeGroup, lim: InstanceLimits, kubelet: int | None, where: str,
+                  na: NodegroupAnalysis) -> TypeCapacity:
+    """A Windows node: the primary ENI's addresses from the VPC resource controller (engine.windows)."""
+    from podcap.engine.maxpods import apply_cap
+    from podcap.engine.windows import (
+        parse_windows_config,
+        windows_allocation,
+        windows_capacity,
+        windows_max_pods,
+    )
+
+    ws = parse_windows_config(None)
+    cap = windows_capacity(lim, ws)
+    ami = windows_max_pods(lim)
+    k = kubelet if kubelet is not None else ami
+    origin = (ng.max_pods_origin or "set in the plan") if kubelet is not None else (
+        f"Windows AMI default: {lim.ipv4_per_eni} IPv4 per ENI - 1 (primary ENI only)")
+    if ng.provisioner is not None:  # Karpenter's own figure for Windows families (110 unless set)
+        res = _capped(_node_pool_max_pods(ng, lim, kubelet, where, na.unknowns), ng.max_pods_cap)
+        k, origin = res.small, res.origin
+    capacity = max(min(k, cap), 0)
+    pods = capacity if ng.pods_per_node is None else min(ng.pods_per_node, capacity)
+    wa = windows_allocation(lim, ws, pods)
+    rec = apply_cap(cap, lim.vcpus)
+    mp = MaxPods(instance_type=lim.name, enis=lim.enis, ipv4_per_eni=lim.ipv4_per_eni, vcpus=lim.vcpus,
+                 mode="windows", pod_enis=1, slots_per_eni=max(lim.ipv4_per_eni - 1, 0),
+                 addresses_per_slot=16 if ws.prefix_delegation else 1, network_max_pods=cap,
+                 max_pods=rec if rec is not None else cap, ami_default_max_pods=ami,
+                 notes=("Windows: pods use the primary ENI's addresses only (VPC resource controller)",))
+    alloc = NodeAllocation(instance_type=lim.name, pods=pods, kubelet_max_pods=k, mode="windows", enis=1,
+                           trunk_eni=False, secondary_ips=wa.secondary_ips, prefixes=wa.prefixes,
+                           pool_addresses=wa.pool_addresses, warm_addresses=wa.pool_addresses - min(pods, cap),
+                           node_subnet_addresses=wa.subnet_addresses, pod_subnet_addresses=wa.subnet_addresses,
+                           subnet_addresses=wa.subnet_addresses, notes=wa.notes)
+    return TypeCapacity(lim, mp, k, capacity, pods, alloc, f"{origin}; {ws.describe()}", None, None, "",
+                        0, getattr(lim, "branch_enis", None))
 
 
 def _azs(sub_ids: list[str], plan: Plan) -> tuple[dict[str, list[str]], list[Unknown]]:
@@ -289,13 +556,16 @@ def _azs(sub_ids: list[str], plan: Plan) -> tuple[dict[str, list[str]], list[Unk
     return groups, unknowns
 
 
-def nodes_per_subnet(nodes: int, az_groups: dict[str, list[str]]) -> dict[str, int]:
-    """Worst case per subnet: an AZ gets at most ceil(n / k); its subnets split that evenly."""
+def nodes_per_subnet(nodes: int, az_groups: dict[str, list[str]], balanced: bool = True) -> dict[str, int]:
+    """Worst case per subnet: an AZ gets at most ceil(n / k); its subnets split that evenly.
+
+    ``balanced=False`` (Karpenter, EKS Auto Mode: nothing balances nodes over AZs) gives every AZ all n nodes.
+    """
     out: dict[str, int] = {}
     k = len(az_groups)
     if k == 0:
         return out
-    per_az = ceil_div(nodes, k)
+    per_az = ceil_div(nodes, k) if balanced else nodes
     for subs in az_groups.values():
         for sid in subs:
             out[sid] = ceil_div(per_az, len(subs))
@@ -342,8 +612,9 @@ def _subnet_base(s: Subnet, pd_here: bool) -> SubnetAnalysis:
                 unknowns.append(Unknown(f"invalid reservation CIDR {r.cidr!r} in {s.id}", s.id))
                 continue
             reservations.append(r)
-        try:
-            blocks = fragmentation_report(str(net), s.used_ips or (), reservations)
+        try:  # a size EC2 refuses is PC503's error; no block arithmetic on it (a /0 holds 2^28 /28s)
+            blocks = fragmentation_report(str(net), s.used_ips or (), reservations) \
+                if 16 <= net.prefixlen <= 28 else None
         except ValueError as e:
             unknowns.append(Unknown(f"reservations of {s.id}: {e}", s.id))
         if blocks is None:
@@ -361,12 +632,15 @@ def _subnet_base(s: Subnet, pd_here: bool) -> SubnetAnalysis:
 
 def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
     ngs = [analyse_nodegroup(plan, ng, snapshot) for ng in plan.nodegroups]
+    for na in ngs:
+        if na.ng.provisioner is not None:
+            refine_node_pool(plan, na, snapshot)
     pd_subnets: dict[str, list[str]] = {}
     for na in ngs:
         if na.pd:
             targets = list(na.subnet_ids)
-            if na.settings.custom_networking and na.cluster is not None:
-                targets = [v for v in na.cluster.eni_configs.values() if isinstance(v, str)]
+            if na.settings.custom_networking:
+                targets = [v for subs in pod_subnet_targets(plan, na).values() for v in subs]
             for sid in targets:
                 pd_subnets.setdefault(sid, []).append(na.ng.name)
     subnets: dict[str, SubnetAnalysis] = {}
@@ -397,7 +671,8 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
                         add(sid, scale, Contribution(na.ng.name, None, None, None, "subnets unknown",
                                                      nodegroup=na.ng.name))
                 continue
-            spread = nodes_per_subnet(n, az_groups) if n is not None else {sid: None for sid in na.subnet_ids}
+            spread = (nodes_per_subnet(n, az_groups, balanced=na.ng.zone_balanced) if n is not None
+                      else {sid: None for sid in na.subnet_ids})
             per_node = worst.alloc.node_subnet_addresses if worst else None
             detail = f"{worst.limits.name}, {worst.pods} pods/node, {na.settings.describe()}" if worst else ""
             prefixes = worst.alloc.prefixes if worst and not na.settings.custom_networking else 0
@@ -408,19 +683,24 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
                                                  None if (k is None or per_node is None) else k * per_node, detail,
                                                  prefixes, na.ng.name, az, len(subs)))
             # custom networking: pod addresses go to the ENIConfig subnet of each node's AZ
-            if na.settings.custom_networking and na.cluster is not None:
+            if na.settings.custom_networking and (na.cluster is not None or na.ng.pod_subnets is not None):
+                targets_by_az = pod_subnet_targets(plan, na)
                 for az in az_groups:
-                    target = na.cluster.eni_configs.get(az)
-                    if target is None or isinstance(target, Unknown):
+                    targets = targets_by_az.get(az)
+                    if not targets:
                         continue  # PC301 / PC001 report it
-                    k_az = None if n is None else ceil_div(n, len(az_groups))
-                    per_node = worst.alloc.pod_subnet_addresses if worst else None
-                    add(target, scale, Contribution(
-                        f"{na.ng.name} (pods)", k_az, per_node,
-                        None if (k_az is None or per_node is None) else k_az * per_node,
-                        f"custom networking, AZ {az}", worst.alloc.prefixes if worst else 0, na.ng.name, az))
+                    k_az = None if n is None else (ceil_div(n, len(az_groups)) if na.ng.zone_balanced else n)
+                    for target in targets:
+                        k_t = None if k_az is None else ceil_div(k_az, len(targets))
+                        per_node = worst.alloc.pod_subnet_addresses if worst else None
+                        add(target, scale, Contribution(
+                            f"{na.ng.name} (pods)", k_t, per_node,
+                            None if (k_t is None or per_node is None) else k_t * per_node,
+                            f"custom networking, AZ {az}", worst.alloc.prefixes if worst else 0, na.ng.name, az,
+                            len(targets)))
     # EKS control-plane ENIs
     unknowns: list[tuple[str, Unknown]] = []
+    add_fargate(plan, add, unknowns)
     for cl in plan.clusters.values():
         missing = cl.subnets if isinstance(cl.subnets, Unknown) else next(
             (x for x in cl.subnets if isinstance(x, Unknown)), None)
@@ -443,3 +723,138 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
                 add(sid, scale, Contribution(f"EKS control plane ({cl.id})", None, None, per,
                                              f"up to {CONTROL_PLANE_ENIS} ENIs over {len(ids)} subnets"))
     return Analysis(plan=plan, snapshot=snapshot, nodegroups=ngs, subnets=subnets, unknowns=unknowns)
+
+
+# -- node pools (Karpenter, EKS Auto Mode) and Fargate profiles ----------------------------------------------
+
+
+def pod_subnet_targets(plan: Plan, na: NodegroupAnalysis) -> dict[str, list[str]]:
+    """AZ -> the subnets pods of this node group take addresses in under custom networking: the node pool's
+    own pod subnets (Auto Mode podSubnetSelectorTerms), else the cluster's ENIConfigs."""
+    out: dict[str, list[str]] = {}
+    pods = na.ng.pod_subnets
+    if pods is not None:
+        if isinstance(pods, Unknown):
+            if pods not in na.unknowns:
+                na.unknowns.append(Unknown(f"pod subnets: {pods.reason}", pods.where or na.ng.name))
+            return out
+        for sid in pods:
+            if not isinstance(sid, str):
+                continue
+            s = plan.subnets.get(sid)
+            az = s.az if s is not None else None
+            if isinstance(az, str):
+                out.setdefault(az, []).append(sid)
+        return out
+    if na.cluster is not None:
+        for az, sid in na.cluster.eni_configs.items():
+            if isinstance(sid, str):
+                out.setdefault(az, []).append(sid)
+    return out
+
+
+def refine_node_pool(plan: Plan, na: NodegroupAnalysis, snapshot: Snapshot) -> None:
+    """Max pods of a node pool's nodes by its provisioner's own rule (podcap.engine.karpenter: Karpenter's
+    ``pods()``; EKS Auto Mode: the same, capped at 110), and one short note instead of one per type."""
+    from dataclasses import replace
+
+    from podcap.engine.karpenter import ami_family, karpenter_max_pods
+
+    ng = na.ng
+    fam = ami_family(ng.ami_family or "al2023")
+    if fam is None or na.os == "windows":
+        return
+    set_pods = ng.kubelet_max_pods if isinstance(ng.kubelet_max_pods, int) else None
+    ppc = ng.pods_per_core if isinstance(ng.pods_per_core, int) else None
+    if isinstance(ng.pods_per_core, Unknown):
+        na.unknowns.append(Unknown(f"podsPerCore: {ng.pods_per_core.reason}", ng.pods_per_core.where or ng.name))
+    refined: list[TypeCapacity] = []
+    for t in na.types:
+        k = karpenter_max_pods(t.limits, fam, max_pods=set_pods, pods_per_core=ppc, reserved_enis=ng.reserved_enis)
+        if isinstance(k, Unknown):
+            na.unknowns.append(Unknown(k.reason, ng.name))
+            refined.append(t)
+            continue
+        how = (f"kubelet.maxPods {set_pods}" if set_pods is not None else
+               f"{'ENI-limited' if fam.eni_limited else 'default'} pods of the {fam.name} family")
+        if ppc and fam.pods_per_core:
+            how += f", podsPerCore {ppc}"
+        if ng.max_pods_cap is not None and k > ng.max_pods_cap:
+            k = ng.max_pods_cap
+            how += f", capped at {ng.max_pods_cap}"
+        capacity = max(min(k, t.maxpods.network_max_pods) - HOST_NETWORK_PODS, 0)
+        pods = capacity if ng.pods_per_node is None else min(ng.pods_per_node, capacity)
+        alloc = _alloc(t.limits, na.parsed.settings, pods, k)
+        refined.append(replace(t, kubelet_max_pods=k, capacity_pods=capacity, pods=pods, alloc=alloc,
+                               max_pods_origin=f"{ng.provisioner}: {how}", alt_kubelet_max_pods=None,
+                               alt_reason="", sgp_pods=0))
+    na.types = refined
+    # one short note for a pool of many candidate types
+    plan.notes[:] = [(who, text) for who, text in plan.notes
+                     if not (who == ng.name and text.startswith(tuple(f"{t.limits.name}: max pods" for t in
+                                                                       na.types[:1])))]
+    if na.types:
+        lo = min(na.types, key=lambda t: t.kubelet_max_pods)
+        hi = max(na.types, key=lambda t: t.kubelet_max_pods)
+        note = (f"{len(na.types)} candidate instance type(s); max pods {lo.kubelet_max_pods} ({lo.limits.name}) to "
+                f"{hi.kubelet_max_pods} ({hi.limits.name}), by {lo.max_pods_origin}")
+        if (ng.name, note) not in plan.notes:
+            plan.notes.append((ng.name, note))
+
+
+def add_fargate(plan: Plan, add, unknowns: list[tuple[str, Unknown]]) -> None:
+    """Fargate profiles: one address per pod (each pod has its own ENI, no warm pool: EKS user guide
+    fargate-pod-configuration / fargate-profile), the pods spread evenly over the profile's subnets, rounded
+    up. The stated demand is the same at every scale."""
+    for fp in plan.fargate_profiles:
+        who = fp.name
+        where = fp.location.path or fp.name
+        subnets = fp.subnets
+        missing: Unknown | None = None
+        if isinstance(subnets, Unknown):
+            missing = subnets
+            ids: list[str] = []
+        else:
+            ids = [s for s in subnets if isinstance(s, str)]
+            missing = next((s for s in subnets if isinstance(s, Unknown)), None)
+            if not subnets:
+                missing = Unknown("the Fargate profile names no subnets; which private subnets EKS then uses "
+                                  "cannot be told offline", where)
+        pods = fp.pods
+        pods_unknown = None
+        if isinstance(pods, Unknown):
+            pods_unknown = pods
+            pods = None
+        elif pods is None:
+            pods_unknown = Unknown("no pod count stated for the Fargate profile (one address per pod): "
+                                   f"{demand_hint(plan, who, 'pods')}", where)
+        if pods_unknown is not None:
+            unknowns.append((who, pods_unknown))
+        if missing is not None:
+            unknowns.append((who, Unknown(f"Fargate profile subnets: {missing.reason}", missing.where or where)))
+            cl = plan.cluster_for(fp)
+            candidates = [s for s in (cl.subnets if cl is not None and isinstance(cl.subnets, list) else [])
+                          if isinstance(s, str)] if not ids else []
+            for sid in candidates:
+                for scale in SCALES:
+                    add(sid, scale, Contribution(who, None, 1, None, "Fargate: subnets unknown", nodegroup=who))
+        if not ids:
+            continue
+        per = None if pods is None else ceil_div(int(pods), len(ids))
+        for sid in ids:
+            for scale in SCALES:
+                add(sid, scale, Contribution(who, per, 1, per, f"Fargate: {pods if pods is not None else '?'} pods "
+                                             f"over {len(ids)} subnet(s), one address each", nodegroup=who))
+
+
+def demand_hint(plan: Plan, resource: str, key: str, on: str | None = None) -> str:
+    """Where a user states a demand no template states, in words that fit the plan's source (``on``: the
+    template resource that carries it, when not ``resource`` itself)."""
+    entry = f"a .podcap.yaml demand entry {{resource: {resource}, {key}: N}}"
+    if plan.kind in ("cloudformation", "cdk-assembly"):
+        target = f"resource {on}" if on and on != resource else "the resource"
+        return f"set Metadata.podcap.{key} on {target}, or {entry}"
+    if plan.kind == "spec":
+        where = "fargate_profiles[]" if key == "pods" else "node_pools[]"
+        return f"set {where}.{key} in the spec, or {entry}"
+    return f"set {entry}"

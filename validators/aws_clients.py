@@ -5,6 +5,12 @@ boto3's standard configuration applies unchanged: ``AWS_PROFILE``, ``AWS_REGION`
 ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_<SERVICE>``, ``~/.aws/config`` and ``~/.aws/credentials``,
 SSO, IMDS. Retries default to botocore's "adaptive" mode with 5 attempts unless the environment or the
 config file already sets ``retry_mode`` / ``max_attempts`` (``AWS_RETRY_MODE``, ``AWS_MAX_ATTEMPTS``).
+
+Every client has a connect timeout of :data:`CONNECT_TIMEOUT` s and a read timeout of :data:`READ_TIMEOUT`
+s (botocore's own are 60 s each, which with retries let a silent endpoint hold a check for six minutes);
+:mod:`podcap.sources.live` also bounds the whole live phase (``--live-timeout``). Settings botocore would
+trip over later (``AWS_MAX_ATTEMPTS=lots``, an ``AWS_ENDPOINT_URL`` that is not an http(s) URL) are refused
+up front with one line.
 """
 from __future__ import annotations
 
@@ -15,6 +21,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 RETRY_MODE = "adaptive"
 MAX_ATTEMPTS = 5
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 20.0
+_RETRY_MODES = ("legacy", "standard", "adaptive")
+_ENDPOINT_VARS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_EKS")
 USER_AGENT_EXTRA = "podcap/0.1.0"
 
 
@@ -37,27 +47,70 @@ def make_session(profile: str | None = None, region: str | None = None) -> Any:
     return boto3.session.Session(profile_name=profile or None, region_name=region or None)
 
 
-def _config(session: Any) -> Any:
-    """Adaptive retries, 5 attempts, unless AWS_RETRY_MODE / AWS_MAX_ATTEMPTS or the profile say otherwise."""
+def _shown(value: object, limit: int = 80) -> str:
+    text = " ".join(str(value).split())
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def check_settings(scoped: dict | None = None) -> None:
+    """AwsAccessError (one line) for retry and endpoint settings botocore cannot use."""
+    scoped = scoped or {}
+    for name, raw in (("AWS_MAX_ATTEMPTS", os.environ.get("AWS_MAX_ATTEMPTS")),
+                      ("max_attempts in the AWS config file", scoped.get("max_attempts"))):
+        if raw is None or str(raw).strip() == "":
+            continue
+        text = str(raw).strip()
+        if not (text.isascii() and text.isdigit() and 1 <= len(text) <= 4 and int(text) >= 1):
+            raise AwsAccessError(f"{name}={_shown(raw)} is not a whole number of attempts from 1 to 9999: "
+                                 "fix or unset it")
+    for name, raw in (("AWS_RETRY_MODE", os.environ.get("AWS_RETRY_MODE")),
+                      ("retry_mode in the AWS config file", scoped.get("retry_mode"))):
+        if raw and str(raw).strip() not in _RETRY_MODES:
+            raise AwsAccessError(f"{name}={_shown(raw)} is not one of {', '.join(_RETRY_MODES)}: fix or unset it")
+    for var in _ENDPOINT_VARS:
+        raw = os.environ.get(var)
+        if raw is None or raw == "":
+            continue
+        try:
+            parts = urlsplit(raw)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in raw)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            ok = False
+        if not ok:
+            raise AwsAccessError(f"{var}={_shown(safe_url(raw))} is not an http(s) URL with a host: fix or unset it")
+
+
+def _config(session: Any, read_timeout: float | None = None) -> Any:
+    """Adaptive retries, 5 attempts, unless AWS_RETRY_MODE / AWS_MAX_ATTEMPTS or the profile say otherwise;
+    connect and read timeouts (see the module doc)."""
     from botocore.config import Config
 
     scoped = session._session.get_scoped_config()  # the profile's ~/.aws/config section
-    mode = os.environ.get("AWS_RETRY_MODE") or scoped.get("retry_mode") or RETRY_MODE
+    check_settings(scoped)
+    mode = (os.environ.get("AWS_RETRY_MODE") or scoped.get("retry_mode") or RETRY_MODE).strip()
     retries: dict[str, Any] = {"mode": mode}
     if not (os.environ.get("AWS_MAX_ATTEMPTS") or scoped.get("max_attempts")):
         retries["max_attempts"] = MAX_ATTEMPTS  # otherwise botocore applies the configured value
-    return Config(retries=retries, user_agent_extra=USER_AGENT_EXTRA)
+    read = READ_TIMEOUT if read_timeout is None else max(min(read_timeout, READ_TIMEOUT), 0.1)
+    return Config(retries=retries, user_agent_extra=USER_AGENT_EXTRA,
+                  connect_timeout=min(CONNECT_TIMEOUT, read), read_timeout=read)
 
 
 def client(service: str, *, region: str | None = None, profile: str | None = None,
-           session: Any = None) -> Any:
+           session: Any = None, read_timeout: float | None = None) -> Any:
     """A boto3 client for ``service``; the endpoint comes from boto3's own configuration.
 
     Raises botocore's exceptions (ProfileNotFound, NoRegionError, ...); callers wrap them with
-    :func:`explain_aws_error`.
+    :func:`explain_aws_error`. Raises AwsAccessError for unusable retry or endpoint settings.
     """
     session = session or make_session(profile=profile, region=region)
-    return session.client(service, region_name=region or None, config=_config(session))
+    try:
+        return session.client(service, region_name=region or None, config=_config(session, read_timeout))
+    except ValueError as e:  # botocore turns some malformed settings into ValueError
+        if isinstance(e, AwsAccessError):
+            raise
+        raise AwsAccessError(f"cannot make an AWS {service} client: {_short(str(e))}") from None
 
 
 # --------------------------------------------------------------------------- error explanations

@@ -37,6 +37,7 @@ class CheckOptions:
     profile: str | None = None
     snapshot: str | None = None
     today: date | None = None
+    live_timeout: float | None = None  # seconds for the whole --live phase (None: PODCAP_LIVE_TIMEOUT or 120)
 
 
 _CFN_MARKERS = re.compile(r"^(Resources|AWSTemplateFormatVersion|Transform)\s*:", re.MULTILINE)
@@ -45,35 +46,53 @@ _CFN_MARKERS = re.compile(r"^(Resources|AWSTemplateFormatVersion|Transform)\s*:"
 _HEAD = 65536  # bytes read to tell the input kind; more only when they do not tell
 
 
+_HEAD_MAX = 4 * 1024 * 1024  # at most this much when the first head does not tell (a long preamble)
+
+
 def detect_kind(path: str) -> str:
-    """cdk-assembly (a cdk.out folder), terraform-plan, cloudformation or spec."""
+    """cdk-assembly (a cdk.out folder), terraform-plan, cloudformation or spec.
+
+    Reads a bounded head of the file (never the whole of a large one): non-regular files, unreadable ones
+    and files over the input size limit are refused first (:mod:`podcap.sources.reading`).
+    """
+    from podcap.sources import reading
+
+    label = reading.shown(path)
     p = Path(path)
-    if p.is_dir():
+    try:
+        is_dir = p.is_dir()
+    except (OSError, ValueError):
+        is_dir = False
+    if is_dir:
         if (p / "manifest.json").is_file():
             return "cdk-assembly"
-        raise CheckInputError(f"{path}: a folder, but not a CDK cloud assembly (no manifest.json)")
-    if not p.is_file():
-        raise CheckInputError(f"{path}: no such file")
-    with p.open("rb") as fh:
-        head = fh.read(_HEAD)
-        kind = _kind_of(path, _text(head), complete=len(head) < _HEAD)
-        if kind is None:  # a long preamble (Description, Mappings) can push the markers past the head
-            kind = _kind_of(path, _text(head + fh.read()), complete=True)
+        raise CheckInputError(f"{label}: a folder, but not a CDK cloud assembly (no manifest.json)")
+    st = reading.check_regular(path)
+    head = reading.read_head(path, _HEAD)
+    complete = len(head) >= st.st_size and len(head) < _HEAD
+    kind = _kind_of(label, _text(head), complete=complete)
+    if kind is None and not complete:  # a long preamble (Description, Mappings) can push markers past the head
+        more = reading.read_head(path, _HEAD_MAX)
+        complete = len(more) < _HEAD_MAX and len(more) >= st.st_size
+        kind = _kind_of(label, _text(more), complete=complete)
     if kind is not None:
         return kind
     if _text(head).lstrip().startswith("{"):
-        raise CheckInputError(f"{path}: JSON, but neither a Terraform plan, a CloudFormation template nor a podcap spec")
-    raise CheckInputError(f"{path}: cannot tell what this is (expected a podcap spec, a CloudFormation template, "
+        raise CheckInputError(f"{label}: JSON, but neither a Terraform plan, a CloudFormation template nor a podcap spec")
+    raise CheckInputError(f"{label}: cannot tell what this is (expected a podcap spec, a CloudFormation template, "
                           "a `terraform show -json` plan or a cdk.out folder)")
 
 
 def _text(raw: bytes) -> str:
-    text = raw.decode("utf-8", errors="ignore")
-    return text.removeprefix("\ufeff")  # a byte-order mark is not content
+    from podcap.sources.reading import decode_head
+
+    return decode_head(raw)  # the BOM's encoding (UTF-8/16/32); a byte-order mark is not content
 
 
 def _kind_of(path: str, text: str, *, complete: bool) -> str | None:
     """The input kind from its text, or None when this text does not tell."""
+    if _is_eksctl(text):
+        return "eksctl"
     if text.lstrip().startswith("{"):
         if re.search(r'"format_version"\s*:', text) and re.search(
                 r'"(planned_values|resource_changes|terraform_version|configuration)"\s*:', text):
@@ -84,9 +103,13 @@ def _kind_of(path: str, text: str, *, complete: bool) -> str | None:
             return "spec"
         if re.search(r'"format_version"\s*:', text):
             return "terraform-plan"
+        if _is_manifest(text):
+            return "kubernetes"
         if complete:  # the whole file: a syntax error says more than "not recognised"
             try:
                 json.loads(text)
+            except RecursionError:
+                raise CheckInputError(f"{path}: JSON nested too deeply to read") from None
             except json.JSONDecodeError as e:
                 what = "truncated JSON" if e.pos >= len(text.rstrip()) else "invalid JSON"
                 raise CheckInputError(f"{path}:{e.lineno}:{e.colno}: {what}: {e.msg}") from None
@@ -95,7 +118,21 @@ def _kind_of(path: str, text: str, *, complete: bool) -> str | None:
         return "cloudformation"
     if re.search(r"^(nodegroups|subnets|vpc|cluster)\s*:", text, re.MULTILINE):
         return "spec"
+    if _is_manifest(text):
+        return "kubernetes"
     return None
+
+
+def _is_manifest(text: str) -> bool:
+    from podcap.sources.manifests import looks_like_manifest
+
+    return looks_like_manifest(text)
+
+
+def _is_eksctl(text: str) -> bool:
+    from podcap.sources.eksctl import looks_like_cluster_config
+
+    return looks_like_cluster_config(text)
 
 
 def load_plan(path: str, opts: CheckOptions) -> Plan:
@@ -112,9 +149,30 @@ def load_plan(path: str, opts: CheckOptions) -> Plan:
         from podcap.sources.cloudformation import load_template
 
         return load_template(path, parameters=opts.parameters or None)
+    if kind == "eksctl":
+        from podcap.sources.eksctl import load_cluster_config
+
+        return load_cluster_config(path)
+    if kind == "kubernetes":
+        from podcap.sources.manifests import load_manifests
+
+        return load_manifests(path)
     from podcap.sources.spec import load_spec
 
     return load_spec(path)
+
+
+def load_plans(paths: list[str], opts: CheckOptions) -> list[Plan]:
+    """Every input's plan; CloudFormation templates given together are read together, so one template's
+    exports resolve another's Fn::ImportValue (eksctl's cluster and node-group stacks)."""
+    kinds = [detect_kind(p) for p in paths]
+    cfn = [p for p, k in zip(paths, kinds, strict=True) if k == "cloudformation"]
+    if len(cfn) < 2:
+        return [load_plan(p, opts) for p in paths]
+    from podcap.sources.cloudformation import load_templates
+
+    plans = [load_plan(p, opts) for p, k in zip(paths, kinds, strict=True) if k != "cloudformation"]
+    return load_templates(cfn, parameters=opts.parameters or None) + plans
 
 
 def _summaries(analysis: Analysis) -> tuple[list[SubnetUsage], list[NodegroupSummary]]:
@@ -149,7 +207,7 @@ def _summaries(analysis: Analysis) -> tuple[list[SubnetUsage], list[NodegroupSum
         small, worst = na.smallest(), na.worst()
         ngs.append(NodegroupSummary(
             name=na.ng.name,
-            instance_types=[t.limits.name for t in na.types] + [t for t in na.unknown_types],
+            instance_types=_type_names(na),
             min_size=na.sizes.get("min"),
             desired_size=na.sizes.get("desired"),
             max_size=na.sizes.get("max"),
@@ -162,17 +220,36 @@ def _summaries(analysis: Analysis) -> tuple[list[SubnetUsage], list[NodegroupSum
     return subnets, ngs
 
 
+POOL_TYPES_SHOWN = 6
+
+
+def _type_names(na) -> list[str]:
+    """A node group's instance types; a node pool of many candidates: the smallest and the worst (the types the
+    figures come from) and the count of the others."""
+    names = [t.limits.name for t in na.types] + [t for t in na.unknown_types]
+    if na.ng.provisioner is None or len(names) <= POOL_TYPES_SHOWN:
+        return names
+    keep = [t.limits.name for t in (na.smallest(), na.worst()) if t is not None]
+    keep = list(dict.fromkeys(keep)) + list(na.unknown_types)
+    return [*keep, f"+{len(names) - len(keep)} more candidate types"]
+
+
 def _snapshot(opts: CheckOptions) -> Snapshot:
-    return load_snapshot(opts.snapshot)
+    try:
+        return load_snapshot(opts.snapshot)
+    except (OSError, ValueError) as e:  # a --snapshot of the wrong shape (SnapshotError): exit 2, one line
+        raise CheckInputError(f"cannot read instance limits snapshot {opts.snapshot}: {e}") from None
 
 
 def check_plan(plan: Plan, opts: CheckOptions, snapshot: Snapshot | None = None) -> CheckResult:
     """Judge one plan: enrich from AWS if asked, analyse, run every rule, apply suppressions."""
     from podcap.rules import REGISTRY
 
+    snapshot = snapshot or _snapshot(opts)
+    prepare_plan(plan, snapshot, opts)
     if opts.live:
         enrich_live(plan, opts)
-    analysis = analyse(plan, snapshot or _snapshot(opts))
+    analysis = analyse(plan, snapshot)
     findings: list[Finding] = []
     for r in REGISTRY.values():
         for f in r.check(analysis):
@@ -185,8 +262,50 @@ def check_plan(plan: Plan, opts: CheckOptions, snapshot: Snapshot | None = None)
     subnets, ngs = _summaries(analysis)
     result = CheckResult(inputs=[plan.source], findings=findings, subnets=subnets, nodegroups=ngs,
                          notes=[f"{who}: {text}" for who, text in plan.notes])
+    result.checked, result.found = checked_counts(plan)
     _apply_suppressions(result, plan, opts)
     return result
+
+
+CHECKED_KEYS = ("clusters", "nodegroups", "node_pools", "fargate_profiles", "subnets")
+
+
+def checked_counts(plan: Plan) -> tuple[dict[str, int], list[str]]:
+    """What one plan held: the JSON summary's ``checked`` counts, and what else it found (in words)."""
+    pools = sum(1 for ng in plan.nodegroups if ng.provisioner is not None)
+    counts = {"clusters": len(plan.clusters), "nodegroups": len(plan.nodegroups) - pools, "node_pools": pools,
+              "fargate_profiles": len(plan.fargate_profiles),
+              "subnets": sum(1 for s in plan.subnets.values() if s.defined_in_plan)}
+    found = [f"{len(plan.vpcs)} VPC(s)", f"{counts['subnets']} subnet(s)"]
+    others = len(set(plan.resource_locations) - set(plan.vpcs) - set(plan.subnets))
+    if others:
+        found.append(f"{others} other resource(s)")
+    return counts, found
+
+
+def prepare_plan(plan: Plan, snapshot: Snapshot, opts: CheckOptions) -> None:
+    """Plan-level passes before the analysis: Kubernetes objects (NodePools need the whole plan and the
+    snapshot), EKS Auto Mode's built-in pools, the ``.podcap.yaml`` demand, and Unknowns naming the key to set
+    for every consumer nothing bounds."""
+    from podcap.sources.demand import apply_demand, mark_unbounded
+    from podcap.sources.objects.kubernetes import resolve_kubernetes_objects
+
+    resolve_kubernetes_objects(plan, snapshot)
+    cfg = _config(opts)
+    apply_demand(plan, [*plan.demand, *(getattr(cfg, "demand", None) or [])])
+    mark_unbounded(plan)
+
+
+def one_plan(plans: list[Plan]) -> list[Plan]:
+    """Kubernetes manifests describe no subnets or cluster: with any of them, every input is one plan
+    (``podcap check vpc.yaml karpenter.yaml``); otherwise each input is judged on its own."""
+    if len(plans) < 2 or not any(p.kind == "kubernetes" for p in plans):
+        return plans
+    base = next((p for p in plans if p.kind != "kubernetes"), plans[0])
+    for p in plans:
+        if p is not base:
+            base.merge(p)
+    return [base]
 
 
 def enrich_live(plan: Plan, opts: CheckOptions) -> None:
@@ -194,9 +313,11 @@ def enrich_live(plan: Plan, opts: CheckOptions) -> None:
     from podcap.sources.live import enrich_plan
 
     try:
-        notes = enrich_plan(plan, region=opts.region, profile=opts.profile)
+        notes = enrich_plan(plan, region=opts.region, profile=opts.profile,
+                            timeout=getattr(opts, "live_timeout", None))
     except AwsAccessError as e:
         raise CheckInputError(str(e)) from None
+    plan.live = True
     plan.notes.extend(("live AWS", n) for n in notes or [])
 
 
@@ -238,6 +359,9 @@ def _merge(results: list[CheckResult]) -> CheckResult:
         out.subnets.extend(r.subnets)
         out.nodegroups.extend(r.nodegroups)
         out.notes.extend(r.notes)
+        for k, v in r.checked.items():
+            out.checked[k] = out.checked.get(k, 0) + v
+        out.found.extend(r.found)
     return out
 
 
@@ -251,7 +375,11 @@ def run_check(opts: CheckOptions) -> tuple[CheckResult, bool]:
         if cfg is not None and getattr(cfg, "strict", None):
             strict = True
         snapshot = _snapshot(opts)
-        results = [check_plan(load_plan(p, opts), opts, snapshot) for p in opts.paths]
+        loaded = load_plans(opts.paths, opts)
+        plans = one_plan(loaded)
+        results = [check_plan(p, opts, snapshot) for p in plans]
+        if len(plans) < len(loaded):  # one plan of several inputs: the report names them all
+            results[0].inputs = [p.source for p in loaded]
     except CheckInputError as e:
         raise UsageError(str(e)) from None
     except RecursionError:

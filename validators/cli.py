@@ -46,6 +46,11 @@ def _add_mode_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--security-groups-for-pods", action="store_true", help="ENABLE_POD_ENI=true (trunk ENI takes a slot)")
     g.add_argument("--max-eni", type=_pos_int, metavar="N", help="MAX_ENI")
     g.add_argument("--ipv6", action="store_true", help="IPv6 cluster (prefix delegation, one /80 per node)")
+    g.add_argument("--os", choices=["linux", "windows"], default="linux",
+                   help="node OS: Windows pods use the primary ENI only (VPC resource controller)")
+    g.add_argument("--managed", action="store_true",
+                   help="a managed node group without a custom AMI: the max pods EKS writes (recommended, "
+                        "capped at 110 up to 30 vCPUs, 250 above)")
 
 
 def _mode_env(a: argparse.Namespace) -> dict[str, str]:
@@ -67,7 +72,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a bad invocation is one line (as in CI logs), not the usage block."""
 
     def error(self, message: str):  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {_one_line(message)} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version="%(prog)s 0.1.0")
     p.add_argument("--snapshot", metavar="PATH", help="instance limits snapshot to use instead of the shipped one")
+    p.add_argument("--max-input-mb", type=float, metavar="MB",
+                   help="refuse input files larger than this (default 256, or PODCAP_MAX_INPUT_MB)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     mp = sub.add_parser("maxpods", help="max pods per instance type and CNI mode",
@@ -121,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--live", action="store_true", help="read existing subnets, ENIs and clusters from AWS (read-only)")
     ck.add_argument("--region", help="AWS region for --live")
     ck.add_argument("--profile", help="AWS profile for --live")
+    ck.add_argument("--live-timeout", type=float, metavar="SECONDS",
+                    help="deadline for all --live AWS reads (default 120, or PODCAP_LIVE_TIMEOUT)")
     ck.set_defaults(func=cmd_check)
 
     rl = sub.add_parser("rules", help="list the rules, or write docs/rules.md")
@@ -130,12 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     lm = sub.add_parser("limits", help="instance-type limits snapshot")
     lsub = lm.add_subparsers(dest="limits_command", metavar="SUBCOMMAND")
-    rf = lsub.add_parser("refresh", help="regenerate the snapshot from EC2 DescribeInstanceTypes")
+    rf = lsub.add_parser("refresh", help="regenerate the snapshot from EC2 DescribeInstanceTypes, merged with AWS's "
+                                         "published per-type tables")
     from podcap.limits import refresh
 
     refresh.add_arguments(rf)
     rf.set_defaults(func=cmd_limits_refresh)
-    sh = lsub.add_parser("show", help="where the snapshot came from")
+    sh = lsub.add_parser("show", help="where the snapshot came from, or each field of one instance type",
+                         description="JSON: the snapshot's provenance (DescribeInstanceTypes and the AWS tables "
+                                     "merged), or with TYPE each field's value and source, and each table's row.")
+    sh.add_argument("type", nargs="?", metavar="TYPE", help="an instance type: where each of its fields came from")
     sh.set_defaults(func=cmd_limits_show)
     lm.set_defaults(func=lambda a: (lm.print_help(), EXIT_USAGE)[1])
     return p
@@ -163,6 +176,7 @@ def _lookup(snap, names: Sequence[str]):
 
 
 def cmd_maxpods(a: argparse.Namespace) -> int:
+    from podcap.engine.managed import managed_max_pods
     from podcap.engine.maxpods import max_pods
     from podcap.engine.settings import parse_env
 
@@ -174,32 +188,43 @@ def cmd_maxpods(a: argparse.Namespace) -> int:
     rows = []
     exit_code = EXIT_OK
     for lim in lims:
-        m = max_pods(lim, parsed.settings)
-        row = {
-            "instance_type": m.instance_type,
-            "enis": m.enis,
-            "ipv4_per_eni": m.ipv4_per_eni,
-            "vcpus": m.vcpus,
-            "hypervisor": lim.hypervisor or ("bare metal" if lim.bare_metal else ""),
-            "mode": m.mode,
-            "pod_enis": m.pod_enis,
-            "network_max_pods": m.network_max_pods,
-            "max_pods": m.max_pods,
-            "ami_default_max_pods": m.ami_default_max_pods,
-            "notes": list(m.notes),
-        }
+        if a.os == "windows":
+            row = _windows_row(lim)
+        else:
+            m = max_pods(lim, parsed.settings)
+            mm = managed_max_pods(lim, parsed.settings)
+            row = {
+                "instance_type": m.instance_type,
+                "enis": m.enis,
+                "ipv4_per_eni": m.ipv4_per_eni,
+                "vcpus": m.vcpus,
+                "hypervisor": lim.hypervisor or ("bare metal" if lim.bare_metal else ""),
+                "mode": m.mode,
+                "pod_enis": m.pod_enis,
+                "network_max_pods": m.network_max_pods,
+                "max_pods": m.max_pods,
+                "ami_default_max_pods": m.ami_default_max_pods,
+                "managed_max_pods": mm.value,
+                "managed_note": mm.note,
+                "trunking": lim.trunking,
+                "branch_enis": getattr(lim, "branch_enis", None),
+                "notes": list(m.notes),
+            }
+            if m.max_pods is None:
+                row["notes"].append("recommended 110 or 250, vCPUs unknown")
         if a.kubelet_max_pods is not None:
             k = a.kubelet_max_pods
             row["kubelet_max_pods"] = k
-            if k > m.network_max_pods:
+            cap, rec = row["network_max_pods"], row["max_pods"]
+            if k > cap:
                 row["kubelet_status"] = "above-capacity"
                 row["notes"].append(
-                    f"kubelet max-pods {k} > network capacity {m.network_max_pods}: "
-                    f"{k - m.network_max_pods} pods would stick in ContainerCreating")
+                    f"kubelet max-pods {k} > network capacity {cap}: "
+                    f"{k - cap} pods would stick in ContainerCreating")
                 exit_code = EXIT_FINDINGS
-            elif k * 2 <= m.max_pods:
+            elif rec is not None and k * 2 <= rec:
                 row["kubelet_status"] = "far-below"
-                row["notes"].append(f"kubelet max-pods {k} is far below the recommended {m.max_pods}")
+                row["notes"].append(f"kubelet max-pods {k} is far below the recommended {rec}")
             else:
                 row["kubelet_status"] = "ok"
         rows.append(row)
@@ -208,17 +233,49 @@ def cmd_maxpods(a: argparse.Namespace) -> int:
     else:
         cols = ["instance_type", "enis", "ipv4_per_eni", "vcpus", "network_max_pods", "max_pods", "ami_default_max_pods"]
         heads = ["TYPE", "ENIS", "IPV4/ENI", "VCPUS", "CAPACITY", "RECOMMENDED", "AMI DEFAULT"]
+        if a.managed:
+            cols.append("managed_max_pods")
+            heads.append("MANAGED")
         if a.kubelet_max_pods is not None:
             cols.append("kubelet_status")
             heads.append("KUBELET")
-        print(f"mode: {parsed.settings.describe()}")
-        _table(heads, [[r[c] for c in cols] for r in rows])
+        print("mode: " + ("Windows (primary ENI, VPC resource controller)" if a.os == "windows"
+                          else parsed.settings.describe()))
+        _table(heads, [["?" if r.get(c) is None else r.get(c) for c in cols] for r in rows])
         for r in rows:
             for n in r["notes"]:
                 print(f"  {r['instance_type']}: {n}")
+            if a.managed and r.get("managed_note"):
+                print(f"  {r['instance_type']}: {r['managed_note']}")
     for wmsg in parsed.warnings:
         print(f"warning: {wmsg}", file=sys.stderr)
     return exit_code
+
+
+def _windows_row(lim) -> dict:
+    """`podcap maxpods --os windows`: EKS user guide windows-support (IPv4 per ENI - 1), secondary IPs as
+    the VPC resource controller gives them by default."""
+    from podcap.engine.windows import WindowsSettings, windows_capacity, windows_max_pods
+
+    cap = windows_capacity(lim, WindowsSettings())
+    ami = windows_max_pods(lim)
+    return {
+        "instance_type": lim.name,
+        "enis": lim.enis,
+        "ipv4_per_eni": lim.ipv4_per_eni,
+        "vcpus": lim.vcpus,
+        "hypervisor": lim.hypervisor or ("bare metal" if lim.bare_metal else ""),
+        "mode": "windows",
+        "pod_enis": 1,
+        "network_max_pods": cap,
+        "max_pods": ami,
+        "ami_default_max_pods": ami,
+        "managed_max_pods": ami,
+        "managed_note": "Windows: EKS writes no max pods; the Windows AMI sets IPv4 per ENI - 1",
+        "trunking": False,
+        "branch_enis": 0,
+        "notes": ["Windows pods use only the primary ENI's secondary addresses (EKS user guide, windows-support)"],
+    }
 
 
 def _table(heads: list[str], rows: list[list[object]]) -> None:
@@ -230,11 +287,14 @@ def _table(heads: list[str], rows: list[list[object]]) -> None:
 
 def cmd_node(a: argparse.Namespace) -> int:
     from podcap.engine.allocation import CapacityError, allocate
+    from podcap.engine.managed import managed_max_pods
     from podcap.engine.maxpods import max_pods
     from podcap.engine.settings import parse_env
 
     snap = _snapshot(a)
     (lim,) = _lookup(snap, [a.type])
+    if a.os == "windows":
+        return _windows_node(a, lim)
     env: dict[str, str] = dict(a.env)
     for flag, key in [("warm_eni_target", "WARM_ENI_TARGET"), ("warm_ip_target", "WARM_IP_TARGET"),
                       ("minimum_ip_target", "MINIMUM_IP_TARGET"), ("warm_prefix_target", "WARM_PREFIX_TARGET")]:
@@ -244,14 +304,28 @@ def cmd_node(a: argparse.Namespace) -> int:
     parsed = parse_env(env)
     s = parsed.settings
     mp = max_pods(lim, s)
+    mm = managed_max_pods(lim, s)
+    # kubelet max-pods: given, else what the node runs when nobody sets it: the AMI default on a
+    # self-managed node, EKS's figure on a managed node group (--managed)
+    if a.kubelet_max_pods is not None:
+        kubelet, kubelet_why = a.kubelet_max_pods, "given"
+    elif a.managed:
+        if mm.value is None:
+            raise UsageError(f"{lim.name}: {mm.note}; give --kubelet-max-pods")
+        kubelet, kubelet_why = mm.value, mm.note
+    else:
+        kubelet = mp.ami_default_max_pods
+        kubelet_why = (f"the AMI default, as on a self-managed node; a managed node group gets "
+                       f"{mm.value if mm.value is not None else '110 or 250'} from EKS: --managed")
     try:
-        alloc = allocate(lim, s, a.pods, a.kubelet_max_pods)
+        alloc = allocate(lim, s, a.pods, kubelet)
     except CapacityError as e:
         if a.format == "json":
             print(json.dumps({"error": str(e), "instance_type": lim.name, "pods": a.pods,
                               "network_max_pods": mp.network_max_pods,
-                              "pod_address_capacity": mp.pod_address_capacity}, indent=2))
-        print(f"podcap: error: {e}", file=sys.stderr)
+                              "pod_address_capacity": mp.pod_address_capacity,
+                              "kubelet_max_pods": kubelet, "kubelet_max_pods_source": kubelet_why}, indent=2))
+        print(f"podcap: error: {e} (kubelet max-pods {kubelet}: {kubelet_why})", file=sys.stderr)
         return EXIT_FINDINGS
     for wmsg in parsed.warnings:
         print(f"warning: {wmsg}", file=sys.stderr)
@@ -259,21 +333,80 @@ def cmd_node(a: argparse.Namespace) -> int:
         d = alloc.to_dict()
         d.update(settings=s.__dict__, warnings=parsed.warnings, setting_notes=parsed.notes,
                  network_max_pods=mp.network_max_pods, max_pods=mp.max_pods,
-                 ami_default_max_pods=mp.ami_default_max_pods)
+                 ami_default_max_pods=mp.ami_default_max_pods, managed_max_pods=mm.value,
+                 kubelet_max_pods_source=kubelet_why, trunking=lim.trunking,
+                 branch_enis=getattr(lim, "branch_enis", None))
         print(json.dumps(d, indent=2))
         return EXIT_FINDINGS if alloc.starved_pods else EXIT_OK
-    print(explain_allocation(alloc, mp, s, parsed.notes))
+    print(explain_allocation(alloc, mp, s, parsed.notes, kubelet_why=kubelet_why, managed=mm.value))
     return EXIT_FINDINGS if alloc.starved_pods else EXIT_OK
 
 
-def explain_allocation(alloc, mp, s, notes) -> str:
+def _windows_node(a: argparse.Namespace, lim) -> int:
+    """`podcap node --os windows`: the VPC resource controller's pool on the primary ENI (engine.windows)."""
+    from podcap.engine.windows import (
+        parse_windows_config,
+        windows_allocation,
+        windows_capacity,
+        windows_max_pods,
+    )
+
+    cfg: dict[str, str] = {}
+    if a.prefix_delegation:
+        cfg["enable-windows-prefix-delegation"] = "true"
+    for flag, key in [("warm_ip_target", "warm-ip-target"), ("minimum_ip_target", "minimum-ip-target"),
+                      ("warm_prefix_target", "warm-prefix-target")]:
+        if getattr(a, flag) is not None:
+            cfg[key] = str(getattr(a, flag))
+    cfg.update({k: v for k, v in a.env})
+    ws = parse_windows_config(cfg or None)
+    cap = windows_capacity(lim, ws)
+    ami = windows_max_pods(lim)
+    kubelet = a.kubelet_max_pods if a.kubelet_max_pods is not None else ami
+    why = "given" if a.kubelet_max_pods is not None else "Windows AMI default: IPv4 per ENI - 1"
+    limit = min(kubelet, cap)
+    if a.pods > limit:
+        msg = (f"{lim.name} (Windows, {ws.describe()}) runs at most {limit} pods (primary ENI capacity {cap}, "
+               f"kubelet max-pods {kubelet}: {why}); {a.pods} requested")
+        if a.format == "json":
+            print(json.dumps({"error": msg, "instance_type": lim.name, "pods": a.pods,
+                              "network_max_pods": cap, "kubelet_max_pods": kubelet}, indent=2))
+        print(f"podcap: error: {msg}", file=sys.stderr)
+        return EXIT_FINDINGS
+    wa = windows_allocation(lim, ws, a.pods)
+    if a.format == "json":
+        print(json.dumps({"instance_type": lim.name, "os": "windows", "pods": a.pods, "kubelet_max_pods": kubelet,
+                          "kubelet_max_pods_source": why, "enis": 1, "secondary_ips": wa.secondary_ips,
+                          "prefixes": wa.prefixes, "pool_addresses": wa.pool_addresses,
+                          "warm_addresses": wa.pool_addresses - a.pods,
+                          "node_subnet_addresses": wa.subnet_addresses, "pod_subnet_addresses": wa.subnet_addresses,
+                          "subnet_addresses": wa.subnet_addresses, "network_max_pods": cap, "max_pods": ami,
+                          "ami_default_max_pods": ami, "managed_max_pods": ami,
+                          "settings": ws.__dict__, "notes": list(wa.notes)}, indent=2))
+        return EXIT_OK
+    unit = "prefixes (/28)" if ws.prefix_delegation else "secondary IPs"
+    print("\n".join([
+        f"{lim.name} (Windows), {a.pods} pods, kubelet max-pods {kubelet} ({why})",
+        f"VPC resource controller: {ws.describe()}",
+        f"  capacity: primary ENI, {lim.ipv4_per_eni - 1} slots = {cap} pods",
+        f"  {unit + ':':23} {wa.prefixes or wa.secondary_ips}",
+        f"  warm (free) addresses:  {wa.pool_addresses - a.pods}",
+        f"  subnet addresses taken: {wa.subnet_addresses}  (the node's own address + {wa.pool_addresses} pool)",
+    ]))
+    return EXIT_OK
+
+
+def explain_allocation(alloc, mp, s, notes, kubelet_why: str | None = None, managed: int | None = None) -> str:
     unit = "prefixes (/28)" if alloc.prefixes else "secondary IPs"
     held = alloc.prefixes or alloc.secondary_ips
+    rec = "110 or 250, vCPUs unknown" if mp.max_pods is None else mp.max_pods
     lines = [
-        f"{alloc.instance_type}, {alloc.pods} address-taking pods, kubelet max-pods {alloc.kubelet_max_pods}",
+        f"{alloc.instance_type}, {alloc.pods} address-taking pods, kubelet max-pods {alloc.kubelet_max_pods}"
+        + (f" ({kubelet_why})" if kubelet_why else ""),
         f"CNI: {s.describe()}",
         (f"  capacity: {mp.pod_enis} ENIs for pods x {mp.slots_per_eni} slots x {mp.addresses_per_slot} "
-         f"+ 2 host-network = {mp.network_max_pods} pods (recommended {mp.max_pods}, AMI default {mp.ami_default_max_pods})"),
+         f"+ 2 host-network = {mp.network_max_pods} pods (recommended {rec}, AMI default {mp.ami_default_max_pods}"
+         + (f", managed node group {managed}" if managed is not None else "") + ")"),
         f"  ENIs attached:          {alloc.enis}" + (" + trunk ENI" if alloc.trunk_eni else ""),
         f"  {unit + ':':23} {held}" + (f"  ({alloc.pool_addresses} addresses)" if alloc.prefixes else ""),
         f"  warm (free) addresses:  {alloc.warm_addresses}",
@@ -304,6 +437,7 @@ def cmd_check(a: argparse.Namespace) -> int:
         region=a.region,
         profile=a.profile,
         snapshot=a.snapshot,
+        live_timeout=getattr(a, "live_timeout", None),
     )
     result, strict = run_check(opts)
     from podcap.report import FORMATS
@@ -345,37 +479,148 @@ def cmd_limits_refresh(a: argparse.Namespace) -> int:
 
 
 def cmd_limits_show(a: argparse.Namespace) -> int:
+    from podcap.limits import UnknownInstanceType
+    from podcap.limits.show import describe_snapshot, describe_type
+
     snap = _snapshot(a)
-    print(json.dumps({**snap.provenance, "instance_types": len(snap.types)}, indent=2))
+    if getattr(a, "type", None):
+        try:
+            doc = describe_type(snap, a.type)
+        except UnknownInstanceType as e:
+            raise UsageError(str(e)) from None
+    else:
+        doc = describe_snapshot(snap)
+    print(json.dumps(doc, indent=2))
     return EXIT_OK
 
 
+MAX_MESSAGE = 1000  # characters of one error line (a long name or raw value is cut)
+MAX_LINES = 60  # lines of one error (a spec or config lists its problems one a line, capped at the source)
+
+
+def _one_line(message: object, limit: int = MAX_MESSAGE) -> str:
+    """A message as one line: line breaks and other control characters never split it; long text is cut."""
+    text = str(message)
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else (" " if ch in "\n\r\t\v\f" else repr(ch)[1:-1])
+                       for ch in text)
+        text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _lines(message: object) -> str:
+    """An error as printed: one line per problem (sources that list several problems put one a line), each
+    line cleaned as :func:`_one_line` does, at most MAX_LINES lines."""
+    lines = [_one_line(ln) for ln in str(message).splitlines() if ln.strip()] or [""]
+    if len(lines) > MAX_LINES:
+        lines = [*lines[:MAX_LINES], f"… and {len(lines) - MAX_LINES} more lines"]
+    return "\n".join(lines)
+
+
+def _fail(message: object) -> int:
+    try:
+        print(f"podcap: error: {_lines(message)}", file=sys.stderr)
+    except (OSError, ValueError):
+        pass
+    return EXIT_USAGE
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _refuse_overwriting_inputs(a: argparse.Namespace) -> None:
+    """`-o` must not name an input: the report would silently replace the template or plan it judged."""
+    out = getattr(a, "output", None)
+    if not out:
+        return
+    inputs = [*(getattr(a, "paths", None) or []), getattr(a, "config", None), getattr(a, "snapshot", None)]
+    for p in inputs:
+        if p and os.path.exists(out) and (_same_file(out, p) or (os.path.isdir(p) and _inside(out, p))):
+            raise UsageError(f"-o {out} names an input ({p}); write the report elsewhere")
+
+
+def _inside(path: str, folder: str) -> bool:
+    try:
+        return os.path.commonpath([os.path.realpath(path), os.path.realpath(folder)]) == os.path.realpath(folder)
+    except ValueError:
+        return False
+
+
+def _flush_stdout() -> None:
+    """Flush now, so a full disk or closed pipe is seen here (one line, exit 2), not at interpreter exit."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise
+    except OSError:
+        _silence_stdout()
+        raise
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null so the interpreter's own final flush cannot fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Every failure ends in one line on stderr and exit 2, never a traceback."""
     parser = build_parser()
     a = parser.parse_args(argv)
     if not getattr(a, "func", None):
         parser.print_help()
         return EXIT_USAGE
     try:
-        return int(a.func(a))
+        if getattr(a, "max_input_mb", None) is not None:
+            from podcap.sources.reading import set_max_input_mb
+
+            set_max_input_mb(a.max_input_mb)
+        _refuse_overwriting_inputs(a)
+        code = int(a.func(a))
+        _flush_stdout()
+        return code
     except UsageError as e:
-        print(f"podcap: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(e)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except RecursionError:
+        return _fail("input nested too deeply to read")
+    except MemoryError:
+        return _fail("out of memory reading the input")
+    except OSError as e:  # writing the report (-o into a missing folder, a full disk, stdout on /dev/full)
+        where = e.filename if e.filename else "the output"
+        if not e.filename:
+            _silence_stdout()
+        return _fail(f"cannot write {where}: {e.strerror or type(e).__name__}")
     except Exception as e:  # an input podcap could not handle must never end in a traceback
         from podcap.sources.safe_yaml import InputError
 
         if isinstance(e, InputError):
-            print(f"podcap: error: {e}", file=sys.stderr)
-            return EXIT_USAGE
+            return _fail(e)
         if os.environ.get("PODCAP_DEBUG"):
             raise
-        print(f"podcap: internal error: {type(e).__name__}: {e} (set PODCAP_DEBUG=1 for the traceback; "
-              "please report it with the input)", file=sys.stderr)
+        try:
+            print(_one_line(f"podcap: internal error: {type(e).__name__}: {e} (set PODCAP_DEBUG=1 for the "
+                            "traceback; please report it with the input)"), file=sys.stderr)
+        except (OSError, ValueError):
+            pass
         return EXIT_USAGE
+    finally:
+        if getattr(a, "max_input_mb", None) is not None:
+            from podcap.sources.reading import set_max_input_mb
+
+            set_max_input_mb(None)
 
 
 if __name__ == "__main__":

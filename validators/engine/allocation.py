@@ -77,7 +77,7 @@ class IpamdModel:
         self.slots = limits.ipv4_per_eni - 1  # per ENI: secondary IPs or prefixes (GetENIIPv4Limit)
         self.max_eni = effective_max_eni(limits, settings)
         self.trunk = has_trunk(limits, settings)
-        self.trunk_slot = trunk_slot_reserved(settings)
+        self.trunk_slot = trunk_slot_reserved(limits, settings)
         self.enis: list[_Eni] = [_Eni(primary=True, allocatable=not settings.custom_networking)]
         self.assigned = 0
 
@@ -144,8 +144,8 @@ class IpamdModel:
         return max(1, self.s.warm_prefix_target - self.free_prefixes())
 
     def has_room_for_eni(self) -> bool:
-        """hasRoomForEni: MAX_ENI (or the type's limit) minus the slot kept for the trunk ENI, kept even
-        on types that never get one."""
+        """hasRoomForEni: MAX_ENI (or the type's limit) minus the slot kept for the trunk ENI on a
+        trunking-compatible type (VPC CNI >= 1.20.4)."""
         return len(self.enis) < self.max_eni - (1 if self.trunk_slot else 0)
 
     def increase(self) -> bool:
@@ -232,8 +232,10 @@ class IpamdModel:
 
 
 def default_kubelet_max_pods(mp: MaxPods) -> int:
-    """For a single-node question (`podcap node`), assume kubelet runs with AWS's recommended value."""
-    return mp.max_pods
+    """When a caller gives no kubelet max-pods: AWS's recommended value, else (vCPUs unknown, so the
+    recommendation is undecidable) the AMI default, the figure nobody has to set. `podcap node` passes
+    its own figure (AMI default, or the managed-node-group figure with --managed)."""
+    return mp.max_pods if mp.max_pods is not None else mp.ami_default_max_pods
 
 
 def allocate(

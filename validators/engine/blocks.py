@@ -261,9 +261,7 @@ def fragmentation_report(
     prefix_reserved_blocks = _aligned_blocks(gaps_in_prefix)
     total_blocks = size // BLOCK
     # blocks touched by in-use or explicitly reserved addresses (not by AWS's own five)
-    touched: set[int] = set()
-    for a, b in _merge(used + explicit):
-        touched.update(range(a // BLOCK, (b - 1) // BLOCK + 1))
+    touched = _length(_merge((a // BLOCK, (b - 1) // BLOCK + 1) for a, b in _merge(used + explicit)))
 
     edge_free = 0
     if total_blocks:
@@ -287,7 +285,7 @@ def fragmentation_report(
         total_blocks=total_blocks,
         free_blocks=all_free_blocks - prefix_reserved_blocks,
         prefix_reserved_blocks=prefix_reserved_blocks,
-        touched_blocks=len(touched),
+        touched_blocks=touched,
         largest_free_run=largest,
         largest_free_run_start=start,
         largest_free_block_run=_aligned_block_runs(gaps),
@@ -331,9 +329,10 @@ def reservation_cidrs(
     taken = _aws_reserved(size) + _address_intervals(net, used_ips)[0] + explicit + prefix
     starts: list[int] = []
     for a, b in _complement(_merge(taken), size):
-        first, last = -(-a // BLOCK), b // BLOCK
-        starts.extend(range(first * BLOCK, last * BLOCK, BLOCK))
         if len(starts) >= blocks:
             break
+        first, last = -(-a // BLOCK), b // BLOCK
+        last = min(last, first + blocks - len(starts))  # never more starts than asked for
+        starts.extend(range(first * BLOCK, last * BLOCK, BLOCK))
     nets = [ipaddress.IPv4Network((base + s, 28)) for s in starts[:blocks]]
     return [str(n) for n in ipaddress.collapse_addresses(nets)]

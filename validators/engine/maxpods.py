@@ -5,7 +5,9 @@ Three different figures, because they are three different things that users conf
 * ``network_max_pods`` — how many pods the node can give an address to, +2 for the host-network pods
   (aws-node, kube-proxy) that need none.
 * ``max_pods`` — what AWS's max-pods calculator recommends for the CNI mode: the capacity, capped at
-  110 on instances with 30 vCPUs or fewer and at 250 above.
+  110 on instances with 30 vCPUs or fewer and at 250 above (None when the vCPU count is unknown and the
+  capacity is above 110, so the cap cannot be told). With IPv6 it is the calculator's prefix-delegation
+  figure, capped: the /80 never limits pods, the ENIs' /28-equivalent count and the cap do.
 * ``ami_default_max_pods`` — what the EKS-optimized AMIs give kubelet when nobody sets max-pods:
   the default-mode formula whatever the CNI mode (nodeadm ``calculateStandardMaxPods``). This is why
   nodes stay at 29 pods after prefix delegation is switched on.
@@ -22,9 +24,25 @@ HOST_NETWORK_PODS = 2  # aws-node and kube-proxy: counted by kubelet, take no VP
 IPV6_PREFIX_ADDRESSES = 2**48  # one /80 per node
 
 
-def recommended_cap(vcpus: int) -> int:
-    """max-pods-calculator.sh: 110 for up to 30 vCPUs, 250 above."""
-    return 250 if vcpus > 30 else 110
+LOW_CPU_CAP = 110  # max-pods-calculator.sh MAX_POD_CEILING_FOR_LOW_CPU
+HIGH_CPU_CAP = 250  # MAX_POD_CEILING_FOR_HIGH_CPU
+CAP_VCPU_THRESHOLD = 30  # "if CPU_COUNT -gt 30": above this the higher ceiling applies
+
+
+def recommended_cap(vcpus: int | None) -> int | None:
+    """max-pods-calculator.sh: 110 for up to 30 vCPUs, 250 above; None when the vCPU count is unknown."""
+    if vcpus is None:
+        return None
+    return HIGH_CPU_CAP if vcpus > CAP_VCPU_THRESHOLD else LOW_CPU_CAP
+
+
+def apply_cap(figure: int, vcpus: int | None) -> int | None:
+    """min(figure, cap). Without a vCPU count the result is still known when the figure is at or below
+    110 (both ceilings are higher); above it the two ceilings give different answers: None."""
+    cap = recommended_cap(vcpus)
+    if cap is None:
+        return figure if figure <= LOW_CPU_CAP else None
+    return min(figure, cap)
 
 
 def effective_max_eni(limits: InstanceLimits, settings: CniSettings) -> int:
@@ -40,11 +58,13 @@ def has_trunk(limits: InstanceLimits, settings: CniSettings) -> bool:
     return settings.pod_eni and not settings.ipv6 and limits.supports_trunking and effective_max_eni(limits, settings) > 1
 
 
-def trunk_slot_reserved(settings: CniSettings) -> bool:
-    """ipamd hasRoomForEni keeps one ENI slot free for the trunk whenever ENABLE_POD_ENI is on and no
-    trunk is attached yet. On a type the VPC resource controller never gives a trunk (Xen types,
-    MAX_ENI=1) the slot therefore stays empty for good: security groups for pods still costs an ENI."""
-    return settings.pod_eni and not settings.ipv6
+def trunk_slot_reserved(limits: InstanceLimits, settings: CniSettings) -> bool:
+    """ipamd hasRoomForEni (VPC CNI >= 1.20.4) keeps one ENI slot free for the trunk when ENABLE_POD_ENI
+    is on, no trunk is attached yet, and the type is trunking-compatible (awsutils
+    ``IsTrunkingCompatible``: the VPC resource controller's limits table; a type missing from that table
+    counts as compatible). t3, t3a, Xen types and others the table marks incompatible keep every slot:
+    t3.medium 3 x 5 + 2 = 17 pods, m4.large 2 x 9 + 2 = 20."""
+    return settings.pod_eni and not settings.ipv6 and limits.trunking is not False
 
 
 def pd_active(limits: InstanceLimits, settings: CniSettings) -> bool:
@@ -56,7 +76,7 @@ def pod_enis(limits: InstanceLimits, settings: CniSettings) -> int:
     """ENIs that can hold pod addresses: MAX_ENI, minus the trunk's slot (hasRoomForEni), minus the primary
     under custom networking (GetAllocatableENIs skips it)."""
     n = effective_max_eni(limits, settings)
-    if trunk_slot_reserved(settings):
+    if trunk_slot_reserved(limits, settings):
         n = max(n - 1, 1)  # the primary ENI is there from boot, whatever hasRoomForEni says
     if settings.custom_networking:
         n -= 1
@@ -68,13 +88,13 @@ class MaxPods:
     instance_type: str
     enis: int  # default network card
     ipv4_per_eni: int
-    vcpus: int
+    vcpus: int | None  # None: no source knows it (a type only AWS's published tables list)
     mode: str
     pod_enis: int
     slots_per_eni: int  # secondary IPs or /28 prefixes per ENI
     addresses_per_slot: int  # 1, or 16 with prefix delegation
     network_max_pods: int
-    max_pods: int  # AWS's recommendation for the mode
+    max_pods: int | None  # AWS's recommendation for the mode (None: vCPUs unknown and above 110)
     ami_default_max_pods: int  # what the EKS AMIs set when max-pods is not given
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -97,7 +117,10 @@ def max_pods(limits: InstanceLimits, settings: CniSettings) -> MaxPods:
         capacity = IPV6_PREFIX_ADDRESSES + HOST_NETWORK_PODS
         enis_for_pods = 1
         mode = "ipv6"
-        if not limits.nitro:
+        if limits.nitro:
+            notes.append("IPv6: the node's /80 never limits pods; the recommended figure is the calculator's "
+                         "prefix-delegation figure, capped at 110/250")
+        else:
             # ipamd isConfigValid: IPv6 runs only in prefix-delegation mode, which a non-Nitro type
             # cannot do; aws-node exits and no pod gets an address.
             capacity = HOST_NETWORK_PODS
@@ -116,9 +139,12 @@ def max_pods(limits: InstanceLimits, settings: CniSettings) -> MaxPods:
             mode += "+custom-networking"
         if has_trunk(limits, settings):
             mode += "+pod-eni"
+        elif settings.pod_eni and trunk_slot_reserved(limits, settings):
+            notes.append(f"{limits.name} cannot attach a trunk ENI here (MAX_ENI leaves no slot): security "
+                         "groups for pods unavailable")
         elif settings.pod_eni:
-            notes.append(f"{limits.name} cannot attach a trunk ENI: security groups for pods unavailable, "
-                         "yet ipamd still keeps an ENI slot free for it")
+            notes.append(f"{limits.name} is not trunking-compatible (VPC resource controller): no trunk ENI, "
+                         "no pod gets its own security groups, and ipamd keeps every ENI slot for pods")
     if enis_for_pods == 0 and not settings.ipv6:
         notes.append("no ENI is left for pod addresses (custom networking, MAX_ENI and the trunk ENI take them all)")
     return MaxPods(
@@ -131,10 +157,41 @@ def max_pods(limits: InstanceLimits, settings: CniSettings) -> MaxPods:
         slots_per_eni=slots,
         addresses_per_slot=per_slot,
         network_max_pods=capacity,
-        max_pods=min(capacity, recommended_cap(limits.vcpus)),
+        max_pods=recommended_max_pods(limits, settings, capacity),
         ami_default_max_pods=standard_max_pods(limits),
         notes=tuple(notes),
     )
+
+
+def calculator_max_pods(limits: InstanceLimits, settings: CniSettings) -> int:
+    """max-pods-calculator.sh (awslabs/amazon-eks-ami, templates/al2/runtime) before its vCPU cap, what
+    ``--show-max-allowed`` prints: ENIs for pods = min(MAX_ENI, default-card ENIs), minus one with custom
+    networking; with prefix delegation on a type whose Hypervisor is "nitro"
+    ``enis x ((IPv4 per ENI - 1) x 16) + 2``, else ``enis x (IPv4 per ENI - 1) + 2``.
+
+    The calculator knows nothing of security groups for pods; it reads ``Hypervisor`` only, so a bare
+    metal type (no hypervisor) gets the secondary-IP figure. IPv6 clusters run in prefix-delegation mode
+    and EKS's IPv6 guidance uses the calculator's prefix-delegation figure, which is what ``ipv6``
+    selects here (t3.nano: 2 x (1 x 16) + 2 = 34).
+    """
+    enis = limits.enis
+    if settings.max_eni is not None and settings.max_eni < enis:
+        enis = settings.max_eni
+    if settings.custom_networking and not settings.ipv6:
+        enis -= 1
+    pd = (settings.prefix_delegation or settings.ipv6) and limits.hypervisor == "nitro"
+    per_eni = (limits.ipv4_per_eni - 1) * (IPS_PER_PREFIX if pd else 1)
+    return max(enis, 0) * per_eni + HOST_NETWORK_PODS
+
+
+def recommended_max_pods(limits: InstanceLimits, settings: CniSettings, capacity: int) -> int | None:
+    """AWS's recommended max pods for the mode: the address capacity capped at 110/250; with IPv6 the
+    calculator's prefix-delegation figure capped (addresses never limit IPv6 pods)."""
+    if settings.ipv6:
+        if not limits.nitro:
+            return capacity
+        return apply_cap(calculator_max_pods(limits, settings), limits.vcpus)
+    return apply_cap(capacity, limits.vcpus)
 
 
 def kubelet_max_pods_effective(mp: MaxPods, kubelet_max_pods: int | None) -> int:

@@ -11,7 +11,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-_ATOI = re.compile(r"^[+-]?[0-9]+$")
+# Go's strconv.Atoi: an optional sign and ASCII digits, nothing else ("5\n", " 5", "5_0", "٥" all fail),
+# and the value must fit Go's int (int64 on the 64-bit nodes EKS runs); re.ASCII keeps \d out of it.
+_ATOI = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_INT64_DIGITS = 19
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 
@@ -86,8 +90,23 @@ class ParsedSettings:
     notes: list[str] = field(default_factory=list)  # settings that are valid but have no effect here
 
 
-def _atoi(value: str) -> int | None:
-    return int(value) if _ATOI.match(value) else None
+def atoi(value: str) -> int | None:
+    """The integer Go's ``strconv.Atoi`` reads from ``value``, or None where Atoi returns an error.
+
+    ipamd's getters (getWarmIPTarget, getMinimumIPTarget, getWarmENITarget, getWarmPrefixTarget, getMaxENI
+    in pkg/ipamd/ipamd.go) take the value only when ``err == nil``, so a value out of int64 range
+    (ErrRange) means the variable's default, exactly like "abc" (ErrSyntax). Never builds a huge int.
+    """
+    if not isinstance(value, str) or _ATOI.fullmatch(value) is None:
+        return None
+    digits = value.lstrip("+-").lstrip("0")
+    if len(digits) > _INT64_DIGITS:
+        return None
+    n = int(value)
+    return n if _INT64_MIN <= n <= _INT64_MAX else None
+
+
+_atoi = atoi
 
 
 def _parse_bool(env: Mapping[str, str], key: str, warnings: list[str]) -> bool:
@@ -98,7 +117,7 @@ def _parse_bool(env: Mapping[str, str], key: str, warnings: list[str]) -> bool:
         return True
     if raw in _FALSE:
         return False
-    warnings.append(f"{key}={raw!r} is not a boolean the CNI understands; it uses the default false")
+    warnings.append(f"{key}={_shown(raw)} is not a boolean the CNI understands; it uses the default false")
     return False
 
 
@@ -120,7 +139,8 @@ def parse_env(env: Mapping[str, object] | None, *, with_addon_defaults: bool = T
         val = _atoi(raw[key])
         if val is None or val < minimum:
             w.append(
-                f"{key}={raw[key]!r} is ignored by the CNI (it needs a whole number >= {minimum}); "
+                f"{key}={_shown(raw[key])} is ignored by the CNI (Go's strconv.Atoi needs ASCII digits "
+                f"within int64, and ipamd a value >= {minimum}); "
                 f"it uses {default}"
             )
             return default
@@ -139,7 +159,7 @@ def parse_env(env: Mapping[str, object] | None, *, with_addon_defaults: bool = T
         val = _atoi(raw["MAX_ENI"])
         if val is None or val < 1:
             w.append(
-                f"MAX_ENI={raw['MAX_ENI']!r} is ignored by the CNI (it needs a whole number >= 1); "
+                f"MAX_ENI={_shown(raw['MAX_ENI'])} is ignored by the CNI (it needs a whole number >= 1); "
                 "the instance type's ENI limit applies"
             )
         else:
@@ -188,7 +208,18 @@ def parse_env(env: Mapping[str, object] | None, *, with_addon_defaults: bool = T
     return ParsedSettings(s, w, notes)
 
 
+def _shown(value: str, limit: int = 60) -> str:
+    """A raw env value as a warning quotes it: repr (so a newline shows as \\n), bounded length."""
+    text = repr(value[: limit + 1]) if len(value) <= limit else repr(value[:limit]) + f"… ({len(value)} characters)"
+    return text
+
+
 def _stringify(v: object) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, int):
+        try:
+            return str(v)
+        except ValueError:  # more than 4300 digits: Atoi fails on it anyway (out of int64 range)
+            return "9" * 20
     return str(v)

@@ -55,7 +55,7 @@ def growth_path(limits: InstanceLimits, settings: CniSettings, kubelet_max_pods:
     unit = IPS_PER_PREFIX if pd else 1
     trunk = 1 if has_trunk(limits, settings) else 0
     custom = settings.custom_networking
-    room_enis = pod_enis(limits, settings)  # hasRoomForEni keeps the trunk's slot even when no trunk comes
+    room_enis = pod_enis(limits, settings)  # hasRoomForEni keeps the trunk's slot on trunking-compatible types
     cap_slots = max(room_enis, 0) * S
     M = kubelet_max_pods
     w, m = settings.warm_ip_target, settings.minimum_ip_target

@@ -1,19 +1,27 @@
-"""Instance-type network limits, as EC2 DescribeInstanceTypes reports them.
+"""Instance-type network limits: EC2 DescribeInstanceTypes merged with AWS's published per-type tables.
 
 The package ships a generated snapshot (``validators/data/instance_limits.json``, written by
-``podcap limits refresh``) so checks run offline; nothing here calls AWS.
+``podcap limits refresh`` / ``scripts/generate_snapshot.py``) so checks run offline; nothing here calls AWS.
+The snapshot is the union of DescribeInstanceTypes and the tables of the VPC CNI, the VPC resource
+controller and nodeadm (see :mod:`podcap.limits.published`); each record says where each field came from.
+A field no source has is ``None`` (vCPUs of a type only AWS's tables know): never guessed.
 """
 from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 SNAPSHOT_NAME = "instance_limits.json"
+MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024  # the shipped one is ~0.4 MB; read no more than this of a --snapshot
+
+
+class SnapshotError(ValueError):
+    """A snapshot file of the wrong shape: one line saying what is wrong (the CLI exits 2 with it)."""
 
 
 class UnknownInstanceType(LookupError):
@@ -29,18 +37,21 @@ class UnknownInstanceType(LookupError):
 @dataclass(frozen=True)
 class InstanceLimits:
     name: str
-    enis: int  # MaximumNetworkInterfaces of the DEFAULT network card: what the VPC CNI uses
-    ipv4_per_eni: int  # Ipv4AddressesPerInterface, the ENI's own primary address included
-    ipv6_per_eni: int
-    vcpus: int
+    enis: int  # ENIs on the DEFAULT network card: what the VPC CNI uses (its table wins over EC2's)
+    ipv4_per_eni: int  # IPv4 addresses per interface, the ENI's own primary address included
+    ipv6_per_eni: int | None  # None: only DescribeInstanceTypes has it, and it does not know the type
+    vcpus: int | None  # None: a type only AWS's tables know (they carry no vCPUs); never guessed
     hypervisor: str  # "nitro", "xen", or "" for bare metal
     bare_metal: bool
     network_cards: tuple[tuple[int, int], ...]  # (NetworkCardIndex, MaximumNetworkInterfaces)
     default_card: int
     max_enis_all_cards: int
-    efa: bool
-    max_efa_interfaces: int
-    trunking: bool | None  # ENI trunking (security groups for pods); None: not known from EC2
+    efa: bool | None
+    max_efa_interfaces: int | None
+    trunking: bool | None  # the resource controller's IsTrunkingCompatible; None: not in its table
+    branch_enis: int | None = None  # the resource controller's BranchInterface (branch ENIs per node)
+    # field -> where it came from: "ec2" (DescribeInstanceTypes), "vpc-cni", "resource-controller", "nodeadm"
+    sources: tuple[tuple[str, str], ...] = ()
 
     @property
     def nitro(self) -> bool:
@@ -49,32 +60,70 @@ class InstanceLimits:
 
     @property
     def supports_trunking(self) -> bool:
-        """Trunking is a Nitro feature; where EC2 does not say, assume Nitro types have it."""
+        """The VPC resource controller's IsTrunkingCompatible where its table has the type; for a type it
+        does not list (newer than its table), trunking is a Nitro feature, so Nitro types are assumed to have it."""
         return self.trunking if self.trunking is not None else self.nitro
+
+    def source_of(self, field_name: str) -> str:
+        """Where a record field (``enis``, ``ipv4``, ``vcpus``, ``trunking`` ...) came from; "" if nowhere."""
+        return dict(self.sources).get(field_name, "")
 
     @classmethod
     def from_record(cls, name: str, rec: dict[str, Any]) -> InstanceLimits:
+        where = f"instance type {name!r}"
+        enis, ipv4 = _req_int(rec, "enis", where), _req_int(rec, "ipv4", where)
+        src = rec.get("src") if isinstance(rec.get("src"), dict) else {}
+        sources = tuple(sorted(
+            (f, str(src.get(f, "ec2" if "ec2" in rec.get("in", ["ec2"]) else "")))
+            for f in _RECORD_FIELDS if rec.get(f) is not None))
         return cls(
             name=name,
-            enis=int(rec["enis"]),
-            ipv4_per_eni=int(rec["ipv4"]),
-            ipv6_per_eni=int(rec.get("ipv6", 0)),
-            vcpus=int(rec["vcpus"]),
+            enis=enis,
+            ipv4_per_eni=ipv4,
+            ipv6_per_eni=_opt_int(rec, "ipv6", where),
+            vcpus=_opt_int(rec, "vcpus", where),
             hypervisor=rec.get("hypervisor") or "",
             bare_metal=bool(rec.get("bare_metal", False)),
-            network_cards=tuple((int(i), int(n)) for i, n in rec.get("cards", [])),
-            default_card=int(rec.get("default_card", 0)),
-            max_enis_all_cards=int(rec.get("max_enis", rec["enis"])),
-            efa=bool(rec.get("efa", False)),
-            max_efa_interfaces=int(rec.get("max_efa", 0)),
-            trunking=rec.get("trunking"),
+            network_cards=tuple((int(i), int(n)) for i, n in rec.get("cards") or []),
+            default_card=int(rec.get("default_card") or 0),
+            max_enis_all_cards=_opt_int(rec, "max_enis", where) or enis,
+            efa=None if rec.get("efa") is None else bool(rec["efa"]),
+            max_efa_interfaces=_opt_int(rec, "max_efa", where),
+            trunking=None if rec.get("trunking") is None else bool(rec["trunking"]),
+            branch_enis=_opt_int(rec, "branch_enis", where),
+            sources=sources,
         )
+
+
+_RECORD_FIELDS = ("enis", "ipv4", "ipv6", "vcpus", "hypervisor", "bare_metal", "cards", "default_card",
+                  "max_enis", "efa", "max_efa", "trunking", "branch_enis")
+
+
+def _req_int(rec: dict[str, Any], key: str, where: str) -> int:
+    v = rec.get(key)
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise SnapshotError(f"{where}: {key!r} is {v!r}, not a positive integer")
+    return v
+
+
+def _opt_int(rec: dict[str, Any], key: str, where: str) -> int | None:
+    v = rec.get(key)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise SnapshotError(f"{where}: {key!r} is {v!r}, not a whole number")
+    return v
 
 
 @dataclass(frozen=True)
 class Snapshot:
     provenance: dict[str, Any]
     types: dict[str, InstanceLimits]
+    # the records as stored (with "src", "in" and the DescribeInstanceTypes figures the tables overrode)
+    records: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
+
+    def record(self, name: str) -> dict[str, Any]:
+        return self.records.get(self.get(name).name, {})
 
     def get(self, name: str) -> InstanceLimits:
         key = name.strip().lower() if isinstance(name, str) else name
@@ -90,15 +139,54 @@ class Snapshot:
         return sorted(self.types)
 
 
-def parse_snapshot(doc: dict[str, Any]) -> Snapshot:
-    types = {name: InstanceLimits.from_record(name, rec) for name, rec in doc["instance_types"].items()}
-    return Snapshot(provenance=doc.get("generated", {}), types=types)
+def parse_snapshot(doc: Any) -> Snapshot:
+    """Check the document's shape by hand (a ``--snapshot`` may be anything) and build the snapshot."""
+    if not isinstance(doc, dict):
+        raise SnapshotError(f"not a snapshot: a JSON {type(doc).__name__}, not an object with instance_types")
+    types_doc = doc.get("instance_types")
+    if not isinstance(types_doc, dict) or not types_doc:
+        raise SnapshotError("not a snapshot: no non-empty \"instance_types\" object")
+    gen = doc.get("generated", {})
+    if not isinstance(gen, dict):
+        raise SnapshotError("not a snapshot: \"generated\" is not an object")
+    types = {}
+    for name, rec in types_doc.items():
+        if not isinstance(rec, dict):
+            raise SnapshotError(f"instance type {name!r}: not an object")
+        try:
+            types[name.strip().lower()] = InstanceLimits.from_record(name, rec)
+        except SnapshotError:
+            raise
+        except (TypeError, ValueError, AttributeError) as e:
+            raise SnapshotError(f"instance type {name!r}: malformed record ({e})") from None
+    return Snapshot(provenance=gen, types=types, records=types_doc)
+
+
+def read_snapshot_text(path: str | Path) -> str:
+    """A snapshot file's text, reading at most MAX_SNAPSHOT_BYTES (``/dev/zero`` or a huge file is refused)."""
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_SNAPSHOT_BYTES + 1)
+    if len(data) > MAX_SNAPSHOT_BYTES:
+        raise SnapshotError(f"larger than {MAX_SNAPSHOT_BYTES // (1024 * 1024)} MiB: not a snapshot")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SnapshotError("not UTF-8 text: not a snapshot") from None
 
 
 def load_snapshot(path: str | Path | None = None) -> Snapshot:
-    """The shipped snapshot, or another file written by ``podcap limits refresh --output``."""
+    """The shipped snapshot, or another file written by ``podcap limits refresh --output``.
+
+    Raises OSError (unreadable) or :class:`SnapshotError` (a ValueError: not JSON, or the wrong shape)."""
     if path is not None:
-        return parse_snapshot(json.loads(Path(path).read_text()))
+        text = read_snapshot_text(path)
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise SnapshotError(f"not JSON ({e.msg} at line {e.lineno})") from None
+        except RecursionError:
+            raise SnapshotError("not a snapshot: JSON nested too deeply") from None
+        return parse_snapshot(doc)
     return _shipped()
 
 

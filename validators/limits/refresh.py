@@ -1,4 +1,5 @@
-"""`podcap limits refresh`: regenerate the instance-limits snapshot from EC2 DescribeInstanceTypes.
+"""`podcap limits refresh`: regenerate the instance-limits snapshot from EC2 DescribeInstanceTypes, merged
+with AWS's published per-type tables shipped in the package (:mod:`podcap.limits.published`).
 
 Read-only: ``ec2:DescribeInstanceTypes`` (and ``ec2:DescribeRegions`` for ``--region all``). The document
 records where the data came from (date, regions, the endpoint actually used) so a snapshot made against a
@@ -160,6 +161,7 @@ def write_snapshot(doc: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a snapshot is package data, readable by all
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -185,6 +187,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where to write the snapshot (default: the shipped validators/data/instance_limits.json)")
     p.add_argument("--profile", help="AWS profile (default: boto3's usual configuration)")
     p.add_argument("--note", metavar="TEXT", help="free text stored in the snapshot's provenance")
+    p.add_argument("--describe-only", action="store_true",
+                   help="write DescribeInstanceTypes' answer alone, without merging AWS's published tables "
+                        "(VPC CNI, VPC resource controller, nodeadm) that the package ships")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -212,13 +217,27 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
         print(f"podcap: error: DescribeInstanceTypes returned no instance types from {gen['endpoint']}; "
               f"{output} not written", file=sys.stderr)
         return EXIT_ERROR
+    described = gen["count"]
+    if not getattr(args, "describe_only", False):
+        from podcap.limits.published import merge
+
+        try:
+            doc = merge(doc)
+        except (OSError, ValueError, KeyError) as e:  # the package's tables missing or damaged
+            print(f"podcap: error: cannot merge AWS's published tables shipped with podcap ({e}); "
+                  f"{output} not written (--describe-only writes DescribeInstanceTypes alone)", file=sys.stderr)
+            return EXIT_ERROR
+        gen = doc["generated"]
     try:
         write_snapshot(doc, output)
     except OSError as e:
         print(f"podcap: error: cannot write {output}: {e.strerror or e}", file=sys.stderr)
         return EXIT_ERROR
-    print(f"wrote {gen['count']} instance types from {', '.join(gen['regions'])} "
-          f"(endpoint {gen['endpoint']}) to {output}")
+    merged = "supplementary" in gen
+    added = (f", merged with AWS's published tables (VPC CNI, VPC resource controller, nodeadm): "
+             f"{gen['count']} in all") if merged else ""
+    print(f"wrote {described} instance types from {', '.join(gen['regions'])} "
+          f"(endpoint {gen['endpoint']}){added} to {output}")
     return EXIT_OK
 
 

@@ -63,6 +63,8 @@ class Subnet:
     used_ips: list[str] | None = None  # the in-use addresses themselves, to find free aligned /28s
     reservations: list[CidrReservation] = field(default_factory=list)
     location: Location = field(default_factory=Location)
+    # the subnet's tags, for selectors that pick subnets by tag (Karpenter / Auto Mode subnetSelectorTerms)
+    tags: dict[str, str] = field(default_factory=dict)
 
     def network(self) -> ipaddress.IPv4Network | None:
         if isinstance(self.cidr, Unknown):
@@ -106,6 +108,16 @@ class NodeGroup:
     zone_balanced: bool = True
     pods_per_core: MaybeUnknown[int] | None = None  # Karpenter / Auto Mode kubelet podsPerCore
     reserved_enis: int = 0  # Karpenter's --reserved-enis
+    # Node pools whose nodes do not run the cluster's aws-node (EKS Auto Mode runs its own networking):
+    # the CNI settings that model them (docs/auto-mode.md). None: the cluster's aws-node settings apply.
+    network_env: dict[str, str] | None = None
+    # Pods in other subnets than their node (Auto Mode podSubnetSelectorTerms): Subnet.id values
+    pod_subnets: MaybeUnknown[list[MaybeUnknown[str]]] | None = None
+    max_pods_cap: int | None = None  # a cap on kubelet max pods beyond the usual rule (Auto Mode: 110)
+    ami_family: str | None = None  # node pools: Karpenter's AMI family (al2, al2023, bottlerocket, windows2022 ...)
+    # node pools: the resource that carries the pool (a CDK manifest resource, a Terraform kubernetes_manifest,
+    # the Auto Mode cluster of a built-in pool): demand stated on it (Metadata.podcap) applies to the pool
+    carrier: str | None = None
 
 
 @dataclass
@@ -140,6 +152,9 @@ class Cluster:
     auto_mode: MaybeUnknown[bool] = False
     # built-in Auto Mode node pools enabled (ComputeConfig.NodePools: "general-purpose", "system")
     auto_mode_pools: MaybeUnknown[list[str]] = field(default_factory=list)
+    # demand stated on the cluster for its Auto Mode pools (CloudFormation Metadata podcap: max_nodes,
+    # pods_per_node, sgp_pods_per_node), for the pools that state no limits
+    demand: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -159,6 +174,15 @@ class Plan:
     resource_locations: dict[str, Location] = field(default_factory=dict)
     # Defaults podcap applied and facts read from AWS (resource, text): not findings, but shown with them
     notes: list[tuple[str, str]] = field(default_factory=list)
+    # Kubernetes objects (NodePool, EC2NodeClass, NodeClass ...) read by a source, resolved once the whole
+    # plan is known (subnets from other files, the instance-limits snapshot): see
+    # podcap.sources.objects.kubernetes.resolve_kubernetes_objects
+    kubernetes_objects: list = field(default_factory=list)
+    # Demand the input states where no template field holds it (CloudFormation Metadata.podcap ...):
+    # podcap.sources.demand.Demand entries, applied with the .podcap.yaml demand before the analysis
+    demand: list = field(default_factory=list)
+    # checked with --live: existing resources were looked up in AWS (the advice in findings says so)
+    live: bool = False
 
     def cluster_for(self, nodegroup: NodeGroup | FargateProfile) -> Cluster | None:
         """The cluster a node group joins: the named one, else the only cluster in the plan."""
@@ -180,3 +204,5 @@ class Plan:
             self.suppressions.setdefault(k, []).extend(v)
         self.resource_locations.update(other.resource_locations)
         self.notes.extend(other.notes)
+        self.kubernetes_objects.extend(other.kubernetes_objects)
+        self.demand.extend(other.demand)

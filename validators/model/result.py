@@ -50,6 +50,14 @@ class CheckResult:
     subnets: list[SubnetUsage] = field(default_factory=list)
     nodegroups: list[NodegroupSummary] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # defaults podcap applied, facts read from AWS
+    # what was checked: counts of clusters, nodegroups, node_pools, fargate_profiles, subnets (JSON summary.checked)
+    checked: dict[str, int] = field(default_factory=dict)
+    found: list[str] = field(default_factory=list)  # what the inputs hold besides, for "nothing to check"
+
+    def nothing_to_check(self) -> bool:
+        """No EKS cluster, node group, node pool or Fargate profile in any input."""
+        return bool(self.checked) and not any(
+            self.checked.get(k) for k in ("clusters", "nodegroups", "node_pools", "fargate_profiles"))
 
     def active(self) -> list[Finding]:
         return [f for f in self.findings if f.suppressed is None]

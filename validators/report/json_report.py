@@ -46,6 +46,15 @@ def _nodegroup(n: NodegroupSummary) -> dict[str, Any]:
     }
 
 
+CHECKED_KEYS = ("clusters", "nodegroups", "node_pools", "fargate_profiles", "subnets")
+
+
+def checked(result: CheckResult) -> dict[str, int]:
+    """``summary.checked``: what the inputs held, so an empty check is never mistaken for a clean one."""
+    counts = getattr(result, "checked", None) or {}
+    return {k: int(counts.get(k, 0)) for k in CHECKED_KEYS}
+
+
 def report(
     result: CheckResult, *, rules: Mapping[str, Any] | None = None, tool_version: str = TOOL_VERSION
 ) -> dict[str, Any]:
@@ -55,7 +64,7 @@ def report(
             "version": SCHEMA_VERSION,
             "tool": {"name": TOOL_NAME, "version": tool_version},
             "inputs": [str(i) for i in result.inputs],
-            "summary": result.counts(),
+            "summary": {**result.counts(), "checked": checked(result)},
             "findings": [f.to_dict() for f in ordered(result.findings)],
             "subnets": [_subnet(s) for s in result.subnets],
             "nodegroups": [_nodegroup(n) for n in result.nodegroups],

@@ -124,6 +124,16 @@ def _finding(f: Finding, paint: _Paint) -> list[str]:
     return out
 
 
+def _nothing_to_check(result: CheckResult) -> list[str]:
+    """An input with no EKS cluster, node group, node pool or Fargate profile: say so, and what it holds."""
+    if not getattr(result, "nothing_to_check", lambda: False)():
+        return []
+    found = ", ".join(getattr(result, "found", []) or []) or "nothing else"
+    line = (f"nothing to check: no EKS cluster, node group, node pool or Fargate profile in the input "
+            f"(found: {found}).")
+    return [line, ""]
+
+
 def render(
     result: CheckResult,
     *,
@@ -134,6 +144,7 @@ def render(
     paint = _Paint(color)
     inputs = ", ".join(result.inputs) or "-"
     out = [paint(f"{TOOL_NAME} {tool_version}", "bold") + f" - checked: {inputs}", ""]
+    out += _nothing_to_check(result)
     if result.subnets:
         out += _subnets(result, paint) + [""]
     if result.nodegroups:

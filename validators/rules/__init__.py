@@ -5,11 +5,14 @@ Importing this package registers every rule; ``REGISTRY`` is ordered by ID.
 from __future__ import annotations
 
 from podcap.rules import (  # noqa: F401  (registration by import)
+    cluster_subnets,
     cni_settings,
     custom_networking,
     instance_types,
+    managed_nodegroups,
     pods_per_node,
     prefix_blocks,
+    security_groups,
     subnet_capacity,
     subnet_layout,
     unresolved,

@@ -34,7 +34,13 @@ def check_demand(a: Analysis):
             fix = (f"{small.limits.name} runs at most {small.capacity_pods} address-taking pods "
                    f"(limited by {limit}); ")
             if small.kubelet_max_pods < small.maxpods.network_max_pods:
-                fix += f"raise kubelet max-pods to {min(want + HOST_NETWORK_PODS, small.maxpods.max_pods)} or more; "
+                rec = small.maxpods.max_pods if small.maxpods.max_pods is not None else small.maxpods.network_max_pods
+                target = min(want + HOST_NETWORK_PODS, rec)
+                if small.managed is not None and small.managed.cap is not None and target > small.managed.cap:
+                    fix += (f"EKS caps a managed node group's max pods at {small.managed.cap}: a launch template "
+                            "with an AMI (custom AMI) and max-pods in its user data lifts it; ")
+                else:
+                    fix += f"raise kubelet max-pods to {target} or more; "
             if not na.settings.prefix_delegation and small.limits.nitro:
                 fix += "enable prefix delegation (and raise max-pods); "
             fix += "or choose a larger instance type"
@@ -43,8 +49,8 @@ def check_demand(a: Analysis):
             yield r.finding(
                 na.ng.name,
                 f"node group {na.ng.name} needs {want} address-taking pods per node but {small.limits.name} runs "
-                f"at most {small.capacity_pods} (kubelet max-pods {small.kubelet_max_pods}, network max pods "
-                f"{small.maxpods.network_max_pods}, {na.settings.describe()})",
+                f"at most {small.capacity_pods} (kubelet max-pods {small.kubelet_max_pods}: {small.max_pods_origin}; "
+                f"network max pods {small.maxpods.network_max_pods}, {na.settings.describe()})",
                 resource_type="nodegroup",
                 location=na.ng.location,
                 fix=fix,
@@ -82,7 +88,8 @@ def check_above(a: Analysis):
                     "per node would stick in ContainerCreating",
                     resource_type="nodegroup",
                     location=na.ng.location,
-                    fix=f"set kubelet max-pods to {t.maxpods.max_pods} (network capacity {t.maxpods.network_max_pods})",
+                    fix=(f"set kubelet max-pods to {t.maxpods.max_pods if t.maxpods.max_pods is not None else t.maxpods.network_max_pods} "
+                         f"(network capacity {t.maxpods.network_max_pods}); now {t.max_pods_origin}"),
                     data={"instance_type": t.limits.name, "kubelet_max_pods": t.kubelet_max_pods,
                           "network_max_pods": t.maxpods.network_max_pods, "recommended_max_pods": t.maxpods.max_pods},
                     source=a.plan.source,
@@ -106,9 +113,14 @@ unless it is set. The addresses are there; the nodes refuse the pods.
 def check_below(a: Analysis):
     r = REGISTRY["PC103"]
     for na in a.nodegroups:
+        if na.ng.provisioner == "auto-mode":
+            continue  # EKS sets an Auto Mode node's max pods (create-node-class.html): nothing a user can set
         for t in na.types:
+            if t.maxpods.max_pods is None or t.alt_reason == "ordering":
+                continue  # undecidable recommendation (vCPUs unknown), or PC105 names both figures
             if t.kubelet_max_pods * 2 <= t.maxpods.max_pods and t.kubelet_max_pods <= t.maxpods.network_max_pods:
-                set_how = "set in the plan" if na.ng.kubelet_max_pods is not None else "the EKS AMI default"
+                set_how = t.max_pods_origin or (
+                    "set in the plan" if na.ng.kubelet_max_pods is not None else "the EKS AMI default")
                 yield r.finding(
                     na.ng.name,
                     f"node group {na.ng.name}: kubelet max-pods {t.kubelet_max_pods} on {t.limits.name} ({set_how}) "

@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from podcap.model.plan import Cluster, Location, NodeGroup, Plan, Subnet, Suppression, Vpc
+from podcap.model.plan import Cluster, FargateProfile, Location, NodeGroup, Plan, Subnet, Suppression, Vpc
 from podcap.model.unknown import Unknown
-from podcap.sources.cloudformation import Pending, StackBuilder, add_note, finalize, read_template
+from podcap.sources.cloudformation import Pending, StackBuilder, finalize, read_template
+from podcap.sources.cloudformation.template import RULE_ID, collect_exports
 from podcap.sources.safe_yaml import InputError, load_json
 
 MAX_ASSEMBLY_DEPTH = 8
@@ -155,9 +156,10 @@ def _owning_template(path: str, templates: Mapping[str, str]) -> str | None:
 
 def acknowledgment(acknowledged: Mapping[str, Mapping[str, str]], rule_id: str,
                    construct_path: str | None) -> str | None:
-    """The reason of the closest CDK acknowledgment of ``podcap::<rule_id>`` at or above ``construct_path``
-    (the resource itself, then each parent up to the app), as CDK matches acknowledgments; None if none."""
-    paths = acknowledged.get(f"{ACK_NAMESPACE}::{rule_id}")
+    """The reason of the closest CDK acknowledgment of ``podcap::<rule_id>`` (or the bare ``<rule_id>``, as
+    ``acknowledge({id: 'PC201'})`` records it) at or above ``construct_path`` (the resource itself, then
+    each parent up to the app), as CDK matches acknowledgments; None if none."""
+    paths = {**acknowledged.get(rule_id, {}), **acknowledged.get(f"{ACK_NAMESPACE}::{rule_id}", {})}
     if not paths or not construct_path:
         return None
     p = construct_path.strip("/")
@@ -170,9 +172,11 @@ def acknowledgment(acknowledged: Mapping[str, Mapping[str, str]], rule_id: str,
 
 
 def acknowledged_rules(acknowledged: Mapping[str, Any]) -> list[str]:
-    """The podcap rule ids (``PC201``) among the acknowledged ids."""
+    """The podcap rule ids (``PC201``) among the acknowledged ids: ``podcap::PC201``, or a bare ``PC201``."""
     prefix = f"{ACK_NAMESPACE}::"
-    return sorted(k[len(prefix):] for k in acknowledged if k.startswith(prefix) and len(k) > len(prefix))
+    ids = {k[len(prefix):] for k in acknowledged if k.startswith(prefix) and len(k) > len(prefix)}
+    ids |= {k for k in acknowledged if RULE_ID.fullmatch(k)}
+    return sorted(ids)
 
 
 @dataclass
@@ -198,7 +202,7 @@ def _collect(directory: str, out: list[_StackArtifact], depth: int, seen: set[st
         raise InputError(f"{manifest_path}: 'artifacts' is not an object")
     for aid, art in artifacts.items():
         if not isinstance(art, dict):
-            continue
+            raise InputError(f"{manifest_path}: artifact {aid!r} is not an object")
         atype = art.get("type")
         props: dict[str, Any] = art["properties"] if isinstance(art.get("properties"), dict) else {}
         if atype == STACK_TYPE:
@@ -226,6 +230,9 @@ def _collect(directory: str, out: list[_StackArtifact], depth: int, seen: set[st
             sub = _inside(directory, props.get("directoryName"), f"artifact {aid} directoryName", manifest_path)
             if not os.path.isfile(os.path.join(sub, "manifest.json")):
                 raise InputError(f"{manifest_path}: nested assembly {aid}: {sub} has no manifest.json")
+            if os.path.realpath(sub) in seen:
+                raise InputError(f"{manifest_path}: nested assembly {aid} refers back to an assembly already "
+                                 f"read ({props.get('directoryName')!r})")
             _collect(sub, out, depth + 1, seen, meta)
 
 
@@ -258,8 +265,9 @@ def _fill_construct_paths(plan: Plan, meta: _AssemblyMetadata) -> None:
         return
     for rid, loc in list(plan.resource_locations.items()):
         plan.resource_locations[rid] = _with_construct_path(loc, meta)
-    objs: list[Vpc | Subnet | Cluster | NodeGroup] = [*plan.vpcs.values(), *plan.subnets.values(),
-                                                      *plan.clusters.values(), *plan.nodegroups]
+    objs: list[Vpc | Subnet | Cluster | NodeGroup | FargateProfile] = [
+        *plan.vpcs.values(), *plan.subnets.values(), *plan.clusters.values(), *plan.nodegroups,
+        *plan.fargate_profiles]
     for obj in objs:
         obj.location = _with_construct_path(obj.location, meta)
 
@@ -283,6 +291,8 @@ def _resource_paths(plan: Plan) -> dict[str, list[str]]:
         add(c.id, c.location)
     for ng in plan.nodegroups:
         add(ng.name, ng.location)
+    for fp in plan.fargate_profiles:
+        add(fp.name, fp.location)
     return out
 
 
@@ -309,29 +319,6 @@ def _acknowledgments_to_suppressions(plan: Plan, meta: _AssemblyMetadata) -> Non
             current.insert(first, same)
 
 
-class _Export:
-    """An export's value, resolved in its own stack the first time it is imported."""
-
-    def __init__(self, builder: StackBuilder, output: str, name: str) -> None:
-        self.builder, self.output, self.name = builder, output, name
-        self.value: Any = None
-        self.state = 0  # 0 not yet, 1 resolving, 2 done
-
-    def __call__(self) -> Any:
-        if self.state == 2:
-            return self.value
-        if self.state == 1:
-            return Unknown(f"export {self.name!r} refers back to itself through other exports")
-        self.state = 1
-        try:
-            self.value = self.builder.r.output(self.output)
-        except BaseException:
-            self.state = 0
-            raise
-        self.state = 2
-        return self.value
-
-
 def load_assembly(directory: str | os.PathLike, parameters: Mapping[str, str] | None = None) -> Plan:
     """Read every stack of a cloud assembly into one Plan (kind "cdk-assembly").
 
@@ -343,6 +330,10 @@ def load_assembly(directory: str | os.PathLike, parameters: Mapping[str, str] | 
     artifacts: list[_StackArtifact] = []
     meta = _AssemblyMetadata()
     _collect(directory, artifacts, 0, set(), meta)
+    if not artifacts:
+        from podcap.check import CheckInputError
+
+        raise CheckInputError(f"{directory}: the cloud assembly has no CloudFormation stack to read")
 
     plan = Plan(source=directory, kind="cdk-assembly")
     pending = Pending()
@@ -365,20 +356,13 @@ def load_assembly(directory: str | os.PathLike, parameters: Mapping[str, str] | 
         builders.append(b)
 
     # exports first: a stack imports what another exports, whatever the order of the manifest
-    for b in builders:
-        for oname, out in b.r.outputs.items():
-            if not isinstance(out, dict) or not isinstance(out.get("Export"), dict):
-                continue
-            name = b.r.resolve(out["Export"].get("Name"), b.r.w(f"Outputs.{oname}.Export.Name"))
-            if isinstance(name, str):
-                if name in exports:
-                    raise InputError(f"{b.source}: at Outputs.{oname}: export name {name!r} is exported by "
-                                     "another stack too")
-                exports[name] = _Export(b, str(oname), name)
-            else:
-                plan.unresolved.append((f"{b.prefix}{oname}", Unknown(
-                    "an export whose name podcap cannot resolve; imports of it stay unknown",
-                    b.r.w(f"Outputs.{oname}.Export.Name"))))
+    collect_exports(builders, plan, exports)
+    declared = {str(n) for b in builders for n in b.r.parameters_decl}
+    for name in parameters or {}:
+        if not str(name).startswith("AWS::") and str(name) not in declared:
+            plan.unresolved.append((directory, Unknown(
+                f"--parameter {name}: no stack of the assembly declares a parameter {name}; the value is not "
+                "used")))
 
     try:
         for b in builders:
@@ -388,8 +372,6 @@ def load_assembly(directory: str | os.PathLike, parameters: Mapping[str, str] | 
         raise InputError(f"{directory}: nested too deeply to evaluate") from None
     _fill_construct_paths(plan, meta)
     _acknowledgments_to_suppressions(plan, meta)
-    if not artifacts:
-        add_note(plan, directory, "the assembly has no CloudFormation stacks")
     return plan
 
 

@@ -29,7 +29,9 @@ from podcap.sources.safe_yaml import InputError, load_yaml, read_file
 CONFIG_SOURCE = ".podcap.yaml"
 MIN_REASON = 10
 _RULE_ID = re.compile(r"^PC\d{3}$")
-_TOP_KEYS = ("suppressions", "strict")
+_TOP_KEYS = ("suppressions", "strict", "demand")
+_DEMAND_KEYS = ("resource", "max_nodes", "pods", "pods_per_node")
+MAX_PROBLEMS = 20  # problem lines printed; then "and N more"
 _SUPPRESSION_KEYS = ("id", "resource", "reason", "expires")
 
 
@@ -37,6 +39,7 @@ _SUPPRESSION_KEYS = ("id", "resource", "reason", "expires")
 class Config:
     suppressions: dict[str, list[Suppression]] = field(default_factory=dict)  # resource -> suppressions
     strict: bool | None = None  # None: not set in the file
+    demand: list = field(default_factory=list)  # podcap.sources.demand.Demand entries
 
 
 def parse_config(doc: Any, path: str) -> Config:
@@ -111,9 +114,57 @@ def parse_config(doc: Any, path: str) -> Config:
             cfg.suppressions.setdefault(resource, []).append(
                 Suppression(rule_id=rid, reason=reason.strip(), expires=expires, source=CONFIG_SOURCE)
             )
+    _parse_demand(doc.get("demand"), cfg, bad)
     if problems:
+        if len(problems) > MAX_PROBLEMS:
+            problems = [*problems[:MAX_PROBLEMS], f"{path}: … and {len(problems) - MAX_PROBLEMS} more problems"]
         raise InputError("\n".join(problems))
     return cfg
+
+
+def _parse_demand(raw: Any, cfg: Config, bad) -> None:
+    """``demand:`` — ``[{resource, max_nodes, pods, pods_per_node}]``: what no template states (node pools'
+    node bound, Fargate profiles' pods), keyed like suppressions (podcap.sources.demand)."""
+    from podcap.sources.demand import Demand
+
+    if raw is None:
+        return
+    if not isinstance(raw, list):
+        bad("demand", f"a list of {{resource, max_nodes, pods, pods_per_node}}, not a {type(raw).__name__}")
+        return
+    for i, d in enumerate(raw):
+        p = f"demand[{i}]"
+        if not isinstance(d, dict):
+            bad(p, f"a demand entry is a mapping {{resource, max_nodes, pods, pods_per_node}}, not a "
+                   f"{type(d).__name__}")
+            continue
+        ok = True
+        for k in d:
+            if k not in _DEMAND_KEYS:
+                bad(p, unknown_key(k, _DEMAND_KEYS))
+                ok = False
+        resource = d.get("resource")
+        if resource is None:
+            bad(p, "'resource' is a required property (the node group, node pool or Fargate profile)")
+            ok = False
+        elif not isinstance(resource, str) or not resource.strip() or resource == "*":
+            bad(f"{p}.resource", f"{resource!r} is not a resource id")
+            ok = False
+        values = {}
+        for k in _DEMAND_KEYS[1:]:
+            v = d.get(k)
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, int) or v < (1 if k == "max_nodes" else 0):
+                bad(f"{p}.{k}", f"{v!r} is not a whole number{' >= 1' if k == 'max_nodes' else ' >= 0'}")
+                ok = False
+            else:
+                values[k] = v
+        if ok and not values:
+            bad(p, "give at least one of max_nodes, pods, pods_per_node")
+            ok = False
+        if ok:
+            cfg.demand.append(Demand(resource=resource.strip(), **values))
 
 
 def load_config(path: str) -> Config:

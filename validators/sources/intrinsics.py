@@ -169,6 +169,8 @@ def as_int(v: Any, what: str, where: str, *, decimal_text: bool = True) -> int |
         return int(v)
     if isinstance(v, str):
         s = v.strip()
+        if len(s) > 40:  # int() stops at 4300 digits; no real size or count is anywhere near 40
+            return Unknown(f"{what} is not a plausible whole number ({len(s)} characters)", where)
         if re.fullmatch(r"[+-]?\d+", s):
             return int(s)
         if decimal_text and re.fullmatch(r"[+-]?\d+\.0*", s):
@@ -248,6 +250,9 @@ class Resolver:
         self._attr_cache: dict[tuple[str, str], Any] = {}
         self._attr_stack: list[tuple[str, str]] = []
         self._tokens = 0
+        # resolved values of the template's own nodes (id -> (node, value)): a node reached again (an alias,
+        # a shared Fn::If branch, a resource property read by several readers) is evaluated once
+        self._memo: dict[int, tuple[Any, Any]] = {}
 
     # -- helpers ---------------------------------------------------------------------------------
     def w(self, path: str) -> str:
@@ -322,6 +327,16 @@ class Resolver:
     def _resolve(self, value: Any, where: str, depth: int, partial: Partial | None) -> Any:
         if depth > MAX_DEPTH:
             raise self.error(where, f"intrinsic functions or references nested more than {MAX_DEPTH} deep")
+        if partial is None and isinstance(value, (dict, list)):
+            hit = self._memo.get(id(value))
+            if hit is not None and hit[0] is value:
+                return hit[1]
+            result = self._evaluate(value, where, depth, None)
+            self._memo[id(value)] = (value, result)  # the node is kept, so its id is not reused
+            return result
+        return self._evaluate(value, where, depth, partial)
+
+    def _evaluate(self, value: Any, where: str, depth: int, partial: Partial | None) -> Any:
         if isinstance(value, dict):
             if len(value) == 1:
                 (key, arg), = value.items()
@@ -459,6 +474,10 @@ class Resolver:
         if ptype.startswith("List<") or ptype == "CommaDelimitedList":
             return [s.strip() for s in text.split(",")] if text.strip() else []
         return text
+
+    def undeclared(self, names: Any) -> list[str]:
+        """The names among ``names`` that are neither parameters of the template nor pseudo parameters."""
+        return [str(n) for n in names if not str(n).startswith("AWS::") and str(n) not in self.parameters_decl]
 
     def check_given_parameters(self) -> None:
         """--parameter values must be allowed by AllowedValues (CloudFormation would refuse them)."""
@@ -691,11 +710,15 @@ class Resolver:
             return self._resolve(arg[1], where, depth, partial)
         if c is False:
             return self._resolve(arg[2], where, depth, partial)
-        a = self._resolve(arg[1], where, depth, None)
-        b = self._resolve(arg[2], where, depth, None)
-        if first_unknown_deep(a) is None and first_unknown_deep(b) is None and _same(a, b):
-            return a
+        if arg[1] is arg[2] or arg[1] == arg[2]:  # one expression either way: its value is the answer
+            return self._resolve(arg[1], where, depth, partial)
         unk = Unknown(f"the value depends on condition {arg[0]}: {c.reason}", where)
+        a = self._resolve(arg[1], where, depth, None)
+        if first_unknown_deep(a) is not None:  # an unknown branch: the value is unknown, b need not be read
+            return self._token(unk, partial) if partial is not None else unk
+        b = self._resolve(arg[2], where, depth, None)
+        if first_unknown_deep(b) is None and _same(a, b):
+            return a
         return self._token(unk, partial) if partial is not None else unk
 
     def _cond_value(self, expr: Any, where: str, depth: int) -> bool | Unknown:
@@ -778,7 +801,7 @@ class Resolver:
             return Unknown("Fn::ImportValue of something that is not a name", where)
         if name not in self.exports:
             return Unknown(f"Fn::ImportValue {name!r}: an export from a stack not in the input; check the "
-                           "whole CDK app (cdk.out) or use --live", where)
+                           "exporting stack's template with this one (or the whole cdk.out), or use --live", where)
         v = self.exports[name]
         if callable(v):
             v = v()
@@ -822,6 +845,110 @@ def _short(v: Any, limit: int = 80) -> str:
 
 def _mapping(v: Any) -> dict:
     return v if isinstance(v, dict) else {}
+
+
+# -- Transform AWS::LanguageExtensions: Fn::ForEach ---------------------------------------------------
+
+FOR_EACH = "Fn::ForEach::"
+MAX_FOR_EACH_ITEMS = 10_000  # what one template may expand to (CloudFormation's own limits are far lower)
+_KEY_VAR = re.compile(r"([$&])\{([^}]*)\}")
+
+
+def expand_language_extensions(doc: Mapping[str, Any], resolver: Resolver) -> tuple[dict, list[tuple[str, Unknown]]]:
+    """``Fn::ForEach::Name: [Identifier, Collection, {OutputKey: Fragment}]`` expanded as CloudFormation's
+    ``AWS::LanguageExtensions`` transform does: one copy of the fragment per collection item, with
+    ``${Identifier}`` (the item) and ``&{Identifier}`` (the item without non-alphanumeric characters) in
+    output keys, ``${Identifier}`` in ``Fn::Sub`` strings and ``Ref: Identifier`` replaced; loops nest.
+    Loops in ``Resources``, ``Conditions``, ``Outputs`` and inside a resource's mappings are expanded.
+
+    Returns the expanded document and, for each loop whose collection the template does not decide, a
+    ``(where, Unknown)``: what that loop makes is not in the document, and is reported, never passed.
+    """
+    problems: list[tuple[str, Unknown]] = []
+    budget = [MAX_FOR_EACH_ITEMS]
+    out = dict(doc)
+    for section in ("Conditions", "Resources", "Outputs"):
+        sec = doc.get(section)
+        if isinstance(sec, dict):
+            out[section] = _expand_deep(sec, {}, resolver, section, problems, budget)
+    return out, problems
+
+
+def _expand_deep(value: Any, bindings: dict[str, str], resolver: Resolver, where: str,
+                 problems: list[tuple[str, Unknown]], budget: list[int]) -> Any:
+    if isinstance(value, list):
+        return [_expand_deep(v, bindings, resolver, f"{where}[{i}]", problems, budget) for i, v in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        if not (isinstance(k, str) and k.startswith(FOR_EACH)):
+            out[k] = _expand_deep(v, bindings, resolver, f"{where}.{k}", problems, budget)
+            continue
+        loop = f"{where}.{k}"
+        if not (isinstance(v, list) and len(v) == 3 and isinstance(v[0], str) and isinstance(v[2], dict)):
+            problems.append((loop, Unknown(f"{k} is not [identifier, collection, {{key: fragment}}]; what it "
+                                           "makes is not read", loop)))
+            continue
+        ident, collection, fragment = v
+        items = resolver.resolve(_substitute(collection, bindings), loop)
+        unknown = items if isinstance(items, Unknown) else first_unknown_deep(items)
+        if unknown is not None or not isinstance(items, list):
+            why = unknown.reason if unknown is not None else "it is not a list"
+            problems.append((loop, Unknown(f"the collection of {k} is not known ({why}); the resources it "
+                                           "makes are not read", loop)))
+            continue
+        for item in items:
+            text = as_text(item)
+            if text is None:
+                problems.append((loop, Unknown(f"an item of {k} is not a string: {_short(item)}", loop)))
+                continue
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise resolver.error(loop, f"Fn::ForEach expands to more than {MAX_FOR_EACH_ITEMS} items")
+            inner = {**bindings, ident: text}
+            made = _substitute(fragment, inner, keys=True)
+            for mk, mv in _expand_deep(made, inner, resolver, loop, problems, budget).items():
+                if mk in out:
+                    raise resolver.error(loop, f"{k} makes {mk!r}, which already exists")
+                out[mk] = mv
+    return out
+
+
+def _substitute(value: Any, bindings: Mapping[str, str], keys: bool = False) -> Any:
+    """A copy of ``value`` with the loop identifiers replaced (see expand_language_extensions)."""
+    if not bindings:
+        return value
+    if isinstance(value, list):
+        return [_substitute(v, bindings) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        (k, arg), = value.items()
+        if k == "Ref" and isinstance(arg, str) and arg in bindings:
+            return bindings[arg]
+        if k == "Fn::Sub":
+            if isinstance(arg, str):
+                return {k: _sub_text(arg, bindings)}
+            if isinstance(arg, list) and arg and isinstance(arg[0], str):
+                return {k: [_sub_text(arg[0], bindings), *_substitute(arg[1:], bindings)]}
+    out = {}
+    for k, v in value.items():
+        nk = _KEY_VAR.sub(lambda m: _key_piece(m, bindings), k) if isinstance(k, str) else k
+        out[nk] = _substitute(v, bindings)
+    return out
+
+
+def _key_piece(m: re.Match, bindings: Mapping[str, str]) -> str:
+    name = m.group(2).strip()
+    if name not in bindings:
+        return m.group(0)
+    return bindings[name] if m.group(1) == "$" else re.sub(r"[^A-Za-z0-9]", "", bindings[name])
+
+
+def _sub_text(text: str, bindings: Mapping[str, str]) -> str:
+    return _SUB_VAR.sub(lambda m: bindings.get(m.group(1).strip(), m.group(0)) if not m.group(1).startswith("!")
+                        else m.group(0), text)
 
 
 def untokenize(text: str, partial: Partial) -> tuple[str, list[Unknown]]:

@@ -19,12 +19,28 @@ of each path in it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import yaml
+from podcap.sources import reading
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
+
+try:  # libyaml's scanner and parser (C) when PyYAML was built with it; composition stays in Python
+    from yaml import CParser as _Parser
+
+    _FAST = True
+except ImportError:  # pragma: no cover - a PyYAML without libyaml
+    from yaml.parser import Parser as _Parser  # type: ignore[assignment]
+    from yaml.reader import Reader as _Reader
+    from yaml.scanner import Scanner as _Scanner
+
+    _FAST = False
 
 # A document may reference anchored content at most this many nodes' worth in total ...
 MAX_ALIAS_EXPANSION = 100_000
@@ -32,6 +48,8 @@ MAX_ALIAS_EXPANSION = 100_000
 MAX_ALIAS_NESTING = 16
 # ... and no document nests deeper than this (the composer recurses once per level).
 MAX_DEPTH = 200
+# ... and an integer is at most this long (Python's int() stops at 4300 digits)
+MAX_INT_TEXT = 1000
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
@@ -52,8 +70,33 @@ def _one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class SafeLoader(yaml.SafeLoader):
-    """yaml.SafeLoader with bounded aliases and nesting, unique string keys, string timestamps."""
+if _FAST:
+    class _Base(Composer, _Parser, SafeConstructor, Resolver):  # type: ignore[misc,valid-type]
+        """libyaml's event parser under PyYAML's own composer (so the alias and depth limits below hold)."""
+
+        def __init__(self, stream: Any) -> None:
+            _Parser.__init__(self, stream)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            Composer.__init__(self)
+else:  # pragma: no cover
+    class _Base(_Reader, _Scanner, _Parser, Composer, SafeConstructor, Resolver):  # type: ignore[no-redef]
+        def __init__(self, stream: Any) -> None:
+            _Reader.__init__(self, stream)
+            _Scanner.__init__(self)
+            _Parser.__init__(self)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+
+class SafeLoader(_Base):
+    """A safe loader with bounded aliases and nesting, unique string keys, string timestamps.
+
+    It scans and parses with libyaml (``CParser``) where PyYAML has it, but composes nodes with PyYAML's
+    Python composer, whose ``compose_node`` is where the alias-expansion and depth limits are counted;
+    the C composer would bypass them. Constructors are SafeConstructor's: no arbitrary objects.
+    """
 
     filename = "<input>"
 
@@ -138,8 +181,17 @@ class SafeLoader(yaml.SafeLoader):
     def construct_yaml_timestamp_as_str(self, node: ScalarNode) -> str:
         return str(self.construct_scalar(node))
 
+    def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
+        # Python refuses to convert more than 4300 digits (and would take quadratic time before that)
+        value = str(node.value)
+        if len(value) > MAX_INT_TEXT:
+            raise InputError(f"{_where(self.filename, node.start_mark)}: an integer of {len(value)} characters; "
+                             "no real setting is that large")
+        return super().construct_yaml_int(node)
+
 
 SafeLoader.add_constructor(_TIMESTAMP_TAG, SafeLoader.construct_yaml_timestamp_as_str)
+SafeLoader.add_constructor("tag:yaml.org,2002:int", SafeLoader.construct_yaml_int)
 
 
 Constructor = Callable[[Any, Node], Any]
@@ -161,16 +213,28 @@ def make_loader(extra_tags: dict[str, Constructor], name: str = "ExtendedSafeLoa
 
 
 def decode_text(text: str | bytes, filename: str) -> str:
-    """UTF-8 text (a BOM dropped); InputError ``FILE: not UTF-8 text (byte N)`` otherwise."""
-    if isinstance(text, bytes):
-        try:
-            return text.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            raise InputError(f"{filename}: not UTF-8 text (byte {e.start})") from None
-    return text
+    """UTF-8 text (BOM optional), or UTF-16 / UTF-32 with a BOM; InputError ``FILE: not UTF-8 text (byte N)``
+    otherwise (see :mod:`podcap.sources.reading`)."""
+    return reading.decode(text, filename)
 
 
-def _yaml_error(e: yaml.YAMLError, filename: str) -> InputError:
+_NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+
+
+def _reader_error(text: str, filename: str) -> InputError:
+    """YAML 1.1/1.2 allow only printable characters (the spec's c-printable): say which and where."""
+    m = _NON_PRINTABLE.search(text)
+    if m is None:
+        return InputError(f"{filename}: a character YAML does not allow")
+    line = text.count("\n", 0, m.start()) + 1
+    col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+    return InputError(f"{filename}:{line}:{col}: control character U+{ord(m.group()):04X} is not allowed in YAML "
+                      "(write it as an escape in a double-quoted string, or remove it)")
+
+
+def _yaml_error(e: yaml.YAMLError, filename: str, text: str = "") -> InputError:
+    if isinstance(e, yaml.reader.ReaderError):
+        return _reader_error(text, filename)
     if isinstance(e, yaml.MarkedYAMLError):
         mark = e.problem_mark or e.context_mark
         parts = [p for p in (e.context, e.problem) if p]
@@ -207,31 +271,75 @@ def _run_loader(
 ) -> Any:
     """``read(loader)`` on the decoded text; yaml errors (and ``wrap`` ones) become a one-line InputError."""
     text = decode_text(text, filename)
+    filename = reading.shown(filename)
     cls = _named(loader or SafeLoader, filename)
-    ldr = cls(text)
+    ldr = None
     try:
+        # inside the try: PyYAML's reader checks for non-printable characters in its constructor
+        ldr = cls(text)
         return read(ldr)
     except InputError:
         raise
     except yaml.YAMLError as e:
-        raise _yaml_error(e, filename) from None
+        raise _yaml_error(e, filename, text) from None
     except RecursionError:
         raise InputError(f"{filename}: nested too deeply to read") from None
     except wrap as e:
         raise InputError(f"{filename}: {_one_line(str(e))}") from None
     finally:
-        ldr.dispose()
+        if ldr is not None:
+            ldr.dispose()
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(key)
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict:
+    """json ``object_pairs_hook``: a dict, or _DuplicateKey for a key given twice (as YAML refuses it)."""
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return d
+
+
+def _duplicate_line(text: str, key: str) -> str:
+    """``:LINE:COL`` of the second ``"key":`` in the text (best effort), or ''."""
+    pattern = re.compile(re.escape(json.dumps(key)) + r"\s*:")
+    hits = pattern.finditer(text)
+    next(hits, None)
+    second = next(hits, None)
+    if second is None:
+        return ""
+    line = text.count("\n", 0, second.start()) + 1
+    col = second.start() - (text.rfind("\n", 0, second.start()) + 1) + 1
+    return f":{line}:{col}"
+
+
 def load_json(text: str | bytes, filename: str = "<input>") -> Any:
-    """Parse JSON; truncated or invalid input raises InputError ``FILE:LINE:COL: problem``."""
+    """Parse JSON; truncated or invalid input raises InputError ``FILE:LINE:COL: problem``.
+
+    A key given twice in one object is refused like a YAML duplicate: JSON readers disagree on which
+    value wins (Python and CloudFormation keep the last), so the file does not say one thing.
+    """
     text = decode_text(text, filename)
+    filename = reading.shown(filename)
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_pairs)
+    except _DuplicateKey as e:
+        where = _duplicate_line(text, e.key)
+        raise InputError(f"{filename}{where}: duplicate key {reading.shown(e.key, 80)!r} in a JSON object "
+                         "(which value counts depends on the reader)") from None
     except json.JSONDecodeError as e:
         # an unterminated string runs to the end of the text: the usual sign of a cut-off file
         truncated = e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string")
@@ -240,16 +348,15 @@ def load_json(text: str | bytes, filename: str = "<input>") -> Any:
     except RecursionError:
         raise InputError(f"{filename}: JSON nested too deeply to read") from None
     except ValueError as e:
+        if "integer string conversion" in str(e):  # Python's 4300-digit limit: say it in our words
+            raise InputError(f"{filename}: a number of more than 4300 digits; no real value is that large") from None
         raise InputError(f"{filename}: {_one_line(str(e))}") from None
 
 
 def read_file(path: str, what: str = "") -> bytes:
-    """The bytes of a file; InputError ``FILE: cannot read[ WHAT]: why`` when it cannot be read."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read{' ' + what if what else ''}: {e.strerror or e}") from None
+    """The bytes of a regular file within the input size limit (:func:`podcap.sources.reading.read_bytes`);
+    InputError ``FILE: cannot read[ WHAT]: why`` when it cannot be read."""
+    return reading.read_bytes(path, what)
 
 
 class Document(NamedTuple):

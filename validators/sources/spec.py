@@ -247,6 +247,17 @@ def _semantic_problems(doc: dict, source: str) -> list[str]:
                 _at(source, f"{p}.update", "give max_unavailable or max_unavailable_percentage, not both")
             )
 
+    for section in ("fargate_profiles", "node_pools"):
+        for i, item in enumerate(doc.get(section, [])):
+            p = f"{section}[{i}]"
+            if item["name"] in ng_names:
+                out.append(_at(source, f"{p}.name", f"name {item['name']!r} is already used"))
+            else:
+                ng_names[item["name"]] = i
+            for key in ("subnets", "pod_subnets"):
+                for j, name in enumerate(item.get(key, [])):
+                    check_ref(name, f"{p}.{key}[{j}]")
+
     resources_ = set(subnet_names) | set(ng_names) | {doc["name"], VPC_ID, "*"}
     for i, sup in enumerate(doc.get("suppressions", [])):
         p = f"suppressions[{i}]"
@@ -299,6 +310,7 @@ def _build(doc: dict, source: str, lines: dict[str, int]) -> Plan:
                 CidrReservation(r["cidr"], r.get("type", "prefix")) for r in s.get("reservations", [])
             ],
             location=loc(f"subnets[{i}]"),
+            tags=dict(s.get("tags", {})),
         )
         plan.subnets[sub.id] = sub
         plan.resource_locations[sub.id] = sub.location
@@ -337,12 +349,73 @@ def _build(doc: dict, source: str, lines: dict[str, int]) -> Plan:
             pods_per_node=ng.get("pods_per_node"),
             self_managed=bool(ng.get("self_managed", False)),
             location=loc(f"nodegroups[{i}]"),
+            os=ng.get("os") or ("windows" if str(ng.get("ami_type") or "").upper().startswith("WINDOWS_")
+                                else "linux"),
+            sgp_pods_per_node=ng.get("sgp_pods_per_node"),
         )
         plan.nodegroups.append(group)
         plan.resource_locations[group.name] = group.location
+
+    _build_fargate_and_pools(doc, plan, cluster, loc)
 
     for sup in doc.get("suppressions", []):
         plan.suppressions.setdefault(sup["resource"], []).append(
             Suppression(rule_id=sup["id"], reason=sup["reason"], expires=sup.get("expires"), source="spec")
         )
     return plan
+
+
+def _build_fargate_and_pools(doc: dict, plan: Plan, cluster: Cluster, loc) -> None:
+    """``fargate_profiles`` and ``node_pools``. A node pool becomes the NodePool and node class objects it
+    stands for, read by the one Kubernetes-objects reader (its instance types need the snapshot)."""
+    from podcap.model.plan import FargateProfile
+    from podcap.sources.objects.kubernetes import (
+        MAX_NODES_ANNOTATION,
+        PODS_PER_NODE_ANNOTATION,
+        apply_kubernetes_objects,
+    )
+
+    for i, fp in enumerate(doc.get("fargate_profiles", [])):
+        prof = FargateProfile(name=fp["name"], cluster=cluster.id, subnets=list(fp["subnets"]), pods=fp.get("pods"),
+                              location=loc(f"fargate_profiles[{i}]"))
+        plan.fargate_profiles.append(prof)
+        plan.resource_locations[prof.name] = prof.location
+    for i, np_ in enumerate(doc.get("node_pools", [])):
+        auto = np_["provisioner"] == "auto-mode"
+        reqs = [{"key": r["key"], "operator": r["operator"], "values": [str(v) for v in r.get("values", [])]}
+                for r in np_.get("requirements", [])]
+        if "instance_types" in np_:
+            reqs.append({"key": "node.kubernetes.io/instance-type", "operator": "In",
+                         "values": list(np_["instance_types"])})
+        annotations = {}
+        if "max_nodes" in np_:
+            annotations[MAX_NODES_ANNOTATION] = str(np_["max_nodes"])
+        if "pods_per_node" in np_:
+            annotations[PODS_PER_NODE_ANNOTATION] = str(np_["pods_per_node"])
+        class_name = f"{np_['name']}-class"
+        group = "eks.amazonaws.com" if auto else "karpenter.k8s.aws"
+        pool = {"apiVersion": "karpenter.sh/v1", "kind": "NodePool",
+                "metadata": {"name": np_["name"], "annotations": annotations},
+                "spec": {"template": {"spec": {"requirements": reqs, "nodeClassRef": {
+                    "group": group, "kind": "NodeClass" if auto else "EC2NodeClass", "name": class_name}}}}}
+        if "limits" in np_:
+            pool["spec"]["limits"] = dict(np_["limits"])
+        ncspec: dict = {"subnetSelectorTerms": [{"id": s} for s in np_["subnets"]]}
+        kubelet = {k2: np_[k1] for k1, k2 in (("kubelet_max_pods", "maxPods"), ("pods_per_core", "podsPerCore"))
+                   if k1 in np_}
+        if auto:
+            if "pod_subnets" in np_:
+                ncspec["podSubnetSelectorTerms"] = [{"id": s} for s in np_["pod_subnets"]]
+            if "ipv4_prefix_size" in np_:
+                ncspec["advancedNetworking"] = {"ipv4PrefixSize": np_["ipv4_prefix_size"]}
+        else:
+            ncspec["amiFamily"] = np_.get("ami_family", "AL2023")
+            if kubelet:
+                ncspec["kubelet"] = kubelet
+            if "reserved_enis" in np_:
+                annotations["podcap/reserved-enis"] = str(np_["reserved_enis"])
+        node_class = {"apiVersion": f"{group}/v1", "kind": "NodeClass" if auto else "EC2NodeClass",
+                      "metadata": {"name": class_name}, "spec": ncspec}
+        location = loc(f"node_pools[{i}]")
+        apply_kubernetes_objects(plan, [pool, node_class], where=plan.source, location=location, cluster=cluster.id)
+        plan.resource_locations[np_["name"]] = location

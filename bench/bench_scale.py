@@ -1,0 +1,143 @@
+"""How close `podcap check` runs to its floor, and whether its cost grows linearly with the plan.
+
+Run: python bench/bench_scale.py [--repeat 3] [--mb 1 5 20 50] [--quick]
+
+Every figure is the median wall time of --repeat subprocess runs (interpreter start-up included, the
+report sent to /dev/null), next to the *floor* for the same file: a bare interpreter that only parses it
+(``json.load``, or ``yaml.safe_load`` for a YAML template), which any tool reading the file pays.
+
+* small template: the 12 KB EKS template of awslabs' CloudFormation samples (shared fixtures, when
+  present) and the 30 KB CDK template; goal <= 2x the floor;
+* 500-subnet template: a generated JSON template, one VPC, 500 subnets, 100 node groups over them; goal
+  <= 3x the floor;
+* Terraform plans of 1, 5, 20 and 50 MB (bench/tfplan_gen.py); goal: the 50 MB plan <= 3x the floor, and
+  linear cost: the ms/MB of podcap at each size (start-up included), and the worst ratio between sizes of
+  the marginal ms per MB over the smallest plan (start-up excluded; 1.0 = perfectly linear).
+
+Prints a table; writes nothing outside a temporary folder.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from tfplan_gen import write_plan
+
+SHARED = Path(os.environ.get("PODCAP_SHARED", "/work/shared")) / "fixtures"
+SMALL = [SHARED / "cfn/aws-cloudformation-templates-EKS/template.yaml",
+         SHARED / "cdk/aws-cdk-eks-v2-alpha-addon/EksClusterWithAddonStack.template.json"]
+GOAL_SMALL, GOAL_LARGE = 2.0, 3.0
+
+
+def _run(argv: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - t0
+
+
+def median_time(argv: list[str], repeat: int) -> float:
+    _run(argv)  # warm the page cache
+    return statistics.median(_run(argv) for _ in range(repeat))
+
+
+def floor_argv(path: Path) -> list[str]:
+    if path.suffix in (".yaml", ".yml"):
+        code = "import sys, yaml; yaml.safe_load(open(sys.argv[1], encoding='utf-8'))"
+    else:
+        code = "import sys, json; json.load(open(sys.argv[1], encoding='utf-8'))"
+    return [sys.executable, "-c", code, str(path)]
+
+
+def podcap_argv(path: Path) -> list[str]:
+    return [sys.executable, "-m", "podcap", "check", str(path), "--format", "json"]
+
+
+def template_500(path: Path, subnets: int = 500, groups: int = 100) -> None:
+    """One VPC 10.0.0.0/8, `subnets` /24 subnets over three AZs, `groups` managed node groups (5 subnets
+    each), one cluster and its vpc-cni add-on."""
+    res: dict = {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/8"}}}
+    azs = ["us-east-1a", "us-east-1b", "us-east-1c"]
+    for i in range(subnets):
+        res[f"Subnet{i}"] = {"Type": "AWS::EC2::Subnet", "Properties": {
+            "VpcId": {"Ref": "Vpc"}, "CidrBlock": f"10.{i // 256}.{i % 256}.0/24", "AvailabilityZone": azs[i % 3],
+            "Tags": [{"Key": "Name", "Value": f"subnet-{i}"}, {"Key": "kubernetes.io/role/internal-elb", "Value": "1"}]}}
+    res["Cluster"] = {"Type": "AWS::EKS::Cluster", "Properties": {
+        "Name": "big", "RoleArn": "arn:aws:iam::123456789012:role/eks",
+        "ResourcesVpcConfig": {"SubnetIds": [{"Ref": f"Subnet{i}"} for i in range(3)]}}}
+    res["VpcCni"] = {"Type": "AWS::EKS::Addon", "Properties": {
+        "ClusterName": {"Ref": "Cluster"}, "AddonName": "vpc-cni",
+        "ConfigurationValues": json.dumps({"env": {"WARM_IP_TARGET": "5", "MINIMUM_IP_TARGET": "10"}})}}
+    types = ["m5.large", "m5.xlarge", "c5.2xlarge", "r5.4xlarge", "t3.medium"]
+    for g in range(groups):
+        res[f"Nodes{g}"] = {"Type": "AWS::EKS::Nodegroup", "DependsOn": "VpcCni", "Properties": {
+            "ClusterName": {"Ref": "Cluster"}, "NodeRole": "arn:aws:iam::123456789012:role/node",
+            "Subnets": [{"Ref": f"Subnet{(g * 5 + k) % subnets}"} for k in range(5)],
+            "InstanceTypes": [types[g % len(types)]],
+            "ScalingConfig": {"MinSize": 1, "DesiredSize": 2, "MaxSize": 3 + g % 4}}}
+    path.write_text(json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": res}, indent=1))
+
+
+def row(label: str, path: Path, repeat: int, goal: float | None) -> dict:
+    floor = median_time(floor_argv(path), repeat)
+    t = median_time(podcap_argv(path), repeat)
+    ratio = t / floor if floor else float("inf")
+    ok = "" if goal is None else ("meets" if ratio <= goal else "MISSES") + f" <= {goal:g}x"
+    mb = path.stat().st_size / 1e6
+    print(f"{label:34} {mb:8.2f} MB {t * 1000:9.0f} ms {floor * 1000:9.0f} ms {ratio:6.2f}x  {ok}", flush=True)
+    return {"label": label, "mb": mb, "podcap_s": t, "floor_s": floor, "ratio": ratio}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--mb", type=float, nargs="+", default=[1, 5, 20, 50])
+    ap.add_argument("--quick", action="store_true", help="sizes 1 and 5 MB only, one repeat")
+    a = ap.parse_args()
+    if a.quick:
+        a.mb, a.repeat = [1, 5], 1
+    tmp = Path(tempfile.mkdtemp(prefix="podcap-bench-"))
+    try:
+        print(f"{'input':34} {'size':>11} {'podcap':>12} {'floor':>12} {'ratio':>7}")
+        for p in SMALL:
+            if p.is_file():
+                row(f"small: {p.name[:26]}", p, a.repeat, GOAL_SMALL)
+        t500 = tmp / "subnets500.json"
+        template_500(t500)
+        row("500 subnets + 100 node groups", t500, a.repeat, GOAL_LARGE)
+        plans = []
+        for mb in a.mb:
+            p = tmp / f"plan-{mb:g}mb.json"
+            write_plan(str(p), mb)
+            plans.append(row(f"terraform plan {mb:g} MB", p, a.repeat, GOAL_LARGE if mb >= 50 else None))
+            p.unlink()
+        per_mb = [(r["mb"], r["podcap_s"] * 1000 / r["mb"]) for r in plans]
+        print("\nms/MB (podcap CLI, start-up included, so small plans carry it):")
+        for mb, v in per_mb:
+            print(f"  {mb:6.1f} MB: {v:8.1f} ms/MB")
+        # linearity without the fixed start-up: (t - t_smallest) per extra MB, between the sizes
+        if len(plans) >= 3:
+            base = plans[0]
+            marg = [((r["podcap_s"] - base["podcap_s"]) * 1000 / (r["mb"] - base["mb"]), r["mb"])
+                    for r in plans[1:] if r["mb"] > base["mb"]]
+            vals = [m for m, _ in marg]
+            print("marginal ms per extra MB over the smallest plan: "
+                  + ", ".join(f"{mb:g} MB: {m:.1f}" for m, mb in marg))
+            print(f"worst ratio between sizes (marginal ms/MB, 1.0 = linear): {max(vals) / min(vals):.2f}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

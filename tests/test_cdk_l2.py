@@ -1,0 +1,111 @@
+"""The CDK aws-eks L2 construct (``aws_cdk.aws_eks.Cluster``) as most EKS CDK apps use it, read from an app
+synthesized with the pinned CDK (tests/data/cdk/eks-l2-cluster, see its PROVENANCE). Figures are worked out in
+comments from the AWS per-type limits (ENIs x IPv4 addresses per ENI)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from podcap.model.unknown import Unknown
+from podcap.sources.cdk_assembly import load_assembly
+
+APP = Path(__file__).resolve().parent / "data" / "cdk" / "eks-l2-cluster"
+OUT = APP / "cdk.out"
+S = "EksL2Cluster/"
+PRIVATE = [f"{S}VpcprivateSubnet1SubnetCEAD3716", f"{S}VpcprivateSubnet2Subnet2DE7549C"]
+PUBLIC = [f"{S}VpcpublicSubnet1Subnet2BB74ED7", f"{S}VpcpublicSubnet2SubnetE34B022A"]
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return load_assembly(OUT)
+
+
+def test_the_custom_resource_cluster_is_read(plan):
+    (cl,) = plan.clusters.values()
+    assert cl.id == f"{S}Cluster9EE0221C"
+    # Config.resourcesVpcConfig.subnetIds: the VPC's 2 public and 2 private subnets
+    assert cl.subnets == [*PUBLIC, *PRIVATE] and cl.ip_family == "ipv4"
+    assert {s: plan.subnets[s].cidr for s in [*PUBLIC, *PRIVATE]} == {
+        PUBLIC[0]: "10.0.0.0/24", PUBLIC[1]: "10.0.1.0/24", PRIVATE[0]: "10.0.4.0/22", PRIVATE[1]: "10.0.8.0/22"}
+    assert not any("not described by the input" in u.reason for _, u in plan.unresolved)
+
+
+def test_node_groups_default_capacity_and_auto_scaling_capacity(plan):
+    ngs = {ng.name.removeprefix(S): ng for ng in plan.nodegroups}
+    default = ngs["ClusterNodegroupDefaultCapacityDA0920A3"]
+    assert (default.instance_types, default.min_size, default.desired_size, default.max_size) == (["m5.large"], 2, 2, 2)
+    workers = ngs["ClusterNodegroupWorkersA3EA85B0"]
+    assert (workers.instance_types, workers.min_size, workers.desired_size, workers.max_size) == (["m5.xlarge"], 1, 2, 6)
+    asg = ngs["ClusterSelfManagedASG033403D3"]
+    assert asg.self_managed and asg.instance_types == ["c5.large"] and (asg.min_size, asg.max_size) == (1, 3)
+    # the bootstrap user data: --kubelet-extra-args --max-pods=20
+    assert asg.kubelet_max_pods == 20 and "ClusterSelfManagedLaunchConfig477E1F9A" in asg.max_pods_origin
+    for ng in ngs.values():
+        assert ng.cluster == f"{S}Cluster9EE0221C" and ng.subnets == PRIVATE
+        assert ng.custom_ami is False and ng.ordered_after_cni is None  # no vpc-cni add-on in the app
+
+
+def test_manifest_and_aws_node_patch_reach_the_cluster(plan):
+    (cl,) = plan.clusters.values()
+    # KubernetesPatch daemonset/aws-node: ApplyPatchJson's env
+    assert cl.cni_env == {"WARM_IP_TARGET": "5", "MINIMUM_IP_TARGET": "10"}
+    assert cl.cni_resource == f"{S}AwsNodeEnvB165CD63"
+    # the ENIConfig manifest, Fn::Join around {"Ref": private subnet 1}
+    assert cl.eni_configs == {"us-east-1a": PRIVATE[0]}
+
+
+def test_fargate_profile_pods_from_metadata_and_subnets_unknown(plan):
+    (fp,) = plan.fargate_profiles
+    assert fp.pods == 40 and fp.cluster == f"{S}Cluster9EE0221C"
+    assert isinstance(fp.subnets, Unknown) and "names no subnets" in fp.subnets.reason
+    assert fp.location.construct_path == "/EksL2Cluster/Cluster/fargate-profile-Batch/Resource/Default"
+
+
+def test_nested_provider_stacks_are_found_by_the_asset_manifest(plan):
+    assert not any("nested stack not read" in u.reason for _, u in plan.unresolved)
+    assert [rid for rid, _ in plan.unresolved] == []
+
+
+def test_the_check_end_to_end(capsys, monkeypatch, tmp_path):
+    from podcap.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    rc = main(["check", str(OUT), "--format", "json"])
+    rep = json.loads(capsys.readouterr().out)
+    ngs = {n["name"].removeprefix(S): n for n in rep["nodegroups"]}
+    # m5.large: 3 ENIs x 10 IPv4 addresses -> max pods 3 x (10 - 1) + 2 = 29 (EKS writes it for a managed group)
+    assert ngs["ClusterNodegroupDefaultCapacityDA0920A3"]["max_pods"] == 29
+    # m5.xlarge: 4 ENIs x 15 -> 4 x 14 + 2 = 58
+    assert ngs["ClusterNodegroupWorkersA3EA85B0"]["max_pods"] == 58
+    # c5.large: 3 x 10 -> network max 29, kubelet told 20 by the user data
+    asg = ngs["ClusterSelfManagedASG033403D3"]
+    assert (asg["max_pods"], asg["network_max_pods"]) == (20, 29)
+    # the Fargate profile's unknown subnets: PC001 naming it, never a pass
+    assert any(f["rule_id"] == "PC001" and f["resource"].endswith("ClusterfargateprofileBatchBA86B04A")
+               for f in rep["findings"])
+    assert rep["summary"]["checked"]["fargate_profiles"] == 1 and rep["summary"]["checked"]["clusters"] == 1
+    assert rc in (0, 1)
+
+
+def test_fargate_profile_given_subnets_is_judged(tmp_path):
+    """The same app with the profile's subnets named (as ``add_fargate_profile(vpc=...)`` writes them)."""
+    out = tmp_path / "cdk.out"
+    shutil.copytree(OUT, out)
+    tpl = out / "EksL2Cluster.template.json"
+    doc = json.loads(tpl.read_text())
+    cfg = doc["Resources"]["ClusterfargateprofileBatchBA86B04A"]["Properties"]["Config"]
+    cfg["subnets"] = [{"Ref": "VpcprivateSubnet1SubnetCEAD3716"}, {"Ref": "VpcprivateSubnet2Subnet2DE7549C"}]
+    tpl.write_text(json.dumps(doc))
+    from podcap.analysis import analyse
+    from podcap.limits import load_snapshot
+
+    plan = load_assembly(out)
+    assert plan.fargate_profiles[0].subnets == PRIVATE
+    a = analyse(plan, load_snapshot(None))
+    fargate = [c for c in a.subnets[PRIVATE[0]].contributions["max"] if c.nodegroup and "fargate" in c.nodegroup]
+    # 40 pods over 2 subnets: ceil(40 / 2) = 20 addresses in each
+    assert sum(c.addresses for c in fargate) == 20

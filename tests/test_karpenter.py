@@ -1,0 +1,232 @@
+"""Karpenter: instance types from NodePool requirements, Karpenter's max pods rule, the node bound from limits,
+and subnets judged for every node (Karpenter does not balance zones). Figures come from the shipped snapshot:
+m5.large 3 ENIs x 10 IPv4, 2 vCPUs; m5.xlarge 4 ENIs x 15 IPv4, 4 vCPUs; m5.4xlarge 8 x 30, 16 vCPUs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from podcap.check import CheckOptions, check_plan, one_plan
+from podcap.engine.karpenter import (
+    Requirement,
+    ami_family,
+    eni_limited_pods,
+    karpenter_max_pods,
+    node_bound,
+    parse_quantity,
+    requirement_matches,
+    select_types,
+    type_label,
+)
+from podcap.limits import load_snapshot
+from podcap.model.unknown import Unknown
+from podcap.sources.manifests import load_manifests
+from podcap.sources.spec import plan_from_spec_dict
+
+DATA = Path(__file__).parent / "data" / "k8s"
+SNAP = load_snapshot()
+
+
+def lim(name: str):
+    return SNAP.get(name)
+
+
+@pytest.mark.parametrize(("name", "category", "generation", "family", "size"), [
+    ("m5.large", "m", "5", "m5", "large"),
+    ("c6gn.16xlarge", "c", "6", "c6gn", "16xlarge"),
+    ("r7iz.metal-16xl", "r", "7", "r7iz", "metal-16xl"),
+])
+def test_labels_follow_karpenters_instance_type_scheme(name, category, generation, family, size):
+    t = lim(name)
+    assert type_label(t, "karpenter.k8s.aws/instance-category") == category
+    assert type_label(t, "karpenter.k8s.aws/instance-generation") == generation
+    assert type_label(t, "karpenter.k8s.aws/instance-family") == family
+    assert type_label(t, "karpenter.k8s.aws/instance-size") == size
+    assert type_label(t, "eks.amazonaws.com/instance-family") == family  # Auto Mode's spelling
+    assert type_label(t, "node.kubernetes.io/instance-type") == name
+
+
+def test_labels_the_snapshot_cannot_tell_are_unknown():
+    assert isinstance(type_label(lim("m5.large"), "karpenter.k8s.aws/instance-gpu-count"), Unknown)
+    if getattr(lim("m5.large"), "architectures", None) is None:
+        assert isinstance(type_label(lim("m5.large"), "kubernetes.io/arch"), Unknown)
+
+
+@pytest.mark.parametrize(("op", "values", "value", "expected"), [
+    ("In", ("a", "b"), "a", True), ("In", ("a",), None, False),
+    ("NotIn", ("a",), "b", True), ("NotIn", ("a",), None, True), ("NotIn", ("a",), "a", False),
+    ("Exists", (), "x", True), ("Exists", (), None, False),
+    ("DoesNotExist", (), None, True), ("DoesNotExist", (), "x", False),
+    ("Gt", ("4",), "5", True), ("Gt", ("4",), "4", False), ("Gt", ("4",), None, False),
+    ("Lt", ("4",), "3", True), ("Lt", ("4",), "4", False), ("Lt", ("x",), "3", False),
+])
+def test_node_selector_operators(op, values, value, expected):
+    assert requirement_matches(Requirement("k", op, values), value) is expected
+
+
+def test_eni_limited_pods_and_reserved_enis():
+    assert eni_limited_pods(lim("m5.large")) == 29  # 3 x (10 - 1) + 2
+    assert eni_limited_pods(lim("m5.large"), reserved_enis=1) == 20  # (3 - 1) x 9 + 2
+    assert eni_limited_pods(lim("m5.xlarge")) == 58  # 4 x (15 - 1) + 2
+    assert eni_limited_pods(lim("m5.large"), reserved_enis=2, efa_only_enis=1) == 0  # no ENI left
+
+
+def test_karpenter_max_pods_rule():
+    al2023, br, win = ami_family("al2023@latest"), ami_family("Bottlerocket"), ami_family("windows2022")
+    m5l = lim("m5.large")
+    assert karpenter_max_pods(m5l, al2023) == 29  # ENI-limited
+    assert karpenter_max_pods(m5l, al2023, max_pods=50) == 50  # kubelet.maxPods wins
+    assert karpenter_max_pods(m5l, al2023, pods_per_core=10) == 20  # min(10 x 2 vCPUs, 29)
+    assert karpenter_max_pods(m5l, al2023, max_pods=50, pods_per_core=10) == 20  # min(20, 50)
+    assert karpenter_max_pods(m5l, br, pods_per_core=10) == 29  # Bottlerocket: podsPerCore not enabled
+    assert karpenter_max_pods(m5l, win) == 110  # Windows: no ENI-limited density
+    assert karpenter_max_pods(m5l, win, pods_per_core=10) == 20  # min(10 x 2, 110)
+
+
+def test_select_types_by_family_size_and_cpu():
+    reqs = [Requirement("karpenter.k8s.aws/instance-family", "In", ("m5",)),
+            Requirement("karpenter.k8s.aws/instance-cpu", "Lt", ("5",))]
+    sel = select_types(reqs, SNAP, "pool")
+    assert sel.unknown is None
+    assert sel.types == ["m5.large", "m5.xlarge"]  # m5 with 2 and 4 vCPUs (m5.2xlarge has 8)
+
+
+def test_select_types_ignores_offering_and_custom_labels_and_reads_zones():
+    reqs = [Requirement("node.kubernetes.io/instance-type", "In", ("m5.large",)),
+            Requirement("karpenter.sh/capacity-type", "In", ("spot",)),
+            Requirement("team", "In", ("payments",)),
+            Requirement("topology.kubernetes.io/zone", "In", ("us-east-1a",)),
+            Requirement("kubernetes.io/arch", "In", ("arm64", "amd64"))]  # every type: needs no arch data
+    sel = select_types(reqs, SNAP, "pool")
+    assert (sel.types, sel.zones, sel.unknown) == (["m5.large"], ["us-east-1a"], None)
+
+
+def test_a_requirement_the_snapshot_cannot_decide_makes_the_set_unknown():
+    if getattr(lim("m5.large"), "architectures", None) is not None:
+        pytest.skip("the snapshot has architectures")
+    sel = select_types([Requirement("kubernetes.io/arch", "In", ("amd64",))], SNAP, "pool")
+    assert isinstance(sel.unknown, Unknown) and "kubernetes.io/arch" in sel.unknown.reason
+
+
+def test_node_bound_from_limits():
+    types = [lim("m5.large"), lim("m5.xlarge")]
+    assert node_bound({"cpu": 100}, types, "p")[0] == 50  # 100 vCPUs / 2 (m5.large, the smallest)
+    assert node_bound({"cpu": "1000m"}, types, "p")[0] == 0  # 1 vCPU: not even one m5.large
+    assert node_bound({"cpu": "9", "nodes": 3}, types, "p")[0] == 3  # min(9 // 2 = 4, 3)
+    assert isinstance(node_bound({}, types, "p")[0], Unknown)
+    assert isinstance(node_bound(None, types, "p")[0], Unknown)
+    if getattr(types[0], "memory_mib", None) is None:
+        assert isinstance(node_bound({"memory": "64Gi"}, types, "p")[0], Unknown)
+        assert node_bound({"cpu": 10, "memory": "64Gi"}, types, "p")[0] == 5  # the cpu bound alone holds
+    assert parse_quantity("64Gi") == 64 * 2**30 and parse_quantity("1.5") == 1.5 and parse_quantity("x") is None
+
+
+SPEC = {
+    "version": 1, "name": "demo", "vpc": {"cidr": "10.0.0.0/16"},
+    "subnets": [
+        {"name": "a", "cidr": "10.0.0.0/24", "az": "us-east-1a", "tags": {"karpenter.sh/discovery": "demo"}},
+        {"name": "b", "cidr": "10.0.1.0/24", "az": "us-east-1b", "tags": {"karpenter.sh/discovery": "demo"}},
+        {"name": "cp", "cidr": "10.0.9.0/24", "az": "us-east-1a"},
+    ],
+    "cluster": {"subnets": ["cp"]},
+}
+
+POOL = """
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      requirements:
+        - {key: node.kubernetes.io/instance-type, operator: In, values: [m5.large, m5.xlarge]}
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: web}
+  limits: {cpu: 20}
+---
+apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata: {name: web}
+spec:
+  amiSelectorTerms: [{alias: al2023@latest}]
+  subnetSelectorTerms: [{tags: {karpenter.sh/discovery: demo}}]
+"""
+
+
+def _check(tmp_path, manifest: str, spec: dict | None = None):
+    f = tmp_path / "pool.yaml"
+    f.write_text(manifest)
+    plans = one_plan([plan_from_spec_dict(spec or SPEC, str(tmp_path / "spec.yaml")), load_manifests(str(f))])
+    assert len(plans) == 1
+    return check_plan(plans[0], CheckOptions(paths=[]), SNAP)
+
+
+def test_karpenter_pool_end_to_end(tmp_path):
+    r = _check(tmp_path, POOL)
+    ng = next(n for n in r.nodegroups if n.name == "web")
+    assert ng.max_size == 10  # limits.cpu 20 / 2 vCPUs of m5.large
+    subnets = {s.subnet: s for s in r.subnets}
+    # worst type m5.xlarge: max pods 4 x 14 + 2 = 58, 56 address pods on 4 ENIs of 15 = 60 addresses;
+    # Karpenter does not balance zones, so each AZ's one subnet is judged for all 10 nodes: 10 x 60 = 600
+    assert subnets["a"].at_max == 600 and subnets["b"].at_max == 600
+    assert any(f.rule_id == "PC201" and f.resource == "a" for f in r.findings)  # 600 > 251 usable
+    assert any("does not balance nodes over AZs" in n for n in r.notes)
+
+
+def test_zone_requirement_keeps_one_zone(tmp_path):
+    pool = POOL.replace("values: [m5.large, m5.xlarge]}",
+                        "values: [m5.large]}\n        - {key: topology.kubernetes.io/zone, operator: In, "
+                        "values: [us-east-1b]}")
+    r = _check(tmp_path, pool)
+    subnets = {s.subnet: s for s in r.subnets}
+    # m5.large: max pods 29, 27 address pods on 3 ENIs of 10 = 30 addresses; 20 / 2 = 10 nodes, all in b
+    assert subnets["b"].at_max == 300
+    assert subnets["a"].at_max == 0
+
+
+def test_kubelet_max_pods_and_pods_per_core(tmp_path):
+    pool = POOL.replace("values: [m5.large, m5.xlarge]", "values: [m5.xlarge]").replace(
+        "  subnetSelectorTerms:", "  kubelet: {maxPods: 20, podsPerCore: 4}\n  subnetSelectorTerms:")
+    r = _check(tmp_path, pool)
+    ng = next(n for n in r.nodegroups if n.name == "web")
+    assert ng.max_pods == 16  # min(podsPerCore 4 x 4 vCPUs, maxPods 20)
+    assert ng.max_size == 5  # 20 vCPUs / 4
+    # 14 address pods fill the primary ENI's 14 secondary IPs (14 < max pods 16, so ipamd keeps growing) and
+    # WARM_ENI_TARGET=1 attaches a second ENI: 2 x 15 = 30 addresses per node; 5 nodes in each subnet = 150
+    assert ng.addresses_per_node == 30
+    assert {s.subnet: s.at_max for s in r.subnets}["a"] == 150
+
+
+def test_unbounded_pool_is_pc001_naming_the_key(tmp_path):
+    r = _check(tmp_path, POOL.replace("  limits: {cpu: 20}\n", ""))
+    msgs = [f.message for f in r.findings if f.rule_id == "PC001" and f.resource == "web"]
+    assert any("no limits" in m and "max_nodes" in m and ".podcap.yaml demand" in m for m in msgs)
+    assert {s.subnet: s.at_max for s in r.subnets}["a"] is None  # never a pass
+
+
+def test_subnets_by_tags_without_tags_in_the_input(tmp_path):
+    spec = {**SPEC, "subnets": [{k: v for k, v in s.items() if k != "tags"} for s in SPEC["subnets"]]}
+    r = _check(tmp_path, POOL, spec)
+    msgs = [f.message for f in r.findings if f.rule_id == "PC001" and f.resource == "web"]
+    assert any("select by tags" in m and "--live" in m for m in msgs)
+
+
+def test_karpenter_documented_example(tmp_path):
+    """aws/karpenter-provider-aws examples/v1/100-cpu-limit.yaml: c/m/r generation > 2, amd64, limits cpu 100.
+    Its subnets are picked by the tag karpenter.sh/discovery: ${CLUSTER_NAME}, which no subnet here has."""
+    plan = load_manifests(str(DATA / "karpenter-v1-100-cpu-limit.yaml"))
+    plans = one_plan([plan_from_spec_dict(SPEC, "spec.yaml"), plan])
+    r = check_plan(plans[0], CheckOptions(paths=[]), SNAP)
+    msgs = [f.message for f in r.findings if f.rule_id == "PC001" and f.resource == "limitcpu100"]
+    assert any("karpenter.sh/discovery" in m for m in msgs)
+    if getattr(lim("m5.large"), "architectures", None) is None:
+        assert any("kubernetes.io/arch" in m for m in msgs)  # amd64 only: the snapshot has no architecture
+
+
+def test_windows_family_is_a_windows_pool(tmp_path):
+    plans = one_plan([plan_from_spec_dict(SPEC, "spec.yaml"), load_manifests(str(DATA / "karpenter-v1-windows-2022.yaml"))])
+    from podcap.limits import load_snapshot as _ls
+    from podcap.sources.objects.kubernetes import resolve_kubernetes_objects
+
+    resolve_kubernetes_objects(plans[0], _ls())
+    pools = [ng for ng in plans[0].nodegroups if ng.provisioner == "karpenter"]
+    assert pools and all(ng.os == "windows" and ng.ami_family == "windows2022" for ng in pools)

@@ -1,0 +1,370 @@
+"""Karpenter's view of instance types: which ones a NodePool's requirements allow, and the max pods Karpenter
+gives each node.
+
+Modelled on aws/karpenter-provider-aws ``pkg/providers/instancetype/types.go``:
+
+* labels (``computeRequirements``): ``karpenter.k8s.aws/instance-category`` and ``-generation`` come from the
+  regular expression ``(^[a-z]+)(\\-[0-9]+tb)?([0-9]+).*\\.`` on the type name, ``-family`` and ``-size`` from
+  splitting it at the dot, ``-cpu`` is the default vCPU count, ``-hypervisor`` EC2's hypervisor;
+* max pods (``pods``): the NodeClass's ``kubelet.maxPods`` when set; else, for AMI families that support
+  ENI-limited pod density (AL2, AL2023, Bottlerocket, Custom), ``ENILimitedPods``: (ENIs of the default network
+  card - ``--reserved-enis`` - EFA-only interfaces on card 0) x (IPv4 addresses per ENI - 1) + 2, or 0 when no
+  ENI is left; else (Windows) 110. Then ``podsPerCore`` x vCPUs caps it, for families where pods-per-core is
+  enabled (not Bottlerocket). Karpenter writes that figure into the node's kubelet configuration
+  (``amifamily/resolver.go``: maxPods is set to the instance type's pod capacity), so it is the node's real
+  max pods.
+
+Requirements use Kubernetes node-selector operators (In, NotIn, Exists, DoesNotExist, Gt, Lt). A requirement on
+a label the instance-limits snapshot cannot tell (architecture, memory, GPUs ...) makes the type set Unknown:
+podcap does not guess which types it keeps.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from podcap.limits import InstanceLimits, Snapshot
+from podcap.model.unknown import Unknown
+
+INSTANCE_TYPE_SCHEME = re.compile(r"(^[a-z]+)(\-[0-9]+tb)?([0-9]+).*\.")
+OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
+WINDOWS_DEFAULT_MAX_PODS = 110  # types.go pods(): families without ENI-limited pod density
+HOST_NETWORK_PODS = 2
+
+# label suffixes shared by Karpenter (karpenter.k8s.aws/) and EKS Auto Mode (eks.amazonaws.com/)
+_PROVIDER_PREFIXES = ("karpenter.k8s.aws/", "eks.amazonaws.com/")
+_TYPE_LABEL = "node.kubernetes.io/instance-type"
+_ARCH_LABEL = "kubernetes.io/arch"
+ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
+# labels that are not instance-type properties (offerings, placement, the node's own labels): never narrow types
+_NOT_TYPE_LABELS = {
+    "karpenter.sh/capacity-type", "kubernetes.io/os", "topology.kubernetes.io/region",
+    "topology.k8s.aws/zone-id", "karpenter.sh/nodepool", "node.kubernetes.io/windows-build",
+    "eks.amazonaws.com/compute-type", *ZONE_LABELS,
+}
+_WELL_KNOWN_PREFIXES = ("kubernetes.io/", "node.kubernetes.io/", "karpenter.sh/", "karpenter.k8s.aws/",
+                        "topology.kubernetes.io/", "eks.amazonaws.com/", "topology.k8s.aws/")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    key: str
+    operator: str
+    values: tuple[str, ...] = ()
+
+
+def parse_requirements(raw: Any, where: str) -> tuple[list[Requirement], list[Unknown]]:
+    """NodePool ``spec.template.spec.requirements`` -> requirements, problems."""
+    out: list[Requirement] = []
+    problems: list[Unknown] = []
+    if raw is None:
+        return out, problems
+    if not isinstance(raw, list):
+        return out, [Unknown("NodePool requirements is not a list", where)]
+    for i, r in enumerate(raw):
+        if not isinstance(r, dict) or not isinstance(r.get("key"), str):
+            problems.append(Unknown(f"requirement [{i}] has no key", where))
+            continue
+        op = r.get("operator")
+        if op not in OPERATORS:
+            problems.append(Unknown(f"requirement {r['key']}: operator {op!r} is not one of {', '.join(OPERATORS)}",
+                                    where))
+            continue
+        values = r.get("values") or []
+        if not isinstance(values, list):
+            problems.append(Unknown(f"requirement {r['key']}: values is not a list", where))
+            continue
+        out.append(Requirement(r["key"], op, tuple(str(v) for v in values)))
+    return out, problems
+
+
+def _provider_suffix(key: str) -> str | None:
+    for p in _PROVIDER_PREFIXES:
+        if key.startswith(p):
+            return key[len(p):]
+    return None
+
+
+def type_label(lim: InstanceLimits, key: str) -> str | None | Unknown:
+    """The value of a well-known label on nodes of this type (None: the label is absent), or Unknown when the
+    snapshot cannot tell it."""
+    name = lim.name
+    if key == _TYPE_LABEL or key == "beta.kubernetes.io/instance-type":
+        return name
+    if key in (_ARCH_LABEL, "beta.kubernetes.io/arch"):
+        arch = getattr(lim, "architectures", None)
+        if not arch:
+            return Unknown("the instance-limits snapshot has no CPU architecture (kubernetes.io/arch)")
+        return "arm64" if "arm64" in arch else "amd64"
+    suffix = _provider_suffix(key)
+    if suffix is None:
+        return Unknown(f"label {key} is not one podcap can tell from the instance-limits snapshot")
+    m = INSTANCE_TYPE_SCHEME.match(name)
+    parts = name.split(".")
+    if suffix == "instance-category":
+        return m.group(1) if m else None
+    if suffix == "instance-generation":
+        return m.group(3) if m else None
+    if suffix == "instance-family":
+        return parts[0] if len(parts) == 2 else None
+    if suffix == "instance-size":
+        return parts[1] if len(parts) == 2 else None
+    if suffix == "instance-cpu":
+        if getattr(lim, "vcpus", None) is None:
+            return Unknown(f"the instance-limits snapshot has no vCPU count for {name}")
+        return str(lim.vcpus)
+    if suffix == "instance-hypervisor":
+        return lim.hypervisor
+    if suffix == "instance-memory":
+        mem = getattr(lim, "memory_mib", None)
+        if mem is None:
+            return Unknown("the instance-limits snapshot has no memory size (instance-memory)")
+        return str(mem)
+    if suffix == "instance-capability-flex":
+        return "true" if "-flex" in parts[0] else "false"
+    return Unknown(f"label {key} is not in the instance-limits snapshot")
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def requirement_matches(req: Requirement, value: str | None) -> bool:
+    """Kubernetes node-selector semantics for one label value (None: the node has no such label)."""
+    op = req.operator
+    if op == "In":
+        return value is not None and value in req.values
+    if op == "NotIn":
+        return value is None or value not in req.values
+    if op == "Exists":
+        return value is not None
+    if op == "DoesNotExist":
+        return value is None
+    bound = _int(req.values[0]) if len(req.values) == 1 else None
+    v = _int(value) if value is not None else None
+    if bound is None or v is None:
+        return False
+    return v > bound if op == "Gt" else v < bound
+
+
+def narrows_types(key: str) -> bool:
+    """Whether a requirement on ``key`` restricts instance types (custom node labels and offering labels do not)."""
+    if key in _NOT_TYPE_LABELS:
+        return False
+    return key.startswith(_WELL_KNOWN_PREFIXES)
+
+
+ARCHITECTURES = ("amd64", "arm64")  # what Karpenter's getArchitecture gives every EC2 type (x86_64 / arm64)
+
+
+def _always_true(req: Requirement) -> bool:
+    """A ``kubernetes.io/arch`` requirement every EC2 type meets (In both architectures, NotIn neither,
+    Exists), which needs no architecture data to decide."""
+    if req.key not in (_ARCH_LABEL, "beta.kubernetes.io/arch"):
+        return False
+    if req.operator == "In":
+        return set(ARCHITECTURES) <= set(req.values)
+    if req.operator == "NotIn":
+        return not set(ARCHITECTURES) & set(req.values)
+    return req.operator == "Exists"
+
+
+@dataclass
+class TypeSelection:
+    types: list[str] = field(default_factory=list)
+    unknown: Unknown | None = None  # why the set cannot be told
+    zones: list[str] | None = None  # topology.kubernetes.io/zone In [...] (None: any zone)
+    zones_excluded: list[str] = field(default_factory=list)  # NotIn zones
+    notes: list[str] = field(default_factory=list)
+    # the fewest vCPUs the instance-cpu requirements allow (In: the smallest value, Gt: one more), for types
+    # whose own vCPU count the snapshot lacks
+    cpu_floor: int | None = None
+
+
+def select_types(requirements: list[Requirement], snapshot: Snapshot, where: str) -> TypeSelection:
+    """The snapshot's instance types a NodePool's requirements allow (Karpenter matches each requirement
+    against the labels of computeRequirements)."""
+    sel = TypeSelection()
+    type_reqs = []
+    for r in requirements:
+        if r.key in ZONE_LABELS:
+            if r.operator == "In":
+                sel.zones = sorted(set(r.values) & set(sel.zones) if sel.zones is not None else set(r.values))
+            elif r.operator == "NotIn":
+                sel.zones_excluded.extend(r.values)
+            continue
+        if narrows_types(r.key) and not _always_true(r):
+            type_reqs.append(r)
+    for r in type_reqs:
+        if _provider_suffix(r.key) == "instance-cpu":
+            nums = [v for v in (_int(x) for x in r.values) if v is not None]
+            floor = (min(nums) if r.operator == "In" and nums else
+                     nums[0] + 1 if r.operator == "Gt" and len(nums) == 1 else None)
+            if floor is not None:
+                sel.cpu_floor = max(sel.cpu_floor or 0, floor)
+    names = []
+    undecided: dict[Requirement, list[str]] = {}  # types a requirement cannot be told for (kept: worst case)
+    decided: set[Requirement] = set()
+    first_unknown: dict[Requirement, Unknown] = {}
+    for name in snapshot.names():
+        lim = snapshot.types[name]
+        ok = True
+        open_reqs = []
+        for r in type_reqs:
+            value = type_label(lim, r.key)
+            if isinstance(value, Unknown):
+                open_reqs.append(r)
+                first_unknown.setdefault(r, value)
+                continue
+            decided.add(r)
+            if not requirement_matches(r, value):
+                ok = False
+                break
+        if ok:
+            names.append(name)
+            for r in open_reqs:
+                undecided.setdefault(r, []).append(name)
+    for r, unk in first_unknown.items():
+        if r not in decided:  # the snapshot cannot tell this label for any type
+            sel.unknown = Unknown(f"requirement {r.key} {r.operator} {list(r.values)}: {unk.reason}", where)
+            return sel
+    for r, kept in undecided.items():
+        shown = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
+        sel.notes.append(f"requirement {r.key} {r.operator} {list(r.values)} cannot be told for {shown} "
+                         f"({first_unknown[r].reason}): kept as candidates, the worst case")
+    if not names:
+        sel.unknown = Unknown("no instance type in the instance-limits snapshot meets the NodePool's requirements",
+                              where)
+    sel.types = names
+    return sel
+
+
+@dataclass(frozen=True)
+class AmiFamilyFlags:
+    """amifamily FeatureFlags: what decides Karpenter's max pods for the family."""
+
+    name: str
+    eni_limited: bool  # SupportsENILimitedPodDensity
+    pods_per_core: bool  # PodsPerCoreEnabled
+    windows: bool = False
+
+
+_FAMILIES = {
+    "al2": AmiFamilyFlags("AL2", True, True),
+    "al2023": AmiFamilyFlags("AL2023", True, True),
+    "bottlerocket": AmiFamilyFlags("Bottlerocket", True, False),
+    "ubuntu": AmiFamilyFlags("Ubuntu", True, True),
+    "custom": AmiFamilyFlags("Custom", True, True),
+    "windows2019": AmiFamilyFlags("Windows2019", False, True, True),
+    "windows2022": AmiFamilyFlags("Windows2022", False, True, True),
+    "windows2025": AmiFamilyFlags("Windows2025", False, True, True),
+}
+
+
+def ami_family(name: str | None) -> AmiFamilyFlags | None:
+    """The flags of an EC2NodeClass ``amiFamily`` or ``amiSelectorTerms[].alias`` family (``al2023@latest``)."""
+    if not name:
+        return None
+    return _FAMILIES.get(str(name).split("@", 1)[0].strip().lower())
+
+
+def eni_limited_pods(lim: InstanceLimits, reserved_enis: int = 0, efa_only_enis: int = 0) -> int:
+    """types.go ENILimitedPods: the default card's ENIs less reserved and EFA-only ones, x (IPv4 per ENI - 1) + 2."""
+    usable = max(lim.enis - reserved_enis - efa_only_enis, 0)
+    if usable == 0:
+        return 0
+    return usable * (lim.ipv4_per_eni - 1) + HOST_NETWORK_PODS
+
+
+def karpenter_max_pods(lim: InstanceLimits, family: AmiFamilyFlags, *, max_pods: int | None = None,
+                       pods_per_core: int | None = None, reserved_enis: int = 0,
+                       efa_only_enis: int = 0) -> int | Unknown:
+    """types.go pods(): what Karpenter gives kubelet on a node of this type."""
+    if max_pods is not None:
+        count = max_pods
+    elif family.eni_limited:
+        count = eni_limited_pods(lim, reserved_enis, efa_only_enis)
+    else:
+        count = WINDOWS_DEFAULT_MAX_PODS
+    if pods_per_core and pods_per_core > 0 and family.pods_per_core:
+        vcpus = getattr(lim, "vcpus", None)
+        if vcpus is None:
+            return Unknown(f"podsPerCore needs the vCPU count of {lim.name}, which the snapshot lacks")
+        count = min(pods_per_core * vcpus, count)
+    return count
+
+
+_QUANTITY = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$")
+_SUFFIXES = {
+    "": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+}
+
+
+def parse_quantity(value: Any) -> float | None:
+    """A Kubernetes resource quantity ("100", "1000m", "64Gi") as a number of units; None when unreadable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    m = _QUANTITY.match(value)
+    if not m or m.group(2) not in _SUFFIXES:
+        return None
+    return float(m.group(1)) * _SUFFIXES[m.group(2)]
+
+
+def node_bound(limits: Any, types: list[InstanceLimits], where: str,
+               cpu_floor: int | None = None) -> tuple[int | Unknown, str]:
+    """NodePool ``spec.limits`` -> the most nodes the pool can hold, and how that was worked out.
+
+    Karpenter does not launch a node that would take the pool over a limit (its example ``100-cpu-limit.yaml``:
+    "will not provision compute that takes the pool over a total of 100 CPU cores"), so the bound is the limit
+    divided by the smallest matching type's share, rounded down. A ``nodes`` limit counts nodes directly.
+    """
+    if not isinstance(limits, dict) or not limits:
+        return Unknown("the NodePool has no limits: nothing bounds its node count", where), ""
+    bounds: list[tuple[int, str]] = []
+    problems: list[str] = []
+    if "nodes" in limits:
+        n = parse_quantity(limits["nodes"])
+        if n is None:
+            problems.append(f"limits.nodes {limits['nodes']!r} is not a quantity")
+        else:
+            bounds.append((int(n), f"limits.nodes {int(n)}"))
+    if "cpu" in limits:
+        cpu = parse_quantity(limits["cpu"])
+        # a type whose vCPUs the snapshot lacks has at least what the pool's cpu requirements allow
+        vcpus = [t.vcpus if getattr(t, "vcpus", None) else cpu_floor for t in types]
+        if cpu is None:
+            problems.append(f"limits.cpu {limits['cpu']!r} is not a quantity")
+        elif not types or any(not v for v in vcpus):
+            missing = [t.name for t in types if not getattr(t, "vcpus", None)][:3]
+            problems.append(f"limits.cpu needs every candidate type's vCPU count (the snapshot has none for "
+                            f"{', '.join(missing)})")
+        else:
+            smallest = min(vcpus)
+            n = int(cpu // smallest)
+            bounds.append((n, f"limits.cpu {limits['cpu']} / {smallest} vCPUs of the smallest type = {n}"))
+    if "memory" in limits:
+        mem = parse_quantity(limits["memory"])
+        mibs = [getattr(t, "memory_mib", None) for t in types]
+        if mem is None:
+            problems.append(f"limits.memory {limits['memory']!r} is not a quantity")
+        elif not types or any(m is None for m in mibs):
+            problems.append("limits.memory needs the memory size of the candidate types, which the "
+                            "instance-limits snapshot lacks")
+        else:
+            smallest = min(m for m in mibs if m is not None)
+            n = int(mem // (smallest * 2**20))
+            bounds.append((n, f"limits.memory {limits['memory']} / {smallest} MiB of the smallest type = {n}"))
+    if bounds:  # each limit alone bounds the pool: the tightest one holds
+        n, how = min(bounds)
+        return n, how
+    reason = "; ".join(problems) or "the NodePool's limits name neither cpu, memory nor nodes"
+    return Unknown(f"no node bound from the NodePool's limits: {reason}", where), ""

@@ -1,0 +1,185 @@
+"""The custom resources of the CDK's ``aws-eks`` construct library (``aws_cdk.aws_eks``, the L2 most EKS
+CDK apps use), read as what they create:
+
+* ``Custom::AWSCDK-EKS-Cluster`` -> :class:`Cluster`; its ``Config`` is the EKS ``CreateCluster`` request
+  (``name``, ``resourcesVpcConfig.subnetIds``, ``kubernetesNetworkConfig.ipFamily``, ``computeConfig``).
+* ``Custom::AWSCDK-EKS-FargateProfile`` -> :class:`FargateProfile`; ``Config`` is the
+  ``CreateFargateProfile`` request (``clusterName``, ``subnets``).
+* ``Custom::AWSCDK-EKS-KubernetesResource`` -> the Kubernetes objects of its ``Manifest`` (a JSON list,
+  often built with ``Fn::Join``: pieces the template does not decide stay Unknown), handed to the shared
+  reader :func:`podcap.sources.objects.kubernetes.apply_kubernetes_objects` (ENIConfig, the aws-node
+  DaemonSet and ConfigMap, Karpenter and Auto Mode objects).
+* ``Custom::AWSCDK-EKS-KubernetesPatch`` of ``daemonset/aws-node`` (or ``configmap/amazon-vpc-cni``) in
+  ``kube-system``: its ``ApplyPatchJson`` is read as the object it patches, with the patched fields, and
+  handed to the same reader. Patches of other objects (CoreDNS for Fargate) do not touch pod networking.
+
+The node groups and capacity the construct adds are native resources (``AWS::EKS::Nodegroup``,
+``AWS::AutoScaling::AutoScalingGroup``) and read as such.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from podcap.model.plan import Cluster
+from podcap.model.unknown import Unknown
+from podcap.sources.cloudformation.base import MISSING, BuilderBase, KubernetesCarrier
+from podcap.sources.cloudformation.eks import _auto_mode, add_fargate_profile, ip_family
+from podcap.sources.intrinsics import NO_VALUE, TOKEN_RE
+
+# CDK custom resources that create nothing that takes VPC addresses
+IGNORED = ("Custom::AWSCDK-EKS-OpenIdConnectProvider", "Custom::AWSCDK-EKS-KubernetesObjectValue")
+# patches podcap reads: the objects that hold the VPC CNI's settings
+PATCHED_OBJECTS = {("daemonset", "aws-node"): ("apps/v1", "DaemonSet"),
+                   ("configmap", "amazon-vpc-cni"): ("v1", "ConfigMap")}
+
+
+def _config(b: BuilderBase, lid: str, res: dict) -> dict | Unknown:
+    cfg = b.prop(lid, res, "Config")
+    where = b.w(lid, "Properties", "Config")
+    if cfg is MISSING:
+        return Unknown(f"{lid} has no Config", where)
+    if isinstance(cfg, Unknown):
+        return cfg
+    if not isinstance(cfg, dict):
+        return Unknown(f"the Config of {lid} is not a mapping", where)
+    return cfg
+
+
+def read_cdk_cluster(b: BuilderBase, lid: str, res: dict) -> None:
+    rid = b.rid(lid)
+    cfg = _config(b, lid, res)
+    where = b.w(lid, "Properties", "Config")
+    cl = Cluster(id=rid, location=b.plan.resource_locations[rid])
+    if isinstance(cfg, Unknown):
+        cl.subnets = cfg
+        b.plan.clusters[rid] = cl
+        return
+    name = cfg.get("name", MISSING)
+    cl.name = None if name is MISSING else b.string(name, "name", f"{where}.name")
+    vpc = cfg.get("resourcesVpcConfig")
+    if isinstance(vpc, Unknown):
+        cl.subnets = vpc
+    elif isinstance(vpc, dict) and "subnetIds" in vpc:
+        cl.subnets = b.id_list(vpc["subnetIds"], "subnetIds", f"{where}.resourcesVpcConfig.subnetIds")
+    else:
+        cl.subnets = Unknown("the cluster names no subnets", f"{where}.resourcesVpcConfig")
+    cl.ip_family = ip_family(b, lid, cfg.get("kubernetesNetworkConfig"), f"{where}.kubernetesNetworkConfig")
+    compute = cfg.get("computeConfig", MISSING)
+    if isinstance(compute, dict):
+        compute = {"Enabled": compute.get("enabled", False), "NodePools": compute.get("nodePools", [])}
+    _auto_mode(b, lid, cl, compute, f"{where}.computeConfig")
+    b.refer(cl.subnets, lid)
+    b.plan.clusters[rid] = cl
+
+
+def read_cdk_fargate_profile(b: BuilderBase, lid: str, res: dict) -> None:
+    cfg = _config(b, lid, res)
+    where = b.w(lid, "Properties", "Config")
+    if isinstance(cfg, Unknown):
+        add_fargate_profile(b, lid, cfg, cfg, where)
+        return
+    add_fargate_profile(b, lid, cfg.get("clusterName", MISSING), cfg.get("subnets", MISSING), f"{where}.subnets")
+
+
+def _untokenize(value: Any, partial: dict, where: str) -> Any:
+    """Strings holding an unknown piece of the template become that Unknown (walked without recursion)."""
+    def fix(v: Any) -> Any:
+        if isinstance(v, str) and TOKEN_RE.search(v):
+            m = TOKEN_RE.search(v)
+            unk = partial.get(m.group(0)) if m else None
+            return Unknown(f"not known: {unk.reason}" if unk else "not known", (unk.where if unk else "") or where)
+        return v
+
+    root = [value]
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for k, v in list(items):
+            if isinstance(v, (dict, list)):
+                stack.append(v)
+            else:
+                node[k] = fix(v)
+    return root[0]
+
+
+def _json_objects(b: BuilderBase, lid: str, raw: Any, where: str, what: str) -> list | Unknown:
+    value, partial = b.r.resolve_text(raw, where)
+    if isinstance(value, str) and value.strip() in partial:
+        value = partial[value.strip()]
+    if isinstance(value, Unknown):
+        return Unknown(f"the {what} of {lid} is not known: {value.reason}", value.where or where)
+    if value is NO_VALUE or value is None:
+        return []
+    if not isinstance(value, str):
+        return Unknown(f"the {what} of {lid} is not a JSON string", where)
+    try:
+        data = json.loads(value)
+    except ValueError as e:
+        return Unknown(f"the {what} of {lid} is not JSON podcap can read ({e.msg})", where)
+    data = _untokenize(data, partial, where)
+    return data if isinstance(data, list) else [data]
+
+
+def read_kubernetes_resource(b: BuilderBase, lid: str, res: dict) -> None:
+    where = b.w(lid, "Properties", "Manifest")
+    raw = b.raw_prop(lid, res, "Manifest")
+    if raw is MISSING:
+        return
+    objects = raw if isinstance(raw, Unknown) else _json_objects(b, lid, raw, where, "Manifest")
+    if isinstance(objects, Unknown):
+        b.unresolved(lid, Unknown(f"Kubernetes manifest not read: {objects.reason}; any ENIConfig, aws-node or "
+                                  "node pool settings in it are not applied", objects.where or where))
+        return
+    _carry(b, lid, res, [o for o in objects if isinstance(o, dict)])
+
+
+def read_kubernetes_patch(b: BuilderBase, lid: str, res: dict) -> None:
+    name = b.prop(lid, res, "ResourceName")
+    namespace = b.prop(lid, res, "ResourceNamespace")
+    where = b.w(lid, "Properties", "ApplyPatchJson")
+    if isinstance(name, Unknown):
+        b.unresolved(lid, Unknown(f"the object a Kubernetes patch changes is not known ({name.reason}); if it "
+                                  "is aws-node, its settings are not applied", name.where))
+        return
+    if not isinstance(name, str) or "/" not in name:
+        return
+    kind, _, obj_name = name.partition("/")
+    target = PATCHED_OBJECTS.get((kind.lower().split(".", 1)[0], obj_name))
+    ns = "default" if namespace is MISSING else namespace
+    if target is None or ns != "kube-system":
+        return
+    patches = _json_objects(b, lid, b.raw_prop(lid, res, "ApplyPatchJson"), where, "ApplyPatchJson")
+    if isinstance(patches, Unknown):
+        b.unresolved(lid, Unknown(f"the {name} patch is not read: {patches.reason}; the aws-node settings it "
+                                  "sets are not applied", patches.where or where))
+        return
+    patch_type = b.prop(lid, res, "PatchType")
+    if isinstance(patch_type, str) and patch_type.lower() == "json":
+        b.unresolved(lid, Unknown(f"the {name} patch is a JSON patch (RFC 6902), which podcap does not "
+                                  "apply; the aws-node settings it sets are not read", where))
+        return
+    api, k8s_kind = target
+    objects = []
+    for patch in patches:
+        if not isinstance(patch, dict):
+            continue
+        obj = {k: v for k, v in patch.items() if k not in ("apiVersion", "kind", "metadata")}
+        obj.update({"apiVersion": api, "kind": k8s_kind, "metadata": {"name": obj_name, "namespace": ns}})
+        objects.append(obj)
+    _carry(b, lid, res, objects)
+
+
+def _carry(b: BuilderBase, lid: str, res: dict, objects: list[dict]) -> None:
+    if not objects:
+        return
+    b.report_condition(lid)
+    cluster = b.prop(lid, res, "ClusterName")
+    b.pending.kubernetes.append(KubernetesCarrier(b.rid(lid), objects, None if cluster is MISSING else cluster,
+                                                  b.location(lid)))
+
+
+def ignore(b: BuilderBase, lid: str, res: dict) -> None:
+    """A resource type podcap knows and that takes no VPC addresses."""

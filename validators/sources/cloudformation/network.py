@@ -1,0 +1,131 @@
+"""VPCs, subnets and what changes a subnet's free addresses: ``AWS::EC2::VPC`` / ``AWS::EC2::VPCCidrBlock``
+-> :class:`Vpc`, ``AWS::EC2::Subnet`` / ``AWS::EC2::SubnetCidrBlock`` / ``AWS::EC2::SubnetCidrReservation``
+-> :class:`Subnet` and its reservations.
+
+A CIDR block EC2 would refuse (host bits set, ``10.0.0.1/24``; an IPv6 block in an IPv4 field; not a CIDR
+at all) is an input error: CloudFormation's EC2 handler rejects it, so the template does not deploy, and
+no figure podcap could print about that subnet would be true (docs/rules.md, "Input errors").
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from podcap.model.plan import CidrReservation, Subnet, Vpc
+from podcap.model.unknown import Unknown
+from podcap.sources.cloudformation.base import MISSING, BuilderBase
+from podcap.sources.safe_yaml import InputError
+
+
+def _ipv4_cidr(b: BuilderBase, value: Any, what: str, lid: str, where: str) -> str | Unknown:
+    """A known IPv4 CIDR as EC2 accepts it (network address, prefix length), or InputError."""
+    text = b.string(value, what, where)
+    if isinstance(text, Unknown):
+        return text
+    s = text.strip()
+    try:
+        net = ipaddress.ip_network(s, strict=False)
+    except ValueError:
+        raise InputError(f"{b.source}: at {where}: {what} {text!r} of {lid} is not a CIDR block; "
+                         "EC2 rejects it") from None
+    if net.version != 4:
+        raise InputError(f"{b.source}: at {where}: {what} {text!r} of {lid} is an IPv6 block in an IPv4 "
+                         "field; EC2 rejects it (IPv6 blocks go in Ipv6CidrBlock / AWS::EC2::VPCCidrBlock)")
+    if "/" not in s:
+        raise InputError(f"{b.source}: at {where}: {what} {text!r} of {lid} has no prefix length; "
+                         "EC2 rejects it")
+    if str(net) != s:
+        raise InputError(f"{b.source}: at {where}: {what} {text!r} of {lid} has host bits set (the block is "
+                         f"{net}); EC2 rejects it")
+    return s
+
+
+def read_vpc(b: BuilderBase, lid: str, res: dict) -> None:
+    where = b.w(lid, "Properties", "CidrBlock")
+    cidr = b.prop(lid, res, "CidrBlock")
+    if cidr is MISSING:
+        ipam = b.raw_prop(lid, res, "Ipv4IpamPoolId") is not MISSING
+        cidr = Unknown("the VPC gets its CIDR from an IPAM pool at deployment" if ipam
+                       else "the VPC has no CidrBlock", where)
+    rid = b.rid(lid)
+    b.plan.vpcs[rid] = Vpc(id=rid, cidrs=[_ipv4_cidr(b, cidr, "CidrBlock", lid, where)],
+                           location=b.plan.resource_locations[rid])
+
+
+def read_vpc_cidr(b: BuilderBase, lid: str, res: dict) -> None:
+    where = b.w(lid, "Properties", "CidrBlock")
+    vpc = b.prop(lid, res, "VpcId")
+    cidr = b.prop(lid, res, "CidrBlock")
+    if cidr is MISSING:
+        if b.raw_prop(lid, res, "Ipv4IpamPoolId") is not MISSING:
+            cidr = Unknown("secondary CIDR from an IPAM pool at deployment", where)
+        else:
+            return  # an IPv6 block: not an IPv4 CIDR of the VPC
+    b.pending.vpc_cidrs.append((vpc, _ipv4_cidr(b, cidr, "CidrBlock", lid, where), b.rid(lid)))
+
+
+def read_subnet(b: BuilderBase, lid: str, res: dict) -> None:
+    rid = b.rid(lid)
+    where = b.w(lid, "Properties", "CidrBlock")
+    cidr = b.prop(lid, res, "CidrBlock")
+    if cidr is MISSING:
+        if b.raw_prop(lid, res, "Ipv4IpamPoolId") is not MISSING:
+            cidr = Unknown("the subnet gets its CIDR from an IPAM pool at deployment", where)
+        elif b.prop(lid, res, "Ipv6Native") in (True, "true"):
+            cidr = Unknown("an IPv6-only subnet has no IPv4 CIDR", where)
+        else:
+            cidr = Unknown("the subnet has no CidrBlock", where)
+    az = b.prop(lid, res, "AvailabilityZone")
+    az_where = b.w(lid, "Properties", "AvailabilityZone")
+    if az is MISSING:
+        az = b.prop(lid, res, "AvailabilityZoneId")
+        az_where = b.w(lid, "Properties", "AvailabilityZoneId")
+    if az is MISSING:
+        az = Unknown("no AZ given; EC2 picks one", b.w(lid, "Properties"))
+    vpc = b.prop(lid, res, "VpcId")
+    ipv6 = b.prop(lid, res, "Ipv6CidrBlock")
+    b.plan.subnets[rid] = Subnet(
+        id=rid,
+        cidr=_ipv4_cidr(b, cidr, "CidrBlock", lid, where),
+        az=b.string(az, "AvailabilityZone", az_where),
+        vpc=None if vpc is MISSING else b.string(vpc, "VpcId", b.w(lid, "Properties", "VpcId")),
+        ipv6_cidr=None if ipv6 is MISSING else b.string(ipv6, "Ipv6CidrBlock",
+                                                        b.w(lid, "Properties", "Ipv6CidrBlock")),
+        location=b.plan.resource_locations[rid],
+        tags=_tags(b.prop(lid, res, "Tags")),
+    )
+
+
+def _tags(tags: Any) -> dict[str, str]:
+    """Known ``[{Key, Value}]`` tags (for selectors that pick subnets by tag); unknown ones are left out."""
+    out: dict[str, str] = {}
+    for t in tags if isinstance(tags, list) else []:
+        if isinstance(t, dict) and isinstance(t.get("Key"), str) and isinstance(t.get("Value"), (str, int)):
+            out[t["Key"]] = str(t["Value"])
+    return out
+
+
+def read_subnet_cidr(b: BuilderBase, lid: str, res: dict) -> None:
+    where = b.w(lid, "Properties", "Ipv6CidrBlock")
+    subnet = b.prop(lid, res, "SubnetId")
+    v6 = b.prop(lid, res, "Ipv6CidrBlock")
+    if v6 is MISSING:
+        v6 = Unknown("IPv6 block from an IPAM pool at deployment", where)
+    b.pending.subnet_ipv6.append((subnet, b.string(v6, "Ipv6CidrBlock", where), b.rid(lid)))
+
+
+def read_reservation(b: BuilderBase, lid: str, res: dict) -> None:
+    where = b.w(lid, "Properties", "Cidr")
+    subnet = b.prop(lid, res, "SubnetId")
+    cidr = b.prop(lid, res, "Cidr")
+    if cidr is MISSING:
+        cidr = Unknown("the reservation has no Cidr", where)
+    rtype = b.prop(lid, res, "ReservationType")
+    rtype = rtype.lower() if isinstance(rtype, str) and rtype.lower() in ("prefix", "explicit") else None
+    if rtype is None:
+        b.unresolved(lid, Unknown("ReservationType is not prefix or explicit; taken as explicit",
+                                  b.w(lid, "Properties", "ReservationType")))
+        rtype = "explicit"
+    b.pending.reservations.append(
+        (subnet, CidrReservation(cidr=b.string(cidr, "Cidr", where), type=rtype), b.rid(lid)))
