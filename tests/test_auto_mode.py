@@ -175,3 +175,13 @@ def test_documented_nodeclass_selects_subnets_by_tag():
     ng = next(n for n in plan.nodegroups if n.name == "private")
     assert ng.subnets == ["p"]
     assert isinstance(ng.max_size, Unknown)  # no limits, no demand
+
+
+def test_only_supported_types():
+    """automode-learn-instances.html: supported families only, more than 1 CPU, not nano/micro/small."""
+    from podcap.engine.auto_mode import supported
+
+    assert supported(SNAP.get("m5.large")) and supported(SNAP.get("t3.medium"))
+    assert not supported(SNAP.get("t3.small"))  # size small
+    assert not supported(SNAP.get("c1.xlarge"))  # family not supported
+    assert not supported(SNAP.get("m6g.medium"))  # 1 vCPU

@@ -109,3 +109,41 @@ def test_fargate_profile_given_subnets_is_judged(tmp_path):
     fargate = [c for c in a.subnets[PRIVATE[0]].contributions["max"] if c.nodegroup and "fargate" in c.nodegroup]
     # 40 pods over 2 subnets: ceil(40 / 2) = 20 addresses in each
     assert sum(c.addresses for c in fargate) == 20
+
+
+# -- aws_eks_v2: an Auto Mode cluster with a Fargate profile in two /28s --------------------------------------
+
+AM = Path(__file__).resolve().parent / "data" / "cdk" / "eks-v2-auto-mode-fargate" / "cdk.out"
+AMS = "AutoModeFargate/"
+AM_PRIVATE = [f"{AMS}VpcprivateSubnet1SubnetCEAD3716", f"{AMS}VpcprivateSubnet2Subnet2DE7549C"]
+
+
+def test_auto_mode_cluster_and_fargate_profile_are_read():
+    plan = load_assembly(AM)
+    (cl,) = plan.clusters.values()
+    assert cl.auto_mode is True and sorted(cl.auto_mode_pools) == ["general-purpose", "system"]
+    assert cl.demand == {"max_nodes": 2}
+    (fp,) = plan.fargate_profiles
+    assert fp.pods == 20 and fp.subnets == AM_PRIVATE
+    assert [plan.subnets[s].cidr for s in AM_PRIVATE] == ["10.0.0.128/28", "10.0.0.144/28"]
+
+
+def test_auto_mode_with_fargate_in_two_28s_is_not_a_pass(capsys, monkeypatch, tmp_path):
+    from podcap.analysis import analyse
+    from podcap.cli import main
+    from podcap.limits import load_snapshot
+
+    monkeypatch.chdir(tmp_path)
+    rc = main(["check", str(AM), "--format", "json"])
+    rep = json.loads(capsys.readouterr().out)
+    by_id = {s["subnet"]: s for s in rep["subnets"]}
+    # a /28: 16 addresses - 5 reserved by AWS = 11 usable
+    assert [by_id[s]["usable"] for s in AM_PRIVATE] == [11, 11]
+    # the Fargate profile alone: 20 pods over its 2 subnets = 10 addresses in each, before any Auto Mode node
+    a = analyse(load_assembly(AM), load_snapshot(None))
+    for sid in AM_PRIVATE:
+        fargate = [c for c in a.subnets[sid].contributions["max"] if c.nodegroup and "fargateprofile" in c.nodegroup]
+        assert sum(c.addresses for c in fargate) == 10
+    # with the Auto Mode nodes on top the /28s overflow: PC201 on both, exit 1 (was "No findings", exit 0)
+    assert {f["resource"] for f in rep["findings"] if f["rule_id"] == "PC201"} >= set(AM_PRIVATE)
+    assert rc == 1

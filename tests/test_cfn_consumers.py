@@ -474,3 +474,96 @@ def test_pc001_fix_text_fits_the_input():
     assert "use --live" not in fix_for("cloudformation", True, "existing subnet").lower()
     assert "--live" in fix_for("cloudformation", False, "existing subnet")
     assert fix_for("cloudformation", False, "invalid scaling config: min 5, desired 9, max 3").startswith("Correct")
+
+
+# -- user data through the one reader; CDK manifests and patches ------------------------------------------
+
+
+def test_nodeadm_max_pods_expression_and_origin():
+    user_data = ("---\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n"
+                 "    maxPodsExpression: \"default_enis * (ips_per_eni - 1) + 2\"\n")
+    doc = _cluster_doc({"Ng": _ng(LaunchTemplate={"Id": {"Ref": "Lt"}}),
+                        "Lt": {"Type": "AWS::EC2::LaunchTemplate",
+                               "Properties": {"LaunchTemplateData": {"UserData": {"Fn::Base64": user_data}}}}},
+                       addon_config=None)
+    (ng,) = plan_from_template(doc, "t.json").nodegroups
+    assert ng.kubelet_max_pods is None  # the expression decides, per instance type
+    assert ng.max_pods_expression == "default_enis * (ips_per_eni - 1) + 2"
+    assert "maxPodsExpression" in ng.max_pods_origin and "Lt" in ng.max_pods_origin
+
+
+def _k8s_resource(manifest: object) -> dict:
+    return {"Type": "Custom::AWSCDK-EKS-KubernetesResource",
+            "Properties": {"ServiceToken": "arn:aws:lambda:us-east-1:1:function:f", "ClusterName": {"Ref": "Cluster"},
+                           "Manifest": manifest}}
+
+
+def test_cdk_manifest_pieces_the_template_does_not_decide_stay_unknown(monkeypatch):
+    seen: list = []
+
+    def capture(plan, objects, *, where, location=None, cluster=None):
+        seen.append((where, cluster, objects))
+
+    manifest = {"Fn::Join": ["", [('[{"apiVersion":"crd.k8s.amazonaws.com/v1alpha1","kind":"ENIConfig",'
+                                   '"metadata":{"name":"us-east-1a"},"spec":{"subnet":"'),
+                                  {"Fn::ImportValue": "pod-subnet-a"}, '"}}]']]}
+    doc = _cluster_doc({"Eni": _k8s_resource(manifest)}, addon_config=None)
+    import podcap.sources.objects.kubernetes as k8s
+
+    monkeypatch.setattr(k8s, "apply_kubernetes_objects", capture)  # what the source hands the shared reader
+    plan_from_template(doc, "t.json")
+    ((where, cluster, (obj,)),) = seen
+    assert (where, cluster, obj["kind"]) == ("Eni", "Cluster", "ENIConfig")
+    assert isinstance(obj["spec"]["subnet"], Unknown) and "pod-subnet-a" in obj["spec"]["subnet"].reason
+
+
+def test_cdk_manifest_that_is_unknown_as_a_whole_is_pc001():
+    doc = _cluster_doc({"Eni": _k8s_resource({"Fn::ImportValue": "manifest"})}, addon_config=None)
+    plan = plan_from_template(doc, "t.json")
+    assert [rid for rid, _ in plan.unresolved] == ["Eni"]
+
+
+def test_aws_node_patch_sets_the_cluster_env_and_other_patches_are_ignored():
+    def patch(name: str, body: dict, patch_type: str = "strategic") -> dict:
+        return {"Type": "Custom::AWSCDK-EKS-KubernetesPatch",
+                "Properties": {"ServiceToken": "t", "ClusterName": {"Ref": "Cluster"}, "ResourceName": name,
+                               "ResourceNamespace": "kube-system", "ApplyPatchJson": json.dumps(body),
+                               "RestorePatchJson": "{}", "PatchType": patch_type}}
+
+    env = {"spec": {"template": {"spec": {"containers": [
+        {"name": "aws-node", "env": [{"name": "ENABLE_PREFIX_DELEGATION", "value": "true"}]}]}}}}
+    coredns = {"spec": {"template": {"metadata": {"annotations": {"eks.amazonaws.com/compute-type": "fargate"}}}}}
+    doc = _cluster_doc({"Cni": patch("daemonset/aws-node", env), "Dns": patch("deployment/coredns", coredns)},
+                       addon_config=None)
+    plan = plan_from_template(doc, "t.json")
+    assert plan.clusters["Cluster"].cni_env == {"ENABLE_PREFIX_DELEGATION": "true"}
+    assert plan.unresolved == []
+    # a JSON patch (RFC 6902) is not applied by podcap: said, not passed over
+    doc = _cluster_doc({"Cni": patch("daemonset/aws-node", [{"op": "add", "path": "/x", "value": 1}], "json")},
+                       addon_config=None)
+    assert [rid for rid, _ in plan_from_template(doc, "t.json").unresolved] == ["Cni"]
+
+
+def test_cdk_assembly_symlinked_into_itself_exits_2(capsys, monkeypatch, tmp_path):
+    from podcap.cli import main
+
+    d = _assembly(tmp_path, {"version": "36.0.0", "artifacts": {
+        "Stage": {"type": "cdk:cloud-assembly", "properties": {"directoryName": "loop"}}}})
+    (d / "loop").symlink_to(d, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", str(d)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "refers back" in err[0]
+
+
+def test_cdk_assembly_parameters_no_stack_declares_are_reported(tmp_path):
+    d = _assembly(tmp_path, {"version": "36.0.0", "artifacts": {"S": {
+        "type": "aws:cloudformation:stack", "properties": {"templateFile": "S.template.json"}}}})
+    (d / "S.template.json").write_text(json.dumps({
+        "Parameters": {"Cidr": {"Type": "String"}},
+        "Resources": {"Sub": {"Type": "AWS::EC2::Subnet", "Properties": {
+            "VpcId": "vpc-1", "CidrBlock": {"Ref": "Cidr"}, "AvailabilityZone": "us-east-1a"}}}}))
+    plan = load_assembly(d, parameters={"Cidr": "10.0.0.0/24", "Typo": "x"})
+    assert plan.subnets["S/Sub"].cidr == "10.0.0.0/24"
+    assert [u.reason for _, u in plan.unresolved] == [
+        "--parameter Typo: no stack of the assembly declares a parameter Typo; the value is not used"]

@@ -546,8 +546,8 @@ def test_podcap_metadata_unknown_keys_are_reported():
     plan = plan_from_template(_nodegroup_doc({"pods_per_node": 10, "owner": "team-a"}), "t.json")
     assert plan.nodegroups[0].pods_per_node == 10
     assert [u.reason for _, u in plan.unresolved] == [
-        "podcap metadata ignored: unknown key 'owner' (expected one of: suppress, pods_per_node, max_nodes, pods, "
-        "sgp_pods_per_node)"]
+        ("podcap metadata ignored: unknown key 'owner' (expected one of: suppress, pods_per_node, max_nodes, "
+         "pods, sgp_pods_per_node)")]
     for bad in ({}, "pods_per_node: 10", [{"pods_per_node": 10}]):
         plan = plan_from_template(_nodegroup_doc(bad), "t.json")
         assert plan.nodegroups[0].pods_per_node is None

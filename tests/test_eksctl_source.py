@@ -156,6 +156,8 @@ def test_existing_vpc_with_subnet_cidrs():
     s = plan.subnets["vpc.subnets.private.eu-north-1a"]
     assert (s.cidr, s.az, s.aws_id, s.defined_in_plan) == ("192.168.128.0/19", "eu-north-1a",
                                                            "subnet-0b2512f8c6ae9bf30", False)
+    # it exists: what already uses its addresses is not in the file, so never taken as empty (--live reads it)
+    assert isinstance(s.used_addresses, Unknown) and "--live" in s.used_addresses.reason
     g = ng(plan, "nodeGroups.ng-1")
     assert g.instance_types == ["m5.xlarge"] and (g.min_size, g.desired_size, g.max_size) == (2, 2, 2)
     assert g.subnets == ["vpc.subnets.private.eu-north-1a", "vpc.subnets.private.eu-north-1b",

@@ -230,3 +230,11 @@ def test_windows_family_is_a_windows_pool(tmp_path):
     resolve_kubernetes_objects(plans[0], _ls())
     pools = [ng for ng in plans[0].nodegroups if ng.provisioner == "karpenter"]
     assert pools and all(ng.os == "windows" and ng.ami_family == "windows2022" for ng in pools)
+
+
+def test_zone_balanced_pool_is_judged_like_an_asg(tmp_path):
+    """podcap/zone-balanced: 10 m5.large nodes over 2 AZs: ceil(10 / 2) = 5 per subnet x 30 = 150."""
+    pool = POOL.replace("values: [m5.large, m5.xlarge]", "values: [m5.large]").replace(
+        "metadata: {name: web}", "metadata: {name: web, annotations: {podcap/zone-balanced: 'true'}}")
+    r = _check(tmp_path, pool)
+    assert {s.subnet: s.at_max for s in r.subnets}["a"] == 150

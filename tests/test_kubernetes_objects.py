@@ -222,3 +222,22 @@ def test_auto_mode_cluster_metadata_bounds_the_builtin_pools(tmp_path):
     pool = next(n for n in result.nodegroups if n.name == "Cluster/system")
     assert pool.max_size == 2
     assert not [f for f in result.findings if f.rule_id == "PC001" and "max_nodes" in f.message]
+
+
+def test_karpenter_controller_reserved_enis():
+    """RESERVED_ENIS=1 on the Karpenter controller: m5.large max pods (3 - 1) x (10 - 1) + 2 = 20."""
+    plan = _plan()
+    controller = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "karpenter"},
+                  "spec": {"template": {"spec": {"containers": [{
+                      "name": "controller", "image": "public.ecr.aws/karpenter/controller:1.6.0",
+                      "env": [{"name": "RESERVED_ENIS", "value": "1"}]}]}}}}
+    pool = {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "p"},
+            "spec": {"template": {"spec": {
+                "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "nc"},
+                "requirements": [{"key": "node.kubernetes.io/instance-type", "operator": "In",
+                                  "values": ["m5.large"]}]}}, "limits": {"cpu": "2"}}}
+    nc = {"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": {"name": "nc"},
+          "spec": {"amiSelectorTerms": [{"alias": "al2023@latest"}], "subnetSelectorTerms": [{"id": "NodeA"}]}}
+    apply_kubernetes_objects(plan, [controller, pool, nc], where="Manifest")
+    r = check_plan(plan, CheckOptions(paths=[]), SNAP)
+    assert next(n for n in r.nodegroups if n.name == "p").max_pods == 20

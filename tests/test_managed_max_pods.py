@@ -79,6 +79,7 @@ def test_ipv6_recommended_is_the_prefix_figure_capped():
     t3n = SNAP.get("t3.nano")
     mp = max_pods(t3n, ipv6)
     assert mp.max_pods == 34 and mp.network_max_pods == 2**48 + 2
+    assert any("/80 never limits pods" in n for n in mp.notes)
     assert mp.ami_default_max_pods == 2 * (2 - 1) + 2 == 4  # the standard formula
     assert managed_max_pods(t3n, ipv6).value == 34
     # m5.large: 3 x 9 x 16 + 2 = 434 -> 110
@@ -239,3 +240,23 @@ def test_nodegroups_max_pods_is_what_nodes_run(name, figure):
     # t3.medium 3 x 5 + 2 = 17; m5.large 3 x 9 + 2 = 29; m5.4xlarge 234 -> 110; c5.18xlarge 737 -> 250
     r, _ = _run(_plan(types=(name,), cidrs=("10.0.0.0/20", "10.0.16.0/20")))
     assert r.nodegroups[0].max_pods == figure
+
+
+def test_podcap_node_default_says_which(capsys):
+    from podcap.cli import main
+
+    # no --kubelet-max-pods: the AMI default, as a self-managed node runs (m5.4xlarge 8 x 29 + 2 = 234)
+    assert main(["node", "m5.4xlarge", "--pods", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "kubelet max-pods 234 (the AMI default, as on a self-managed node" in out
+    assert "a managed node group gets 110 from EKS" in out
+    # --managed: EKS's figure, min(234, 110) = 110
+    assert main(["node", "m5.4xlarge", "--pods", "10", "--managed"]) == 0
+    out = capsys.readouterr().out
+    assert "kubelet max-pods 110 (written by EKS for a managed node group" in out
+    # maxpods JSON: managed_max_pods beside max_pods (recommended, capacity-capped) and the AMI default
+    assert main(["maxpods", "m5.4xlarge", "--format", "json"]) == 0
+    import json
+
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["max_pods"], row["ami_default_max_pods"], row["managed_max_pods"]) == (110, 234, 110)

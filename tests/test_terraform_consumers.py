@@ -270,10 +270,16 @@ def test_terraform_aws_eks_before_compute_through_time_sleep():
     g = ng(plan, f"{mng}.aws_eks_node_group.this[0]")
     assert g.ordered_after_cni is True
     assert any("dataplane_wait_duration" in text for who, text in plan.notes if who == g.name)
-    # and the same node group behind an add-on that waits on it (the add-on's own depends_on) is not ordered
+    # an add-on that waits on the node groups (its own depends_on) is not ordered before them
     eks_module["resources"][1] = conf("aws_eks_addon.before_compute", {}, ["module.eks_managed_node_group"])
-    plan = plan_of(changes, configuration)
-    assert ng(plan, f"{mng}.aws_eks_node_group.this[0]").ordered_after_cni is False
+    assert ng(plan_of(changes, configuration), f"{mng}.aws_eks_node_group.this[0]").ordered_after_cni is False
+    # nor is one that waits on the same sleep: it would start with the node groups
+    eks_module["resources"][1] = conf("aws_eks_addon.before_compute", {}, ["time_sleep.this"])
+    assert ng(plan_of(changes, configuration), f"{mng}.aws_eks_node_group.this[0]").ordered_after_cni is False
+    # nor does a sleep of 0s order anything
+    eks_module["resources"][1] = conf("aws_eks_addon.before_compute", {"cluster_name": ref("aws_eks_cluster.this[0].id")})
+    changes[3] = change(f"{eks}.time_sleep.this[0]", {"create_duration": "0s"}, {"triggers": True})
+    assert ng(plan_of(changes, configuration), f"{mng}.aws_eks_node_group.this[0]").ordered_after_cni is False
 
 
 # -- Kubernetes objects ---------------------------------------------------------------------------------------------
@@ -431,3 +437,25 @@ def test_vpc_cni_helm_values_reach_the_engine():
     (without,) = check_plan(plan_of([subnet, CLUSTER, nodegroup()]), opts).nodegroups
     # secondary IPs: 3 ENIs x (10 - 1) + 2 = 29 max pods, a full node holds 3 x 10 = 30 addresses
     assert (without.max_pods, without.addresses_per_node) == (29, 30)
+
+
+def test_a_utf16_plan_from_powershell_reads_like_utf8(tmp_path):
+    # PowerShell 5's `terraform show -json > plan.json` writes UTF-16 LE with a byte-order mark
+    d = doc([CLUSTER, nodegroup()])
+    (tmp_path / "utf8.json").write_text(json.dumps(d), encoding="utf-8")
+    (tmp_path / "utf16.json").write_bytes(json.dumps(d).encode("utf-16"))
+    a, b = load_terraform_plan(tmp_path / "utf8.json"), load_terraform_plan(tmp_path / "utf16.json")
+    assert [(g.name, g.instance_types, g.max_size) for g in a.nodegroups] == \
+        [(g.name, g.instance_types, g.max_size) for g in b.nodegroups] == [("aws_eks_node_group.ng", ["m5.large"], 2)]
+
+
+@settings(max_examples=10, deadline=None)
+@given(pools=st.lists(st.sampled_from(["general-purpose", "system"]), min_size=1, max_size=2, unique=True))
+def test_an_auto_mode_pool_without_limits_always_yields_pc001(pools):
+    from podcap.check import CheckOptions, check_plan
+
+    cluster = change("aws_eks_cluster.c", {"name": "c1", "vpc_config": [{"subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa"]}],
+                                           "compute_config": [{"enabled": True, "node_pools": pools}]})
+    result = check_plan(plan_of([cluster]), CheckOptions(paths=["plan.json"]))
+    flagged = {f.resource for f in result.findings if f.rule_id == "PC001"}
+    assert all(any(pool in r for r in flagged) for pool in pools), flagged

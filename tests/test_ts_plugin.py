@@ -76,17 +76,38 @@ def ts_build(tmp_path_factory) -> Path:
     return out / "app.js"
 
 
-@pytest.fixture(scope="module")
-def fixed_spec(tmp_path_factory) -> Path:
-    """examples/undersized.yaml with /24 node subnets: 256 - 5 = 251 usable each >= the 182 it needs."""
+def _variant(tmp_path_factory, name: str, change) -> Path:
+    """examples/undersized.yaml changed by ``change(doc)``, written as JSON (which both apps read)."""
     from podcap.cdk.from_spec import load_spec_document
 
     doc = load_spec_document(str(ROOT / "examples" / "undersized.yaml"))
-    doc["subnets"][0]["cidr"] = "10.0.0.0/24"
-    doc["subnets"][1]["cidr"] = "10.0.1.0/24"
-    path = tmp_path_factory.mktemp("specs") / "fixed.json"
+    change(doc)
+    path = tmp_path_factory.mktemp("specs") / f"{name}.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def fixed_spec(tmp_path_factory) -> Path:
+    """/24 node subnets: 256 - 5 = 251 usable each >= the 182 each needs."""
+    def change(doc):
+        doc["subnets"][0]["cidr"] = "10.0.0.0/24"
+        doc["subnets"][1]["cidr"] = "10.0.1.0/24"
+
+    return _variant(tmp_path_factory, "fixed", change)
+
+
+@pytest.fixture(scope="module")
+def waived_spec(tmp_path_factory) -> Path:
+    """PC201 waived on nodes-a (current) and on nodes-b (expired in 2020): each app turns spec suppressions
+    into its acknowledge() calls, so nodes-a is acknowledged and nodes-b fails again."""
+    def change(doc):
+        doc["suppressions"] = [
+            {"id": "PC201", "resource": "nodes-a", "reason": "lab cluster, small on purpose"},
+            {"id": "PC201", "resource": "nodes-b", "reason": "resized in the next release", "expires": "2020-01-31"},
+        ]
+
+    return _variant(tmp_path_factory, "waived", change)
 
 
 def _synth(outdir: Path, spec: Path, app: str | None, cwd: Path) -> tuple[subprocess.CompletedProcess, dict, dict]:
@@ -122,6 +143,7 @@ def _podcap(report: dict, outdir: Path) -> dict | None:
             for c in v.get("violatingConstructs", []):
                 c.pop("stackTraces", None)
                 c.pop("libraryVersion", None)
+            v.pop("acknowledgedStackTrace", None)
     return rep
 
 
@@ -182,3 +204,16 @@ def test_fixed_subnets_pass_in_both(both, fixed_spec):
     assert py[0].returncode == 0, py[0].stderr
     assert ts_rep == py_rep
     assert ts_rep is None or ts_rep["conclusion"] == "success"
+
+
+def test_waivers_are_acknowledged_alike(both, waived_spec):
+    (py, py_rep), (ts, ts_rep) = both(waived_spec)
+    assert _resources(ts[1]) == _resources(py[1])  # the same podcap.suppress Metadata on the subnets
+    assert ts[0].returncode == py[0].returncode != 0
+    assert ts_rep == py_rep
+    failing = [c["constructPath"] for v in ts_rep["violations"] if v["ruleName"] == "PC201"
+               for c in v["violatingConstructs"]]
+    acked = [(v["acknowledgedId"], v["reason"], c["constructPath"]) for v in ts_rep["suppressedViolations"]
+             for c in v["violatingConstructs"]]
+    assert failing == ["podcap-undersized/Network/SubnetNodesB"]
+    assert acked == [("podcap::PC201", "lab cluster, small on purpose", "podcap-undersized/Network/SubnetNodesA")]

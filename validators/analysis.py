@@ -324,7 +324,7 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
         na.types.append(TypeCapacity(lim, mp, k_small, capacity, pods, alloc, res.origin, res.managed,
                                      k_large if k_large != k_small else None, res.reason if k_large != k_small
                                      else "", sgp, branch))
-    if na.types:
+    if na.types and ng.provisioner is None:  # node pools: their source notes the range of figures
         shown = na.types
         if len(shown) > 4:  # a node pool of many types: the extremes say enough
             ordered = sorted(shown, key=lambda t: t.kubelet_max_pods)

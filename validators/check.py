@@ -37,6 +37,8 @@ class CheckOptions:
     profile: str | None = None
     snapshot: str | None = None
     today: date | None = None
+    fail_on: str | None = None  # error | warning | info | none; None: error (warning with strict)
+    baseline: str | None = None  # an earlier `--format json` report
     live_timeout: float | None = None  # seconds for the whole --live phase (None: PODCAP_LIVE_TIMEOUT or 120)
 
 
@@ -415,3 +417,44 @@ def check_templates(template_paths: list[str], opts: CheckOptions | None = None)
 
             return check_plan(load_assembly(d), opts)
     return _merge([check_plan(load_plan(t, opts), opts) for t in template_paths])
+
+
+FAIL_ON = ("error", "warning", "info", "none")
+
+
+def fail_threshold(opts: CheckOptions, strict: bool) -> str:
+    """The lowest severity that fails the run: --fail-on when given, else warning with --strict (or
+    ``strict: true`` in the config), else error."""
+    if opts.fail_on is not None:
+        if opts.fail_on not in FAIL_ON:
+            raise CheckInputError(f"--fail-on {opts.fail_on!r}: expected one of {', '.join(FAIL_ON)}")
+        return opts.fail_on
+    return "warning" if strict else "error"
+
+
+def failing(result: CheckResult, fail_on: str) -> list[Finding]:
+    """The findings that fail the run: unsuppressed, at or above `fail_on`, and not in the baseline."""
+    from podcap.model.findings import Severity
+
+    if fail_on == "none":
+        return []
+    rank = Severity(fail_on).rank
+    base = result.baseline
+    return [f for f in result.active() if f.severity.rank >= rank and not (base is not None and base.contains(f))]
+
+
+def exit_code(result: CheckResult, fail_on: str) -> int:
+    """0: nothing fails at this threshold; 1: a finding does (see :func:`failing`)."""
+    return 1 if failing(result, fail_on) else 0
+
+
+def apply_baseline(result: CheckResult, path: str) -> None:
+    """Compare the result with an earlier `--format json` report: mark the findings already in it and
+    work out every subnet's change in free addresses at max (``result.baseline``)."""
+    from podcap.baseline import BaselineError, compare, load_baseline
+
+    try:
+        doc = load_baseline(path)
+    except BaselineError as e:
+        raise CheckInputError(str(e)) from None
+    result.baseline = compare(path, doc, result.findings, result.subnets)

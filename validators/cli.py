@@ -132,6 +132,37 @@ def build_parser() -> argparse.ArgumentParser:
                     help="deadline for all --live AWS reads (default 120, or PODCAP_LIVE_TIMEOUT)")
     ck.set_defaults(func=cmd_check)
 
+    sz = sub.add_parser("size", help="how big the subnets must be for N nodes of a type over K AZs",
+                        description="Addresses per AZ at max size (EKS control-plane ENIs included), the smallest "
+                                    "subnet prefix that holds them, a comparison of CNI settings, and with "
+                                    "--vpc-cidr concrete subnet CIDRs. Same engine as `podcap check`. Exit 0: "
+                                    "an answer; 1: nothing fits as asked; 2: bad invocation.")
+    sz.add_argument("--instance-type", action="append", required=True, metavar="TYPE", dest="instance_types",
+                    help="instance type (repeat for a node group of several types: sized for the worst)")
+    sz.add_argument("--nodes", type=_pos_int, required=True, metavar="N", help="nodes at max size")
+    sz.add_argument("--azs", type=_pos_int, required=True, metavar="K", help="AZs the nodes spread over")
+    sz.add_argument("--pods-per-node", type=_nonneg_int, metavar="P",
+                    help="address-taking pods per node (default: as many as max pods allows)")
+    sz.add_argument("--prefix-delegation", action="store_true", help="ENABLE_PREFIX_DELEGATION=true (/28 prefixes)")
+    g = sz.add_argument_group("warm pool")
+    g.add_argument("--warm-eni-target", type=_nonneg_int, metavar="N")
+    g.add_argument("--warm-ip-target", type=_nonneg_int, metavar="N")
+    g.add_argument("--minimum-ip-target", type=_nonneg_int, metavar="N")
+    g.add_argument("--warm-prefix-target", type=_nonneg_int, metavar="N")
+    sz.add_argument("--env", action="append", type=_key_value, default=[], metavar="KEY=VALUE",
+                    help="raw aws-node env, read as the CNI reads it (flags above win)")
+    sz.add_argument("--kubelet-max-pods", type=_nonneg_int, metavar="M", help="kubelet max-pods set on the nodes")
+    sz.add_argument("--managed", action="store_true",
+                    help="an EKS managed node group: max pods as EKS writes it for the CNI settings")
+    sz.add_argument("--surge", type=_nonneg_int, nargs="?", const=-1, metavar="S",
+                    help="also size for a managed node group update adding S nodes "
+                         "(no value: EKS's max(2 x AZs, maxUnavailable 1))")
+    sz.add_argument("--survive-az-loss", action="store_true",
+                    help="also size for a lost AZ whose nodes move to the other AZs")
+    sz.add_argument("--vpc-cidr", metavar="CIDR", help="lay out aligned, non-overlapping subnet CIDRs in this VPC CIDR")
+    sz.add_argument("--format", choices=["text", "json"], default="text")
+    sz.set_defaults(func=cmd_size)
+
     rl = sub.add_parser("rules", help="list the rules, or write docs/rules.md")
     rl.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     rl.add_argument("-o", "--output", metavar="FILE")
@@ -211,7 +242,7 @@ def cmd_maxpods(a: argparse.Namespace) -> int:
                 "notes": list(m.notes),
             }
             if m.max_pods is None:
-                row["notes"].append("recommended 110 or 250, vCPUs unknown")
+                row["notes"].append(f"recommended 110 or {min(m.network_max_pods, 250)}, vCPUs unknown")
         if a.kubelet_max_pods is not None:
             k = a.kubelet_max_pods
             row["kubelet_max_pods"] = k
@@ -316,7 +347,7 @@ def cmd_node(a: argparse.Namespace) -> int:
     else:
         kubelet = mp.ami_default_max_pods
         kubelet_why = (f"the AMI default, as on a self-managed node; a managed node group gets "
-                       f"{mm.value if mm.value is not None else '110 or 250'} from EKS: --managed")
+                       f"{mm.value if mm.value is not None else f'110 or {min(mm.recommended, 250)}'} from EKS: --managed")
     try:
         alloc = allocate(lim, s, a.pods, kubelet)
     except CapacityError as e:
@@ -399,7 +430,7 @@ def _windows_node(a: argparse.Namespace, lim) -> int:
 def explain_allocation(alloc, mp, s, notes, kubelet_why: str | None = None, managed: int | None = None) -> str:
     unit = "prefixes (/28)" if alloc.prefixes else "secondary IPs"
     held = alloc.prefixes or alloc.secondary_ips
-    rec = "110 or 250, vCPUs unknown" if mp.max_pods is None else mp.max_pods
+    rec = f"110 or {min(mp.network_max_pods, 250)}, vCPUs unknown" if mp.max_pods is None else mp.max_pods
     lines = [
         f"{alloc.instance_type}, {alloc.pods} address-taking pods, kubelet max-pods {alloc.kubelet_max_pods}"
         + (f" ({kubelet_why})" if kubelet_why else ""),
@@ -453,6 +484,41 @@ def cmd_check(a: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return result.exit_code(strict)
+
+
+def cmd_size(a: argparse.Namespace) -> int:
+    from podcap.sizing import SizeRequest, SizingError, render_text, size
+
+    snap = _snapshot(a)
+    _lookup(snap, a.instance_types)  # an unknown type: exit 2 with close names
+    if a.managed:
+        try:
+            import podcap.engine.managed  # noqa: F401  (EKS's managed-node-group max pods)
+        except ImportError:
+            raise UsageError("--managed needs podcap.engine.managed, which this installation lacks") from None
+    env: dict[str, str] = dict(a.env)
+    for flag, key in [("warm_eni_target", "WARM_ENI_TARGET"), ("warm_ip_target", "WARM_IP_TARGET"),
+                      ("minimum_ip_target", "MINIMUM_IP_TARGET"), ("warm_prefix_target", "WARM_PREFIX_TARGET")]:
+        if getattr(a, flag) is not None:
+            env[key] = str(getattr(a, flag))
+    if a.prefix_delegation:
+        env["ENABLE_PREFIX_DELEGATION"] = "true"
+    req = SizeRequest(instance_types=list(a.instance_types), nodes=a.nodes, azs=a.azs, pods_per_node=a.pods_per_node,
+                      env=env, kubelet_max_pods=a.kubelet_max_pods, managed=a.managed, surge=a.surge,
+                      survive_az_loss=a.survive_az_loss, vpc_cidr=a.vpc_cidr)
+    try:
+        ans = size(req, snap)
+    except SizingError as e:
+        raise UsageError(str(e)) from None
+    if a.format == "json":
+        sys.stdout.write(json.dumps(ans.to_dict(), indent=2) + "\n")
+    else:
+        from podcap.report.text import output_width
+
+        sys.stdout.write(render_text(ans, output_width()))
+    for e in ans.errors:
+        print(f"podcap: error: {e}", file=sys.stderr)
+    return EXIT_OK if ans.ok else EXIT_FINDINGS
 
 
 def cmd_rules(a: argparse.Namespace) -> int:

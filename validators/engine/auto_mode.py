@@ -13,6 +13,9 @@
   take addresses in those subnets, not the node's, modelled as VPC CNI custom networking.
 * Max pods (create-node-class.html, Considerations): "EKS limits the maximum number of pods on a node to 110.
   This limit is applied after the existing max pods calculation."
+* Instance types ("Learn about Amazon EKS Auto Mode Managed instances", automode-learn-instances.html): only
+  the families of its supported-instance reference, with more than 1 CPU and a size other than nano, micro or
+  small.
 * Built-in node pools ("Enable or Disable Built-in NodePools", set-builtin-node-pools.html): ``system``
   (amd64 and arm64) and ``general-purpose`` (amd64 only); both use the default NodeClass, on-demand capacity,
   the C, M and R families, generation 5 or newer. They state no limits, so nothing in the plan bounds their
@@ -30,6 +33,35 @@ DOCS = {
     "builtin-pools": "https://docs.aws.amazon.com/eks/latest/userguide/set-builtin-node-pools.html",
     "node-pool": "https://docs.aws.amazon.com/eks/latest/userguide/create-node-pool.html",
 }
+
+# "EKS Auto Mode supported instance reference" (automode-learn-instances.html): the families Auto Mode creates
+# instances of, and its minimum size (more than 1 CPU; not nano, micro or small)
+_SUPPORTED_FAMILIES_TEXT = """
+c8id c8i c8i-flex c8gd c8gn c8g c8a c8gb c7a c7g c7gn c7gd c7i c7i-flex c6a c6g c6i c6gn c6id c6in c6gd c5 c5a c5d
+c5ad c5n c4
+m8id m8i m8i-flex m8a m8azn m8gn m8gb m8gd m8g m7i m7a m7g m7gd m7i-flex m6a m6i m6in m6g m6idn m6id m6gd m5 m5a
+m5ad m5n m5dn m5d m5zn m4
+r8id r8i r8i-flex r8gn r8gb r8gd r8g r8a r7a r7iz r7gd r7i r7g r6a r6i r6id r6in r6idn r6g r6gd r5 r5n r5a r5dn r5b
+r5ad r5d r4
+t4g t3 t3a t2
+z1d x8aedz x8g x8i x2gd
+i8ge i7i i8g i7ie i4g i4i i3 i3en is4gen d3 d3en im4gn
+p6-b200 p6-b300 p5 p5e p5en p4d p4de p3dn g7e g6 gr6 g6e g5g g5 g4dn g4ad inf2 inf1 trn1 trn1n trn2
+hpc8a x2iezn x2iedn x2idn
+"""
+SUPPORTED_FAMILIES = frozenset(_SUPPORTED_FAMILIES_TEXT.split())
+_TOO_SMALL = ("nano", "micro", "small")
+
+
+def supported(lim) -> bool:
+    """Whether EKS Auto Mode creates instances of this type (automode-learn-instances.html). A type whose
+    vCPU count the snapshot lacks is kept (the worst case) when its family and size are supported."""
+    family, _, size = lim.name.partition(".")
+    if family not in SUPPORTED_FAMILIES or size in _TOO_SMALL:
+        return False
+    vcpus = getattr(lim, "vcpus", None)
+    return vcpus is None or vcpus > 1
+
 
 _COMMON = (
     Requirement("karpenter.sh/capacity-type", "In", ("on-demand",)),

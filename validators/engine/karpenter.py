@@ -21,6 +21,7 @@ podcap does not guess which types it keeps.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,9 +186,11 @@ class TypeSelection:
     cpu_floor: int | None = None
 
 
-def select_types(requirements: list[Requirement], snapshot: Snapshot, where: str) -> TypeSelection:
+def select_types(requirements: list[Requirement], snapshot: Snapshot, where: str,
+                 allowed: Callable[[InstanceLimits], bool] | None = None) -> TypeSelection:
     """The snapshot's instance types a NodePool's requirements allow (Karpenter matches each requirement
-    against the labels of computeRequirements)."""
+    against the labels of computeRequirements); ``allowed`` narrows them further (EKS Auto Mode's supported
+    types)."""
     sel = TypeSelection()
     type_reqs = []
     for r in requirements:
@@ -212,6 +215,8 @@ def select_types(requirements: list[Requirement], snapshot: Snapshot, where: str
     first_unknown: dict[Requirement, Unknown] = {}
     for name in snapshot.names():
         lim = snapshot.types[name]
+        if allowed is not None and not allowed(lim):
+            continue
         ok = True
         open_reqs = []
         for r in type_reqs:

@@ -53,6 +53,7 @@ class CheckResult:
     # what was checked: counts of clusters, nodegroups, node_pools, fargate_profiles, subnets (JSON summary.checked)
     checked: dict[str, int] = field(default_factory=dict)
     found: list[str] = field(default_factory=list)  # what the inputs hold besides, for "nothing to check"
+    baseline: Any = None  # podcap.baseline.BaselineComparison with `check --baseline FILE`, else None
 
     def nothing_to_check(self) -> bool:
         """No EKS cluster, node group, node pool or Fargate profile in any input."""

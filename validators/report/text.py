@@ -1,9 +1,15 @@
 """`--format text`: console output for people (tables, then findings by severity, then a summary).
 
-Plain text unless ``color=True``. Figures podcap could not work out print as ``?``.
+Plain text unless ``color=True``. Figures podcap could not work out print as ``?``. No line is longer
+than ``width`` (the terminal's width, 100 when the output is not a terminal): messages wrap, and a table
+too wide for it is shown as one block per row instead.
 """
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,6 +37,37 @@ _COLORS = {
     "bold": "\x1b[1m",
 }
 _HEADINGS = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.INFO: "Info"}
+DEFAULT_WIDTH = 100  # when the output is not a terminal (CI logs, files, pipes)
+MIN_WIDTH = 40
+
+
+def output_width(stream: Any = None) -> int:
+    """The terminal's width when `stream` (default stdout) is a terminal, else 100; ``COLUMNS`` wins."""
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return max(int(env), MIN_WIDTH)
+    stream = stream if stream is not None else sys.stdout
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    if not tty:
+        return DEFAULT_WIDTH
+    return max(shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns, MIN_WIDTH)
+
+
+def wrap(text: str, width: int, indent: str = "", hang: str = "  ") -> list[str]:
+    """`text` wrapped to `width`: each paragraph starts at `indent`, continuation lines at indent + hang.
+    A word longer than the line (a long path or id) is broken, so no line is ever longer than `width`."""
+    out: list[str] = []
+    for para in str(text).splitlines() or [""]:
+        if not para.strip():
+            out.append("")
+            continue
+        w = textwrap.TextWrapper(width=width, initial_indent=indent, subsequent_indent=indent + hang,
+                                 break_long_words=True, break_on_hyphens=False)
+        out += w.wrap(para)
+    return out
 
 
 class _Paint:
@@ -43,8 +80,13 @@ class _Paint:
         return f"{_COLORS[style]}{text}{_RESET}"
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
-    """Columns padded to their widest cell; columns in ``right`` (numbers) right-aligned."""
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int],
+           width: int = DEFAULT_WIDTH) -> list[list[str]]:
+    """Columns padded to their widest cell; columns in ``right`` (numbers) right-aligned.
+
+    One entry per row (the header first), each a list of lines: one line when the table fits `width`,
+    else the row as a block ("name" then "HEADER: value" pairs, wrapped) so nothing is cut.
+    """
     widths = [len(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):
@@ -54,11 +96,17 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int
         out = [c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)]
         return "  " + "  ".join(out).rstrip()
 
-    return [line(headers)] + [line(r) for r in rows]
+    if 2 + sum(widths) + 2 * (len(widths) - 1) <= width:
+        return [[line(headers)]] + [[line(r)] for r in rows]
+    blocks: list[list[str]] = [[]]
+    for r in rows:
+        pairs = ", ".join(f"{h.lower()} {c}" for h, c in zip(headers[1:], r[1:]))
+        blocks.append(wrap(r[0], width, "  ", "  ") + wrap(pairs, width, "    ", "  "))
+    return blocks
 
 
-def _indent(text: str, prefix: str) -> list[str]:
-    return [prefix + ln if ln else "" for ln in str(text).splitlines() or [""]]
+def _indent(text: str, prefix: str, width: int = DEFAULT_WIDTH) -> list[str]:
+    return wrap(text, width, prefix, "  ")
 
 
 def _subnets(result: CheckResult, paint: _Paint) -> list[str]:

@@ -88,7 +88,8 @@ def check_above(a: Analysis):
                     "per node would stick in ContainerCreating",
                     resource_type="nodegroup",
                     location=na.ng.location,
-                    fix=(f"set kubelet max-pods to {t.maxpods.max_pods if t.maxpods.max_pods is not None else t.maxpods.network_max_pods} "
+                    fix=(f"set kubelet max-pods to "
+                         f"{t.maxpods.max_pods if t.maxpods.max_pods is not None else t.maxpods.network_max_pods} "
                          f"(network capacity {t.maxpods.network_max_pods}); now {t.max_pods_origin}"),
                     data={"instance_type": t.limits.name, "kubelet_max_pods": t.kubelet_max_pods,
                           "network_max_pods": t.maxpods.network_max_pods, "recommended_max_pods": t.maxpods.max_pods},

@@ -240,7 +240,10 @@ class _Reader:
         cidr: Any = spec.get("cidr") if isinstance(spec.get("cidr"), str) and spec.get("cidr") else Unknown(
             f"{key}: {EXISTING}", where)
         sid = where
-        self.plan.subnets[sid] = Subnet(id=sid, cidr=cidr, az=az, vpc=vpc_id, aws_id=sid_aws,
+        # the subnet exists: what already uses its addresses is not in the file (--live reads it)
+        used = Unknown("an existing subnet: the addresses already in use in it are not in the file; use --live",
+                       where) if isinstance(cidr, str) else None
+        self.plan.subnets[sid] = Subnet(id=sid, cidr=cidr, az=az, vpc=vpc_id, aws_id=sid_aws, used_addresses=used,
                                         defined_in_plan=False, location=self.loc(where))
         self.plan.resource_locations[sid] = self.loc(where)
         self.subnets.append(_SubnetRef(sid, az, topology, key, sid_aws))

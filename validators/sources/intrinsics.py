@@ -16,6 +16,10 @@ Conventions:
   is the n-th depends on the account).
 * ``Fn::Base64`` gives its argument unchanged (its only use that matters here is user data, which podcap
   reads as text).
+* ``Fn::If`` of an undecided condition is known when both branches are (and agree); each node of the
+  template is resolved once (memoized), so trees that share branches cost their size, not their paths.
+* ``Fn::ForEach`` (Transform ``AWS::LanguageExtensions``) is expanded before anything is read, by
+  :func:`expand_language_extensions`; a loop over a collection the template does not decide is reported.
 * Template errors CloudFormation itself would reject in a way that matters (conditions that refer to each
   other in a cycle, circular attribute references, ``Fn::Cidr`` asking for more blocks than fit, nesting
   beyond :data:`MAX_DEPTH`) raise :class:`InputError`.

@@ -392,6 +392,8 @@ def _build_fargate_and_pools(doc: dict, plan: Plan, cluster: Cluster, loc) -> No
             annotations[MAX_NODES_ANNOTATION] = str(np_["max_nodes"])
         if "pods_per_node" in np_:
             annotations[PODS_PER_NODE_ANNOTATION] = str(np_["pods_per_node"])
+        if np_.get("zone_balanced"):
+            annotations["podcap/zone-balanced"] = "true"
         class_name = f"{np_['name']}-class"
         group = "eks.amazonaws.com" if auto else "karpenter.k8s.aws"
         pool = {"apiVersion": "karpenter.sh/v1", "kind": "NodePool",

@@ -137,3 +137,43 @@ test('a nested stack of an in-process synth (no aws:asset:path) is checked throu
   assert.deepEqual(validator.lastReport.inputs, [outdir]);
   for (const f of validator.lastReport.findings) assert.ok(!f.file || f.file.startsWith(outdir + '/'), f.file);
 });
+
+test('stacks in a Stage: the whole assembly is checked, with construct paths inside the stage', needsPodcap, () => {
+  const cdk = require('aws-cdk-lib');
+  const app = newApp();
+  const prod = new cdk.Stage(app, 'Prod');
+  undersizedStack(prod, 26);
+  const top = new cdk.Stack(app, 'Top');
+  new cdk.aws_ec2.CfnVPC(top, 'Vpc', { cidrBlock: '10.1.0.0/16' });
+  const validator = new PodcapValidator({ command });
+  Validations.of(app).addPlugins(validator);
+  const { error, report } = synth(app);
+  assert.ok(error);
+  // the templates lie in cdk.out and cdk.out/assembly-Prod and are exactly the assembly's stacks: podcap
+  // reads the outermost assembly, as `podcap check cdk.out` does (resource ids carry the stack names)
+  assert.deepEqual(validator.lastReport.inputs, [require('fs').realpathSync(app.outdir)]);
+  const pc201 = podcapReport(report).violations.filter((v) => v.ruleName === 'PC201');
+  assert.deepEqual(pc201.map((v) => v.violatingConstructs[0].constructPath).sort(),
+    ['Prod/Eks/Network/NodesA', 'Prod/Eks/Network/NodesB']);
+  assert.ok(pc201.every((v) => v.ruleMetadata.resource.startsWith('Prod-Eks/')));
+});
+
+test("strict: true in the .podcap.yaml makes warnings errors, whether or not errors fail the check too", needsPodcap, () => {
+  const fs = require('fs');
+  const path = require('path');
+  const { tmpdir } = require('./helpers');
+  const config = path.join(tmpdir('podcap-config-'), '.podcap.yaml');
+  fs.writeFileSync(config, 'strict: true   # warnings fail\n');
+  for (const mask of [24, 26]) { // /24: only the PC001 warning; /26: PC201 errors as well
+    const app = newApp();
+    const { ng } = undersizedStack(app, mask);
+    // one existing subnet (not in the template: PC001) and the template's first subnet
+    ng.addPropertyOverride('Subnets', ['subnet-0123456789abcdef0', ng.subnets[0]]);
+    Validations.of(app).addPlugins(new PodcapValidator({ command, config }));
+    const { error, report } = synth(app);
+    assert.ok(error, `/${mask} must fail`);
+    const pc001 = podcapReport(report).violations.filter((v) => v.ruleName === 'PC001');
+    assert.ok(pc001.length > 0 && pc001.every((v) => v.severity === 'error' && v.ruleMetadata['podcap severity'] === 'warning'),
+      JSON.stringify(pc001.map((v) => v.severity)));
+  }
+});

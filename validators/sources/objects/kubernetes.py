@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podcap.engine.auto_mode import AUTO_MODE_MAX_PODS, BUILTIN_POOLS, builtin_requirements, network_env
+from podcap.engine.auto_mode import supported as auto_mode_supported
 from podcap.engine.karpenter import Requirement, ami_family, node_bound, parse_requirements, select_types
 from podcap.limits import Snapshot
 from podcap.model.plan import Cluster, Location, NodeGroup, Plan
@@ -41,6 +42,8 @@ _NOT_MODELLED = {
 MAX_NODES_ANNOTATION = "podcap/max-nodes"
 PODS_PER_NODE_ANNOTATION = "podcap/pods-per-node"
 RESERVED_ENIS_ANNOTATION = "podcap/reserved-enis"  # Karpenter's --reserved-enis (a controller setting)
+# "true": the workloads spread evenly over zones (topologySpreadConstraints), so nodes are balanced like an ASG's
+ZONE_BALANCED_ANNOTATION = "podcap/zone-balanced"
 _NETWORK_GROUPS = ("crd.k8s.amazonaws.com", "vpcresources.k8s.aws", "karpenter.sh", "karpenter.k8s.aws",
                    "eks.amazonaws.com", "networking.k8s.aws")
 
@@ -116,6 +119,8 @@ def apply_kubernetes_objects(plan: Plan, objects: list[Any], *, where: str,
                 _eni_config(plan, obj, where, cluster)
             else:
                 _aws_node(plan, obj, where, cluster, location)
+        elif kind == "Deployment" and _karpenter_env(obj) is not None:
+            plan.kubernetes_objects.append(PendingObject(obj, where, location, cluster))
         elif kind == "ConfigMap" and name == "amazon-vpc-cni":
             _vpc_cni_configmap(plan, obj, where)
         elif kind in ("NodePool", "EC2NodeClass", "NodeClass") and group in (
@@ -126,6 +131,30 @@ def apply_kubernetes_objects(plan: Plan, objects: list[Any], *, where: str,
         elif group in _NETWORK_GROUPS:
             plan.unresolved.append((where, Unknown(f"{kind} {name} ({obj.get('apiVersion')}) not modelled", label)))
         # other objects (Deployments, Services ...) take no VPC address of their own
+
+
+def _karpenter_env(obj: dict) -> dict[str, Any] | None:
+    """The env of a Karpenter controller Deployment (a container named ``controller`` whose image or name says
+    karpenter), where ``RESERVED_ENIS`` (``--reserved-enis``) is set; None for other Deployments."""
+    spec = (((obj.get("spec") or {}).get("template") or {}).get("spec") or {})
+    for c in spec.get("containers") or [] if isinstance(spec, dict) else []:
+        if not isinstance(c, dict):
+            continue
+        env = {e.get("name"): e for e in c.get("env") or [] if isinstance(e, dict)}
+        if "RESERVED_ENIS" in env and "karpenter" in f"{c.get('image', '')} {_meta(obj).get('name', '')}":
+            return env
+    return None
+
+
+def _reserved_enis(p: PendingObject, plan: Plan) -> int | None:
+    env = _karpenter_env(p.obj) or {}
+    e = env.get("RESERVED_ENIS") or {}
+    value = e.get("value")
+    if "valueFrom" in e or not str(value).strip().isdigit():
+        plan.unresolved.append((p.where, Unknown(f"Karpenter RESERVED_ENIS {value!r} is not a number podcap can "
+                                                 "read; max pods assume 0 reserved ENIs", p.where)))
+        return None
+    return int(str(value).strip())
 
 
 def _eni_config(plan: Plan, obj: dict, where: str, cluster: str | None) -> None:
@@ -266,6 +295,7 @@ def resolve_kubernetes_objects(plan: Plan, snapshot: Snapshot | None = None) -> 
     pending, plan.kubernetes_objects = plan.kubernetes_objects, []
     classes: dict[tuple[str, str], PendingObject] = {}
     pools: list[PendingObject] = []
+    reserved: int | None = None  # the Karpenter controller's RESERVED_ENIS, when its Deployment is in the input
     for p in pending:
         kind = p.obj.get("kind")
         group, _ = _group(p.obj)
@@ -276,12 +306,17 @@ def resolve_kubernetes_objects(plan: Plan, snapshot: Snapshot | None = None) -> 
             _aws_node(plan, p.obj, p.where, p.cluster, p.location)
         elif kind == "NodePool":
             pools.append(p)
+        elif kind == "Deployment":
+            reserved = _reserved_enis(p, plan)
         else:
             classes[(group, name)] = p
     _map_eni_configs(plan)
     used: set[tuple[str, str]] = set()
     for p in pools:
         ng = _node_pool(plan, p, classes, used, snapshot)
+        if ng is not None and reserved and ng.provisioner == "karpenter":
+            ng.reserved_enis += reserved
+            plan.notes.append((ng.name, f"the Karpenter controller reserves {reserved} ENI(s) (RESERVED_ENIS)"))
         if ng is not None:
             plan.nodegroups.append(ng)
             plan.resource_locations.setdefault(ng.name, ng.location)
@@ -328,7 +363,7 @@ def _node_pool(plan: Plan, p: PendingObject, classes: dict[tuple[str, str], Pend
         picked = _subnets_by_selector(plan, ncspec.get("subnetSelectorTerms"), where)
         ng.subnets = picked
     # instance types
-    sel = select_types(reqs, snapshot, where)
+    sel = select_types(reqs, snapshot, where, auto_mode_supported if auto else None)
     if sel.unknown is not None:
         ng.instance_types = sel.unknown
     else:
@@ -370,8 +405,9 @@ def _node_pool(plan: Plan, p: PendingObject, classes: dict[tuple[str, str], Pend
         ng.ami_family = fam
         if ami_family(fam) is not None and ami_family(fam).windows:
             ng.os = "windows"
-        efa = sum(1 for n in ncspec.get("networkInterfaces") or [] if isinstance(n, dict)
-                  and n.get("interfaceType") == "efa-only" and int(n.get("networkCardIndex") or 0) == 0)
+        nics = ncspec.get("networkInterfaces") if isinstance(ncspec.get("networkInterfaces"), list) else []
+        efa = sum(1 for n in nics if isinstance(n, dict) and n.get("interfaceType") == "efa-only"
+                  and str(n.get("networkCardIndex") or 0) == "0")
         if efa:
             ng.reserved_enis += efa
             plan.notes.append((ng.name, f"{efa} EFA-only interface(s) on network card 0 take ENIs from max pods"))
@@ -383,6 +419,9 @@ def _node_pool(plan: Plan, p: PendingObject, classes: dict[tuple[str, str], Pend
     if ppn is not None:
         ng.pods_per_node = ppn
     stated = _int_field(annotations.get(MAX_NODES_ANNOTATION), MAX_NODES_ANNOTATION, where, problems)
+    balanced = str(annotations.get(ZONE_BALANCED_ANNOTATION, "")).lower() == "true"
+    if balanced:
+        ng.zone_balanced = True
     # node bound
     limits = spec.get("limits")
     types = [snapshot.types[t] for t in ng.instance_types] if isinstance(ng.instance_types, list) else []
@@ -396,7 +435,10 @@ def _node_pool(plan: Plan, p: PendingObject, classes: dict[tuple[str, str], Pend
     else:
         ng.max_size = ng.desired_size = bound
         plan.notes.append((ng.name, f"at most {bound} nodes ({how})"))
-    note = "Karpenter does not balance nodes over AZs: each AZ's subnets are judged for all the pool's nodes"
+    if ng.zone_balanced:
+        note = "nodes balanced over AZs, as the pool states (workloads spread over zones)"
+    else:
+        note = "Karpenter does not balance nodes over AZs: each AZ's subnets are judged for all the pool's nodes"
     plan.notes.append((ng.name, note))
     for u in problems:
         plan.unresolved.append((ng.name, u))
@@ -450,7 +492,7 @@ def builtin_pool(plan: Plan, cluster: Cluster, pool: str, snapshot: Snapshot) ->
     ng = NodeGroup(name=f"{cluster.id}/{pool}", cluster=cluster.id, provisioner="auto-mode", zone_balanced=False,
                    location=cluster.location, min_size=0, ami_family="bottlerocket", max_pods_cap=AUTO_MODE_MAX_PODS,
                    carrier=cluster.id)
-    sel = select_types(reqs, snapshot, where)
+    sel = select_types(reqs, snapshot, where, auto_mode_supported)
     ng.instance_types = sel.unknown if sel.unknown is not None else list(sel.types)
     plan.notes.extend((ng.name, n) for n in sel.notes)
     ng.subnets = _cluster_subnets(cluster, where)

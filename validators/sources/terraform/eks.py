@@ -193,30 +193,30 @@ def ordered_after_cni(b: Builder, res: Res, cluster: str | None) -> Any:
             return True
         if b.depends_on(addon, res) is True:
             continue
-        sleeps = [n for n in b.reaches_type(res, _SLEEP) if _sleeps(b, n)]
+        # a sleep the add-on waits on too starts the add-on with the node groups: it orders nothing
+        sleeps = [r for r in (_sleep(b, n) for n in b.reaches_type(res, _SLEEP))
+                  if r is not None and b.depends_on(addon, r) is not True]
         if sleeps:
             b.plan.notes.append((res.address, (
-                f"created once {_node_text(sleeps[0])} has waited (terraform-aws-eks dataplane_wait_duration) "
-                f"while {addon.address} is created: taken as ordered after the vpc-cni add-on")))
+                f"created once {sleeps[0].address} has waited {sleeps[0].values.get('create_duration')} "
+                f"(terraform-aws-eks dataplane_wait_duration) while {addon.address} is created: taken as "
+                "ordered after the vpc-cni add-on")))
             return True
         if isinstance(got, Unknown):
             unknown = unknown or got
     return unknown if unknown is not None else False
 
 
-def _node_text(node: tuple) -> str:
-    """A configuration node as an address: ``module.eks.time_sleep.this``."""
-    return "".join(f"module.{n}." for n in node[1]) + node[2]
-
-
-def _sleeps(b: Builder, node: tuple) -> bool:
-    """A planned time_sleep of that configuration resource waits a known, non-zero create_duration."""
+def _sleep(b: Builder, node: tuple) -> Res | None:
+    """The planned time_sleep of that configuration resource, when it waits a known, non-zero
+    create_duration."""
     names, address = node[1], node[2]
     for r in b.by_type.get(_SLEEP, []):
         if b._names(r.ctx) == names and r.addr.config_address == address:
             d = r.values.get("create_duration")
-            return isinstance(d, str) and d.strip() not in ("", "0", "0s")
-    return False
+            if isinstance(d, str) and d.strip() not in ("", "0", "0s"):
+                return r
+    return None
 
 
 def _instance_types(b: Builder, res: Res, ng: NodeGroup, present: bool, lt: Res | None,
