@@ -185,3 +185,14 @@ def test_only_supported_types():
     assert not supported(SNAP.get("t3.small"))  # size small
     assert not supported(SNAP.get("c1.xlarge"))  # family not supported
     assert not supported(SNAP.get("m6g.medium"))  # 1 vCPU
+
+
+def test_spec_rejects_karpenter_keys_on_auto_mode_pools():
+    import pytest
+    from podcap.sources.spec import SpecError
+
+    spec = {"version": 1, "name": "demo", "vpc": {"cidr": "10.0.0.0/16"},
+            "subnets": [{"name": "a", "cidr": "10.0.0.0/20", "az": "us-east-1a"}],
+            "node_pools": [{"name": "x", "provisioner": "auto-mode", "subnets": ["a"], "kubelet_max_pods": 50}]}
+    with pytest.raises(SpecError, match="kubelet_max_pods applies to karpenter node pools only"):
+        plan_from_spec_dict(spec, "spec.yaml")

@@ -43,9 +43,12 @@ def test_subnet_exhausted_at_max():
     f = next(f for f in by_rule(r, "PC201") if f.resource == "a")
     assert f.data["at_max"] == 182 and f.data["usable"] == 59
     assert (f.data["at_min"], f.data["at_desired"]) == (62, 92)
-    # a /24 (251 usable) is the smallest that holds 182; one node per subnet fits ((59 - 2) // 30 = 1 -> max 2)
+    # a /24 (251 usable) is the smallest that holds 182; one node per subnet fits ((59 - 2) // 30 = 1 -> max 2),
+    # but min size 3 puts ceil(3 / 2) = 2 nodes here: 2 x 30 + 2 = 62 > 59, so no max size fits; a /25
+    # (128 - 5 = 123 usable) holds the min size
     assert f.data["suggested_prefix_length"] == 24
-    assert "/24 (251 usable)" in f.fix and "max size to 2" in f.fix
+    assert "/24 (251 usable)" in f.fix and "max size to 2" not in f.fix
+    assert "min size 3 does not fit" in f.fix and "/25 (123 usable) holds the min size" in f.fix
     assert "10.0.0.0/26" in f.message and "182" in f.message and "59 usable" in f.message
     assert r.exit_code() == 1
     usage = {u.subnet: u for u in r.subnets}

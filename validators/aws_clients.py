@@ -150,8 +150,12 @@ def safe_url(url: Any) -> str:
     except ValueError:
         return "<endpoint>"
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number
+        port = None
+    if port:
+        host = f"{host}:{port}"
     return urlunsplit((parts.scheme, host, parts.path, "", "")) if parts.scheme else text.split("?")[0]
 
 

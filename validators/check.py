@@ -126,12 +126,16 @@ def _kind_of(path: str, text: str, *, complete: bool) -> str | None:
 
 
 def _is_manifest(text: str) -> bool:
+    if "apiVersion" not in text:  # cheap test first: the reader's module is imported only when it may apply
+        return False
     from podcap.sources.manifests import looks_like_manifest
 
     return looks_like_manifest(text)
 
 
 def _is_eksctl(text: str) -> bool:
+    if "eksctl.io" not in text:  # cheap test first (see _is_manifest)
+        return False
     from podcap.sources.eksctl import looks_like_cluster_config
 
     return looks_like_cluster_config(text)

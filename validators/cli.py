@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+REPORT_FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "html")
 
 
 class UsageError(Exception):
@@ -75,6 +76,33 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {_one_line(message)} (see '{self.prog} --help')\n")
 
 
+class _LazyParser(_Parser):
+    """A sub-command parser whose arguments are added on first use (so start-up does not import their module)."""
+
+    def __init__(self, *args, add_arguments=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._add_later = add_arguments
+
+    def _ready(self) -> None:
+        if self._add_later is not None:
+            add, self._add_later = self._add_later, None
+            add(self)
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        self._ready()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        self._ready()
+        return super().format_help()
+
+
+def _refresh_arguments(p: argparse.ArgumentParser) -> None:
+    from podcap.limits import refresh
+
+    refresh.add_arguments(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="podcap",
@@ -119,9 +147,17 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Exit 0: no error findings; 1: error findings (or warnings with --strict); "
                                     "2: bad invocation or unreadable input.")
     ck.add_argument("paths", nargs="+", metavar="PATH")
-    ck.add_argument("--format", choices=["text", "json", "sarif", "junit", "github", "markdown"], default="text")
-    ck.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
-    ck.add_argument("--strict", action="store_true", help="warnings (unresolved values included) fail too")
+    ck.add_argument("--format", choices=list(REPORT_FORMATS), default=None,
+                    help="the report on stdout (default text; with -o FILE, the format of that file)")
+    ck.add_argument("-o", "--output", action="append", default=[], metavar="FORMAT[=PATH]", dest="outputs",
+                    help="write a report in FORMAT to PATH, or to stdout without a path; repeatable (several "
+                         "formats in one run). A bare PATH writes the --format report there")
+    ck.add_argument("--fail-on", choices=["error", "warning", "info", "none"], default=None,
+                    help="lowest severity that fails the run (exit 1); default error")
+    ck.add_argument("--strict", action="store_true", help="same as --fail-on warning (unresolved values included)")
+    ck.add_argument("--baseline", metavar="FILE",
+                    help="an earlier --format json report: findings already in it are marked and do not fail; "
+                         "every subnet's change in free addresses at max is reported")
     ck.add_argument("--parameter", action="append", type=_key_value, default=[], metavar="K=V",
                     help="CloudFormation parameter value")
     ck.add_argument("--config", metavar="FILE", help="podcap config with suppressions (default: ./.podcap.yaml)")
@@ -169,12 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     rl.set_defaults(func=cmd_rules)
 
     lm = sub.add_parser("limits", help="instance-type limits snapshot")
-    lsub = lm.add_subparsers(dest="limits_command", metavar="SUBCOMMAND")
+    lsub = lm.add_subparsers(dest="limits_command", metavar="SUBCOMMAND", parser_class=_LazyParser)
     rf = lsub.add_parser("refresh", help="regenerate the snapshot from EC2 DescribeInstanceTypes, merged with AWS's "
-                                         "published per-type tables")
-    from podcap.limits import refresh
-
-    refresh.add_arguments(rf)
+                                         "published per-type tables", add_arguments=_refresh_arguments)
     rf.set_defaults(func=cmd_limits_refresh)
     sh = lsub.add_parser("show", help="where the snapshot came from, or each field of one instance type",
                          description="JSON: the snapshot's provenance (DescribeInstanceTypes and the AWS tables "
@@ -456,9 +489,43 @@ def explain_allocation(alloc, mp, s, notes, kubelet_why: str | None = None, mana
     return "\n".join(lines)
 
 
-def cmd_check(a: argparse.Namespace) -> int:
-    from podcap.check import CheckOptions, run_check
+def _outputs(a: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """(format, path or None for stdout) for every report to write.
 
+    ``-o FORMAT=PATH`` and ``-o FORMAT`` (stdout) name a format; a bare ``-o PATH`` (no known format
+    before an ``=``) writes the ``--format`` report to PATH, as before. The ``--format`` report (text by
+    default) also goes to stdout unless an output takes stdout or a bare path took it.
+    """
+    fmt = a.format or "text"
+    outs: list[tuple[str, str | None]] = []
+    bare = False
+    for spec in a.outputs:
+        name, sep, path = spec.partition("=")
+        if sep and name in REPORT_FORMATS:
+            if not path:
+                raise UsageError(f"--output {spec}: no path after '='")
+            outs.append((name, path))
+        elif not sep and spec in REPORT_FORMATS:
+            outs.append((spec, None))
+        else:
+            outs.append((fmt, spec))
+            bare = True
+    if not bare and not any(p is None for _, p in outs):
+        outs.insert(0, (fmt, None))
+    paths = [p for _, p in outs if p is not None]
+    dup = next((p for p in paths if paths.count(p) > 1), None)
+    if dup is not None:
+        raise UsageError(f"--output: {dup} named twice")
+    for p in paths:  # a report must never replace an input it judged
+        _refuse_overwriting_inputs(argparse.Namespace(output=p, paths=a.paths, config=a.config,
+                                                      snapshot=a.snapshot))
+    return outs
+
+
+def cmd_check(a: argparse.Namespace) -> int:
+    from podcap.check import CheckOptions, apply_baseline, exit_code, fail_threshold, run_check
+
+    outs = _outputs(a)
     opts = CheckOptions(
         paths=a.paths,
         parameters=dict(a.parameter),
@@ -468,22 +535,36 @@ def cmd_check(a: argparse.Namespace) -> int:
         region=a.region,
         profile=a.profile,
         snapshot=a.snapshot,
-        live_timeout=getattr(a, "live_timeout", None),
+        fail_on=a.fail_on,
+        baseline=a.baseline,
     )
     result, strict = run_check(opts)
+    if a.baseline:
+        from podcap.check import CheckInputError
+
+        try:
+            apply_baseline(result, a.baseline)
+        except CheckInputError as e:
+            raise UsageError(str(e)) from None
     from podcap.report import FORMATS
     from podcap.rules import REGISTRY
 
-    text = FORMATS[a.format](result, rules=REGISTRY)
-    if a.output:
-        try:
-            with open(a.output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as e:
-            raise UsageError(f"cannot write {a.output}: {e.strerror}") from None
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    return result.exit_code(strict)
+    for fmt, path in outs:
+        kwargs = {}
+        if fmt == "text" and path is None:
+            from podcap.report.text import output_width
+
+            kwargs["width"] = output_width()
+        text = FORMATS[fmt](result, rules=REGISTRY, **kwargs)
+        if path:
+            try:
+                with open(path, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+            except OSError as e:
+                raise UsageError(f"cannot write {path}: {e.strerror}") from None
+        else:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return exit_code(result, fail_threshold(opts, strict))
 
 
 def cmd_size(a: argparse.Namespace) -> int:

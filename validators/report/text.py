@@ -24,6 +24,7 @@ from podcap.report._common import (
     headroom,
     location_text,
     num,
+    plural,
     size_range,
     split,
 )
@@ -92,12 +93,13 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], len(cell))
 
-    def line(cells: Sequence[str]) -> str:
+    def line(cells: Sequence[str], gap: str) -> str:
         out = [c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)]
-        return "  " + "  ".join(out).rstrip()
+        return "  " + gap.join(out).rstrip()
 
-    if 2 + sum(widths) + 2 * (len(widths) - 1) <= width:
-        return [[line(headers)]] + [[line(r)] for r in rows]
+    for gap in ("  ", " "):  # columns two spaces apart, one when that is too wide
+        if 2 + sum(widths) + len(gap) * (len(widths) - 1) <= width:
+            return [[line(headers, gap)]] + [[line(r, gap)] for r in rows]
     blocks: list[list[str]] = [[]]
     for r in rows:
         pairs = ", ".join(f"{h.lower()} {c}" for h, c in zip(headers[1:], r[1:]))
@@ -109,7 +111,7 @@ def _indent(text: str, prefix: str, width: int = DEFAULT_WIDTH) -> list[str]:
     return wrap(text, width, prefix, "  ")
 
 
-def _subnets(result: CheckResult, paint: _Paint) -> list[str]:
+def _subnets(result: CheckResult, paint: _Paint, width: int = DEFAULT_WIDTH) -> list[str]:
     headers = ["SUBNET", "AZ", "CIDR", "ROLE", "USABLE", "AT MIN", "AT DESIRED", "AT MAX", "FREE AT MAX",
                "NODE GROUPS"]
     pd = any(s.prefix_blocks_at_max for s in result.subnets)
@@ -128,15 +130,17 @@ def _subnets(result: CheckResult, paint: _Paint) -> list[str]:
         blocks_short = (s.free_prefix_blocks is not None and s.prefix_blocks_at_max is not None
                         and s.prefix_blocks_at_max > s.free_prefix_blocks)
         short.append((free is not None and free < 0) or blocks_short)
-    lines = _table(headers, rows, right={4, 5, 6, 7, 8, 9, 10} if pd else {4, 5, 6, 7, 8})
-    out = ["Subnets", lines[0]]
-    for ln, bad in zip(lines[1:], short):
-        out.append(paint(ln, Severity.ERROR) if bad else ln)
-    out += [f"  note: {s.subnet}: {s.note}" for s in result.subnets if s.note]
+    blocks = _table(headers, rows, right={4, 5, 6, 7, 8, 9, 10} if pd else {4, 5, 6, 7, 8}, width=width)
+    out = ["Subnets"] + blocks[0]
+    for lines, bad in zip(blocks[1:], short):
+        out += [paint(ln, Severity.ERROR) if bad else ln for ln in lines]
+    for s in result.subnets:
+        if s.note:
+            out += wrap(f"note: {s.subnet}: {s.note}", width, "  ", "  ")
     return out
 
 
-def _nodegroups(result: CheckResult) -> list[str]:
+def _nodegroups(result: CheckResult, width: int = DEFAULT_WIDTH) -> list[str]:
     headers = ["NODE GROUP", "TYPES", "MIN/DESIRED/MAX", "MAX PODS", "NETWORK MAX PODS", "PODS/NODE",
                "ADDRESSES/NODE"]
     rows = [
@@ -147,29 +151,49 @@ def _nodegroups(result: CheckResult) -> list[str]:
         ]
         for n in result.nodegroups
     ]
-    out = ["Node groups"] + _table(headers, rows, right={2, 3, 4, 5, 6})
-    out += [f"  note: {n.name}: {n.note}" for n in result.nodegroups if n.note]
+    out = ["Node groups"] + [ln for b in _table(headers, rows, right={2, 3, 4, 5, 6}, width=width) for ln in b]
+    for n in result.nodegroups:
+        if n.note:
+            out += wrap(f"note: {n.name}: {n.note}", width, "  ", "  ")
     return out
 
 
-def _header(f: Finding) -> str:
+def _header(f: Finding, known: bool = False) -> str:
     loc = location_text(f)
-    return f"{SEVERITY_LETTER[f.severity]} {f.rule_id} {f.resource}" + (f" ({loc})" if loc else "") + (
-        f" - {f.title}" if f.title else "")
+    return (f"{SEVERITY_LETTER[f.severity]} {f.rule_id} {f.resource}" + (f" ({loc})" if loc else "")
+            + (f" - {f.title}" if f.title else "") + (" [in baseline]" if known else ""))
 
 
-def _finding(f: Finding, paint: _Paint) -> list[str]:
-    out = ["  " + paint(_header(f), "dim" if f.suppressed else f.severity)]
-    out += _indent(f.message, "    ")
+def _finding(f: Finding, paint: _Paint, width: int = DEFAULT_WIDTH, known: bool = False) -> list[str]:
+    style = "dim" if f.suppressed or known else f.severity
+    out = [paint(ln, style) for ln in wrap(_header(f, known), width, "  ", "    ")]
+    out += _indent(f.message, "    ", width)
     if f.location.construct_path and f.location.line:
-        out.append(f"    construct: {f.location.construct_path}")
+        out += wrap(f"construct: {f.location.construct_path}", width, "    ", "  ")
     if f.suppressed is not None:
         s = f.suppressed
         how = ", ".join(p for p in (s.source, f"expires {s.expires}" if s.expires else "") if p)
-        out += _indent(f"suppressed{f' ({how})' if how else ''}: {s.reason}", "    ")
+        out += _indent(f"suppressed{f' ({how})' if how else ''}: {s.reason}", "    ", width)
     elif f.fix:
-        out += _indent(f"fix: {f.fix}", "    ")
+        out += _indent(f"fix: {f.fix}", "    ", width)
     return out
+
+
+def _baseline(result: CheckResult, width: int) -> list[str]:
+    """Against --baseline: findings already known, and every subnet's change in free addresses at max."""
+    base = result.baseline
+    if base is None:
+        return []
+    active = result.active()
+    known = sum(1 for f in active if base.contains(f))
+    out = wrap(f"Baseline ({base.file}): {plural(len(active) - known, 'new finding')}, "
+               f"{known} already in the baseline (they do not fail), {plural(len(base.fixed), 'finding')} fixed",
+               width, "", "  ")
+    for d in base.subnets:
+        out += wrap(d.sentence(), width, "  ", "  ")
+    for x in base.fixed:
+        out += wrap(f"fixed: {x['rule_id']} {x['resource']}", width, "  ", "  ")
+    return out + [""]
 
 
 def _nothing_to_check(result: CheckResult) -> list[str]:
@@ -177,9 +201,8 @@ def _nothing_to_check(result: CheckResult) -> list[str]:
     if not getattr(result, "nothing_to_check", lambda: False)():
         return []
     found = ", ".join(getattr(result, "found", []) or []) or "nothing else"
-    line = (f"nothing to check: no EKS cluster, node group, node pool or Fargate profile in the input "
-            f"(found: {found}).")
-    return [line, ""]
+    return ["nothing to check: no EKS cluster, node group, node pool or Fargate profile in the input",
+            f"  found: {found}", ""]
 
 
 def render(
@@ -188,18 +211,24 @@ def render(
     rules: Mapping[str, Any] | None = None,
     tool_version: str = TOOL_VERSION,
     color: bool = False,
+    width: int = DEFAULT_WIDTH,
 ) -> str:
+    width = max(int(width), MIN_WIDTH)
     paint = _Paint(color)
     inputs = ", ".join(result.inputs) or "-"
-    out = [paint(f"{TOOL_NAME} {tool_version}", "bold") + f" - checked: {inputs}", ""]
-    out += _nothing_to_check(result)
+    head = wrap(f"{TOOL_NAME} {tool_version} - checked: {inputs}", width, "", "  ")
+    head[0] = head[0].replace(f"{TOOL_NAME} {tool_version}", paint(f"{TOOL_NAME} {tool_version}", "bold"), 1)
+    out = head + [""]
+    out += [ln for line in _nothing_to_check(result) for ln in (wrap(line, width, "", "  ") if line else [""])]
     if result.subnets:
-        out += _subnets(result, paint) + [""]
+        out += _subnets(result, paint, width) + [""]
     if result.nodegroups:
-        out += _nodegroups(result) + [""]
+        out += _nodegroups(result, width) + [""]
     if result.notes:
-        out += ["Notes"] + [f"  {n}" for n in result.notes] + [""]
+        out += ["Notes"] + [ln for n in result.notes for ln in wrap(n, width, "  ", "  ")] + [""]
+    out += _baseline(result, width)
 
+    base = result.baseline
     active, suppressed = split(result.findings)
     if active:
         out.append("Findings")
@@ -209,18 +238,18 @@ def render(
                 continue
             out.append(paint(f" {_HEADINGS[sev]} ({len(group)})", sev))
             for f in group:
-                out += _finding(f, paint)
+                out += _finding(f, paint, width, known=base is not None and base.contains(f))
         out.append("")
     else:
         out += ["No findings.", ""]
     if suppressed:
         out.append(paint(f"Suppressed ({len(suppressed)})", "dim"))
         for f in suppressed:
-            out += _finding(f, paint)
+            out += _finding(f, paint, width)
         out.append("")
 
     counts = result.counts()
     worst = next((s for s in SEVERITY_ORDER if counts[s.value]), None)
     summary = f"Summary: {counts_text(counts)}"
-    out.append(paint(summary, worst) if worst else summary)
+    out += [paint(ln, worst) if worst else ln for ln in wrap(summary, width, "", "  ")]
     return "\n".join(out) + "\n"

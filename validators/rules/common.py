@@ -36,6 +36,15 @@ def smallest_prefix_for(addresses: int, already_used: int = 0) -> int | None:
     return None
 
 
+def plural(n: int | None, word: str) -> str:
+    """"1 node", "3 nodes", "1 address", "30 addresses" ('?' when unknown)."""
+    if n is None:
+        return f"? {word}s"
+    if n == 1:
+        return f"{n} {word}"
+    return f"{n} {word}es" if word.endswith(("s", "x", "ch", "sh")) else f"{n} {word}s"
+
+
 def usable_of(plen: int) -> int:
     return 2 ** (32 - plen) - AWS_RESERVED
 

@@ -22,7 +22,7 @@ from podcap.analysis import Analysis, SubnetAnalysis, ceil_div
 from podcap.engine.blocks import BLOCK, fragmentation_report, reservation_cidrs
 from podcap.model.findings import Finding, Severity
 from podcap.rules.base import REGISTRY, Rule, rule
-from podcap.rules.common import DOCS_PREFIX, DOCS_RESERVATION, subnet_location
+from podcap.rules.common import DOCS_PREFIX, DOCS_RESERVATION, plural, subnet_location
 
 SCALE = "max"
 
@@ -51,7 +51,8 @@ def _breakdown(sa: SubnetAnalysis) -> str:
     parts = []
     for c in sa.contributions.get(SCALE, []):
         if c.prefixes:
-            parts.append(f"{c.who}: {c.nodes} nodes x {c.prefixes_per_node} prefixes = {c.prefixes}")
+            parts.append(f"{c.who}: {plural(c.nodes, 'node')} x {plural(c.prefixes_per_node, 'prefix')} "
+                         f"= {c.prefixes}")
     return "; ".join(parts)
 
 

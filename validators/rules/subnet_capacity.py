@@ -12,6 +12,7 @@ from podcap.rules.common import (
     DOCS_MNG_UPDATE,
     DOCS_SUBNETS,
     fmt_scales,
+    plural,
     smallest_prefix_for,
     subnet_location,
     usable_of,
@@ -28,7 +29,8 @@ def _breakdown(sa: SubnetAnalysis, scale: str = "max") -> str:
     parts = []
     for c in sa.contributions.get(scale, []):
         if c.nodes is not None and c.per_node is not None:
-            parts.append(f"{c.who}: {c.nodes} nodes x {c.per_node} addresses ({c.detail}) = {c.addresses}")
+            parts.append(f"{c.who}: {plural(c.nodes, 'node')} x {plural(c.per_node, 'address')} ({c.detail}) "
+                         f"= {c.addresses}")
         else:
             parts.append(f"{c.who}: {c.addresses if c.addresses is not None else '?'}"
                          + (f" ({c.detail})" if c.detail else ""))
@@ -55,18 +57,36 @@ def _cheaper_setting(a: Analysis, sa: SubnetAnalysis) -> str | None:
     return best
 
 
-def _max_nodes_hint(a: Analysis, sa: SubnetAnalysis) -> str | None:
-    """With a single node group on the subnet: the max size that fits."""
-    items = [c for c in sa.contributions.get("max", []) if c.nodes is not None and c.per_node]
+def _max_nodes_hint(a: Analysis, sa: SubnetAnalysis, used: int = 0) -> str | None:
+    """With a single node group on the subnet: the max size that fits, never below its min size (nor 0).
+
+    An AZ gets at most ``ceil(n / k)`` nodes and its ``share`` subnets split them, so max size ``n`` puts
+    ``ceil(ceil(n / k) / share)`` nodes here: it fits while ``n <= fit x share x k``. When even the min size
+    does not fit, lowering the max size cannot help: the hint says so and gives the subnet that holds it.
+    """
+    items = [c for c in sa.contributions.get("max", []) if c.nodes is not None and c.per_node and c.nodegroup]
     if len(items) != 1 or sa.usable is None:
         return None
     c = items[0]
-    others = sum(x.addresses or 0 for x in sa.contributions.get("max", []) if x is not c)
-    fit = max((sa.usable - others) // c.per_node, 0)
-    na = next((n for n in a.nodegroups if n.ng.name == c.who), None)
+    na = next((n for n in a.nodegroups if n.ng.name == c.nodegroup), None)
     if na is None or not na.az_groups:
         return None
-    return f"or lower {c.who}'s max size to {fit * len(na.az_groups)} ({fit} nodes in this subnet)"
+    others = sum(x.addresses or 0 for x in sa.contributions.get("max", []) if x is not c)
+    fit = max((sa.usable - others) // c.per_node, 0)  # this node group's nodes the subnet holds
+    k = len(na.az_groups)
+    n_fit = fit * max(c.share, 1) * k
+    low = na.sizes.get("min") or 0
+    if n_fit >= max(low, 1):
+        return f"or lower {c.who}'s max size to {n_fit} ({plural(fit, 'node')} in this subnet)"
+    nodes_low = ceil_div(ceil_div(max(low, 1), k), max(c.share, 1))
+    need_low = others + nodes_low * c.per_node
+    plen = smallest_prefix_for(need_low, used)
+    what = (f"even {c.who}'s min size {low} does not fit" if low >= 1
+            else f"not even one node of {c.who} fits")
+    return (f"lowering the max size cannot help: {what} ({plural(nodes_low, 'node')} x {c.per_node} addresses"
+            + (f" + {others} for the other users" if others else "") + f" = {need_low}, {sa.usable} usable)"
+            + (f"; a /{plen} ({usable_of(plen)} usable) holds the min size" if plen and low >= 1
+               else f"; a /{plen} ({usable_of(plen)} usable) holds one node" if plen else ""))
 
 
 def exhaustion_findings(a: Analysis, r: Rule, pods_subnets: bool) -> Iterable[Finding]:
@@ -85,7 +105,7 @@ def exhaustion_findings(a: Analysis, r: Rule, pods_subnets: bool) -> Iterable[Fi
         plen = smallest_prefix_for(need, used)
         fix_parts = [f"needs a /{plen} ({usable_of(plen)} usable) or larger, has a /{sa.network.prefixlen}"
                      if plen and sa.network else "needs more than a /16 can hold: split the node groups over more subnets"]
-        hint = _max_nodes_hint(a, sa)
+        hint = _max_nodes_hint(a, sa, used)
         if hint:
             fix_parts.append(hint)
         cheaper = _cheaper_setting(a, sa)
@@ -176,13 +196,17 @@ def _scenario_findings(a: Analysis, r: Rule, scenarios) -> Iterable[Finding]:
                 worst[sid] = (need, label, data, _nodes_here(sa, per_az))
     for sid, (need, label, data, nodes) in worst.items():
         sa = a.subnets[sid]
-        who = ", ".join(f"{ng} puts {n} nodes here" for ng, n in nodes.items())
+        who = ", ".join(f"{ng} puts {plural(n, 'node')} here" for ng, n in nodes.items())
+        plen = smallest_prefix_for(need)
+        fix = (f"needs a /{plen} ({usable_of(plen)} usable) or larger for this, has a /{sa.network.prefixlen}"
+               if plen and sa.network is not None else "split the node groups over more subnets")
         yield r.finding(
             sid,
             f"subnet {sid} ({sa.subnet.cidr}): {label}: {who}; {need} addresses with the other users at max size, "
             f"{sa.usable} usable",
             resource_type="subnet",
             location=subnet_location(a, sa),
+            fix=f"{fix}; {r.fix[0].lower()}{r.fix[1:]}" if r.fix else fix,
             data={**data, "nodegroup": next(iter(nodes), None), "nodes": next(iter(nodes.values()), None),
                   "nodes_by_nodegroup": nodes, "need": need, "usable": sa.usable},
             source=a.plan.source,

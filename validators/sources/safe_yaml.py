@@ -32,7 +32,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 try:  # libyaml's scanner and parser (C) when PyYAML was built with it; composition stays in Python
-    from yaml import CParser as _Parser
+    from yaml.cyaml import CParser as _Parser
 
     _FAST = True
 except ImportError:  # pragma: no cover - a PyYAML without libyaml
@@ -237,6 +237,8 @@ def _yaml_error(e: yaml.YAMLError, filename: str, text: str = "") -> InputError:
         return _reader_error(text, filename)
     if isinstance(e, yaml.MarkedYAMLError):
         mark = e.problem_mark or e.context_mark
+        if "maximum nesting depth" in str(e.problem):  # libyaml's own limit (1000) met before ours
+            return InputError(f"{_where(filename, mark)}: nested more than {MAX_DEPTH} levels deep")
         parts = [p for p in (e.context, e.problem) if p]
         return InputError(f"{_where(filename, mark)}: {_one_line('; '.join(parts) or 'invalid YAML')}")
     return InputError(f"{filename}: {_one_line(str(e)) or 'invalid YAML'}")

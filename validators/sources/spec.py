@@ -257,6 +257,13 @@ def _semantic_problems(doc: dict, source: str) -> list[str]:
             for key in ("subnets", "pod_subnets"):
                 for j, name in enumerate(item.get(key, [])):
                     check_ref(name, f"{p}.{key}[{j}]")
+            if section == "node_pools":
+                only = {"auto-mode": ("pod_subnets", "ipv4_prefix_size"),
+                        "karpenter": ("kubelet_max_pods", "pods_per_core", "ami_family", "reserved_enis")}
+                for prov, keys in only.items():
+                    for key in keys:
+                        if key in item and item["provisioner"] != prov:
+                            out.append(_at(source, f"{p}.{key}", f"{key} applies to {prov} node pools only"))
 
     resources_ = set(subnet_names) | set(ng_names) | {doc["name"], VPC_ID, "*"}
     for i, sup in enumerate(doc.get("suppressions", [])):

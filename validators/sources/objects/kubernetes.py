@@ -384,7 +384,7 @@ def _node_pool(plan: Plan, p: PendingObject, classes: dict[tuple[str, str], Pend
         ng.kubelet_max_pods = Unknown("kubelet.maxPods is not a number podcap can read", where)
     ng.pods_per_core = _int_field(kubelet.get("podsPerCore"), "kubelet.podsPerCore", where, problems)
     if auto:
-        ng.ami_family = "bottlerocket"  # Auto Mode nodes run Bottlerocket (auto-networking.html)
+        ng.ami_family = "bottlerocket"  # Auto Mode nodes run Bottlerocket (EKS best practices, automode)
         ng.max_pods_cap = AUTO_MODE_MAX_PODS
         adv = ncspec.get("advancedNetworking") if isinstance(ncspec.get("advancedNetworking"), dict) else {}
         pod_terms = ncspec.get("podSubnetSelectorTerms")
