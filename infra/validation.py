@@ -63,6 +63,9 @@ CONTEXT_LIVE = "podcap:live"
 CONTEXT_STRICT = "podcap:strict"
 CONTEXT_ENABLED = "podcap:enabled"  # read by app.py: false leaves the plugin out
 RULE_ID = re.compile(r"^PC\d{3}$")
+# A bare rule id as CDK records it: ``Validations.acknowledge`` qualifies an id without "::" with the
+# annotations namespace ("Annotation::PC201"); older releases kept it bare
+BARE_ACK = re.compile(r"^(?:Annotation::)?(PC\d{3})$")
 MIN_REASON = 10
 
 # The resource types podcap's findings are about: a waiver lands in the Metadata of these.
@@ -124,6 +127,10 @@ class AssemblyIndex:
     acknowledged: dict[str, dict[str, str]] = field(default_factory=dict)  # "podcap::PC201" -> path -> reason
     # nested stacks whose resource lacks aws:asset:path: parent template -> {logical id: nested template file}
     unlinked_nested: dict[str, dict[str, str]] = field(default_factory=dict)
+    # acknowledgments written with a bare rule id (``acknowledge({id: 'PC201'})``, as cdk-nag users write):
+    # CDK records them as "Annotation::PC201" and would not apply them to this plugin's violations
+    bare_acknowledged: dict[str, dict[str, str]] = field(default_factory=dict)  # "podcap::PC201" -> path -> reason
+    bare_ids: dict[str, str] = field(default_factory=dict)  # "PC201" -> the id as recorded ("Annotation::PC201")
 
     def construct_path(self, template: str, logical_id: str) -> str | None:
         return self.construct_paths.get(os.path.basename(template), {}).get(logical_id)
@@ -132,6 +139,22 @@ class AssemblyIndex:
         """The reason of the closest acknowledgment of ``podcap::rule_id`` at or above the path (the same
         lookup ``podcap check cdk.out`` makes)."""
         return acknowledgment(self.acknowledged, rule_id, construct_path)
+
+    def bare_acknowledgment(self, rule_id: str, construct_path: str | None) -> str | None:
+        """The reason of the closest acknowledgment of the bare ``rule_id`` at or above the path."""
+        return acknowledgment(self.bare_acknowledged, rule_id, construct_path)
+
+    def collect_bare(self) -> None:
+        """Read the acknowledgments of bare podcap rule ids (``PC201``, recorded by CDK as
+        ``Annotation::PC201``) so they are honoured like ``podcap::PC201``."""
+        for key, paths in self.acknowledged.items():
+            m = BARE_ACK.match(key)
+            if m is None:
+                continue
+            self.bare_ids.setdefault(m.group(1), key)
+            target = self.bare_acknowledged.setdefault(f"{PLUGIN_NAME}::{m.group(1)}", {})
+            for path, reason in paths.items():
+                target.setdefault(path, reason)
 
 
 def _read_json(path: str) -> Any:
@@ -341,10 +364,14 @@ class PodcapValidationPlugin:
         index = AssemblyIndex()
         for d in sorted({os.path.dirname(os.path.abspath(t)) for t in templates}):
             index_assembly(d, index)
+        index.collect_bare()
         result = run_checks(templates, opts, index)
         self.last_result = result
-        return build_report(result, index, strict=bool(strict), include_info=self._include_info,
-                            templates=templates)
+        report = build_report(result, index, strict=bool(strict), include_info=self._include_info,
+                              templates=templates)
+        if not report.violations:  # CDK prints nothing for a report without violations: say podcap ran
+            announce(result)
+        return report
 
 
 def run_checks(templates: list[str], opts: Any, index: AssemblyIndex) -> Any:
@@ -440,6 +467,11 @@ def build_report(result: Any, index: AssemblyIndex, *, strict: bool = False, inc
         lid = _logical_id(f.resource, f.location.path or "")
         cpath = f.location.construct_path or (index.construct_path(template, lid) if template else None)
         acked = index.acknowledgment(f.rule_id, cpath)
+        rule_name = f.rule_id
+        if acked is None and index.bare_acknowledged:
+            acked = index.bare_acknowledgment(f.rule_id, cpath)
+            if acked is not None:  # named as acknowledged, so CDK lists it as acknowledged with the reason
+                rule_name = index.bare_ids.get(f.rule_id, f.rule_id)
         if f.suppressed is not None and acked is None:
             left_out += 1
             continue
@@ -460,7 +492,7 @@ def build_report(result: Any, index: AssemblyIndex, *, strict: bool = False, inc
         else:
             where = PolicyViolatingResource(construct_path=cpath or "/", locations=[])
         violations.append(PolicyViolation(
-            rule_name=f.rule_id,
+            rule_name=rule_name,
             description=f"{f.title}: {f.message}",
             fix=f.fix or None,
             severity=severity,
@@ -474,6 +506,36 @@ def build_report(result: Any, index: AssemblyIndex, *, strict: bool = False, inc
         metadata["suppressed by podcap"] = str(left_out)
     return PolicyValidationPluginReport(success=not failing, violations=violations, metadata=metadata,
                                         plugin_version=_version())
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def summary_line(result: Any) -> str:
+    """"podcap: 4 subnets, 2 node groups checked, no findings" (and what was left out of CDK's report)."""
+    checked = getattr(result, "checked", None) or {}
+    subnets = checked.get("subnets", len(result.subnets)) if checked else len(result.subnets)
+    groups = len(result.nodegroups)
+    counts = result.counts()
+    rest = []
+    if counts.get("info"):
+        rest.append(f"{_count(counts['info'], 'info finding')} not shown")
+    if counts.get("suppressed"):
+        rest.append(f"{counts['suppressed']} suppressed")
+    tail = "no findings" if not rest else "no findings to report (" + ", ".join(rest) + ")"
+    return f"{PLUGIN_NAME}: {_count(subnets, 'subnet')}, {_count(groups, 'node group')} checked, {tail}"
+
+
+def announce(result: Any, stream: Any = None) -> None:
+    """One line on stderr (where CDK writes its validation report) when the plugin found nothing to report.
+
+    CDK's synth prints nothing for a plugin report without violations (``validateTemplates`` returns early
+    on an empty report text), so without this line a passing synth gives no sign podcap ran.
+    """
+    import sys
+
+    print(summary_line(result), file=stream or sys.stderr, flush=True)
 
 
 # -- waivers ------------------------------------------------------------------------------------------

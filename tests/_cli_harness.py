@@ -81,7 +81,7 @@ def subprocess_cli(args: list[str], *, mem_mb: int = 1024, timeout: float = 60, 
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     t0 = time.monotonic()
-    p = subprocess.run([sys.executable, "-m", "podcap", *args], preexec_fn=bound, timeout=timeout,
+    p = subprocess.run([sys.executable, "-m", "podcap", *args], preexec_fn=bound, timeout=timeout, check=False,
                        stdout=stdout if stdout is not None else subprocess.PIPE, stderr=subprocess.PIPE,
                        env={**os.environ, **(env or {})}, cwd=cwd)
     out = p.stdout.decode("utf-8", "replace") if isinstance(p.stdout, bytes) else ""

@@ -355,3 +355,14 @@ def test_adding_a_node_group_never_lowers_a_subnet_figure(nodes, private):
     after = {s.subnet: s for s in check_plan(plan_from_cluster_config(more, "cluster.yaml"), opts).subnets}
     for sid, s in before.items():
         assert after[sid].at_max >= s.at_max and after[sid].at_desired >= s.at_desired, sid
+
+
+def test_the_cli_reads_an_eksctl_file_and_never_passes_a_fargate_profile_silently(capsys):
+    from podcap.cli import main
+
+    code = main(["check", str(DATA / "16-fargate-profile.yaml"), "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    flagged = {f["resource"] for f in report["findings"] if f["rule_id"] == "PC001"}
+    assert {"fargateProfiles.fp-default", "fargateProfiles.fp-dev"} <= flagged
+    assert report["inputs"] == [str(DATA / "16-fargate-profile.yaml")] and code == 0  # warnings: exit 0
+    assert main(["check", str(DATA / "16-fargate-profile.yaml"), "--strict"]) != 0

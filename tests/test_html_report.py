@@ -129,7 +129,9 @@ def test_screenshot_bars_show_the_shortfall_in_proportion(tmp_path):
     best = max(((y, run) for y, row in enumerate(rows) for run in _runs(row, bpp, red)), key=lambda t: t[1][1])
     y, (start, length) = best
     row = rows[y]
-    painted = [x for x in range(width) if sum(row[x * bpp:x * bpp + 3]) < 3 * 245]
+    bar_colors = [_rgb(COLORS[k]) for k in ("usable", "min", "desired", "max", "over", "limit")]
+    painted = [x for x in range(width) if any(all(abs(row[x * bpp + k] - c[k]) <= 6 for k in range(3))
+                                              for c in bar_colors)]
     bar_start, bar_end = painted[0], painted[-1] + 1
     ratio = length / (bar_end - bar_start)
     assert abs(ratio - (182 - 59) / 182) < 0.02, (ratio, start, length, bar_start, bar_end)
@@ -140,9 +142,11 @@ def test_screenshot_bars_show_the_shortfall_in_proportion(tmp_path):
     assert fit_rows, "no bar with free addresses left"
     g = max((run for rw in fit_rows for run in _runs(rw, bpp, grey)), key=lambda t: t[1])
     lg = max((run for rw in fit_rows for run in _runs(rw, bpp, light)), key=lambda t: t[1])
-    # SubnetB's scale is 251 (usable): grey holds 251 - 182 = 69 of it, light green runs 182 - 92 = 90
-    # past the desired band on the band-free rows; compare grey against the whole usable span (27.5 %)
-    assert abs(g[1] / (bar_end - bar_start) - 69 / 251) < 0.03, g
+    # SubnetB's scale is 251 (its usable addresses, the largest figure): the grey (free) part starts at at-max
+    # 182 / 251 = 72.5 % and runs to the orange surge mark at the PC202 need 242 / 251 = 96.4 %
+    span = bar_end - bar_start
+    assert abs((g[0] - bar_start) / span - 182 / 251) < 0.02, g
+    assert abs((g[0] + g[1] - bar_start) / span - 242 / 251) < 0.02, g
     assert lg[1] > g[1]
     # the surge mark (PC202 need 242) is drawn in orange, the /28 bar of SubnetC in blue
     assert any(_runs(rw, bpp, _rgb(COLORS["surge"])) for rw in rows)

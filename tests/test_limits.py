@@ -75,6 +75,10 @@ def test_refresh_against_moto_server(moto_server, tmp_path, capsys):
     # the union: types moto does not record come from AWS's tables, with no vCPU count
     assert snap.get("p3.2xlarge").vcpus is None and snap.get("p3.2xlarge").enis == 4
     assert snap.get("i7ie.48xlarge").enis == 15  # the tables' default card, not moto's 8
+    # ProcessorInfo / MemoryInfo over the wire: Graviton is arm64, m5 x86_64 -> amd64, 8 GiB = 8192 MiB each
+    assert (snap.get("m6g.large").architectures, snap.get("m6g.large").memory_mib) == (("arm64",), 8192)
+    assert (snap.get("m5.large").architectures, snap.get("m5.large").memory_mib) == (("amd64",), 8192)
+    assert snap.get("p3.2xlarge").architectures is None and snap.get("p3.2xlarge").memory_mib is None
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", gen["date"])
 
     # compact, sorted, one instance type per line
@@ -177,6 +181,7 @@ def test_refresh_without_region_is_one_line_exit_2(moto_server, monkeypatch, tmp
 
 def test_record_from_api_default_card_and_fallbacks():
     it = {"InstanceType": "x.big", "Hypervisor": "nitro", "BareMetal": False, "VCpuInfo": {"DefaultVCpus": 8},
+          "ProcessorInfo": {"SupportedArchitectures": ["i386", "x86_64"]}, "MemoryInfo": {"SizeInMiB": 32768},
           "NetworkInfo": {"MaximumNetworkInterfaces": 12, "DefaultNetworkCardIndex": 1,
                           "Ipv4AddressesPerInterface": 30, "EfaSupported": True,
                           "EfaInfo": {"MaximumEfaInterfaces": 2},
@@ -185,7 +190,9 @@ def test_record_from_api_default_card_and_fallbacks():
     rec = record_from_api(it)
     assert rec == {"enis": 4, "ipv4": 30, "ipv6": 0, "vcpus": 8, "hypervisor": "nitro", "bare_metal": False,
                    "cards": [[0, 8], [1, 4]], "default_card": 1, "max_enis": 12, "efa": True, "max_efa": 2,
-                   "trunking": None}
+                   "trunking": None, "arch": ["i386", "x86_64"], "memory_mib": 32768}
+    # i386 has no Kubernetes name (AWSToKubeArchitectures knows x86_64 and arm64 only): amd64 alone
+    assert limits.InstanceLimits.from_record("x.big", rec).architectures == ("amd64",)
     old = {"InstanceType": "m1.small", "VCpuInfo": {"DefaultVCpus": 1}, "BareMetal": True,
            "NetworkInfo": {"MaximumNetworkInterfaces": 2, "Ipv4AddressesPerInterface": 4,
                            "Ipv6AddressesPerInterface": 0}}
@@ -193,6 +200,8 @@ def test_record_from_api_default_card_and_fallbacks():
     assert (rec["enis"], rec["max_enis"], rec["cards"], rec["default_card"], rec["hypervisor"]) == (2, 2, [], 0, "")
     lim = limits.InstanceLimits.from_record("m1.small", rec)
     assert lim.nitro and not lim.efa and lim.max_efa_interfaces == 0
+    # no ProcessorInfo / MemoryInfo in the entry: unknown, never a default architecture or size
+    assert (rec["arch"], rec["memory_mib"], lim.architectures, lim.memory_mib) == (None, None, None, None)
 
 
 def test_dumps_snapshot_round_trips_one_type_per_line():
@@ -439,6 +448,8 @@ def test_limits_show_snapshot_provenance(capsys):
     ('{"instance_types": {"x.large": {"enis": "3", "ipv4": 10}}}', "'enis'"),
     ('{"instance_types": {"x.large": {"enis": 3, "ipv4": 10, "cards": [[1]]}}}', "malformed"),
     ('{"instance_types": {"x.large": 5}}', "not an object"),
+    ('{"instance_types": {"x.large": {"enis": 3, "ipv4": 10, "arch": "arm64"}}}', "'arch'"),
+    ('{"instance_types": {"x.large": {"enis": 3, "ipv4": 10, "memory_mib": -1}}}', "'memory_mib'"),
     ("not json", "not JSON"),
     ("[" * 100000, "not"),
     (b"\xff\xfe", "UTF-8"),
@@ -491,6 +502,74 @@ def test_bad_snapshot_in_check_and_node_is_one_line_exit_2(capsys, tmp_path):
     path.write_text("{}")
     for argv in (("check", str(ROOT / "examples" / "reference.yaml")), ("node", "m5.large", "--pods", "3"),
                  ("limits", "show")):
-        code, out, err = _cli(capsys, "--snapshot", str(path), *argv)
+        code, _out, err = _cli(capsys, "--snapshot", str(path), *argv)
         assert code == 2 and err.count("\n") == 1 and "internal error" not in err, argv
         assert "instance_types" in err and str(path) in err, argv
+
+
+# --------------------------------------------------------------------------- CPU architecture and memory
+
+
+@pytest.mark.parametrize(("name", "arch", "memory_mib", "vcpus"), [
+    ("m5.large", ("amd64",), 8192, 2),  # Intel Xeon, x86_64; 8 GiB = 8 x 1024 MiB
+    ("m6g.large", ("arm64",), 8192, 2),  # Graviton2, arm64; 8 GiB
+    ("c6gn.16xlarge", ("arm64",), 131072, 64),  # 128 GiB = 128 x 1024 MiB
+    ("r5.xlarge", ("amd64",), 32768, 4),  # 32 GiB
+    ("t2.micro", ("amd64",), 1024, 1),  # EC2 lists i386 and x86_64; i386 has no Kubernetes name
+])
+def test_shipped_snapshot_has_architecture_and_memory(name, arch, memory_mib, vcpus):
+    t = load_snapshot().get(name)
+    assert (t.architectures, t.memory_mib, t.vcpus) == (arch, memory_mib, vcpus)
+    assert t.source_of("arch") == t.source_of("memory_mib") == "ec2"  # DescribeInstanceTypes
+
+
+def test_types_only_in_aws_tables_have_no_architecture_or_memory():
+    """None of the three tables carries a CPU architecture or a memory size: a type only they know (p3.2xlarge,
+    g4ad.xlarge, c5a.metal, u-6tb1.metal) gets None for both, not a guess from its name."""
+    snap = load_snapshot()
+    for name in ("p3.2xlarge", "g4ad.xlarge", "c5a.metal", "u-6tb1.metal"):
+        t = snap.get(name)
+        assert (t.architectures, t.memory_mib) == (None, None), name
+        assert t.source_of("arch") == t.source_of("memory_mib") == "", name
+    only_tables = [t for n, t in snap.types.items() if "ec2" not in snap.record(n).get("in", [])]
+    assert len(only_tables) == 24 and all(t.architectures is None and t.memory_mib is None for t in only_tables)
+    # every type DescribeInstanceTypes lists has both
+    described = [t for n, t in snap.types.items() if "ec2" in snap.record(n).get("in", [])]
+    assert all(t.architectures is not None and t.memory_mib for t in described)
+
+
+def test_kube_architectures_follow_karpenters_map():
+    """karpenter-provider-aws pkg/apis/v1/labels.go AWSToKubeArchitectures: x86_64 -> amd64, arm64 -> arm64;
+    EC2's Mac names are not in it, so a Mac type has no Kubernetes architecture (Karpenter never lists them:
+    it asks DescribeInstanceTypes for x86_64 and arm64 only)."""
+    assert limits.kube_architectures(["x86_64"]) == ("amd64",)
+    assert limits.kube_architectures(["arm64"]) == ("arm64",)
+    assert limits.kube_architectures(["i386", "x86_64"]) == ("amd64",)
+    assert limits.kube_architectures(["x86_64_mac"]) == () == limits.kube_architectures(["arm64_mac"])
+    mac = load_snapshot().get("mac2.metal")
+    assert mac.architectures == () and load_snapshot().record("mac2.metal")["arch"] == ["arm64_mac"]
+
+
+def test_merge_keeps_describe_instance_types_architecture_and_memory():
+    from podcap.limits.published import merge_record
+
+    ec2 = {"enis": 3, "ipv4": 10, "ipv6": 10, "vcpus": 2, "hypervisor": "nitro", "bare_metal": False,
+           "cards": [[0, 3]], "default_card": 0, "max_enis": 3, "efa": False, "max_efa": 0, "trunking": None,
+           "arch": ["arm64"], "memory_mib": 8192}
+    rec = merge_record(ec2, {"nodeadm": {"defaultMaxENIs": 3, "ipv4AddressesPerInterface": 10}})
+    assert (rec["arch"], rec["memory_mib"]) == (["arm64"], 8192) and "arch" not in rec["src"]
+    only = merge_record(None, {"nodeadm": {"defaultMaxENIs": 3, "ipv4AddressesPerInterface": 10}})
+    assert (only["arch"], only["memory_mib"]) == (None, None)
+
+
+def test_limits_show_gives_architecture_and_memory_provenance(capsys):
+    code, out, _ = _cli(capsys, "limits", "show", "m6g.large")
+    f = json.loads(out)["fields"]
+    assert code == 0
+    assert f["architectures"] == {"value": ["arm64"], "source": "DescribeInstanceTypes (moto's recording)",
+                                  "ec2_names": ["arm64"]}
+    assert f["memory_mib"] == {"value": 8192, "source": "DescribeInstanceTypes (moto's recording)"}
+    code, out, _ = _cli(capsys, "limits", "show", "p3.2xlarge")
+    f = json.loads(out)["fields"]
+    assert f["architectures"] == {"value": None, "source": "unknown: no source has it"}
+    assert f["memory_mib"] == {"value": None, "source": "unknown: no source has it"}

@@ -539,3 +539,193 @@ def test_cdk_imported_subnet_validated_live(seeded, tmp_path):
 
     result, _ = run_check(CheckOptions(paths=[str(tmp_path / "cdk.out")], live=True, region=REGION))
     assert [f.resource for f in result.findings if f.rule_id == "PC204"] == [seeded.a]
+
+
+# --------------------------------------------------------------------------- faults: a local endpoint
+
+try:
+    from _cli_harness import cli as _cli
+    from _fault_server import FaultServer, Reply, ec2_xml, json_reply, subnet_item
+except ImportError:  # pragma: no cover
+    from tests._cli_harness import cli as _cli
+    from tests._fault_server import FaultServer, Reply, ec2_xml, json_reply, subnet_item
+
+SID = "subnet-0123456789abcdef0"
+
+
+def _fault_env(monkeypatch, tmp_path, url: str) -> None:
+    (tmp_path / "aws-config").write_text("")
+    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_RETRY_MODE",
+                "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_EKS", "PODCAP_LIVE_TIMEOUT"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+
+
+def _fault_template(tmp_path, *, addon: bool = True, cluster: bool = True) -> str:
+    res = {"Nodes": {"Type": "AWS::EKS::Nodegroup", "Properties": {
+        "ClusterName": "prod", "NodeRole": ROLE, "Subnets": [SID], "InstanceTypes": ["m5.large"],
+        "ScalingConfig": {"MinSize": 1, "DesiredSize": 1, "MaxSize": 2}}}}
+    if cluster:
+        res["Cluster"] = {"Type": "AWS::EKS::Cluster", "Properties": {
+            "Name": "prod", "RoleArn": ROLE, "ResourcesVpcConfig": {"SubnetIds": [SID]}}}
+        res["Nodes"]["Properties"]["ClusterName"] = {"Ref": "Cluster"}
+    if addon:
+        res["VpcCni"] = {"Type": "AWS::EKS::Addon", "Properties": {
+            "ClusterName": {"Ref": "Cluster"} if cluster else "prod", "AddonName": "vpc-cni",
+            "ConfigurationValues": json.dumps({"env": {"WARM_ENI_TARGET": "1"}})}}
+    p = tmp_path / "t.json"
+    p.write_text(json.dumps({"Resources": res}))
+    return str(p)
+
+
+def _good(op: str, params: dict, **subnet) -> Reply:
+    """A well-behaved endpoint: one /24 subnet (240 available), no ENIs, no reservations, cluster prod."""
+    if op == "DescribeSubnets":
+        return ec2_xml(op, f"<subnetSet>{subnet_item(SID, **subnet)}</subnetSet>")
+    if op == "DescribeNetworkInterfaces":
+        return ec2_xml(op, "<networkInterfaceSet/>")
+    if op == "GetSubnetCidrReservations":
+        return ec2_xml(op, f"<subnetId>{SID}</subnetId><subnetIpv4CidrReservationSet/>")
+    if op == "DescribeCluster":
+        return json_reply(json.dumps({"cluster": {"name": "prod", "resourcesVpcConfig": {"subnetIds": [SID]},
+                                                  "kubernetesNetworkConfig": {"ipFamily": "ipv4"}}}))
+    if op == "ListNodegroups":
+        return json_reply('{"nodegroups": []}')
+    if op == "DescribeAddon":
+        return json_reply(json.dumps({"addon": {"addonName": "vpc-cni", "addonVersion": "v1.19.0",
+                                                "configurationValues": '{"env": {"WARM_ENI_TARGET": "1"}}'}}))
+    return Reply(status=404, body=b"<html>no such operation</html>", content_type="text/html")
+
+
+def _check(path: str, *extra: str):
+    return _cli(["check", path, "--live", "--region", REGION, "--format", "json", *extra])
+
+
+def test_plan_with_its_own_vpc_cni_addon_never_calls_describe_addon(monkeypatch, tmp_path):
+    with FaultServer(_good) as srv:
+        _fault_env(monkeypatch, tmp_path, srv.url)
+        r = _check(_fault_template(tmp_path, addon=True)).assert_promise()
+    assert r.code in (0, 1), r.err
+    assert "DescribeAddon" not in srv.calls and "DescribeSubnets" in srv.calls
+    sub = next(s for s in json.loads(r.out)["subnets"] if s["subnet"] == SID)
+    assert sub["cidr"] == "10.0.1.0/24"
+
+
+def test_a_failed_describe_addon_is_pc001_not_the_end(monkeypatch, tmp_path):
+    def no_addon_operation(op, params):
+        if op == "DescribeAddon":  # an endpoint without the operation: 404 and an HTML page
+            return Reply(status=404, body=b"<html>Not Found</html>", content_type="text/html")
+        return _good(op, params)
+
+    with FaultServer(no_addon_operation) as srv:
+        _fault_env(monkeypatch, tmp_path, srv.url)
+        r = _check(_fault_template(tmp_path, addon=False)).assert_promise()
+    assert r.code in (0, 1), r.err
+    assert "DescribeAddon" in srv.calls
+    msgs = [f["message"] for f in json.loads(r.out)["findings"] if f["rule_id"] == "PC001"]
+    assert any("vpc-cni" in m for m in msgs), msgs
+
+
+@pytest.mark.parametrize("body, ctype", [
+    (b"<html><body>Proxy login</body></html>", "text/html"),
+    ((b'<?xml version="1.0"?><DescribeSubnetsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><subnetSet>'
+     b"<item><subnetId>subnet-01"), "text/xml"),  # a cut body
+    (bytes(range(256)) * 4, "application/octet-stream"),
+])
+def test_unreadable_answers_to_the_main_read_are_one_line(monkeypatch, tmp_path, body, ctype):
+    with FaultServer(lambda op, p: Reply(body=body, content_type=ctype)) as srv:
+        _fault_env(monkeypatch, tmp_path, srv.url)
+        r = _check(_fault_template(tmp_path, cluster=False, addon=False))
+    if r.code == 2:
+        r.assert_one_line_error(max_seconds=20)
+    else:  # an answer that parses to nothing: the subnet is not found, so it stays unknown (PC001)
+        r.assert_promise(max_seconds=20)
+        assert any(f["rule_id"] == "PC001" for f in json.loads(r.out)["findings"])
+
+
+@pytest.mark.parametrize("subnet, needle", [
+    ({"cidr": "not-a-cidr"}, "CidrBlock='not-a-cidr'"),
+    ({"cidr": "2600:1f14::/64"}, "not an IPv4 CIDR"),
+    ({"cidr": None}, "CidrBlock=None"),
+    ({"az": None}, "AvailabilityZone=None"),
+])
+def test_malformed_subnet_fields_become_pc001_naming_the_call(monkeypatch, tmp_path, subnet, needle):
+    with FaultServer(lambda op, p: _good(op, p, **subnet)) as srv:
+        _fault_env(monkeypatch, tmp_path, srv.url)
+        r = _check(_fault_template(tmp_path, cluster=False, addon=False)).assert_promise()
+    msgs = [f["message"] for f in json.loads(r.out)["findings"] if f["rule_id"] == "PC001"]
+    assert any("ec2:DescribeSubnets returned" in m and needle in m for m in msgs), msgs
+
+
+def test_a_non_numeric_count_is_said_not_a_crash(monkeypatch, tmp_path):
+    with FaultServer(lambda op, p: _good(op, p, available="lots")) as srv:
+        _fault_env(monkeypatch, tmp_path, srv.url)
+        r = _check(_fault_template(tmp_path, cluster=False, addon=False))
+    r.assert_promise(max_seconds=20)
+    if r.code == 2:
+        r.assert_one_line_error("DescribeSubnets")
+
+
+def test_a_negative_count_does_not_make_arithmetic_that_does_not_add_up(monkeypatch, tmp_path):
+    """AvailableIpAddressCount=-13 on a /24 would read as 256 - 5 + 13 = 264 in use: refused as Unknown."""
+    with FaultServer(lambda op, p: _good(op, p, available="300")) as srv:
+        _fault_env(monkeypatch, tmp_path, srv.url)
+        r = _check(_fault_template(tmp_path, cluster=False, addon=False)).assert_promise()
+    msgs = [f["message"] for f in json.loads(r.out)["findings"] if f["rule_id"] == "PC001"]
+    assert any("AvailableIpAddressCount='300'" in m or "AvailableIpAddressCount=300" in m for m in msgs), msgs
+
+
+def test_a_repeated_next_token_stops(monkeypatch, tmp_path):
+    def loop(op, params):
+        if op == "GetSubnetCidrReservations":
+            return ec2_xml(op, f"<subnetId>{SID}</subnetId><subnetIpv4CidrReservationSet/>"
+                               "<nextToken>same-token</nextToken>")
+        return _good(op, params)
+
+    with FaultServer(loop, max_requests=200) as srv:
+        _fault_env(monkeypatch, tmp_path, srv.url)
+        r = _check(_fault_template(tmp_path, cluster=False, addon=False)).assert_promise(max_seconds=20)
+    # one page, the token once more, then the loop stops: 2 requests, not thousands
+    assert srv.calls.count("GetSubnetCidrReservations") == 2
+    msgs = [f["message"] for f in json.loads(r.out)["findings"] if f["rule_id"] == "PC001"]
+    assert any("NextToken" in m and "twice" in m for m in msgs), msgs
+
+
+@pytest.mark.parametrize("reply", [Reply(silent=True), Reply(body=b"<x>" * 200, drip=0.5)],
+                         ids=["silent", "slow-drip"])
+def test_the_live_phase_has_a_deadline(monkeypatch, tmp_path, reply):
+    with FaultServer(lambda op, p: reply, lifetime=30) as srv:
+        _fault_env(monkeypatch, tmp_path, srv.url)
+        r = _check(_fault_template(tmp_path, cluster=False, addon=False), "--live-timeout", "2")
+    r.assert_one_line_error("2 s", max_seconds=8)
+
+
+def test_the_live_deadline_from_the_environment(monkeypatch, tmp_path):
+    with FaultServer(lambda op, p: Reply(silent=True), lifetime=30) as srv:
+        _fault_env(monkeypatch, tmp_path, srv.url)
+        monkeypatch.setenv("PODCAP_LIVE_TIMEOUT", "1.5")
+        r = _check(_fault_template(tmp_path, cluster=False, addon=False))
+    r.assert_one_line_error("1.5 s", max_seconds=8)
+
+
+def test_eni_prefix_of_a_slash_8_is_bounded_end_to_end(monkeypatch, tmp_path):
+    def big_prefix(op, params):
+        if op == "DescribeNetworkInterfaces":
+            return ec2_xml(op, "<networkInterfaceSet><item><networkInterfaceId>eni-1</networkInterfaceId>"
+                               f"<subnetId>{SID}</subnetId><privateIpAddress>10.0.1.10</privateIpAddress>"
+                               "<ipv4PrefixSet><item><ipv4Prefix>10.0.0.0/8</ipv4Prefix></item></ipv4PrefixSet>"
+                               "</item></networkInterfaceSet>")
+        return _good(op, params)
+
+    with FaultServer(big_prefix) as srv:
+        _fault_env(monkeypatch, tmp_path, srv.url)
+        r = _check(_fault_template(tmp_path, cluster=False, addon=False)).assert_promise(max_seconds=10)
+    sub = next(s for s in json.loads(r.out)["subnets"] if s["subnet"] == SID)
+    assert sub["usable"] == 0  # the /8 covers the whole /24: nothing usable, fail closed

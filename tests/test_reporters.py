@@ -118,7 +118,7 @@ def result() -> CheckResult:
 
 
 def test_registry_and_signature(result):
-    assert set(FORMATS) == {"text", "json", "sarif", "junit", "github", "markdown"}
+    assert set(FORMATS) == {"text", "json", "sarif", "junit", "github", "markdown", "html"}
     assert all(isinstance(r, RuleInfo) for r in RULES.values())
     for name, render in FORMATS.items():
         for rules in (None, RULES):
@@ -147,10 +147,15 @@ def test_text(result):
     assert batch.split() == ["batch", "m5.large,m5.xlarge", "0/0/?", "29", "29", "?", "?"]
 
     e = lines.index(f"  E PC201 NodeSubnetA ({FILE}:12) - Subnet exhausted at node-group max size")
-    assert "short by 79" in lines[e + 1]
-    assert lines[e + 2] == "    fix: Use a /23 (507 usable) or lower workers MaxSize to 16."
-    w = lines.index(f"  W PC001 Workers ({FILE}, Resources/Workers/Properties/InstanceTypes) - "
-                    "Value could not be resolved")
+    # the 162-character message wraps at 100 columns, continuation lines two spaces further in
+    assert lines[e + 1].startswith("    NodeSubnetA (10.0.0.0/24") and lines[e + 2].startswith("      ")
+    assert "short by 79" in lines[e + 2]
+    assert lines[e + 3] == "    fix: Use a /23 (507 usable) or lower workers MaxSize to 16."
+    assert max(len(ln) for ln in lines) <= 100
+    # a 104-character header wraps too: "- Value could not be resolved" continues on the next line
+    w = next(n for n, ln in enumerate(lines) if ln.startswith("  W PC001 Workers ("))
+    assert " ".join(x.strip() for x in lines[w:w + 2]) == (
+        f"W PC001 Workers ({FILE}, Resources/Workers/Properties/InstanceTypes) - Value could not be resolved")
     i = next(n for n, ln in enumerate(lines) if ln.startswith("  I PC401 batch"))
     s = lines.index("Suppressed (1)")
     assert lines.index(" Errors (1)") < e < lines.index(" Warnings (1)") < w < lines.index(" Info (1)") < i < s
@@ -164,6 +169,39 @@ def test_text_color_and_clean():
     assert "\x1b[1;31mE PC201" in colored and "\x1b[0m" in colored
     clean = FORMATS["text"](CheckResult(inputs=["spec.yaml"]))
     assert "No findings." in clean and clean.rstrip().endswith("Summary: 0 errors, 0 warnings, 0 info, 0 suppressed")
+
+
+def test_text_wraps_to_the_width_and_never_cuts_words(result):
+    for width in (60, 80, 100, 140):
+        out = FORMATS["text"](result, rules=RULES, width=width)
+        assert max(len(ln) for ln in out.splitlines()) <= width, width
+        # every word of the long PC201 message survives the wrapping
+        flat = " ".join(ln.strip() for ln in out.splitlines())
+        assert "(11 nodes here, 131% of usable) but has 251 usable: short by 79." in flat
+    narrow = FORMATS["text"](result, rules=RULES, width=60)
+    # a table too wide for 60 columns becomes one block per row: the subnet's figures, labelled
+    assert "  NodeSubnetA" in narrow.splitlines() and "usable 251" in narrow and "at max 330" in narrow
+
+
+def test_output_width(monkeypatch):
+    import io
+
+    from podcap.report.text import output_width
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert output_width(io.StringIO()) == 100  # not a terminal
+    monkeypatch.setenv("COLUMNS", "72")
+    assert output_width(io.StringIO()) == 72
+
+
+def test_lazy_registry():
+    import subprocess
+    import sys
+
+    code = ("import sys, podcap.report as r; assert 'podcap.report.html' not in sys.modules; "
+            "r.FORMATS['json']; assert 'podcap.report.json_report' in sys.modules; "
+            "assert 'podcap.report.html' not in sys.modules and 'podcap.report.sarif' not in sys.modules")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
 # --- json -----------------------------------------------------------------------------------------------

@@ -429,14 +429,22 @@ def test_vpc_cni_helm_values_reach_the_engine():
                                      "id": "subnet-0aaaaaaaaaaaaaaaa"})
     release = change("helm_release.cni", {"chart": "aws-vpc-cni", "values": [
         yaml.safe_dump({"env": {"ENABLE_PREFIX_DELEGATION": "true"}})]})
+    ordered = {"root_module": {"resources": [conf("aws_eks_node_group.ng", {}, ["helm_release.cni"])]}}
     opts = CheckOptions(paths=["plan.json"])
-    (with_pd,) = check_plan(plan_of([subnet, CLUSTER, release, nodegroup()]), opts).nodegroups
+    (with_pd,) = check_plan(plan_of([subnet, CLUSTER, release, nodegroup()], ordered), opts).nodegroups
     # prefix delegation on m5.large: EKS caps a managed node group's max pods at 110 (2 vCPUs < 30);
     # 110 - 2 host-network pods = 108 pods need ceil(108 / 16) = 7 /28 prefixes = 112 addresses + 1 primary = 113
     assert (with_pd.max_pods, with_pd.pods_per_node, with_pd.addresses_per_node) == (110, 108, 113)
     (without,) = check_plan(plan_of([subnet, CLUSTER, nodegroup()]), opts).nodegroups
     # secondary IPs: 3 ENIs x (10 - 1) + 2 = 29 max pods, a full node holds 3 x 10 = 30 addresses
     assert (without.max_pods, without.addresses_per_node) == (29, 30)
+    # nothing orders the node group after the release: EKS may write the defaults' 29; pods are judged at 29,
+    # the subnet at the prefix-delegation demand (113 a node), and PC105 names both
+    result = check_plan(plan_of([subnet, CLUSTER, release, nodegroup()], {"root_module": {"resources": [
+        conf("aws_eks_node_group.ng", {"cluster_name": ref("aws_eks_cluster.c.name")})]}}), opts)
+    (unordered,) = result.nodegroups
+    assert (unordered.max_pods, unordered.addresses_per_node) == (29, 113)
+    assert any(f.rule_id == "PC105" and f.resource == "aws_eks_node_group.ng" for f in result.findings)
 
 
 def test_a_utf16_plan_from_powershell_reads_like_utf8(tmp_path):
@@ -459,3 +467,49 @@ def test_an_auto_mode_pool_without_limits_always_yields_pc001(pools):
     result = check_plan(plan_of([cluster]), CheckOptions(paths=["plan.json"]))
     flagged = {f.resource for f in result.findings if f.rule_id == "PC001"}
     assert all(any(pool in r for r in flagged) for pool in pools), flagged
+
+
+def test_a_self_managed_windows_group_is_read_as_windows():
+    import base64
+
+    ud = base64.b64encode(b'<powershell>\n[string]$EKSBootstrapScriptFile = "$env:ProgramFiles\\Amazon\\EKS\\'
+                          b'Start-EKSBootstrap.ps1"\n& $EKSBootstrapScriptFile -EKSClusterName c1 '
+                          b'-KubeletExtraArgs "--max-pods=20"\n</powershell>\n').decode()
+    asg = change("aws_autoscaling_group.win", {
+        "min_size": 1, "max_size": 2, "desired_capacity": 1, "vpc_zone_identifier": ["subnet-0aaaaaaaaaaaaaaaa"],
+        "launch_template": [{"id": "lt-0123", "name": None, "version": "$Latest"}],
+        "tag": [{"key": "kubernetes.io/cluster/c1", "value": "owned", "propagate_at_launch": True}]})
+    plan = plan_of([CLUSTER, launch_template(user_data=ud, instance_type="m5.large"), asg])
+    g = ng(plan, "aws_autoscaling_group.win")
+    assert g.self_managed and g.os == "windows" and g.kubelet_max_pods == 20
+    assert g.instance_types == ["m5.large"] and (g.min_size, g.desired_size, g.max_size) == (1, 1, 2)
+
+
+def _karpenter(subnet_tags):
+    subnet = change("aws_subnet.a", {"cidr_block": "10.0.0.0/24", "availability_zone": "eu-west-1a",
+                                     "id": "subnet-0aaaaaaaaaaaaaaaa", "tags": subnet_tags, "tags_all": subnet_tags})
+    pool = change("kubernetes_manifest.pool", {"manifest": {
+        "apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "default"},
+        "spec": {"limits": {"cpu": "20"}, "template": {"spec": {
+            "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"},
+            "requirements": [{"key": "node.kubernetes.io/instance-type", "operator": "In", "values": ["m5.large"]}]}}}}})
+    node_class = change("kubernetes_manifest.class", {"manifest": {
+        "apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": {"name": "default"},
+        "spec": {"amiSelectorTerms": [{"alias": "al2023@latest"}],
+                 "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": "c1"}}]}}})
+    return plan_of([subnet, CLUSTER, pool, node_class])
+
+
+def test_karpenter_objects_in_kubernetes_manifests_pick_subnets_by_the_plans_tags():
+    from podcap.check import CheckOptions, check_plan
+
+    assert _karpenter({"karpenter.sh/discovery": "c1"}).subnets["aws_subnet.a"].tags == {"karpenter.sh/discovery": "c1"}
+    result = check_plan(_karpenter({"karpenter.sh/discovery": "c1"}), CheckOptions(paths=["plan.json"]))
+    (pool,) = result.nodegroups
+    # limits.cpu 20 / 2 vCPUs of m5.large = at most 10 nodes, all of them in the one tagged subnet
+    assert pool.max_size == 10 and pool.instance_types == ["m5.large"]
+    (s,) = [s for s in result.subnets if s.subnet == "aws_subnet.a"]
+    assert pool.name in s.nodegroups and s.at_max >= 10 * 30  # 10 nodes x 30 addresses (3 ENIs x 10)
+    # the subnet without the discovery tag: the pool's subnets are not known, a PC001, never a pass
+    result = check_plan(_karpenter({"Name": "a"}), CheckOptions(paths=["plan.json"]))
+    assert any(f.rule_id == "PC001" and "subnetSelectorTerms" in f.message for f in result.findings)

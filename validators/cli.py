@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--fail-on", choices=["error", "warning", "info", "none"], default=None,
                     help="lowest severity that fails the run (exit 1); default error")
     ck.add_argument("--strict", action="store_true", help="same as --fail-on warning (unresolved values included)")
+    ck.add_argument("--skip-unrecognized", action="store_true",
+                    help="skip a file that is none of the kinds podcap reads (pre-commit passes every matching "
+                         "file) instead of failing with exit 2")
     ck.add_argument("--baseline", metavar="FILE",
                     help="an earlier --format json report: findings already in it are marked and do not fail; "
                          "every subnet's change in free addresses at max is reported")
@@ -522,10 +525,32 @@ def _outputs(a: argparse.Namespace) -> list[tuple[str, str | None]]:
     return outs
 
 
+def _recognized(paths: list[str]) -> list[str]:
+    """The paths podcap can read; the others named on stderr (``--skip-unrecognized``)."""
+    from podcap.check import CheckInputError, detect_kind
+
+    keep = []
+    for p in paths:
+        try:
+            detect_kind(p)
+        except CheckInputError as e:
+            text = str(e)
+            if "cannot tell what this is" in text or "neither a Terraform plan" in text:
+                print(f"podcap: skipped {p}: not a kind podcap reads", file=sys.stderr)
+                continue
+        keep.append(p)
+    return keep
+
+
 def cmd_check(a: argparse.Namespace) -> int:
     from podcap.check import CheckOptions, apply_baseline, exit_code, fail_threshold, run_check
 
     outs = _outputs(a)
+    if a.skip_unrecognized:
+        a.paths = _recognized(a.paths)
+        if not a.paths:
+            print("podcap: nothing to check in the files given", file=sys.stderr)
+            return EXIT_OK
     opts = CheckOptions(
         paths=a.paths,
         parameters=dict(a.parameter),
@@ -537,6 +562,7 @@ def cmd_check(a: argparse.Namespace) -> int:
         snapshot=a.snapshot,
         fail_on=a.fail_on,
         baseline=a.baseline,
+        live_timeout=getattr(a, "live_timeout", None),
     )
     result, strict = run_check(opts)
     if a.baseline:

@@ -296,17 +296,25 @@ def _options(req: SizeRequest, snapshot: Snapshot, pods: int) -> list[SettingOpt
 
 
 def _recommend(options: list[SettingOption], current: int | None) -> str:
+    """The setting with the smallest subnet per AZ; on a tie the add-on's default (nothing to configure),
+    then the one taking fewer addresses."""
     fitting = [o for o in options if o.fits and o.subnet_prefix_length is not None]
     if not fitting:
         return "no CNI setting fits: use more AZs, fewer nodes, or larger instance types"
-    best = max(fitting, key=lambda o: (o.subnet_prefix_length, -(o.addresses_needed_per_az or 0)))
-    default = next((o for o in options if o.name == "default"), None)
+    best = max(fitting, key=lambda o: (o.subnet_prefix_length, o.name == "default", -(o.addresses_needed_per_az or 0)))
     text = (f"{best.description}: {best.addresses_per_node} addresses per node, "
             f"{best.addresses_needed_per_az} per AZ, a /{best.subnet_prefix_length} per AZ")
-    if default is not None and default is not best and default.fits:
-        if default.subnet_prefix_length == best.subnet_prefix_length:
-            return f"the default already needs no larger subnet ({text.split(': ', 1)[1]})"
-        text += f" instead of a /{default.subnet_prefix_length} with the default"
+    default = next((o for o in options if o.name == "default"), None)
+    if best.name == "default":
+        leaner = [o for o in fitting if o is not best and (o.addresses_needed_per_az or 0) < (
+            best.addresses_needed_per_az or 0)]
+        if leaner:
+            o = min(leaner, key=lambda x: x.addresses_needed_per_az or 0)
+            text += (f"; {o.name} takes fewer addresses ({o.addresses_needed_per_az} per AZ) but needs no smaller "
+                     "subnet")
+        return text
+    if default is not None and default.fits and default.subnet_prefix_length is not None:
+        text += f", instead of a /{default.subnet_prefix_length} with the default"
     if best.name == "warm-ip-target":
         text += " (more EC2 API calls as pods come and go)"
     if best.name == "prefix-delegation":
@@ -457,10 +465,15 @@ def render_text(ans: SizeAnswer, width: int = 100) -> str:
     if ans.subnet_prefix_length is not None:
         smaller = ans.subnet_prefix_length + 1
         tail = (f"; a /{smaller} holds {usable(smaller)}" if smaller <= MIN_SUBNET_PREFIX else "")
+        nodes, when = z0.nodes_at_max, "at max"
+        if z0.addresses_during_surge == z0.addresses_needed and z0.surge_nodes is not None:
+            nodes, when = z0.surge_nodes, "during an update"
+        if z0.addresses_after_az_loss == z0.addresses_needed and z0.nodes_after_az_loss is not None:
+            nodes, when = z0.nodes_after_az_loss, "with an AZ lost"
         out += [""] + para(
             f"Subnet per AZ: /{ans.subnet_prefix_length} ({usable(ans.subnet_prefix_length)} usable for "
-            f"{z0.addresses_needed} addresses: {z0.nodes_at_max} nodes x {z0.addresses_per_node} + "
-            f"{z0.control_plane_enis} control-plane ENIs at max{tail})"
+            f"{z0.addresses_needed} addresses: {nodes} node{'s' if nodes != 1 else ''} x {z0.addresses_per_node} + "
+            f"{z0.control_plane_enis} control-plane ENIs {when}{tail})"
             + (f"; with prefix delegation also {z0.prefix_blocks_needed} free aligned /28 blocks beside "
                f"{z0.single_addresses} single addresses" if z0.prefix_blocks_needed else ""))
     out += ["", f"CNI settings compared (same nodes, {ans.pods_per_node} pods per node)"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Union
 
 from podcap.model.plan import CidrReservation, Subnet
@@ -31,6 +32,12 @@ AWS_RESERVED = AWS_RESERVED_HEAD + AWS_RESERVED_TAIL
 
 Interval = tuple[int, int]  # [start, end) as offsets from the network address
 ReservationLike = Union[CidrReservation, tuple[str, str]]  # CidrReservation or (cidr, "prefix"|"explicit")
+
+
+@lru_cache(maxsize=8192)
+def _network(cidr: str) -> ipaddress.IPv4Network:
+    """A parsed CIDR (the same subnet is reported on by several rules; parsing costs more than the arithmetic)."""
+    return ipaddress.IPv4Network(cidr, strict=False)
 
 
 def _merge(intervals: Iterable[Interval]) -> list[Interval]:
@@ -216,7 +223,7 @@ def _reservation_intervals(
             raise ValueError(f"a CIDR reservation of {net} is unknown: {rcidr.reason}")
         if rtype not in out:
             raise ValueError(f"unknown CIDR reservation type {rtype!r} (expected prefix or explicit)")
-        rn = ipaddress.IPv4Network(str(rcidr), strict=False)
+        rn = _network(str(rcidr))
         lo = max(int(rn.network_address) - base, 0)
         hi = min(int(rn.network_address) + rn.num_addresses - base, size)
         if hi > lo:
@@ -239,7 +246,7 @@ def fragmentation_report(
     """
     if isinstance(cidr, Unknown):
         raise ValueError(f"subnet CIDR is unknown: {cidr.reason}")
-    net = ipaddress.IPv4Network(cidr, strict=False)
+    net = _network(str(cidr))
     size = net.num_addresses
     aws = _aws_reserved(size)
     aws_reserved = _length(aws)

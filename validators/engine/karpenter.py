@@ -95,9 +95,9 @@ def type_label(lim: InstanceLimits, key: str) -> str | None | Unknown:
         return name
     if key in (_ARCH_LABEL, "beta.kubernetes.io/arch"):
         arch = getattr(lim, "architectures", None)
-        if not arch:
+        if arch is None:
             return Unknown("the instance-limits snapshot has no CPU architecture (kubernetes.io/arch)")
-        return "arm64" if "arm64" in arch else "amd64"
+        return arch[0] if arch else None  # getArchitecture: the first Kubernetes name; Mac types have none
     suffix = _provider_suffix(key)
     if suffix is None:
         return Unknown(f"label {key} is not one podcap can tell from the instance-limits snapshot")

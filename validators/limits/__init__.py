@@ -4,7 +4,8 @@ The package ships a generated snapshot (``validators/data/instance_limits.json``
 ``podcap limits refresh`` / ``scripts/generate_snapshot.py``) so checks run offline; nothing here calls AWS.
 The snapshot is the union of DescribeInstanceTypes and the tables of the VPC CNI, the VPC resource
 controller and nodeadm (see :mod:`podcap.limits.published`); each record says where each field came from.
-A field no source has is ``None`` (vCPUs of a type only AWS's tables know): never guessed.
+A field no source has is ``None`` (vCPUs, architectures or memory of a type only AWS's tables know): never
+guessed.
 """
 from __future__ import annotations
 
@@ -50,6 +51,16 @@ class InstanceLimits:
     max_efa_interfaces: int | None
     trunking: bool | None  # the resource controller's IsTrunkingCompatible; None: not in its table
     branch_enis: int | None = None  # the resource controller's BranchInterface (branch ENIs per node)
+    # DescribeInstanceTypes ProcessorInfo.SupportedArchitectures in Kubernetes' names, as Karpenter's
+    # AWSToKubeArchitectures maps them (x86_64 -> amd64, arm64 -> arm64; i386, x86_64_mac, arm64_mac have no
+    # Kubernetes name and are dropped, so a Mac type has ``()``). None: a type only AWS's tables know.
+    architectures: tuple[str, ...] | None = None
+    memory_mib: int | None = None  # DescribeInstanceTypes MemoryInfo.SizeInMiB; None: only AWS's tables know it
+    # DescribeInstanceTypes GpuInfo.Gpus as (name, manufacturer, count, memory MiB per GPU); () no GPU
+    gpus: tuple[tuple[str, str, int, int], ...] | None = None
+    # NeuronInfo.NeuronDevices (manufacturer "AWS"), else InferenceAcceleratorInfo, as (name, manufacturer,
+    # count): what Karpenter's accelerator labels read; () none
+    accelerators: tuple[tuple[str, str, int], ...] | None = None
     # field -> where it came from: "ec2" (DescribeInstanceTypes), "vpc-cni", "resource-controller", "nodeadm"
     sources: tuple[tuple[str, str], ...] = ()
 
@@ -63,6 +74,31 @@ class InstanceLimits:
         """The VPC resource controller's IsTrunkingCompatible where its table has the type; for a type it
         does not list (newer than its table), trunking is a Nitro feature, so Nitro types are assumed to have it."""
         return self.trunking if self.trunking is not None else self.nitro
+
+    @property
+    def gpu_count(self) -> int | None:
+        """GPUs per instance (the sum over GpuInfo.Gpus); 0: none; None: no source tells."""
+        return None if self.gpus is None else sum(g[2] for g in self.gpus)
+
+    @property
+    def accelerator_labels(self) -> dict[str, str] | None:
+        """Karpenter's GPU and accelerator labels for the type, by suffix (``instance-gpu-count`` ...), as
+        karpenter-provider-aws ``computeRequirements`` (pkg/providers/instancetype/types.go) sets them: only for
+        a type with exactly one GPU entry (or accelerator entry); names lower-case with spaces as dashes. A
+        suffix missing from the dict is a label the node does not carry; None: no source tells."""
+        if self.gpus is None or self.accelerators is None:
+            return None
+        out: dict[str, str] = {}
+        if len(self.gpus) == 1:
+            name, maker, count, mem = self.gpus[0]
+            out.update({"instance-gpu-name": _kebab(name), "instance-gpu-manufacturer": _kebab(maker),
+                        "instance-gpu-count": str(count), "instance-gpu-memory": str(mem)})
+        if len(self.accelerators) == 1:
+            name, maker, count = self.accelerators[0]
+            out.update({"instance-accelerator-name": _kebab(name),
+                        "instance-accelerator-manufacturer": _kebab(maker),
+                        "instance-accelerator-count": str(count)})
+        return out
 
     def source_of(self, field_name: str) -> str:
         """Where a record field (``enis``, ``ipv4``, ``vcpus``, ``trunking`` ...) came from; "" if nowhere."""
@@ -91,12 +127,59 @@ class InstanceLimits:
             max_efa_interfaces=_opt_int(rec, "max_efa", where),
             trunking=None if rec.get("trunking") is None else bool(rec["trunking"]),
             branch_enis=_opt_int(rec, "branch_enis", where),
+            architectures=_architectures(rec, where),
+            memory_mib=_opt_int(rec, "memory_mib", where),
+            gpus=_devices(rec, "gpus", 4, where),
+            accelerators=_devices(rec, "accelerators", 3, where),
             sources=sources,
         )
 
 
 _RECORD_FIELDS = ("enis", "ipv4", "ipv6", "vcpus", "hypervisor", "bare_metal", "cards", "default_card",
-                  "max_enis", "efa", "max_efa", "trunking", "branch_enis")
+                  "max_enis", "efa", "max_efa", "trunking", "branch_enis", "arch", "memory_mib", "gpus",
+                  "accelerators")
+
+# aws/karpenter-provider-aws pkg/apis/v1/labels.go AWSToKubeArchitectures: EC2's name -> kubernetes.io/arch
+AWS_TO_KUBE_ARCHITECTURES = {"x86_64": "amd64", "arm64": "arm64"}
+
+
+def kube_architectures(ec2_names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """EC2 SupportedArchitectures -> Kubernetes names, in EC2's order, without repeats. Karpenter's
+    getArchitecture (pkg/providers/instancetype/types.go) labels a node with the first of these."""
+    out: list[str] = []
+    for a in ec2_names:
+        k = AWS_TO_KUBE_ARCHITECTURES.get(a)
+        if k is not None and k not in out:
+            out.append(k)
+    return tuple(out)
+
+
+def _kebab(s: str) -> str:
+    """types.go lowerKabobCase: lower case, spaces as dashes ("Radeon Pro V520" -> "radeon-pro-v520")."""
+    return s.replace(" ", "-").lower()
+
+
+def _devices(rec: dict[str, Any], key: str, width: int, where: str) -> tuple[tuple[Any, ...], ...] | None:
+    """``gpus`` ([name, manufacturer, count, memory MiB]) or ``accelerators`` ([name, manufacturer, count])."""
+    v = rec.get(key)
+    if v is None:
+        return None
+    ok = isinstance(v, list) and all(
+        isinstance(d, list) and len(d) == width and all(isinstance(x, str) for x in d[:2])
+        and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in d[2:]) for d in v)
+    if not ok:
+        raise SnapshotError(f"{where}: {key!r} is {v!r}, not a list of [name, manufacturer, count"
+                            f"{', memory MiB' if width == 4 else ''}]")
+    return tuple(tuple(d) for d in v)
+
+
+def _architectures(rec: dict[str, Any], where: str) -> tuple[str, ...] | None:
+    v = rec.get("arch")
+    if v is None:
+        return None
+    if not isinstance(v, list) or not all(isinstance(a, str) for a in v):
+        raise SnapshotError(f"{where}: 'arch' is {v!r}, not a list of EC2 architecture names")
+    return kube_architectures(v)
 
 
 def _req_int(rec: dict[str, Any], key: str, where: str) -> int:

@@ -16,8 +16,9 @@ The package ships them, converted with no change of value, as ``validators/data/
 checkout. :func:`merge` makes the snapshot the union: DescribeInstanceTypes for every field it has, the
 tables for what it lacks (trunking, branch ENIs) and for the types it lacks; where they disagree on the
 default card's ENIs or IPv4 addresses per ENI, the tables win, because they are what the CNI, the resource
-controller and nodeadm really use on the node. A field no source has (vCPUs, IPv6 or EFA of a type only the
-tables know) stays ``None``: never guessed. Each record says in ``src`` which source gave each field.
+controller and nodeadm really use on the node. A field no source has (vCPUs, IPv6, EFA, CPU architectures
+or memory of a type only the tables know: none of the three tables carries them) stays ``None``: never
+guessed. Each record says in ``src`` which source gave each field.
 """
 from __future__ import annotations
 
@@ -53,7 +54,9 @@ TABLES: dict[str, tuple[str, str, str, str]] = {
 PRECEDENCE = (VPC_CNI, NODEADM, RESOURCE_CONTROLLER)
 
 FIELDS = ("enis", "ipv4", "ipv6", "vcpus", "hypervisor", "bare_metal", "cards", "default_card", "max_enis",
-          "efa", "max_efa", "trunking", "branch_enis")
+          "efa", "max_efa", "trunking", "branch_enis", "arch", "memory_mib", "gpus", "accelerators")
+# list fields where DescribeInstanceTypes' empty list is a fact (no GPU), not a missing value
+EMPTY_IS_A_FACT = ("gpus", "accelerators")
 
 
 class PublishedDataError(ValueError):
@@ -215,7 +218,8 @@ def merge_record(ec2: Mapping[str, Any] | None, tables: Mapping[str, Mapping[str
     overridden: dict[str, Any] = {}
     if ec2 is not None:
         for f in FIELDS:
-            if ec2.get(f) is not None and ec2.get(f) != []:  # no NetworkCards listed: not a layout
+            # no NetworkCards listed: not a layout; no GPUs listed: none
+            if ec2.get(f) is not None and (ec2.get(f) != [] or f in EMPTY_IS_A_FACT):
                 rec[f] = ec2[f]
                 src[f] = EC2
         if "trunking" in src and rec["trunking"] is None:

@@ -53,7 +53,47 @@ def record_from_api(it: dict[str, Any]) -> dict[str, Any]:
         "efa": bool(net.get("EfaSupported", False)),
         "max_efa": int((net.get("EfaInfo") or {}).get("MaximumEfaInterfaces", 0) or 0),
         "trunking": None,  # DescribeInstanceTypes does not report ENI trunking
+        # EC2's own names (x86_64, arm64, i386, x86_64_mac ...): InstanceLimits maps them to Kubernetes' names
+        "arch": _architectures(it),
+        "memory_mib": _memory_mib(it),
+        "gpus": _gpus(it),
+        "accelerators": _accelerators(it),
     }
+
+
+def _architectures(it: dict[str, Any]) -> list[str] | None:
+    """ProcessorInfo.SupportedArchitectures as EC2 lists them; None when the entry has no processor facts."""
+    archs = (it.get("ProcessorInfo") or {}).get("SupportedArchitectures")
+    if not isinstance(archs, list) or not archs:
+        return None
+    return [str(a) for a in archs]
+
+
+def _gpus(it: dict[str, Any]) -> list[list[Any]]:
+    """GpuInfo.Gpus as [name, manufacturer, count, memory MiB per GPU]; [] when EC2 lists no GPU."""
+    out = []
+    for g in (it.get("GpuInfo") or {}).get("Gpus") or []:
+        out.append([str(g.get("Name") or ""), str(g.get("Manufacturer") or ""), int(g.get("Count") or 0),
+                    int((g.get("MemoryInfo") or {}).get("SizeInMiB") or 0)])
+    return out
+
+
+def _accelerators(it: dict[str, Any]) -> list[list[Any]]:
+    """The accelerators Karpenter labels (types.go computeRequirements) as [name, manufacturer, count]:
+    NeuronInfo.NeuronDevices when EC2 lists them (manufacturer "AWS"), else InferenceAcceleratorInfo; []: none."""
+    neuron = (it.get("NeuronInfo") or {}).get("NeuronDevices")
+    if it.get("NeuronInfo") is not None:
+        return [[str(d.get("Name") or ""), "AWS", int(d.get("Count") or 0)] for d in neuron or []]
+    return [[str(a.get("Name") or ""), str(a.get("Manufacturer") or ""), int(a.get("Count") or 0)]
+            for a in (it.get("InferenceAcceleratorInfo") or {}).get("Accelerators") or []]
+
+
+def _memory_mib(it: dict[str, Any]) -> int | None:
+    """MemoryInfo.SizeInMiB (what Karpenter's karpenter.k8s.aws/instance-memory label holds); None if absent."""
+    size = (it.get("MemoryInfo") or {}).get("SizeInMiB")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        return None
+    return size
 
 
 # --------------------------------------------------------------------------- fetching

@@ -19,6 +19,7 @@ FIELD_KEYS = {
     "hypervisor": "hypervisor", "bare_metal": "bare_metal", "network_cards": "cards",
     "default_card": "default_card", "max_enis_all_cards": "max_enis", "efa": "efa",
     "max_efa_interfaces": "max_efa", "trunking": "trunking", "branch_enis": "branch_enis",
+    "architectures": "arch", "memory_mib": "memory_mib", "gpus": "gpus", "accelerators": "accelerators",
 }
 
 
@@ -72,6 +73,8 @@ def describe_type(snap: Snapshot, name: str) -> dict[str, Any]:
             code = src.get(key, EC2 if EC2 in present else "")
             where = label if code == EC2 else source_label(code)
         fields[attr] = {"value": value, "source": where}
+        if attr == "architectures" and rec.get(key) is not None:
+            fields[attr]["ec2_names"] = list(rec[key])  # as DescribeInstanceTypes lists them, before mapping
     try:
         tables = load_published().get("instance_types", {}).get(lim.name, {})
     except (OSError, ValueError):

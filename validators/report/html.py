@@ -50,7 +50,7 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 10px;border-bot
 h3{font-size:16px;margin:0 0 6px;overflow-wrap:anywhere}
 .meta{color:#555;overflow-wrap:anywhere}.summary{font-weight:bold;margin:8px 0}
 .subnet{border:1px solid #ddd;border-radius:6px;padding:12px 14px;margin:0 0 14px}
-.subnet.short{border-color:#d32f2f}
+.subnet.short{border-color:#ef9a9a;border-width:2px}
 svg.bar{display:block;width:100%;height:28px;margin:6px 0}
 svg.blocks{display:block;width:100%;height:14px;margin:4px 0}
 .figures{display:flex;flex-wrap:wrap;gap:4px 18px;font-size:14px}

@@ -59,18 +59,24 @@ def report(
     result: CheckResult, *, rules: Mapping[str, Any] | None = None, tool_version: str = TOOL_VERSION
 ) -> dict[str, Any]:
     """The report as a plain dict (what :func:`render` serialises)."""
-    return jsonable(
-        {
-            "version": SCHEMA_VERSION,
-            "tool": {"name": TOOL_NAME, "version": tool_version},
-            "inputs": [str(i) for i in result.inputs],
-            "summary": {**result.counts(), "checked": checked(result)},
-            "findings": [f.to_dict() for f in ordered(result.findings)],
-            "subnets": [_subnet(s) for s in result.subnets],
-            "nodegroups": [_nodegroup(n) for n in result.nodegroups],
-            "notes": list(result.notes),
-        }
-    )
+    base = result.baseline
+    findings = [f.to_dict() for f in ordered(result.findings)]
+    if base is not None:  # --baseline: which findings it already had (they do not fail the run)
+        for d, f in zip(findings, ordered(result.findings)):
+            d["in_baseline"] = f.suppressed is None and base.contains(f)
+    doc = {
+        "version": SCHEMA_VERSION,
+        "tool": {"name": TOOL_NAME, "version": tool_version},
+        "inputs": [str(i) for i in result.inputs],
+        "summary": {**result.counts(), "checked": checked(result)},
+        "findings": findings,
+        "subnets": [_subnet(s) for s in result.subnets],
+        "nodegroups": [_nodegroup(n) for n in result.nodegroups],
+        "notes": list(result.notes),
+    }
+    if base is not None:
+        doc["baseline"] = base.to_dict(result.findings)
+    return jsonable(doc)
 
 
 def render(

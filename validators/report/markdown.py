@@ -53,6 +53,31 @@ def _rule_link(f: Finding, links: Mapping[str, str | None]) -> str:
     return f"[{f.rule_id}]({uri})" if uri else f.rule_id
 
 
+def _baseline(result: CheckResult) -> list[str]:
+    """--baseline: what the change does: new findings, and every subnet's free addresses at max before and after."""
+    base = result.baseline
+    active = result.active()
+    known = sum(1 for f in active if base.contains(f))
+    out = ["#### Change against the baseline", "",
+           (f"Baseline {code(base.file)}: {len(active) - known} new finding{'s' if len(active) - known != 1 else ''}, "
+           f"{known} already in the baseline (they do not fail), {len(base.fixed)} fixed."), ""]
+    changed = [d for d in base.subnets if d.status != "unchanged"]
+    out += [f"- {cell(d.sentence())}" for d in changed]
+    if changed:
+        out.append("")
+    rows = [[code(d.subnet), cell(d.az or "?"), num(d.before_free_at_max), num(d.after_free_at_max),
+             ("**" + f"{d.change:+d}" + "**" if d.change is not None and d.change < 0 else
+              f"{d.change:+d}" if d.change is not None else "?"), cell(d.status)]
+            for d in base.subnets]
+    if rows:
+        out += _table(["Subnet", "AZ", "Free at max before", "Free at max now", "Change", "Status"],
+                      list("llrrrl"), rows)
+        out.append("")
+    if base.fixed:
+        out += ["Fixed: " + ", ".join(f"{x['rule_id']} {code(x['resource'])}" for x in base.fixed), ""]
+    return out
+
+
 def render(
     result: CheckResult,
     *,
@@ -67,10 +92,14 @@ def render(
     if result.inputs:
         out += ["Checked: " + ", ".join(code(i) for i in result.inputs), ""]
 
+    base = result.baseline
+    if base is not None:
+        out += _baseline(result)
     if active:
         rows = [
-            [f"{ICONS[f.severity]} {f.severity.value}", _rule_link(f, links), code(f.resource),
-             code(location_text(f)), cell(f.message), cell(f.fix or "")]
+            [f"{ICONS[f.severity]} {f.severity.value}"
+             + (" (in baseline)" if base is not None and base.contains(f) else ""),
+             _rule_link(f, links), code(f.resource), code(location_text(f)), cell(f.message), cell(f.fix or "")]
             for f in active
         ]
         out += _table(["Severity", "Rule", "Resource", "Location", "Finding", "Fix"], list("llllll"), rows)

@@ -166,7 +166,7 @@ def _header(f: Finding, known: bool = False) -> str:
 
 def _finding(f: Finding, paint: _Paint, width: int = DEFAULT_WIDTH, known: bool = False) -> list[str]:
     style = "dim" if f.suppressed or known else f.severity
-    out = [paint(ln, style) for ln in wrap(_header(f, known), width, "  ", "    ")]
+    out = ["  " + paint(ln, style) for ln in wrap(_header(f, known), width - 2, "", "  ")]
     out += _indent(f.message, "    ", width)
     if f.location.construct_path and f.location.line:
         out += wrap(f"construct: {f.location.construct_path}", width, "    ", "  ")

@@ -37,6 +37,25 @@ def _breakdown(sa: SubnetAnalysis, scale: str = "max") -> str:
     return "; ".join(parts)
 
 
+_CHEAPER: dict[tuple, tuple] = {}  # (type, settings, pods, max pods) -> (limits, allocation or None)
+
+
+def _cheaper_allocation(limits, settings, pods, kubelet_max_pods):
+    """allocate() for the hint, memoized: the same node group is asked about once per subnet it uses."""
+    key = (getattr(limits, "name", None), settings, pods, kubelet_max_pods)
+    hit = _CHEAPER.get(key)
+    if hit is not None and hit[0] is limits:
+        return hit[1]
+    try:
+        alloc = allocate(limits, settings, pods, kubelet_max_pods)
+    except ValueError:
+        alloc = None
+    if len(_CHEAPER) > 4096:
+        _CHEAPER.clear()
+    _CHEAPER[key] = (limits, alloc)
+    return alloc
+
+
 def _cheaper_setting(a: Analysis, sa: SubnetAnalysis) -> str | None:
     """A warm-pool setting that lowers the per-node addresses, with the figure it gives."""
     best = None
@@ -47,9 +66,8 @@ def _cheaper_setting(a: Analysis, sa: SubnetAnalysis) -> str | None:
         if w is None or na.settings.warm_ip_targets_defined:
             continue
         alt = dataclasses.replace(na.settings, warm_ip_target=2, minimum_ip_target=0)
-        try:
-            alloc = allocate(w.limits, alt, w.pods, w.kubelet_max_pods)
-        except ValueError:
+        alloc = _cheaper_allocation(w.limits, alt, w.pods, w.kubelet_max_pods)
+        if alloc is None:
             continue
         if alloc.starved_pods == 0 and alloc.node_subnet_addresses < w.alloc.node_subnet_addresses:
             best = (f"WARM_IP_TARGET=2 takes {alloc.node_subnet_addresses} instead of "
@@ -101,6 +119,8 @@ def exhaustion_findings(a: Analysis, r: Rule, pods_subnets: bool) -> Iterable[Fi
             continue
         s = sa.subnet
         used = 0 if not isinstance(s.used_addresses, int) else s.used_addresses
+        if s.used_ips is not None and sa.blocks is not None:
+            used = sa.blocks.in_use  # the ENIs' own addresses decided `usable`: the message counts the same
         other = (sa.size or 0) - 5 - used - sa.usable  # reservations, or in-use addresses AWS did not count
         plen = smallest_prefix_for(need, used)
         fix_parts = [f"needs a /{plen} ({usable_of(plen)} usable) or larger, has a /{sa.network.prefixlen}"
@@ -184,10 +204,17 @@ def _scenario_findings(a: Analysis, r: Rule, scenarios) -> Iterable[Finding]:
     """Each scenario: (per_az, label, data). A subnet that holds at max size but not in a scenario gets one
     finding, for its worst scenario."""
     worst: dict[str, tuple[int, str, dict, dict[str, int]]] = {}
+    # the subnets each node group takes addresses from, once: a scenario looks only at its node groups'
+    # subnets, not at every subnet of the plan (that was quadratic in plan size)
+    by_ng: dict[str | None, list[str]] = {}
+    for sid, sa in a.subnets.items():
+        if sa.usable is None:
+            continue
+        for ng in dict.fromkeys(c.nodegroup for c in sa.contributions.get("max", [])):
+            by_ng.setdefault(ng, []).append(sid)
     for per_az, label, data in scenarios:
-        for sid, sa in a.subnets.items():
-            if sa.usable is None or not any(c.nodegroup in per_az for c in sa.contributions.get("max", [])):
-                continue
+        for sid in dict.fromkeys(sid for ng in per_az for sid in by_ng.get(ng, ())):
+            sa = a.subnets[sid]
             base = sa.demand("max")
             if base is None or base > sa.usable:
                 continue  # unknown (PC001), or PC201 already reports it

@@ -37,7 +37,7 @@ from podcap.model.plan import Cluster, FargateProfile, Location, NodeGroup, Plan
 from podcap.model.unknown import Unknown
 from podcap.sources.cloudformation import Pending, StackBuilder, finalize, read_template
 from podcap.sources.cloudformation.template import RULE_ID, collect_exports
-from podcap.sources.safe_yaml import InputError, load_json
+from podcap.sources.safe_yaml import InputError, load_json, read_file
 
 MAX_ASSEMBLY_DEPTH = 8
 STACK_TYPE = "aws:cloudformation:stack"
@@ -89,11 +89,7 @@ def _environment(env: Any) -> tuple[str | None, str | None]:
 
 def _read_object(path: str, what: str) -> dict:
     """A JSON file that must hold an object; InputError (one line) otherwise."""
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
+    raw = read_file(path)  # bounded: regular files within the input size limit only
     doc = load_json(raw, path)
     if not isinstance(doc, dict):
         raise InputError(f"{path}: {what}")

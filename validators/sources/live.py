@@ -69,7 +69,10 @@ def _answer_errors() -> tuple[type[BaseException], ...]:
     from botocore.exceptions import ClientError, PaginationError
     from botocore.parsers import ResponseParserError
 
-    return (ClientError, ResponseParserError, PaginationError, LiveAnswerError)
+    # ValueError/TypeError/KeyError: botocore's parsers call int() and walk the body without checking it
+    # (a count that is not a number, an XML element where text belongs)
+    return (ClientError, ResponseParserError, PaginationError, LiveAnswerError, ValueError, TypeError, KeyError,
+            AttributeError)
 
 
 def _why(e: BaseException) -> str:
@@ -79,6 +82,8 @@ def _why(e: BaseException) -> str:
 
     if isinstance(e, ResponseParserError):
         return f"an answer that is not valid for the call ({_shown(' '.join(str(e).split()), 120)})"
+    if isinstance(e, (ValueError, TypeError, KeyError, AttributeError)) and not isinstance(e, AwsAccessError):
+        return f"an answer podcap cannot read ({type(e).__name__}: {_shown(' '.join(str(e).split()), 120)})"
     return aws_clients.explain_aws_error(e)
 
 
@@ -123,6 +128,7 @@ class _Deadline:
         self.seconds = seconds
         self.end = time.monotonic() + seconds
         self.cancelled = False
+        self.last_call = "the AWS call"
 
     def remaining(self) -> float:
         return self.end - time.monotonic()
@@ -130,6 +136,8 @@ class _Deadline:
     def hook(self, model: Any = None, **_: Any) -> None:
         if self.cancelled or self.remaining() <= 0:
             raise AwsAccessError(self.message())
+        service = getattr(getattr(model, "service_model", None), "service_name", "")
+        self.last_call = f"{service}:{getattr(model, 'name', '?')}" if service else str(getattr(model, "name", "?"))
 
     def message(self) -> str:
         return (f"the live AWS reads did not finish within {self.seconds:g} s (--live-timeout / {ENV_TIMEOUT}): "
@@ -190,7 +198,8 @@ def _enrich(plan: Plan, region: str | None, profile: str | None, deadline: _Dead
     except errors as e:
         raise AwsAccessError.from_exception(e) from None
     except _answer_errors() as e:  # a main read (DescribeSubnets, DescribeCluster) returned something unusable
-        raise AwsAccessError(f"AWS returned {_why(e)}" if not isinstance(e, LiveAnswerError) else str(e)) from None
+        raise AwsAccessError(str(e) if isinstance(e, LiveAnswerError) else
+                             f"{deadline.last_call} returned {_why(e)}") from None
     return notes
 
 

@@ -118,3 +118,13 @@ export function acknowledge(scope: IConstruct, ruleId: string, reason: string, o
   }
   Aspects.of(scope).add(new WaiverAspect(entry));
 }
+
+/** Waivers of podcap rules, for every jsii language (`PodcapWaivers.acknowledge(...)`). */
+export class PodcapWaivers {
+  /** {@link acknowledge}: waive a podcap rule for every resource under `scope`. */
+  public static acknowledge(scope: IConstruct, ruleId: string, reason: string, options: AcknowledgeOptions = {}): void {
+    acknowledge(scope, ruleId, reason, options);
+  }
+
+  private constructor() {}
+}

@@ -6,7 +6,4 @@
  *     Validations.of(app).addPlugins(new PodcapValidator());
  */
 export { PodcapValidator, PodcapValidatorProps, PLUGIN_NAME, CONTEXT_LIVE, CONTEXT_STRICT, contextFlag } from './validator';
-export { acknowledge, AcknowledgeOptions, PodcapWaiver, PODCAP_RESOURCE_TYPES, MIN_REASON, setPodcapMetadata } from './acknowledge';
-export { buildReport, BuildReportOptions, logicalId, PodcapFinding, PodcapJsonReport, PodcapRule } from './report';
-export { AssemblyIndex, indexAssembly, checkTargets } from './assembly';
-export { PodcapCommandError, DEFAULT_COMMAND } from './command';
+export { acknowledge, AcknowledgeOptions, PodcapWaivers, PODCAP_RESOURCE_TYPES, MIN_REASON, setPodcapMetadata } from './acknowledge';

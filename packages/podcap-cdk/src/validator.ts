@@ -117,9 +117,9 @@ function configStrict(config: string | undefined): boolean {
  */
 export class PodcapValidator implements IPolicyValidationPlugin {
   public readonly name = PLUGIN_NAME;
-  public readonly version = packageVersion();
-  /** The JSON report of the last run, for tests and tools. */
-  public lastReport?: PodcapJsonReport;
+  public readonly version?: string = packageVersion();
+  /** The JSON report of the last run, for tests. @internal */
+  public _lastReport?: PodcapJsonReport;
 
   private readonly props: PodcapValidatorProps;
   private readonly argv: string[];
@@ -157,7 +157,7 @@ export class PodcapValidator implements IPolicyValidationPlugin {
       indexAssembly(d, index);
     }
     const { report, status } = this.check(templates, index, args);
-    this.lastReport = report;
+    this._lastReport = report;
     let strict = explicitStrict ?? false;
     if (this.props.strict === undefined && !strict) {
       // `strict: true` in the .podcap.yaml: podcap's exit code says so unless errors fail it anyway

@@ -5,7 +5,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('path');
 const { Validations } = require('aws-cdk-lib');
-const { AssemblyIndex, buildReport, checkTargets, indexAssembly, logicalId } = require('../lib/index.js');
+const { AssemblyIndex, checkTargets, indexAssembly } = require('../lib/assembly.js');
+const { buildReport, logicalId } = require('../lib/report.js');
 const { undersizedStack, newApp } = require('./helpers');
 
 function assembly({ ack } = {}) {

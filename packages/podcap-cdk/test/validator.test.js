@@ -136,8 +136,8 @@ test('a nested stack of an in-process synth (no aws:asset:path) is checked throu
   // the report points at the real nested template, not the temporary copy
   assert.match(pc201[0].violatingConstructs[0].cloudFormationResource.templatePath, /^EksNet[0-9A-F]+\.nested\.template\.json$/);
   const outdir = require('fs').realpathSync(app.outdir);
-  assert.deepEqual(validator.lastReport.inputs, [outdir]);
-  for (const f of validator.lastReport.findings) assert.ok(!f.file || f.file.startsWith(outdir + '/'), f.file);
+  assert.deepEqual(validator._lastReport.inputs, [outdir]);
+  for (const f of validator._lastReport.findings) assert.ok(!f.file || f.file.startsWith(outdir + '/'), f.file);
 });
 
 test('stacks in a Stage: the whole assembly is checked, with construct paths inside the stage', needsPodcap, () => {
@@ -153,7 +153,7 @@ test('stacks in a Stage: the whole assembly is checked, with construct paths ins
   assert.ok(error);
   // the templates lie in cdk.out and cdk.out/assembly-Prod and are exactly the assembly's stacks: podcap
   // reads the outermost assembly, as `podcap check cdk.out` does (resource ids carry the stack names)
-  assert.deepEqual(validator.lastReport.inputs, [require('fs').realpathSync(app.outdir)]);
+  assert.deepEqual(validator._lastReport.inputs, [require('fs').realpathSync(app.outdir)]);
   const pc201 = podcapReport(report).violations.filter((v) => v.ruleName === 'PC201');
   assert.deepEqual(pc201.map((v) => v.violatingConstructs[0].constructPath).sort(),
     ['Prod/Eks/Network/NodesA', 'Prod/Eks/Network/NodesB']);

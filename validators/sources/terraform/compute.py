@@ -95,6 +95,8 @@ def apply_user_data(b: Builder, ng: NodeGroup, lt: Res, attr: str = "user_data")
     except ValueError:  # a number too long for Python to read (over 4,300 digits)
         ng.kubelet_max_pods = Unknown("kubelet max-pods: the value is not a number of pods", where)
         return
+    if got.family == "windows":  # Start-EKSBootstrap.ps1: a Windows node
+        ng.os = "windows"
     if got.problem is not None:
         ng.kubelet_max_pods = Unknown(f"kubelet max-pods: {got.problem}", where)
         return

@@ -173,8 +173,8 @@ def read_addon(b: Builder, res: Res) -> None:
 
 
 def ordered_after_cni(b: Builder, res: Res, cluster: str | None) -> Any:
-    """Is the managed node group created after its cluster's vpc-cni add-on configuration? None when the
-    plan configures no vpc-cni add-on for the cluster.
+    """Is the managed node group created after its cluster's vpc-cni add-on configuration (or the
+    aws-vpc-cni helm release that configures the CNI)? None when the plan configures neither.
 
     True when its configuration depends on the add-on (``depends_on``, or a reference chain), or when the
     node group's inputs wait on a ``time_sleep`` with a create_duration (terraform-aws-eks's

@@ -114,6 +114,9 @@ def read_helm_release(b: Builder, res: Res) -> None:
     cl = cni_cluster(b, res, None, None, f"the {CNI_CHART} helm release")
     if cl is None:
         return
+    # the chart's settings are the CNI configuration in force once the release is applied: a managed node
+    # group created before it gets EKS's max pods for the defaults (see eks.ordered_after_cni)
+    b.cni_addons.setdefault(cl.id, []).append(res)
     if why is not None:
         apply_cni(b, res, cl, why, {})
         return

@@ -96,7 +96,18 @@ def read_subnet(b: Builder, res: Res) -> None:
         ipv6_cidr=v6,
         aws_id=aid if isinstance(aid, str) and aid else None,
         location=b.loc(res),
+        tags=_tags(v),
     )
+
+
+def _tags(values: dict) -> dict[str, str]:
+    """The subnet's known tags (``tags_all``: with the provider's default_tags, else ``tags``), for
+    selectors that pick subnets by tag (Karpenter and Auto Mode ``subnetSelectorTerms``)."""
+    for key in ("tags_all", "tags"):
+        tags = values.get(key)
+        if isinstance(tags, dict) and tags:
+            return {str(k): v for k, v in tags.items() if isinstance(v, str)}
+    return {}
 
 
 def read_reservation(b: Builder, res: Res) -> None:

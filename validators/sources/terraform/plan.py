@@ -424,7 +424,7 @@ class Builder:
         self.lt_by_id: dict[str, Res] = {}
         self.lt_by_name: dict[str, Res] = {}
         self.clusters_by_name: dict[str, list[str]] = {}
-        self.cni_addons: dict[str, list[Res]] = {}  # cluster id -> vpc-cni add-ons with a configuration
+        self.cni_addons: dict[str, list[Res]] = {}  # cluster id -> vpc-cni add-ons / charts with settings
 
     # -- reading the document ------------------------------------------------------------------------
     def _fail(self, where: str, msg: str) -> InputError:
@@ -448,7 +448,8 @@ class Builder:
             raise self._fail(where, "a resource without an \"address\" string")
         addr = _parse_address(address)
         if addr is None:
-            raise self._fail(where, f"{address!r} is not a Terraform resource address")
+            shown = address if len(address) <= 120 else f"{address[:100]}… ({len(address)} characters)"
+            raise self._fail(where, f"{shown!r} is not a Terraform resource address")
         mode = entry.get("mode")
         if mode is not None and mode not in ("managed", "data"):
             raise self._fail(where, f"mode {mode!r} is neither \"managed\" nor \"data\"")
