@@ -33,7 +33,7 @@ SHARED = Path(os.environ.get("PODCAP_SHARED", "/work/shared")) / "fixtures"
 CASE_SECONDS = 8.0
 PEAK_MB = 1500
 
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=80, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
 
@@ -254,3 +254,61 @@ def test_node_command_with_raw_env(env, t, pods):
     for k, v in env.items():
         args += ["--env", f"{k}={v}"]
     cli(args).assert_promise(max_seconds=CASE_SECONDS)
+
+
+# --------------------------------------------------------------------------- --live against a faulty endpoint
+
+_LIVE_VALUES = ["", "lots", "-13", "99999999999999999999", "10.0.0.0/8", "fe80::/64", "garbage", "<x>", "&amp;",
+                "\u0665", "us-east-1a", "subnet-0123456789abcdef0"]
+_EC2_FIELDS = ["cidrBlock", "availabilityZone", "availableIpAddressCount", "subnetId", "vpcId"]
+
+
+@settings(max_examples=20, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_live_against_a_mutating_endpoint(tmp_dir, monkeypatch, data):
+    from test_live import _fault_env, _fault_template, _good
+
+    try:
+        from _fault_server import FaultServer, Reply
+    except ImportError:  # pragma: no cover
+        from tests._fault_server import FaultServer, Reply
+
+    op_hit = data.draw(st.sampled_from(["DescribeSubnets", "DescribeNetworkInterfaces", "GetSubnetCidrReservations",
+                                        "DescribeCluster", "ListNodegroups", "DescribeAddon"]), label="op")
+    kind = data.draw(st.sampled_from(["field", "truncate", "bytes", "status", "html"]), label="kind")
+    field_name = data.draw(st.sampled_from(_EC2_FIELDS), label="field")
+    value = data.draw(st.sampled_from(_LIVE_VALUES), label="value")
+    cut = data.draw(st.integers(0, 400), label="cut")
+    status = data.draw(st.sampled_from([400, 403, 404, 429, 500, 503]), label="status")
+
+    def behaviour(op, params):
+        reply = _good(op, params)
+        if op != op_hit:
+            return reply
+        body = reply.body
+        if kind == "field":
+            import re
+
+            body = re.sub(rf"<{field_name}>[^<]*</{field_name}>".encode(),
+                          f"<{field_name}>{value}</{field_name}>".encode(), body)
+            if op_hit in ("DescribeCluster", "ListNodegroups", "DescribeAddon"):
+                body = body.replace(b'"ipv4"', json.dumps(value).encode()).replace(b"[]", json.dumps(value).encode())
+        elif kind == "truncate":
+            body = body[:cut]
+        elif kind == "bytes":
+            body = bytes((b * 7 + cut) % 256 for b in body)
+        elif kind == "status":
+            return Reply(status=status, body=body[:cut], content_type=reply.content_type)
+        else:
+            body = b"<html><body>captive portal</body></html>"
+        return Reply(status=reply.status, body=body, content_type=reply.content_type)
+
+    with FaultServer(behaviour, max_requests=100, lifetime=30) as srv:
+        _fault_env(monkeypatch, Path(tmp_dir), srv.url)
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+        path = _fault_template(Path(tmp_dir), addon=data.draw(st.booleans(), label="addon"))
+        r = cli(["check", path, "--live", "--region", "us-east-1", "--format", "json", "--live-timeout", "5"])
+    r.assert_promise(max_seconds=CASE_SECONDS)
+    if r.code == 2:
+        assert len([ln for ln in r.err_lines if ln.startswith("podcap")]) == 1, r.err

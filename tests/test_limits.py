@@ -190,7 +190,8 @@ def test_record_from_api_default_card_and_fallbacks():
     rec = record_from_api(it)
     assert rec == {"enis": 4, "ipv4": 30, "ipv6": 0, "vcpus": 8, "hypervisor": "nitro", "bare_metal": False,
                    "cards": [[0, 8], [1, 4]], "default_card": 1, "max_enis": 12, "efa": True, "max_efa": 2,
-                   "trunking": None, "arch": ["i386", "x86_64"], "memory_mib": 32768}
+                   "trunking": None, "arch": ["i386", "x86_64"], "memory_mib": 32768, "gpus": [],
+                   "accelerators": []}
     # i386 has no Kubernetes name (AWSToKubeArchitectures knows x86_64 and arm64 only): amd64 alone
     assert limits.InstanceLimits.from_record("x.big", rec).architectures == ("amd64",)
     old = {"InstanceType": "m1.small", "VCpuInfo": {"DefaultVCpus": 1}, "BareMetal": True,
@@ -202,6 +203,8 @@ def test_record_from_api_default_card_and_fallbacks():
     assert lim.nitro and not lim.efa and lim.max_efa_interfaces == 0
     # no ProcessorInfo / MemoryInfo in the entry: unknown, never a default architecture or size
     assert (rec["arch"], rec["memory_mib"], lim.architectures, lim.memory_mib) == (None, None, None, None)
+    # DescribeInstanceTypes answers for every entry whether it has GPUs: an entry without GpuInfo has none
+    assert (lim.gpus, lim.gpu_count, lim.accelerator_labels) == ((), 0, {})
 
 
 def test_dumps_snapshot_round_trips_one_type_per_line():
@@ -450,6 +453,7 @@ def test_limits_show_snapshot_provenance(capsys):
     ('{"instance_types": {"x.large": 5}}', "not an object"),
     ('{"instance_types": {"x.large": {"enis": 3, "ipv4": 10, "arch": "arm64"}}}', "'arch'"),
     ('{"instance_types": {"x.large": {"enis": 3, "ipv4": 10, "memory_mib": -1}}}', "'memory_mib'"),
+    ('{"instance_types": {"x.large": {"enis": 3, "ipv4": 10, "gpus": [["T4", "NVIDIA", "1"]]}}}', "'gpus'"),
     ("not json", "not JSON"),
     ("[" * 100000, "not"),
     (b"\xff\xfe", "UTF-8"),
@@ -573,3 +577,57 @@ def test_limits_show_gives_architecture_and_memory_provenance(capsys):
     f = json.loads(out)["fields"]
     assert f["architectures"] == {"value": None, "source": "unknown: no source has it"}
     assert f["memory_mib"] == {"value": None, "source": "unknown: no source has it"}
+
+
+# --------------------------------------------------------------------------- GPUs and accelerators
+
+
+def test_record_from_api_gpus_and_accelerators():
+    """GpuInfo, NeuronInfo and InferenceAcceleratorInfo as DescribeInstanceTypes gives them; Karpenter labels
+    Neuron devices rather than the inference accelerators when EC2 lists both (types.go computeRequirements)."""
+    net = {"MaximumNetworkInterfaces": 4, "Ipv4AddressesPerInterface": 15}
+    g4ad = {"InstanceType": "g4ad.xlarge", "VCpuInfo": {"DefaultVCpus": 4}, "NetworkInfo": net,
+            "GpuInfo": {"Gpus": [{"Name": "Radeon Pro V520", "Manufacturer": "AMD", "Count": 1,
+                                  "MemoryInfo": {"SizeInMiB": 8192}}]}}
+    lim = limits.InstanceLimits.from_record("g4ad.xlarge", record_from_api(g4ad))
+    assert (lim.gpus, lim.gpu_count, lim.accelerators) == ((("Radeon Pro V520", "AMD", 1, 8192),), 1, ())
+    assert lim.accelerator_labels == {"instance-gpu-name": "radeon-pro-v520", "instance-gpu-manufacturer": "amd",
+                                      "instance-gpu-count": "1", "instance-gpu-memory": "8192"}
+    both = {"InstanceType": "inf2.xlarge", "VCpuInfo": {"DefaultVCpus": 4}, "NetworkInfo": net,
+            "InferenceAcceleratorInfo": {"Accelerators": [{"Name": "Inferentia2", "Manufacturer": "AWS", "Count": 1}]},
+            "NeuronInfo": {"NeuronDevices": [{"Name": "Inferentia2", "Count": 1, "CoreInfo": {"Count": 2}}]}}
+    rec = record_from_api(both)
+    assert (rec["gpus"], rec["accelerators"]) == ([], [["Inferentia2", "AWS", 1]])
+    # two GPU kinds on one type: Karpenter sets no GPU label (it needs exactly one entry); the count still adds
+    two = limits.InstanceLimits.from_record("x.big", {"enis": 2, "ipv4": 4, "gpus": [["A", "NVIDIA", 2, 1], ["B", "AMD", 1, 1]],
+                                                      "accelerators": []})
+    assert two.gpu_count == 3 and two.accelerator_labels == {}
+
+
+@pytest.mark.parametrize(("name", "gpus", "gpu_count", "accelerators"), [
+    ("m5.large", (), 0, ()),
+    ("p4d.24xlarge", (("A100", "NVIDIA", 8, 40960),), 8, ()),  # 8 x A100 40 GB
+    ("g5.xlarge", (("A10G", "NVIDIA", 1, 22888),), 1, ()),
+    ("inf2.xlarge", (), 0, (("Inferentia2", "AWS", 1),)),  # NeuronInfo
+    ("trn1.2xlarge", (), 0, (("Trainium", "AWS", 1),)),
+])
+def test_shipped_snapshot_gpus_and_accelerators(name, gpus, gpu_count, accelerators):
+    t = load_snapshot().get(name)
+    assert (t.gpus, t.gpu_count, t.accelerators) == (gpus, gpu_count, accelerators)
+    assert t.source_of("gpus") == t.source_of("accelerators") == "ec2"
+
+
+def test_table_only_types_have_unknown_gpus():
+    """p3.2xlarge (1 V100) and g4ad.xlarge (1 Radeon Pro V520) are only in AWS's tables, which carry no GPU
+    facts: unknown, not zero."""
+    for name in ("p3.2xlarge", "g4ad.xlarge"):
+        t = load_snapshot().get(name)
+        assert (t.gpus, t.gpu_count, t.accelerators, t.accelerator_labels) == (None, None, None, None), name
+
+
+def test_limits_show_gpus(capsys):
+    code, out, _ = _cli(capsys, "limits", "show", "p4d.24xlarge")
+    f = json.loads(out)["fields"]
+    assert code == 0
+    assert f["gpus"] == {"value": [["A100", "NVIDIA", 8, 40960]], "source": "DescribeInstanceTypes (moto's recording)"}
+    assert f["accelerators"] == {"value": [], "source": "DescribeInstanceTypes (moto's recording)"}
