@@ -5,7 +5,8 @@
    AWS's per-type tables (vpc-cni-limits.json, vpc-resource-controller-limits.json, nodeadm-instance-info.jsonl
    and the SOURCES.md that names their commits). Default DIR: ../shared/reference/aws-limits beside the
    checkout, when it is there; without it the shipped file is kept as it is.
-2. DescribeInstanceTypes, merged with those tables, into ``validators/data/instance_limits.json``:
+2. DescribeInstanceTypes (network figures, vCPUs, CPU architectures, memory, GPUs and accelerators), merged
+   with those tables, into ``validators/data/instance_limits.json``:
    ``--moto`` (default) reads moto's recorded copy through a local moto server
    (scripts/refresh_snapshot_moto.sh); ``--account --region R ...`` reads an AWS account with boto3's usual
    credentials (read-only ``ec2:DescribeInstanceTypes``).

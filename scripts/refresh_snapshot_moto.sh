@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the shipped validators/data/instance_limits.json with `podcap limits refresh` against a local moto server
-# (moto's recorded copy of EC2 DescribeInstanceTypes), so no AWS account is needed. refresh merges AWS's published
+# (moto's recorded copy of EC2 DescribeInstanceTypes: network figures, vCPUs, CPU architectures, memory, GPUs and
+# accelerators), so no AWS account is needed. refresh merges AWS's published
 # per-type tables shipped as validators/data/aws_published_limits.json.gz (scripts/generate_snapshot.py rebuilds
 # those from their JSON conversions first, then runs this script).
 # Usage: scripts/refresh_snapshot_moto.sh [OUTPUT]   (default: validators/data/instance_limits.json)

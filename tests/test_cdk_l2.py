@@ -13,7 +13,7 @@ from podcap.model.unknown import Unknown
 from podcap.sources.cdk_assembly import load_assembly
 
 APP = Path(__file__).resolve().parent / "data" / "cdk" / "eks-l2-cluster"
-OUT = APP / "cdk.out"
+OUT = APP / "assembly"
 S = "EksL2Cluster/"
 PRIVATE = [f"{S}VpcprivateSubnet1SubnetCEAD3716", f"{S}VpcprivateSubnet2Subnet2DE7549C"]
 PUBLIC = [f"{S}VpcpublicSubnet1Subnet2BB74ED7", f"{S}VpcpublicSubnet2SubnetE34B022A"]
@@ -113,7 +113,7 @@ def test_fargate_profile_given_subnets_is_judged(tmp_path):
 
 # -- aws_eks_v2: an Auto Mode cluster with a Fargate profile in two /28s --------------------------------------
 
-AM = Path(__file__).resolve().parent / "data" / "cdk" / "eks-v2-auto-mode-fargate" / "cdk.out"
+AM = Path(__file__).resolve().parent / "data" / "cdk" / "eks-v2-auto-mode-fargate" / "assembly"
 AMS = "AutoModeFargate/"
 AM_PRIVATE = [f"{AMS}VpcprivateSubnet1SubnetCEAD3716", f"{AMS}VpcprivateSubnet2Subnet2DE7549C"]
 

@@ -170,3 +170,76 @@ def test_grammar_and_a_possible_fix_for_a_tiny_subnet(tmp_path, capsys):
     assert "max size to 0" not in f["fix"] and "max size to" not in f["fix"]
     assert "even general's min size 2 does not fit" in f["fix"]
     assert "a /26 (59 usable) holds the min size" in f["fix"]
+
+
+# --- pre-commit hook and GitHub Action ---------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_pre_commit_hook_manifest():
+    import re
+    import shutil
+    import subprocess
+
+    import yaml
+
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "podcap" and hook["entry"].startswith("podcap check") and hook["language"] == "python"
+    files, exclude = re.compile(hook["files"], re.VERBOSE), re.compile(hook["exclude"])
+
+    def picked(name: str) -> bool:
+        return bool(files.search(name)) and not exclude.search(name)
+
+    for name in ["infra/templates/eks.yaml", "stack.template.json", "cfn/network.yml", "plan.json",
+                 "tf/prod.tfplan.json", "podcap-cluster.yaml", "specs/prod.yaml", "eksctl-cluster.yaml",
+                 "k8s/nodepool.yaml", "manifests/aws-node.yaml"]:
+        assert picked(name), name
+    for name in [".podcap.yaml", "sub/.podcap.yml", ".github/workflows/ci.yaml", "package.json", "README.md",
+                 "docker-compose.yaml"]:
+        assert not picked(name), name
+    exe = shutil.which("pre-commit") or str(Path(__import__("sys").executable).with_name("pre-commit"))
+    if not Path(exe).exists():
+        pytest.skip("pre-commit not installed (dev extra)")
+    r = subprocess.run([exe, "validate-manifest", str(ROOT / ".pre-commit-hooks.yaml")], capture_output=True,
+                       text=True, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_skip_unrecognized_as_the_hook_runs(tmp_path, capsys):
+    other = tmp_path / "workflow.yaml"
+    other.write_text("name: ci\non: push\njobs: {}\n")
+    assert run(capsys, "check", str(other))[0] == 2  # not a podcap input: exit 2 without the flag
+    code, out, err = run(capsys, "check", "--skip-unrecognized", str(other), spec(tmp_path, "e.yaml", 14, a=26))
+    assert code == 1 and f"skipped {other}" in err and "PC201" in out
+    code, _, err = run(capsys, "check", "--skip-unrecognized", str(other))
+    assert code == 0 and "nothing to check" in err
+
+
+def test_action_runs_podcap_and_uploads_sarif(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    assert {"paths", "format", "fail-on", "config", "sarif-file"} <= set(action["inputs"])
+    steps = action["runs"]["steps"]
+    upload = next(s for s in steps if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif"))
+    assert "inputs.sarif-file != ''" in upload["if"] and upload["with"]["sarif_file"] == "${{ inputs.sarif-file }}"
+    assert any("pip install" in s.get("run", "") for s in steps)
+    check = next(s for s in steps if s.get("id") == "check")
+    out = tmp_path / "github_output"
+    sarif = tmp_path / "podcap.sarif"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "GITHUB_OUTPUT": str(out), "PODCAP_PATHS": f"{spec(tmp_path, 'e.yaml', 14, a=26)}\n"
+           f"{ROOT / 'examples' / 'reference.yaml'}", "PODCAP_FORMAT": "github", "PODCAP_FAIL_ON": "error",
+           "PODCAP_CONFIG": "", "PODCAP_BASELINE": "", "PODCAP_SARIF": str(sarif)}
+    r = subprocess.run(["bash", "-e", "-c", check["run"]], env=env, capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr  # the step itself records the exit code; the last step fails with it
+    assert out.read_text().strip() == "exit-code=1"  # e.yaml's /26 is short: PC201
+    assert "::error file=" in r.stdout
+    results = json.loads(sarif.read_text())["runs"][0]["results"]
+    assert {x["ruleId"] for x in results} >= {"PC201"}

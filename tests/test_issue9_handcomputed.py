@@ -267,9 +267,6 @@ def test_node_windows_prefix_delegation():
     assert d["network_max_pods"] == 144 and d["prefixes"] == 1 and d["subnet_addresses"] == 17
 
 
-@pytest.mark.xfail(strict=True, reason="[WIN] windows-support: with Windows prefix delegation the primary ENI "
-                   "holds (IPv4 per ENI - 1) x 16 addresses (m5.large 144, as `podcap node` says); `podcap "
-                   "maxpods --os windows --prefix-delegation` still reports network_max_pods 9")
 def test_maxpods_windows_prefix_delegation_capacity():
     row = maxpods("m5.large", "--os", "windows", "--prefix-delegation")["m5.large"]
     assert row["network_max_pods"] == (10 - 1) * 16  # 144
@@ -429,9 +426,6 @@ def test_managed_t3_medium_17(tmp_path):
     assert (g["max_pods"], g["pods_per_node"], g["addresses_per_node"]) == (17, 15, 18)
 
 
-@pytest.mark.xfail(strict=True, reason="[MNG] create-managed-node-group.adoc lines 103/139: with several "
-                   "instance types EKS applies the smallest calculated value to every type; podcap gives each "
-                   "type its own figure (m5.4xlarge 110 -> 120 addresses)")
 def test_managed_mixed_types_smallest_value_for_every_type(tmp_path):
     # m5.large 29, m5.4xlarge 110 -> EKS writes 29 on every node of the group.
     # An m5.4xlarge node at max pods 29: 27 pods fit the first ENI's 29 IPs (29 >= 29: ipamd stops):
@@ -444,8 +438,6 @@ def test_managed_mixed_types_smallest_value_for_every_type(tmp_path):
     assert subnet(r, "SubnetA")["at_max"] == 122
 
 
-@pytest.mark.xfail(strict=True, reason="[MNG] smallest value across instance types: m5.4xlarge + c5.18xlarge "
-                   "nodes both run 110; podcap sizes the c5.18xlarge at 250 (300 addresses, not 150)")
 def test_managed_mixed_types_large_pair(tmp_path):
     # min(110, 250) = 110 for both. c5.18xlarge at 110: 108 pods -> 3 ENIs (147 >= 110: stop) = 150
     # addresses; m5.4xlarge 120. Largest 150: 4 x 150 + 2 = 602 per subnet.
@@ -716,9 +708,6 @@ def test_sgp_addresses(tmp_path):
     assert ng(r, "fit")["addresses_per_node"] == 30
 
 
-@pytest.mark.xfail(strict=True, reason="[IPAMD] rpc_handler.go AddNetwork: security-group pods take their "
-                   "branch ENI's address, not one of ipamd's; podcap counts them against ipamd's 18 and "
-                   "raises PC101 for 20 pods (15 + 5 SGP) that fit")
 def test_sgp_pods_do_not_use_ipamds_pool(tmp_path):
     # m5.large, ENABLE_POD_ENI, 20 pods per node of which 5 with their own security groups:
     # kubelet max pods 29 -> 27 non-host pods >= 20; ipamd's pool (2 ENIs x 9 = 18) >= 15 regular;

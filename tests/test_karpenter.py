@@ -46,8 +46,22 @@ def test_labels_follow_karpenters_instance_type_scheme(name, category, generatio
     assert type_label(t, "node.kubernetes.io/instance-type") == name
 
 
+def test_gpu_labels_as_karpenter_computes_them():
+    # computeRequirements sets the gpu labels only for a type with exactly one GPU entry: m5.large has none,
+    # so its nodes carry no instance-gpu-count label (Exists fails, DoesNotExist holds).
+    assert type_label(lim("m5.large"), "karpenter.k8s.aws/instance-gpu-count") is None
+    # p4d.24xlarge: DescribeInstanceTypes GpuInfo = 8 x NVIDIA A100 with 40960 MiB each
+    p4d = lim("p4d.24xlarge")
+    assert type_label(p4d, "karpenter.k8s.aws/instance-gpu-count") == "8"
+    assert type_label(p4d, "karpenter.k8s.aws/instance-gpu-manufacturer") == "nvidia"
+    assert type_label(p4d, "karpenter.k8s.aws/instance-gpu-name") == "a100"
+    assert type_label(p4d, "karpenter.k8s.aws/instance-gpu-memory") == "40960"
+
+
 def test_labels_the_snapshot_cannot_tell_are_unknown():
-    assert isinstance(type_label(lim("m5.large"), "karpenter.k8s.aws/instance-gpu-count"), Unknown)
+    # p3.2xlarge is known only from AWS's published tables, which carry no GPU facts
+    assert isinstance(type_label(lim("p3.2xlarge"), "karpenter.k8s.aws/instance-gpu-count"), Unknown)
+    assert isinstance(type_label(lim("m5.large"), "karpenter.k8s.aws/instance-local-nvme"), Unknown)
     if getattr(lim("m5.large"), "architectures", None) is None:
         assert isinstance(type_label(lim("m5.large"), "kubernetes.io/arch"), Unknown)
 
@@ -101,11 +115,15 @@ def test_select_types_ignores_offering_and_custom_labels_and_reads_zones():
     assert (sel.types, sel.zones, sel.unknown) == (["m5.large"], ["us-east-1a"], None)
 
 
-def test_a_requirement_the_snapshot_cannot_decide_makes_the_set_unknown():
-    if getattr(lim("m5.large"), "architectures", None) is not None:
-        pytest.skip("the snapshot has architectures")
-    sel = select_types([Requirement("kubernetes.io/arch", "In", ("amd64",))], SNAP, "pool")
-    assert isinstance(sel.unknown, Unknown) and "kubernetes.io/arch" in sel.unknown.reason
+def test_a_requirement_the_snapshot_cannot_decide_keeps_the_type_as_worst_case():
+    # m6g.large is arm64 (dropped by arch In [amd64]); m5.large is amd64 (kept); p3.2xlarge is known only from
+    # AWS's published tables, which have no architecture: it cannot be ruled out, so it stays a candidate
+    # (the worst case for address demand) and a note says why.
+    reqs = [Requirement("node.kubernetes.io/instance-type", "In", ("m5.large", "p3.2xlarge", "m6g.large")),
+            Requirement("kubernetes.io/arch", "In", ("amd64",))]
+    sel = select_types(reqs, SNAP, "pool")
+    assert sel.types == ["m5.large", "p3.2xlarge"] and sel.unknown is None
+    assert len(sel.notes) == 1 and "p3.2xlarge" in sel.notes[0] and "kubernetes.io/arch" in sel.notes[0]
 
 
 def test_node_bound_from_limits():

@@ -3,8 +3,10 @@
 The snapshot's ``architectures`` and ``memory_mib`` come from DescribeInstanceTypes (ProcessorInfo.
 SupportedArchitectures mapped as karpenter-provider-aws's AWSToKubeArchitectures does, MemoryInfo.SizeInMiB).
 Figures used below, all from the shipped snapshot (``podcap limits show TYPE``):
-  m6g.medium / m7g.medium ...: arm64, 4096 MiB, 2 ENIs x 4 IPv4     m6g.large ...: arm64, 8192 MiB, 3 ENIs x 10 IPv4
-  m9g.medium / m9gd.medium:    arm64, 4096 MiB, 2 ENIs x 20 IPv4    m9g.large / m9gd.large: arm64, 8192 MiB, 3 x 20
+  m6g.medium, m7g.medium ... (m6 to m8 Graviton): arm64, 4096 MiB, 2 ENIs x 4 IPv4
+  m6g.large, m7g.large ... (m6 to m8 Graviton):   arm64, 8192 MiB, 3 ENIs x 10 IPv4
+  m9g.medium, m9gd.medium:                        arm64, 4096 MiB, 2 ENIs x 20 IPv4
+  m9g.large, m9gd.large:                          arm64, 8192 MiB, 3 ENIs x 20 IPv4
   m9g.24xlarge (and the other 24-ENI m9g/m9gd sizes): arm64, 24 ENIs x 64 IPv4
 A /22 subnet has 1024 - 5 (AWS-reserved) = 1019 usable addresses.
 """
@@ -101,7 +103,8 @@ def test_arm64_pool_keeps_only_arm64_types(tmp_path):
 
 def test_arm64_pool_figures_end_to_end(tmp_path):
     r, ng = _check(tmp_path, ARM_POOL)
-    # limits.memory 64Gi = 65536 MiB over the smallest candidate (m6g.medium, 4096 MiB): 65536 / 4096 = 16 nodes
+    # limits.memory 64Gi = 65536 MiB over the smallest candidate (m6g.medium, 4096 MiB):
+    # 65536 / 4096 = 16 nodes
     assert ng.max_size == 16
     # max pods, AL2023 ENI-limited: worst m9g.24xlarge 24 x (64 - 1) + 2 = 1514; 1512 address pods take all
     # 24 ENIs: 24 x 64 = 1536 addresses per node (the smallest, m6g.medium, has 2 x (4 - 1) + 2 = 8)
@@ -143,7 +146,8 @@ def test_arm64_pool_memory_limit_counts_every_candidates_memory(tmp_path):
 
 
 def test_auto_mode_builtin_pools_by_architecture():
-    """set-builtin-node-pools.html: general-purpose is amd64 only, system amd64 and arm64 (C, M, R, gen > 4)."""
+    """set-builtin-node-pools.html: general-purpose is amd64 only, system amd64 and arm64 (C, M, R families,
+    generation > 4)."""
     gp = select_types(builtin_requirements("general-purpose"), SNAP, "general-purpose", auto_mode_supported)
     system = select_types(builtin_requirements("system"), SNAP, "system", auto_mode_supported)
     assert gp.unknown is None and system.unknown is None
@@ -155,5 +159,6 @@ def test_auto_mode_builtin_pools_by_architecture():
     assert all(SNAP.get(t).architectures == ("amd64",) for t in gp.types if t not in unknown)
     assert "m5.large" in gp.types and "m6g.large" not in gp.types and "c7g.xlarge" not in gp.types
     assert "m6g.large" in system.types and "m5.large" in system.types
-    assert set(system.types) - set(gp.types) == {t for t in system.types if SNAP.get(t).architectures == ("arm64",)}
+    arm = {t for t in system.types if SNAP.get(t).architectures == ("arm64",)}
+    assert set(system.types) - set(gp.types) == arm
     assert not system.notes  # In [amd64, arm64] is every EC2 type's: no architecture needed to decide it

@@ -525,6 +525,7 @@ def test_shipped_snapshot_has_architecture_and_memory(name, arch, memory_mib, vc
     t = load_snapshot().get(name)
     assert (t.architectures, t.memory_mib, t.vcpus) == (arch, memory_mib, vcpus)
     assert t.source_of("arch") == t.source_of("memory_mib") == "ec2"  # DescribeInstanceTypes
+    assert t.source_of("architectures") == "ec2" and t.source_of("ipv4_per_eni") == t.source_of("ipv4")
 
 
 def test_types_only_in_aws_tables_have_no_architecture_or_memory():
@@ -599,8 +600,9 @@ def test_record_from_api_gpus_and_accelerators():
     rec = record_from_api(both)
     assert (rec["gpus"], rec["accelerators"]) == ([], [["Inferentia2", "AWS", 1]])
     # two GPU kinds on one type: Karpenter sets no GPU label (it needs exactly one entry); the count still adds
-    two = limits.InstanceLimits.from_record("x.big", {"enis": 2, "ipv4": 4, "gpus": [["A", "NVIDIA", 2, 1], ["B", "AMD", 1, 1]],
-                                                      "accelerators": []})
+    two = limits.InstanceLimits.from_record(
+        "x.big", {"enis": 2, "ipv4": 4, "gpus": [["A", "NVIDIA", 2, 1], ["B", "AMD", 1, 1]],
+                  "accelerators": []})
     assert two.gpu_count == 3 and two.accelerator_labels == {}
 
 

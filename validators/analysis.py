@@ -13,8 +13,9 @@ import ipaddress
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from podcap.engine.allocation import NodeAllocation, allocate
+from podcap.engine.allocation import NodeAllocation
 from podcap.engine.blocks import BLOCK, FragmentationReport, fragmentation_report
+from podcap.engine.fast_allocation import allocate_fast
 from podcap.engine.managed import ManagedMaxPods, managed_max_pods
 from podcap.engine.maxpods import (
     HOST_NETWORK_PODS,
@@ -55,6 +56,8 @@ class TypeCapacity:
     alt_reason: str = ""  # "ordering" (PC105) or "vcpus"
     sgp_pods: int = 0  # pods per node on branch ENIs (security groups for pods), in alloc's addresses
     branch_enis: int | None = None  # the type's branch ENIs (VPC resource controller BranchInterface)
+    # security-group pods per node counted in capacity_pods beside ipamd's pool: min(stated, branch ENIs)
+    sgp_capacity: int = 0
 
 
 @dataclass
@@ -196,7 +199,9 @@ class Analysis:
 
 @lru_cache(maxsize=65536)
 def _alloc(limits: InstanceLimits, settings: CniSettings, pods: int, kubelet: int) -> NodeAllocation:
-    return allocate(limits, settings, pods, kubelet)
+    # the closed form (engine.fast_allocation, held equal to allocate by tests): node pools of hundreds of
+    # instance types made the pod-by-pod replay the largest cost of a check
+    return allocate_fast(limits, settings, pods, kubelet)
 
 
 def _int_or_unknown(value, what: str, where: str, unknowns: list[Unknown]) -> int | None:
@@ -284,6 +289,7 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
     if isinstance(types, Unknown):
         na.unknowns.append(Unknown(f"instance types: {types.reason}", types.where or where))
         types = []
+    resolved: list[tuple[InstanceLimits, MaxPods, MaxPodsResolution]] = []
     for t in types:
         if isinstance(t, Unknown):
             na.unknowns.append(Unknown(f"an instance type: {t.reason}", t.where or where))
@@ -297,33 +303,42 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
         if na.os == "windows":
             na.types.append(_windows_type(ng, lim, kubelet, where, na))
             continue
-        mp = max_pods(lim, na.parsed.settings)
-        res = resolve_max_pods(plan, ng, lim, na.parsed.settings, kubelet, where)
+        resolved.append((lim, max_pods(lim, na.parsed.settings),
+                         resolve_max_pods(plan, ng, lim, na.parsed.settings, kubelet, where)))
+    # a managed node group: EKS writes one figure, the smallest across its instance types, on every node
+    _apply_group_minimum([res for _, _, res in resolved])
+    for lim, mp, res in resolved:
         na.unknowns.extend(res.unknowns)
         k_small, k_large = res.small, res.large
         if res.reason == "ordering" and res.large != res.small:
             na.ordering_figures[lim.name] = (res.with_config, res.without_config)
-        capacity = max(min(k_small, mp.network_max_pods) - HOST_NETWORK_PODS, 0)
-        capacity_large = max(min(k_large, mp.network_max_pods) - HOST_NETWORK_PODS, 0)
-        pods = capacity if ng.pods_per_node is None else min(ng.pods_per_node, capacity)
-        pods_alloc = capacity_large if ng.pods_per_node is None else min(ng.pods_per_node, capacity_large)
         # security groups for pods: pods on branch ENIs take one address each from the trunk's subnet
         # (the node's, or under custom networking the ENIConfig's: resource controller ec2Instance
-        # SetNewCustomNetworkingSpec), not from ipamd's pool
+        # SetNewCustomNetworkingSpec), not from ipamd's pool (amazon-vpc-cni-k8s rpc_handler.go AddNetwork:
+        # a pod with a vpc.amazonaws.com/pod-eni resource takes its address from the branch ENI annotation).
+        # So regular pods are limited by ipamd's pool, security-group pods by the branch ENIs, and all of
+        # them together by kubelet max pods.
         branch = getattr(lim, "branch_enis", None)
-        sgp = 0
-        if ng.sgp_pods_per_node and has_trunk(lim, na.parsed.settings) and branch is None:
+        trunk = bool(ng.sgp_pods_per_node) and has_trunk(lim, na.parsed.settings)
+        if trunk and branch is None:
             na.unknowns.append(Unknown(f"branch ENIs of {lim.name} unknown (not in the VPC resource controller's "
                                        f"table): {ng.sgp_pods_per_node} security-group pods per node not judged",
                                        where))
-        if ng.sgp_pods_per_node and has_trunk(lim, na.parsed.settings):
+        sgp_cap = min(ng.sgp_pods_per_node, branch) if trunk and branch is not None else 0
+        pool = max(mp.network_max_pods - HOST_NETWORK_PODS, 0)
+        capacity = max(min(k_small - HOST_NETWORK_PODS, pool + sgp_cap), 0)
+        capacity_large = max(min(k_large - HOST_NETWORK_PODS, pool + sgp_cap), 0)
+        pods = capacity if ng.pods_per_node is None else min(ng.pods_per_node, capacity)
+        pods_alloc = capacity_large if ng.pods_per_node is None else min(ng.pods_per_node, capacity_large)
+        sgp = 0
+        if trunk:
             sgp = min(ng.sgp_pods_per_node, pods_alloc, branch if branch is not None else ng.sgp_pods_per_node)
         alloc = _alloc(lim, na.parsed.settings, pods_alloc - sgp, k_large)
         if sgp:
             alloc = _with_branch_addresses(alloc, sgp, na.parsed.settings.custom_networking)
         na.types.append(TypeCapacity(lim, mp, k_small, capacity, pods, alloc, res.origin, res.managed,
                                      k_large if k_large != k_small else None, res.reason if k_large != k_small
-                                     else "", sgp, branch))
+                                     else "", sgp, branch, sgp_cap))
     if na.types and ng.provisioner is None:  # node pools: their source notes the range of figures
         shown = na.types
         if len(shown) > 4:  # a node pool of many types: the extremes say enough
@@ -351,6 +366,10 @@ class MaxPodsResolution:
     with_config: int = 0  # managed node group, add-on ordering undecided: the figure with the add-on's
     without_config: int = 0  # configuration in force, and without it
     unknowns: list[Unknown] = field(default_factory=list)
+    # EKS writes the figure (managed node group): (low, high) per CNI configuration that may be in force
+    # (the add-on's, then the CNI defaults when the order is undecided); low != high: vCPUs unknown
+    options: list[tuple[int, int]] = field(default_factory=list)
+    vcpus_unknown: Unknown | None = None  # the PC001 for an unknown vCPU count, dropped if the group decides
 
 
 def eks_writes_max_pods(ng: NodeGroup) -> MaybeUnknown[bool]:
@@ -436,11 +455,14 @@ def resolve_max_pods(plan: Plan, ng: NodeGroup, lim: InstanceLimits, settings: C
     small = min(f[0] for f in figures)
     large = max(f[1] for f in figures)
     reason = ""
+    vcpus_unknown = None
     if any(f[0] != f[1] for f in figures):
         reason = "vcpus"
-        unknowns.append(Unknown(f"{lim.name}: vCPU count unknown, so EKS's cap (110 or 250) cannot be told; "
-                                f"pod capacity judged at {small}, subnets at {large}", where))
-    res = MaxPodsResolution(small, large, origin, m0, reason, unknowns=unknowns)
+        vcpus_unknown = Unknown(f"{lim.name}: vCPU count unknown, so EKS's cap (110 or 250) cannot be told; "
+                                f"pod capacity judged at {small}, subnets at {large}", where)
+        unknowns.append(vcpus_unknown)
+    res = MaxPodsResolution(small, large, origin, m0, reason, unknowns=unknowns,
+                            options=[(f[0], f[1]) for f in figures], vcpus_unknown=vcpus_unknown)
     if undecided_order:
         res.with_config, res.without_config = figures[0][0], figures[1][0]
         if figures[0][0] != figures[1][0]:
@@ -448,6 +470,41 @@ def resolve_max_pods(plan: Plan, ng: NodeGroup, lim: InstanceLimits, settings: C
             res.origin += (f"; {figures[0][0]} if the vpc-cni add-on is configured first, "
                            f"{figures[1][0]} otherwise")
     return res
+
+
+def _apply_group_minimum(resolutions: list[MaxPodsResolution]) -> None:
+    """A managed node group of several instance types: EKS applies the smallest max pods calculated across
+    all its types to every node (EKS user guide, create-managed-node-group: "If you create a node group with
+    different instance types, the smallest value calculated across all instance types is applied as the
+    maximum number of Pods that can run on every instance type in the node group"; cni-increase-ip-addresses
+    says the same). Only where EKS writes the figure (``options`` set); a custom AMI's user data value is
+    one value for every type already, and the AMI default is computed on each node for its own type.
+
+    Per CNI configuration that may be in force, the group's figure lies between the smallest low and the
+    smallest high figure of its types; the result is written back into every type's resolution."""
+    group = [r for r in resolutions if r.options]
+    if len(group) < 2 or len({len(r.options) for r in group}) != 1:
+        return
+    n = len(group[0].options)
+    per_option = [(min(r.options[i][0] for r in group), min(r.options[i][1] for r in group)) for i in range(n)]
+    small = min(lo for lo, _ in per_option)
+    large = max(hi for _, hi in per_option)
+    if all(r.small == small and r.large == large for r in group):
+        return
+    each = ", ".join(f"{r.managed.instance_type if r.managed else '?'} {_figure(r.small, r.large)}" for r in group)
+    for r in group:
+        r.small, r.large, r.options = small, large, list(per_option)
+        r.reason = ""
+        if any(lo != hi for lo, hi in per_option):
+            r.reason = "vcpus"
+        elif r.vcpus_unknown is not None:  # the group's smallest figure decides without this type's vCPUs
+            r.unknowns = [u for u in r.unknowns if u is not r.vcpus_unknown]
+        if n > 1:
+            r.with_config, r.without_config = per_option[0][0], per_option[1][0]
+            if r.with_config != r.without_config:
+                r.reason = "ordering"
+        r.origin += (f"; EKS applies the smallest figure across the node group's instance types ({each}) to "
+                     f"every node: {_figure(small, large)}")
 
 
 def _capped(res: MaxPodsResolution, cap: int | None) -> MaxPodsResolution:

@@ -139,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     nd.add_argument("--env", action="append", type=_key_value, default=[], metavar="KEY=VALUE",
                     help="raw aws-node env, read as the CNI reads it (flags above win)")
     nd.add_argument("--kubelet-max-pods", type=_nonneg_int, metavar="N",
-                    help="kubelet max-pods (default: AWS's recommended value for the mode)")
+                    help="kubelet max-pods (default: the EKS AMI's default, what a self-managed node runs; "
+                         "with --managed, the figure EKS writes for a managed node group)")
     nd.add_argument("--format", choices=["text", "json"], default="text")
     nd.set_defaults(func=cmd_node)
 
@@ -256,7 +257,7 @@ def cmd_maxpods(a: argparse.Namespace) -> int:
     exit_code = EXIT_OK
     for lim in lims:
         if a.os == "windows":
-            row = _windows_row(lim)
+            row = _windows_row(lim, a.prefix_delegation)
         else:
             m = max_pods(lim, parsed.settings)
             mm = managed_max_pods(lim, parsed.settings)
@@ -306,7 +307,8 @@ def cmd_maxpods(a: argparse.Namespace) -> int:
         if a.kubelet_max_pods is not None:
             cols.append("kubelet_status")
             heads.append("KUBELET")
-        print("mode: " + ("Windows (primary ENI, VPC resource controller)" if a.os == "windows"
+        print("mode: " + (("Windows (primary ENI, VPC resource controller"
+                           + (", prefix delegation)" if a.prefix_delegation else ")")) if a.os == "windows"
                           else parsed.settings.describe()))
         _table(heads, [["?" if r.get(c) is None else r.get(c) for c in cols] for r in rows])
         for r in rows:
@@ -319,13 +321,22 @@ def cmd_maxpods(a: argparse.Namespace) -> int:
     return exit_code
 
 
-def _windows_row(lim) -> dict:
-    """`podcap maxpods --os windows`: EKS user guide windows-support (IPv4 per ENI - 1), secondary IPs as
-    the VPC resource controller gives them by default."""
-    from podcap.engine.windows import WindowsSettings, windows_capacity, windows_max_pods
+def _windows_row(lim, prefix_delegation: bool = False) -> dict:
+    """`podcap maxpods --os windows`: EKS user guide windows-support. Secondary IPs (the VPC resource
+    controller's default): the primary ENI offers IPv4 per ENI - 1 addresses; with Windows prefix
+    delegation (``enable-windows-prefix-delegation`` in the ``amazon-vpc-cni`` ConfigMap) it offers
+    (IPv4 per ENI - 1) x 16, as `podcap node --os windows --prefix-delegation` says. The Windows AMI's max
+    pods stays IPv4 per ENI - 1 either way unless the user data raises it."""
+    from podcap.engine.windows import parse_windows_config, windows_capacity, windows_max_pods
 
-    cap = windows_capacity(lim, WindowsSettings())
+    ws = parse_windows_config({"enable-windows-prefix-delegation": "true"} if prefix_delegation else None)
+    cap = windows_capacity(lim, ws)
     ami = windows_max_pods(lim)
+    notes = ["Windows pods use only the primary ENI's secondary addresses (EKS user guide, windows-support)"]
+    if prefix_delegation:
+        notes = [(f"Windows prefix delegation: the primary ENI holds ({lim.ipv4_per_eni} - 1) x 16 = {cap} "
+                 f"addresses (EKS user guide, windows-support); the Windows AMI still sets max pods {ami} "
+                 "unless the user data raises it")]
     return {
         "instance_type": lim.name,
         "enis": lim.enis,
@@ -341,7 +352,7 @@ def _windows_row(lim) -> dict:
         "managed_note": "Windows: EKS writes no max pods; the Windows AMI sets IPv4 per ENI - 1",
         "trunking": False,
         "branch_enis": 0,
-        "notes": ["Windows pods use only the primary ENI's secondary addresses (EKS user guide, windows-support)"],
+        "notes": notes,
     }
 
 
@@ -483,7 +494,7 @@ def explain_allocation(alloc, mp, s, notes, kubelet_why: str | None = None, mana
         lines.append(f"  pod subnet addresses:   {alloc.pod_subnet_addresses}  (ENI primaries + pod pool"
                      + (" + trunk" if alloc.trunk_eni else "") + ")")
     lines.append(f"  subnet addresses taken: {alloc.subnet_addresses}"
-                 + ("" if s.custom_networking else f"  ({alloc.enis} ENI primaries + {alloc.pool_addresses} pool"
+                 + ("" if s.custom_networking else f"  ({alloc.enis} ENI primary address{'es' if alloc.enis != 1 else ''} + {alloc.pool_addresses} pool"
                     + (" + 1 trunk" if alloc.trunk_eni else "") + ")"))
     if alloc.ipv6_prefixes:
         lines.append("  IPv6: one /80 prefix on the primary ENI for pods")

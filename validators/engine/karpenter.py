@@ -14,9 +14,10 @@ Modelled on aws/karpenter-provider-aws ``pkg/providers/instancetype/types.go``:
   (``amifamily/resolver.go``: maxPods is set to the instance type's pod capacity), so it is the node's real
   max pods.
 
-Requirements use Kubernetes node-selector operators (In, NotIn, Exists, DoesNotExist, Gt, Lt). A requirement on
-a label the instance-limits snapshot cannot tell (architecture, memory, GPUs ...) makes the type set Unknown:
-podcap does not guess which types it keeps.
+Requirements use Kubernetes node-selector operators (In, NotIn, Exists, DoesNotExist, Gt, Lt). Architecture,
+memory, GPU and accelerator labels come from the snapshot's DescribeInstanceTypes facts; a requirement on a label
+the snapshot cannot tell for a type (a type only AWS's published tables know, or a label podcap does not model)
+makes the type set Unknown: podcap does not guess which types it keeps.
 """
 from __future__ import annotations
 
@@ -122,6 +123,11 @@ def type_label(lim: InstanceLimits, key: str) -> str | None | Unknown:
         if mem is None:
             return Unknown("the instance-limits snapshot has no memory size (instance-memory)")
         return str(mem)
+    if suffix.startswith(("instance-gpu-", "instance-accelerator-")):
+        labels = lim.accelerator_labels
+        if labels is None:
+            return Unknown(f"the instance-limits snapshot has no GPU or accelerator facts for {name}")
+        return labels.get(suffix)  # absent: the node carries no such label (computeRequirements)
     if suffix == "instance-capability-flex":
         return "true" if "-flex" in parts[0] else "false"
     return Unknown(f"label {key} is not in the instance-limits snapshot")

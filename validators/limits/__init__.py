@@ -101,8 +101,9 @@ class InstanceLimits:
         return out
 
     def source_of(self, field_name: str) -> str:
-        """Where a record field (``enis``, ``ipv4``, ``vcpus``, ``trunking`` ...) came from; "" if nowhere."""
-        return dict(self.sources).get(field_name, "")
+        """Where a record field (``enis``, ``ipv4``, ``vcpus``, ``trunking``, ``arch`` ...) came from; "" if
+        nowhere. The attribute's own name (``architectures``, ``ipv4_per_eni`` ...) is understood too."""
+        return dict(self.sources).get(_ATTR_TO_KEY.get(field_name, field_name), "")
 
     @classmethod
     def from_record(cls, name: str, rec: dict[str, Any]) -> InstanceLimits:
@@ -138,6 +139,10 @@ class InstanceLimits:
 _RECORD_FIELDS = ("enis", "ipv4", "ipv6", "vcpus", "hypervisor", "bare_metal", "cards", "default_card",
                   "max_enis", "efa", "max_efa", "trunking", "branch_enis", "arch", "memory_mib", "gpus",
                   "accelerators")
+
+# InstanceLimits attribute -> the record key it is read from, where the two differ
+_ATTR_TO_KEY = {"ipv4_per_eni": "ipv4", "ipv6_per_eni": "ipv6", "network_cards": "cards",
+                "max_enis_all_cards": "max_enis", "max_efa_interfaces": "max_efa", "architectures": "arch"}
 
 # aws/karpenter-provider-aws pkg/apis/v1/labels.go AWSToKubeArchitectures: EC2's name -> kubernetes.io/arch
 AWS_TO_KUBE_ARCHITECTURES = {"x86_64": "amd64", "arm64": "arm64"}

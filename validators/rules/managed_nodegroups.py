@@ -23,15 +23,36 @@ created first and get the figure for the CNI's defaults, and keeps it until its 
 podcap then judges pod capacity with the smaller figure and the subnets with the larger address demand.
 """,
     help_uri=DOCS_MNG_CREATE,
-    fix="Order the node group after the vpc-cni add-on (DependsOn / depends_on), so EKS sees its configuration.",
+    fix="Order the node group after the vpc-cni add-on (CloudFormation DependsOn, Terraform depends_on), so EKS "
+        "sees its configuration.",
 )
+def _ordering_fix(kind: str, ng: str, addon: str) -> str:
+    """The ordering advice in the words of the source the node group comes from (``Plan.kind``)."""
+    if kind == "cloudformation":
+        return f"add DependsOn: {addon} to {ng} (or a reference from {ng} to the add-on)"
+    if kind == "cdk-assembly":
+        return (f"make {ng} depend on the add-on in the CDK app (nodegroup.node.addDependency(addon)), so the "
+                f"synthesized template has DependsOn: {addon}")
+    if kind.startswith("terraform"):
+        return (f"add depends_on = [{addon}] to {ng} (terraform-aws-eks: before_compute = true on the "
+                "vpc-cni add-on)")
+    return f"create {ng} only once the vpc-cni add-on ({addon}) is configured"
+
+
 def check(a: Analysis):
     r = REGISTRY["PC105"]
     for na in a.nodegroups:
         if not na.ordering_figures:
             continue
-        parts = [f"{name}: {with_cfg} if the add-on is configured first, {without} otherwise"
-                 for name, (with_cfg, without) in na.ordering_figures.items()]
+        figures = set(na.ordering_figures.values())
+        if len(na.ordering_figures) > 1 and len(figures) == 1:
+            # a managed node group of several types: EKS writes the smallest across them on every node
+            with_cfg, without = next(iter(figures))
+            parts = [(f"{with_cfg} if the add-on is configured first, {without} otherwise, on every node (the "
+                     f"smallest across {', '.join(na.ordering_figures)})")]
+        else:
+            parts = [f"{name}: {with_cfg} if the add-on is configured first, {without} otherwise"
+                     for name, (with_cfg, without) in na.ordering_figures.items()]
         cl = na.cluster
         addon = cl.cni_resource if cl is not None and cl.cni_resource else "the vpc-cni add-on"
         first = next(iter(na.ordering_figures.values()))
@@ -41,9 +62,9 @@ def check(a: Analysis):
             f"depends on that ({'; '.join(parts)})",
             resource_type="nodegroup",
             location=na.ng.location,
-            fix=(f"add DependsOn: {addon} (Terraform: depends_on = [{addon}]) to {na.ng.name}, so EKS writes "
-                 f"{first[0]} and not {first[1]}; podcap judges pod capacity at the smaller figure and the "
-                 "subnets at the larger address demand meanwhile"),
+            fix=(f"{_ordering_fix(a.plan.kind, na.ng.name, addon)}, so EKS writes {first[0]} and not "
+                 f"{first[1]}; podcap judges pod capacity at the smaller figure and the subnets at the larger "
+                 "address demand meanwhile"),
             data={"figures": {k: {"configured_first": v[0], "otherwise": v[1]}
                               for k, v in na.ordering_figures.items()},
                   "addon": addon, "docs": DOCS_MAXPODS},

@@ -16,7 +16,9 @@ from podcap.rules.common import DOCS_MAXPODS, DOCS_PREFIX
 The pods a node group must run per node (the stated demand, counted as address-taking pods) exceed
 what a node really runs: `min(kubelet max-pods, network max pods) - 2` (aws-node and kube-proxy use
 host networking and take no address). With mixed instance types the smallest type decides, since the
-Auto Scaling group may launch any of them.
+Auto Scaling group may launch any of them. With security groups for pods, the pods the plan puts on
+branch ENIs do not use ipamd's pool (they take the branch ENI's address): regular pods are limited by
+the pool, those pods by the type's branch ENIs, and all of them by kubelet max-pods.
 """,
     help_uri=DOCS_MAXPODS,
     fix="Use a larger instance type, enable prefix delegation and raise max-pods, or spread the pods over more nodes.",
@@ -29,11 +31,15 @@ def check_demand(a: Analysis):
         if want is None or small is None:
             continue
         if want > small.capacity_pods:
-            limit = "kubelet max-pods" if small.kubelet_max_pods < small.maxpods.network_max_pods else "network capacity"
+            network = small.maxpods.network_max_pods + small.sgp_capacity
+            limit = "kubelet max-pods" if small.kubelet_max_pods < network else "network capacity"
+            if small.sgp_capacity and limit == "network capacity":
+                limit = (f"ipamd's pool of {small.maxpods.pod_address_capacity} and {small.sgp_capacity} "
+                         "pod(s) on branch ENIs")
             better = [t.limits.name for t in na.types if t.capacity_pods >= want]
             fix = (f"{small.limits.name} runs at most {small.capacity_pods} address-taking pods "
                    f"(limited by {limit}); ")
-            if small.kubelet_max_pods < small.maxpods.network_max_pods:
+            if small.kubelet_max_pods < network:
                 rec = small.maxpods.max_pods if small.maxpods.max_pods is not None else small.maxpods.network_max_pods
                 target = min(want + HOST_NETWORK_PODS, rec)
                 if small.managed is not None and small.managed.cap is not None and target > small.managed.cap:
@@ -41,6 +47,9 @@ def check_demand(a: Analysis):
                             "with an AMI (custom AMI) and max-pods in its user data lifts it; ")
                 else:
                     fix += f"raise kubelet max-pods to {target} or more; "
+            if "smallest figure across" in small.max_pods_origin:
+                fix += ("EKS gives every node of a managed node group the smallest max pods across its instance "
+                        "types: drop the smaller types from the group; ")
             if not na.settings.prefix_delegation and small.limits.nitro:
                 fix += "enable prefix delegation (and raise max-pods); "
             fix += "or choose a larger instance type"
@@ -50,7 +59,9 @@ def check_demand(a: Analysis):
                 na.ng.name,
                 f"node group {na.ng.name} needs {want} address-taking pods per node but {small.limits.name} runs "
                 f"at most {small.capacity_pods} (kubelet max-pods {small.kubelet_max_pods}: {small.max_pods_origin}; "
-                f"network max pods {small.maxpods.network_max_pods}, {na.settings.describe()})",
+                f"network max pods {small.maxpods.network_max_pods}"
+                + (f" + {small.sgp_capacity} on branch ENIs" if small.sgp_capacity else "")
+                + f", {na.settings.describe()})",
                 resource_type="nodegroup",
                 location=na.ng.location,
                 fix=fix,

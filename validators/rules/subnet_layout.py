@@ -20,7 +20,13 @@ def _nets(a: Analysis):
     "PC501",
     Severity.ERROR,
     "Overlapping subnets",
-    description="Two subnets of the same VPC have overlapping CIDR blocks; EC2 rejects the second one.",
+    description="""
+Two subnets of the same VPC have overlapping CIDR blocks; EC2 rejects the second one.
+
+Already covered for CloudFormation by cfn-lint E3060 (subnet CIDRs overlap, `VpcSubnetOverlap`), and by
+E3059 for the subnets of one VPC resource; podcap also checks Terraform plans, specs, cdk.out across
+stacks and subnets read with --live.
+""",
     help_uri=DOCS_SUBNETS,
     fix="Give each subnet its own range (Fn::Cidr / cidrsubnet hand out disjoint blocks).",
 )
@@ -61,7 +67,13 @@ def check_overlap(a: Analysis):
     "PC502",
     Severity.ERROR,
     "Subnet outside its VPC",
-    description="A subnet's CIDR is not inside any CIDR block of its VPC (primary or secondary); EC2 rejects it.",
+    description="""
+A subnet's CIDR is not inside any CIDR block of its VPC (primary or secondary); EC2 rejects it.
+
+Already covered for CloudFormation by cfn-lint E3059 (subnet CIDRs within the VPC's CIDRs,
+`VpcSubnetCidr`, secondary `AWS::EC2::VPCCidrBlock` included); podcap also checks Terraform plans, specs,
+cdk.out across stacks and subnets read with --live.
+""",
     help_uri=DOCS_SUBNETS,
     fix="Pick a range inside the VPC, or associate a secondary CIDR block (such as 100.64.0.0/16) first.",
 )

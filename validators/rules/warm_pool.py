@@ -44,7 +44,7 @@ def check(a: Analysis):
         yield r.finding(
             na.ng.name,
             f"node group {na.ng.name}: each {w.limits.name} node with {w.pods} pods holds {warm} unused addresses "
-            f"({na.settings.describe()}); at max size ({n_max} nodes) that is {warm * n_max} addresses",
+            f"({na.settings.describe()}); at max size ({n_max} node{'s' if n_max != 1 else ''}) that is {warm * n_max} addresses",
             resource_type="nodegroup",
             location=na.ng.location,
             fix=f"WARM_IP_TARGET=2 with MINIMUM_IP_TARGET={w.pods} takes {alt.subnet_addresses} instead of "

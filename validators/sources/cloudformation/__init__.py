@@ -11,7 +11,7 @@ refer to comes first); the readers live in modules by resource family:
 * :mod:`.compute`: launch templates and configurations; self-managed ``AWS::AutoScaling::AutoScalingGroup``
   nodes -> :class:`NodeGroup`, with instance types and kubelet max-pods from their launch template
 * :mod:`.cdk_custom`: the CDK ``aws-eks`` construct's ``Custom::AWSCDK-EKS-Cluster`` / ``-FargateProfile`` /
-  ``-KubernetesResource`` / ``-KubernetesPatch``
+  ``-KubernetesResource`` / ``-KubernetesPatch``, and the Quick Start's ``AWSQS::Kubernetes::Resource``
 * :mod:`.template`: the file, parameters, conditions, ``Fn::ForEach``, podcap Metadata, nested stacks
   (``AWS::CloudFormation::Stack`` whose template file sits beside this one) and the builder
 
@@ -93,13 +93,15 @@ READERS: dict[str, Reader] = {
     "AWS::AutoScaling::AutoScalingGroup": Reader(compute.read_asg, False),
     "Custom::AWSCDK-EKS-KubernetesResource": Reader(cdk_custom.read_kubernetes_resource, False),
     "Custom::AWSCDK-EKS-KubernetesPatch": Reader(cdk_custom.read_kubernetes_patch, False),
+    "AWSQS::Kubernetes::Resource": Reader(cdk_custom.read_quickstart_kubernetes_resource, False),
     "AWS::CloudFormation::Stack": Reader(_nested, False),
     **{t: Reader(cdk_custom.ignore, False) for t in cdk_custom.IGNORED},
 }
 
 # EKS resource types podcap does not read and that could add pod networking: a third-party ``*::EKS::*``
-# registry type, any CDK ``Custom::AWSCDK-EKS-*`` not in READERS (Helm charts among them)
-UNMODELLED_EKS = re.compile(r"^(?!AWS::)[A-Za-z0-9]+::EKS::|^Custom::AWSCDK-EKS-")
+# registry type, any CDK ``Custom::AWSCDK-EKS-*`` not in READERS (Helm charts among them), the Quick Start's
+# ``AWSQS::Kubernetes::Helm`` (a chart such as aws-vpc-cni or Karpenter)
+UNMODELLED_EKS = re.compile(r"^(?!AWS::)[A-Za-z0-9]+::EKS::|^Custom::AWSCDK-EKS-|^AWSQS::Kubernetes::")
 
 __all__ = [
     "EKS_DEFAULT_INSTANCE_TYPE",

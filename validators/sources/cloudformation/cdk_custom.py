@@ -9,6 +9,8 @@ CDK apps use), read as what they create:
   often built with ``Fn::Join``: pieces the template does not decide stay Unknown), handed to the shared
   reader :func:`podcap.sources.objects.kubernetes.apply_kubernetes_objects` (ENIConfig, the aws-node
   DaemonSet and ConfigMap, Karpenter and Auto Mode objects).
+* ``AWSQS::Kubernetes::Resource`` (the Quick Start's registry type): its ``Manifest`` (YAML or JSON text),
+  handed to the same reader.
 * ``Custom::AWSCDK-EKS-KubernetesPatch`` of ``daemonset/aws-node`` (or ``configmap/amazon-vpc-cni``) in
   ``kube-system``: its ``ApplyPatchJson`` is read as the object it patches, with the patched fields, and
   handed to the same reader. Patches of other objects (CoreDNS for Fargate) do not touch pod networking.
@@ -20,6 +22,7 @@ The node groups and capacity the construct adds are native resources (``AWS::EKS
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from podcap.model.plan import Cluster
@@ -172,11 +175,74 @@ def read_kubernetes_patch(b: BuilderBase, lid: str, res: dict) -> None:
     _carry(b, lid, res, objects)
 
 
-def _carry(b: BuilderBase, lid: str, res: dict, objects: list[dict]) -> None:
+_BARE_TOKEN = re.compile(r"(?<![\"'@\w])(" + TOKEN_RE.pattern + r")")
+
+
+def _yaml_objects(text: str, partial: dict, where: str) -> list | Unknown:
+    """The documents of a YAML (or JSON) manifest text; unknown pieces (tokens) are quoted so the text
+    parses, then become Unknown values."""
+    import yaml
+    from podcap.sources.safe_yaml import InputError, SafeLoader
+
+    def load(t: str) -> list:
+        ldr = SafeLoader(t)
+        try:
+            docs = []
+            while ldr.check_data():
+                docs.append(ldr.get_data())
+            return docs
+        finally:
+            ldr.dispose()
+
+    try:
+        try:
+            docs = load(text)
+        except yaml.YAMLError:
+            docs = load(_BARE_TOKEN.sub(r'"\1"', text))
+    except (yaml.YAMLError, InputError, TypeError, ValueError) as e:
+        return Unknown(f"the manifest is not YAML podcap can read ({str(e).splitlines()[0][:120]})", where)
+    out: list = []
+    for d in docs:
+        if isinstance(d, list):
+            out.extend(d)
+        elif d is not None:
+            out.append(d)
+    return _untokenize(out, partial, where)
+
+
+def read_quickstart_kubernetes_resource(b: BuilderBase, lid: str, res: dict) -> None:
+    """``AWSQS::Kubernetes::Resource`` (the Quick Start's registry type): ``Manifest`` is YAML or JSON text
+    applied to the cluster named by ``ClusterName``; a manifest given by ``Url`` is not in the template."""
+    where = b.w(lid, "Properties", "Manifest")
+    raw = b.raw_prop(lid, res, "Manifest")
+    if raw is MISSING:
+        if b.raw_prop(lid, res, "Url") is not MISSING:
+            b.unresolved(lid, Unknown("Kubernetes manifest not read: it is fetched from a Url at deployment; any "
+                                      "ENIConfig, aws-node or node pool settings in it are not applied",
+                                      b.w(lid, "Properties", "Url")))
+        return
+    value, partial = b.r.resolve_text(raw, where)
+    if isinstance(value, str) and value.strip() in partial:
+        value = partial[value.strip()]
+    objects: list | Unknown
+    if isinstance(value, Unknown):
+        objects = value
+    elif isinstance(value, str):
+        objects = _yaml_objects(value, partial, where)
+    else:
+        objects = Unknown("the Manifest is not text", where)
+    if isinstance(objects, Unknown):
+        b.unresolved(lid, Unknown(f"Kubernetes manifest not read: {objects.reason}; any ENIConfig, aws-node or "
+                                  "node pool settings in it are not applied", objects.where or where))
+        return
+    _carry(b, lid, res, [o for o in objects if isinstance(o, dict)], cluster_key="ClusterName")
+
+
+def _carry(b: BuilderBase, lid: str, res: dict, objects: list[dict], cluster_key: str = "ClusterName") -> None:
     if not objects:
         return
     b.report_condition(lid)
-    cluster = b.prop(lid, res, "ClusterName")
+    cluster = b.prop(lid, res, cluster_key)
     b.pending.kubernetes.append(KubernetesCarrier(b.rid(lid), objects, None if cluster is MISSING else cluster,
                                                   b.location(lid)))
 

@@ -2,7 +2,7 @@
 default capacity, a managed node group, ``add_auto_scaling_group_capacity`` (bootstrap user data), a
 Fargate profile, an ENIConfig manifest and an aws-node environment patch.
 
-Synthesize: ``python app.py`` (writes ./cdk.out; needs aws-cdk-lib and aws-cdk.lambda-layer-kubectl-v33).
+Synthesize: ``python app.py`` (writes ./assembly, a cdk.out; needs aws-cdk-lib and aws-cdk.lambda-layer-kubectl-v33).
 """
 import os
 
@@ -11,7 +11,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_eks as eks
 from aws_cdk.lambda_layer_kubectl_v33 import KubectlV33Layer
 
-app = cdk.App(outdir=os.environ.get("CDK_OUTDIR", os.path.join(os.path.dirname(__file__), "cdk.out")))
+app = cdk.App(outdir=os.environ.get("CDK_OUTDIR", os.path.join(os.path.dirname(__file__), "assembly")))
 stack = cdk.Stack(app, "EksL2Cluster", env=cdk.Environment(account="111111111111", region="us-east-1"))
 
 vpc = ec2.Vpc(stack, "Vpc", ip_addresses=ec2.IpAddresses.cidr("10.0.0.0/16"), max_azs=2, nat_gateways=1,

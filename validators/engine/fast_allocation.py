@@ -1,0 +1,59 @@
+"""One node's allocation from the closed-form growth path, for checks that judge many instance types.
+
+:func:`podcap.engine.allocation.allocate` replays ipamd's reconcile loop pod by pod (the reference);
+a node pool of hundreds of instance types makes that the largest cost of a check. The growth path of
+:mod:`podcap.engine.sweep` gives the same held slots and ENIs in O(1) work per pod count (tests hold the
+two equal, tests/test_fast_allocation.py), and the rest of a :class:`NodeAllocation` follows from them
+exactly as ``allocate`` derives it. IPv6 and every error case go to ``allocate`` itself.
+"""
+from __future__ import annotations
+
+from podcap.engine.allocation import NodeAllocation, allocate, default_kubelet_max_pods
+from podcap.engine.maxpods import HOST_NETWORK_PODS, IPS_PER_PREFIX, has_trunk, max_pods, pd_active
+from podcap.engine.settings import CniSettings
+from podcap.engine.sweep import growth_path
+from podcap.limits import InstanceLimits
+
+
+def allocate_fast(limits: InstanceLimits, settings: CniSettings, pods: int,
+                  kubelet_max_pods: int | None = None) -> NodeAllocation:
+    """What :func:`~podcap.engine.allocation.allocate` returns, computed from the growth path."""
+    if settings.ipv6 or isinstance(pods, bool) or not isinstance(pods, int) or pods < 0:
+        return allocate(limits, settings, pods, kubelet_max_pods)
+    mp = max_pods(limits, settings)
+    kmp = kubelet_max_pods if kubelet_max_pods is not None else default_kubelet_max_pods(mp)
+    if kmp < 0 or pods > mp.pod_address_capacity or pods > max(kmp - HOST_NETWORK_PODS, 0):
+        return allocate(limits, settings, pods, kubelet_max_pods)  # raises, with allocate's own message
+    gp = growth_path(limits, settings, kmp, pods)
+    held, enis = gp.held[pods], gp.enis[pods]
+    pd = pd_active(limits, settings)
+    pool = held * (IPS_PER_PREFIX if pd else 1)
+    assigned = min(pods, pool)
+    starved = pods - assigned
+    trunk = 1 if has_trunk(limits, settings) else 0
+    if settings.custom_networking:
+        node_subnet = 1  # the primary ENI's address: the node's own
+        pod_subnet = (enis - 1) + pool + trunk
+    else:
+        node_subnet = enis + pool + trunk
+        pod_subnet = node_subnet
+    notes = list(mp.notes)
+    if starved:
+        notes.append(f"{starved} pod(s) get no address: ipamd stops growing the pool with these settings")
+    return NodeAllocation(
+        instance_type=limits.name,
+        pods=pods,
+        kubelet_max_pods=kmp,
+        mode=mp.mode,
+        enis=enis,
+        trunk_eni=bool(trunk),
+        secondary_ips=0 if pd else held,
+        prefixes=held if pd else 0,
+        pool_addresses=pool,
+        warm_addresses=pool - assigned,
+        node_subnet_addresses=node_subnet,
+        pod_subnet_addresses=pod_subnet,
+        subnet_addresses=node_subnet + (pod_subnet if settings.custom_networking else 0),
+        starved_pods=starved,
+        notes=tuple(notes),
+    )
