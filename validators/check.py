@@ -134,7 +134,7 @@ def _is_manifest(text: str) -> bool:
 
 
 def _is_eksctl(text: str) -> bool:
-    if "eksctl.io/" not in text:  # cheap test first (see _is_manifest); JSON puts apiVersion mid-line
+    if "eksctl.io/" not in text or "ClusterConfig" not in text:  # cheap test first (see _is_manifest); JSON puts apiVersion mid-line
         return False
     from podcap.sources.eksctl import looks_like_cluster_config
 

@@ -9,6 +9,19 @@ from podcap.rules.common import DOCS_MAXPODS
 DOCS_MNG_CREATE = "https://docs.aws.amazon.com/eks/latest/userguide/create-managed-node-group.html"
 
 
+def _ordering_fix(kind: str, ng: str, addon: str) -> str:
+    """The ordering advice in the words of the source the node group comes from (``Plan.kind``)."""
+    if kind == "cloudformation":
+        return f"add DependsOn: {addon} to {ng} (or a reference from {ng} to the add-on)"
+    if kind == "cdk-assembly":
+        return (f"make {ng} depend on the add-on in the CDK app (nodegroup.node.addDependency(addon)), so the "
+                f"synthesized template has DependsOn: {addon}")
+    if kind.startswith("terraform"):
+        return (f"add depends_on = [{addon}] to {ng} (terraform-aws-eks: before_compute = true on the "
+                "vpc-cni add-on)")
+    return f"create {ng} only once the vpc-cni add-on ({addon}) is configured"
+
+
 @rule(
     "PC105",
     Severity.WARNING,
@@ -23,22 +36,8 @@ created first and get the figure for the CNI's defaults, and keeps it until its 
 podcap then judges pod capacity with the smaller figure and the subnets with the larger address demand.
 """,
     help_uri=DOCS_MNG_CREATE,
-    fix="Order the node group after the vpc-cni add-on (CloudFormation DependsOn, Terraform depends_on), so EKS "
-        "sees its configuration.",
+    fix="Order the node group after the vpc-cni add-on (DependsOn / depends_on), so EKS sees its configuration.",
 )
-def _ordering_fix(kind: str, ng: str, addon: str) -> str:
-    """The ordering advice in the words of the source the node group comes from (``Plan.kind``)."""
-    if kind == "cloudformation":
-        return f"add DependsOn: {addon} to {ng} (or a reference from {ng} to the add-on)"
-    if kind == "cdk-assembly":
-        return (f"make {ng} depend on the add-on in the CDK app (nodegroup.node.addDependency(addon)), so the "
-                f"synthesized template has DependsOn: {addon}")
-    if kind.startswith("terraform"):
-        return (f"add depends_on = [{addon}] to {ng} (terraform-aws-eks: before_compute = true on the "
-                "vpc-cni add-on)")
-    return f"create {ng} only once the vpc-cni add-on ({addon}) is configured"
-
-
 def check(a: Analysis):
     r = REGISTRY["PC105"]
     for na in a.nodegroups:

@@ -16,14 +16,16 @@ from podcap.rules.common import DOCS_MAXPODS, DOCS_PREFIX
 The pods a node group must run per node (the stated demand, counted as address-taking pods) exceed
 what a node really runs: `min(kubelet max-pods, network max pods) - 2` (aws-node and kube-proxy use
 host networking and take no address). With mixed instance types the smallest type decides, since the
-Auto Scaling group may launch any of them. With security groups for pods, the pods the plan puts on
-branch ENIs do not use ipamd's pool (they take the branch ENI's address): regular pods are limited by
-the pool, those pods by the type's branch ENIs, and all of them by kubelet max-pods.
+Auto Scaling group may launch any of them.
 """,
     help_uri=DOCS_MAXPODS,
     fix="Use a larger instance type, enable prefix delegation and raise max-pods, or spread the pods over more nodes.",
 )
 def check_demand(a: Analysis):
+    """With security groups for pods, the pods the plan puts on branch ENIs do not use ipamd's pool (they
+    take the branch ENI's address, amazon-vpc-cni-k8s rpc_handler.go AddNetwork): regular pods are limited
+    by the pool, those pods by the type's branch ENIs, and all of them by kubelet max-pods
+    (``TypeCapacity.sgp_capacity``)."""
     r = REGISTRY["PC101"]
     for na in a.nodegroups:
         want = na.requested_pods

@@ -10,6 +10,8 @@ precedence and the sources):
   ``--use-max-pods`` is ``true`` (the default), and passes ``--kubelet-extra-args`` (or an exported
   ``KUBELET_EXTRA_ARGS``) to kubelet's command line, where ``--max-pods=N`` beats the config file whatever
   ``--use-max-pods`` says (kubelet flags override its config file; repeated, the last wins).
+  ``--use-max-pods false`` without such a flag leaves ``maxPods`` out of kubelet's config file (the AMI's
+  ``templates/al2/runtime/kubelet-config.json`` has none), so kubelet's own default, 110, applies.
   bootstrap.sh has **no** ``--max-pods`` option: its argument loop keeps an unknown option as a positional
   argument and uses only the first positional (the cluster name), so ``bootstrap.sh c --max-pods 20``
   leaves the AMI default in force. That is reported as a problem, never read as 20.
@@ -49,6 +51,7 @@ from podcap.sources.safe_yaml import InputError, load_yaml
 NODECONFIG_MEDIA_TYPE = "application/node.eks.aws"
 MAX_USER_DATA_CHARS = 1_000_000  # EC2 allows 16 KB (raw); a launch template's text, decoded, is far below
 AL2, AL2023, BOTTLEROCKET, WINDOWS = "al2", "al2023", "bottlerocket", "windows"
+KUBELET_DEFAULT_MAX_PODS = 110  # KubeletConfiguration maxPods default (kubelet's own, no AMI involved)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class _Found:
     origin: str | None = None
     family: str | None = None
     problem: str | None = None
+    kubelet_default: bool = False  # value is kubelet's built-in default (nothing in the user data sets it)
 
 
 # --------------------------------------------------------------------------- decoding and parts
@@ -253,7 +257,7 @@ def _read_bootstrap_sh(text: str, partial: Mapping[str, Unknown]) -> _Found | No
                 break
             args.append(_substitute(w, variables))
         found = _bootstrap_call(args, env, partial)
-    if found is not None and found.value is None and found.problem is None and elsewhere:
+    if found is not None and (found.value is None or found.kubelet_default) and found.problem is None and elsewhere:
         shown = elsewhere if len(elsewhere) <= 80 else elsewhere[:77] + "..."
         found = _Found(family=AL2, problem=(
             f"the script sets max pods outside bootstrap.sh ({shown!r}), which podcap does not run"))
@@ -296,9 +300,19 @@ def _bootstrap_call(args: list[str], env: Mapping[str, str], partial: Mapping[st
             f"positional argument){name}, so kubelet does not get it; set max pods with --kubelet-extra-args "
             f"'--max-pods=N'{why}"))
     if use_max_pods != "true":
-        return _Found(family=AL2, problem=(
-            f"bootstrap.sh --use-max-pods {use_max_pods} without --max-pods in --kubelet-extra-args: max-pods is "
-            "set outside the user data podcap reads (kubelet's own default is 110)"))
+        unknowns = token_unknowns(use_max_pods, partial)
+        if unknowns:
+            return _Found(family=AL2, problem=(
+                f"bootstrap.sh --use-max-pods is not known ({unknowns[0].reason}), so neither is whether "
+                "bootstrap.sh writes the AMI's max pods"))
+        set_by = (f"--use-max-pods {use_max_pods}" if "--use-max-pods" in options
+                  else f"with USE_MAX_PODS={use_max_pods}")
+        # bootstrap.sh writes maxPods into kubelet-config.json only when USE_MAX_PODS is exactly "true"; the
+        # AMI's kubelet-config.json has no maxPods of its own, so kubelet runs its built-in default, 110
+        return _Found(value=KUBELET_DEFAULT_MAX_PODS, family=AL2, kubelet_default=True, origin=(
+            f"bootstrap.sh {set_by} without --max-pods in --kubelet-extra-args: kubelet's "
+            f"own default {KUBELET_DEFAULT_MAX_PODS} (bootstrap.sh writes no maxPods, and the AL2 AMI's "
+            "kubelet-config.json has none)"))
     return _Found(family=AL2)
 
 
