@@ -17,6 +17,13 @@ acknowledged, and writes the same waiver, with its expiry date, into the templat
 acknowledgments from the stacks' metadata, see :mod:`podcap.sources.cdk_assembly`), so a direct
 ``Validations.of(scope).acknowledge(...)`` reaches the same verdict too.
 
+A bare rule id (``Validations.of(scope).acknowledge(id="PC201")``, as cdk-nag users write; CDK records
+it as ``Annotation::PC201``) is honoured like ``podcap::PC201``: the violation is reported under the id
+CDK recorded, so CDK lists it as acknowledged with its reason.
+
+CDK prints nothing for a plugin report without violations, so when there is none the plugin prints one
+line to stderr itself ("podcap: 4 subnets, 2 node groups checked, no findings"), once per synth.
+
 Context: ``-c podcap:live=true`` reads referenced subnets and clusters from AWS (``podcap check --live``);
 ``-c podcap:strict=true`` makes warnings fail the synth too.
 """

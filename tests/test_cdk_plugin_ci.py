@@ -46,7 +46,7 @@ def _synth(tmp_path: Path, spec: str, ack=None):
 
 
 def test_clean_synth_says_podcap_ran_once(tmp_path, capfd):
-    plugin, error = _synth(tmp_path, REFERENCE)
+    _plugin, error = _synth(tmp_path, REFERENCE)
     assert error is None
     err = capfd.readouterr().err
     # examples/reference.yaml: 3 subnets, 1 node group, nothing found
@@ -58,7 +58,7 @@ def test_bare_rule_id_acknowledgment_is_honoured(tmp_path, capfd):
     def ack(stack):
         cdk.Validations.of(stack).acknowledge(cdk.Acknowledgment(id="PC201", reason="lab cluster, small on purpose"))
 
-    plugin, error = _synth(tmp_path, UNDERSIZED, ack)
+    _plugin, error = _synth(tmp_path, UNDERSIZED, ack)
     assert error is None, error  # both PC201 findings acknowledged: the synth passes
     with open(tmp_path / "validation-report.json") as fh:
         rep = next(r for r in json.load(fh)["pluginReports"] if r["pluginName"] == "podcap")

@@ -331,8 +331,8 @@ def test_max_pods_from_user_data():
     assert kubelet_max_pods_from_user_data(
         "/etc/eks/bootstrap.sh c --use-max-pods false --kubelet-extra-args '--max-pods=110 --node-labels=a=b'"
     ) == (110, None)
-    value, problem = kubelet_max_pods_from_user_data("/etc/eks/bootstrap.sh c --use-max-pods false")
-    assert value is None and "set outside" in problem
+    # --use-max-pods false and no kubelet flag: bootstrap.sh writes no maxPods, kubelet's own default 110
+    assert kubelet_max_pods_from_user_data("/etc/eks/bootstrap.sh c --use-max-pods false") == (110, None)
     assert kubelet_max_pods_from_user_data("#!/bin/bash\necho hi\n") == (None, None)
     assert kubelet_max_pods_from_user_data("[settings.kubernetes]\nmax-pods = 40\n") == (40, None)
     mime = (

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from podcap.cli import main
 
 SPEC = """version: 1
@@ -163,7 +162,7 @@ def test_text_never_exceeds_the_width(tmp_path, capsys, monkeypatch):
 def test_grammar_and_a_possible_fix_for_a_tiny_subnet(tmp_path, capsys):
     # SubnetA a /28: 16 - 5 = 11 usable; max 2 -> 1 node per AZ x 30 + 2 = 32 > 11. The min size 2 also puts
     # 1 node here, so no max size fits (never "max size to 0"): 32 addresses need a /26 (64 - 5 = 59)
-    code, out, _ = run(capsys, "check", spec(tmp_path, "t.yaml", 2, a=28, de=2), "-o", "json")
+    _code, out, _ = run(capsys, "check", spec(tmp_path, "t.yaml", 2, a=28, de=2), "-o", "json")
     doc = json.loads(out)
     f = next(f for f in doc["findings"] if f["rule_id"] == "PC201" and f["resource"] == "SubnetA")
     assert "general: 1 node x 30 addresses" in f["message"] and "1 nodes" not in f["message"]

@@ -13,7 +13,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-
 from podcap.model.findings import Finding, Severity
 from podcap.model.result import CheckResult, NodegroupSummary, SubnetUsage
 from podcap.report import FORMATS
@@ -120,7 +119,7 @@ def test_screenshot_bars_show_the_shortfall_in_proportion(tmp_path):
     shot = tmp_path / "shot.png"
     r = _chromium([f"--window-size={WIDTH},1600", f"--screenshot={shot}", page.as_uri()], tmp_path)
     assert shot.is_file(), r.stderr[-2000:]
-    width, height, rows, bpp = _png_rows(shot)
+    width, _height, rows, bpp = _png_rows(shot)
     assert width == WIDTH
     red, grey, light = _rgb(COLORS["over"]), _rgb(COLORS["usable"]), _rgb(COLORS["max"])
     # the longest red run is SubnetA's shortfall: at max 182 against 59 usable -> (182 - 59) / 182 = 67.6 %

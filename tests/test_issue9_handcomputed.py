@@ -872,3 +872,168 @@ def test_node_text_says_which_default():
     assert "kubelet max-pods 234" in out and "AMI default" in out
     out = cli(["node", "m5.4xlarge", "--pods", "50", "--managed"]).assert_promise().out
     assert "kubelet max-pods 110" in out and "managed node group" in out
+
+
+# ======================================================= 6. follow-ups: the cases the first pass got wrong
+
+
+def test_managed_mixed_types_ordering_undecided(tmp_path):
+    # [MNG] smallest across the types, per CNI configuration that may be in force. Add-on with prefix
+    # delegation, nothing orders the node group after it:
+    #   configured first: m5.large min(3 x 9 x 16 + 2 = 434, 110) = 110, m5.4xlarge min(3714, 110) = 110 -> 110
+    #   otherwise (CNI defaults): m5.large 3 x 9 + 2 = 29, m5.4xlarge min(234, 110) = 110 -> 29
+    # Pod capacity at 29 (27 pods); subnets at 110 on every node: 108 pods -> 7 /28s (112 >= 110: stop) on
+    # the primary ENI = 1 + 7 x 16 = 113 addresses on either type; 4 x 113 + 2 = 454 per subnet.
+    r = check(cfn(tmp_path, ("m5.large", "m5.4xlarge"), addon_env={"ENABLE_PREFIX_DELEGATION": "true"}))
+    (f,) = [f for f in r["findings"] if f["rule_id"] == "PC105"]
+    assert "110 if the add-on is configured first, 29 otherwise, on every node" in f["message"]
+    assert f["data"]["figures"] == {"m5.large": {"configured_first": 110, "otherwise": 29},
+                                    "m5.4xlarge": {"configured_first": 110, "otherwise": 29}}
+    g = ng(r)
+    assert (g["max_pods"], g["pods_per_node"], g["addresses_per_node"]) == (29, 27, 113)
+    assert subnet(r, "SubnetA")["at_max"] == 454
+    # ordered (DependsOn): 110 on every node, 108 pods, the same 113 addresses
+    r = check(cfn(tmp_path, ("m5.large", "m5.4xlarge"), addon_env={"ENABLE_PREFIX_DELEGATION": "true"},
+                  depends_on_addon=True))
+    assert "PC105" not in rules(r)
+    assert (ng(r)["max_pods"], ng(r)["pods_per_node"], ng(r)["addresses_per_node"]) == (110, 108, 113)
+
+
+def test_managed_mixed_types_smallest_decides_without_vcpus(tmp_path):
+    # c5a.metal alone is "110 or 250, vCPUs unknown" (PC001); beside an m5.large the group's figure is
+    # min(29, 110 or 250) = 29 whatever its vCPUs: decided, no PC001.
+    # c5a.metal at 29: 27 pods on the first ENI (49 IPs >= 29: ipamd stops) = 50 addresses; m5.large 30.
+    # 4 x 50 + 2 = 202 per subnet.
+    r = check(cfn(tmp_path, ("m5.large", "c5a.metal")))
+    assert "PC001" not in rules(r)
+    assert (ng(r)["max_pods"], ng(r)["addresses_per_node"]) == (29, 50)
+    assert subnet(r, "SubnetA")["at_max"] == 202
+    assert any("smallest figure across the node group's instance types" in n for n in r["notes"])
+
+
+def test_custom_ami_mixed_types_keep_their_own_ami_default(tmp_path):
+    # A launch template with an ImageId: EKS writes nothing, each node's bootstrap computes its own type's
+    # AMI default ([NODEADM] calculateStandardMaxPods): m5.large 29, m5.4xlarge 8 x 29 + 2 = 234.
+    # m5.4xlarge: 232 pods on all 8 ENIs = 240 addresses; 4 x 240 + 2 = 962 > 507: PC201.
+    r = check(cfn(tmp_path, ("m5.large", "m5.4xlarge"), lt={"ImageId": AMI}))
+    g = ng(r)
+    assert (g["max_pods"], g["addresses_per_node"]) == (29, 240)
+    assert subnet(r, "SubnetA")["at_max"] == 962 and "PC201" in rules(r)
+    # user data on the custom AMI sets one value for every type already: 50 -> m5.4xlarge 48 pods on
+    # 2 ENIs (58 >= 50: stop) = 60 addresses; m5.large 50 > 29 is PC102
+    text = mime_nodeconfig("  kubelet:\n    config:\n      maxPods: 50\n")
+    r = check(cfn(tmp_path, ("m5.large", "m5.4xlarge"), lt={"ImageId": AMI, "UserData": ud(text)}))
+    assert ng(r)["addresses_per_node"] == 60 and "PC102" in rules(r)
+
+
+def test_pc101_mixed_managed_names_the_types_that_fit_alone(tmp_path):
+    # [m5.large, m5.4xlarge], 50 pods: every node runs 29 (27 pods) -> PC101 on the group; in a group of its
+    # own the m5.4xlarge would run min(234, 110) - 2 = 108 pods
+    text = SGP_SPEC.split("cluster:")[0] + (
+        "nodegroups:\n  - {name: ng, instance_types: [m5.large, m5.4xlarge], subnets: [a], min: 1, max: 1, "
+        "pods_per_node: 50}\n")
+    r = check(spec(tmp_path, text))
+    (f,) = [f for f in r["findings"] if f["rule_id"] == "PC101"]
+    assert f["data"]["capacity_pods"] == 27 and f["data"]["instance_type"] == "m5.large"
+    assert "smallest max pods across its instance types (29 here)" in f["fix"] and "m5.4xlarge 108" in f["fix"]
+
+
+def _sgp_node(tmp_path: Path, pods: int | None, sgp: int) -> dict:
+    per = f"pods_per_node: {pods}, " if pods is not None else ""
+    text = SGP_SPEC.split("nodegroups:")[0] + (
+        "nodegroups:\n  - {name: ng, instance_types: [m5.large], subnets: [a], min: 1, max: 1, "
+        f"{per}sgp_pods_per_node: {sgp}}}\n")
+    return check(spec(tmp_path, text))
+
+
+@pytest.mark.parametrize("pods,sgp,capacity,placed,addresses,pc101", [
+    # m5.large, ENABLE_POD_ENI: kubelet 29 - 2 = 27; ipamd's pool 2 ENIs x 9 = 18 (the trunk holds the 3rd
+    # slot); branch ENIs 9. capacity = min(27, 18 + min(sgp, 9)).
+    # 23 pods, 5 SGP: min(27, 23) = 23 -> fits; 18 regular: 2 ENIs = 20, + trunk 1, + 5 branch = 26
+    (23, 5, 23, 23, 26, False),
+    # 24 pods, 5 SGP: 19 regular > 18 -> PC101 at 23; placed 23 -> the same 26 addresses
+    (24, 5, 23, 23, 26, True),
+    # 27 pods, 9 SGP: min(27, 18 + 9) = 27 -> fits; 18 regular -> 20 + 1 + 9 = 30
+    (27, 9, 27, 27, 30, False),
+    # 28 pods, 10 SGP: min(27, 18 + 9) = 27 (kubelet decides) -> PC101 (and PC106: 10 > 9 branch ENIs)
+    (28, 10, 27, 27, 30, True),
+    # no stated demand, 5 SGP: the node's capacity, 23 pods: 26 addresses
+    (None, 5, 23, 23, 26, False),
+])
+def test_sgp_capacity_pool_branch_and_kubelet(tmp_path, pods, sgp, capacity, placed, addresses, pc101):
+    r = _sgp_node(tmp_path, pods, sgp)
+    g = ng(r, "ng")
+    assert (g["pods_per_node"], g["addresses_per_node"]) == (placed, addresses)
+    found = [f for f in r["findings"] if f["rule_id"] == "PC101"]
+    assert bool(found) is pc101
+    if found:
+        assert found[0]["data"]["capacity_pods"] == capacity
+    assert ("PC106" in rules(r, "ng")) is (sgp > 9)
+
+
+def test_sgp_pc101_says_which_limit(tmp_path):
+    # 24 pods, 5 SGP: kubelet 29 is above the pool + branch figure 20 + 5 = 25: the network limits
+    (f,) = [f for f in _sgp_node(tmp_path, 24, 5)["findings"] if f["rule_id"] == "PC101"]
+    assert "network max pods 20 + 5 on branch ENIs" in f["message"]
+    assert "ipamd's pool of 18 and 5 pod(s) on branch ENIs" in f["fix"]
+    # 28 pods, 10 SGP: kubelet 29 - 2 = 27 and pool + branch 18 + 9 = 27 coincide at 27
+    (f,) = [f for f in _sgp_node(tmp_path, 28, 10)["findings"] if f["rule_id"] == "PC101"]
+    assert f["data"]["capacity_pods"] == 27 and "network max pods 20 + 9 on branch ENIs" in f["message"]
+
+
+@pytest.mark.parametrize("itype,ips", [("m5.large", 10), ("t3.medium", 6), ("m5.4xlarge", 30)])
+def test_maxpods_windows_prefix_delegation_matches_node(itype, ips):
+    # [WIN] (IPv4 per ENI - 1) x 16 on the primary ENI: m5.large 144, t3.medium 80, m5.4xlarge 464; the
+    # Windows AMI's max pods stays IPv4 per ENI - 1 (9, 5, 29), as `podcap node` reports
+    row = maxpods(itype, "--os", "windows", "--prefix-delegation")[itype]
+    assert row["network_max_pods"] == (ips - 1) * 16
+    assert row["max_pods"] == row["ami_default_max_pods"] == ips - 1
+    d = node(itype, "--pods", "1", "--os", "windows", "--prefix-delegation")
+    assert d["network_max_pods"] == row["network_max_pods"]
+    assert d["ami_default_max_pods"] == row["ami_default_max_pods"]
+    # without prefix delegation: ips - 1 both ways
+    assert maxpods(itype, "--os", "windows")[itype]["network_max_pods"] == ips - 1
+
+
+def test_node_help_names_the_real_default():
+    out = " ".join(cli(["node", "--help"]).assert_promise().out.split())
+    assert "AWS's recommended value" not in out
+    assert "--kubelet-max-pods N kubelet max-pods (default: the EKS AMI's default" in out
+    assert "with --managed, the figure EKS writes for a managed node group" in out
+
+
+def test_pc105_fix_speaks_the_sources_language(tmp_path):
+    # CloudFormation: DependsOn only
+    r = check(cfn(tmp_path, ("m5.large",), addon_env={"ENABLE_PREFIX_DELEGATION": "true"}))
+    (f,) = [f for f in r["findings"] if f["rule_id"] == "PC105"]
+    assert "DependsOn: VpcCni" in f["fix"] and "depends_on" not in f["fix"]
+    # Terraform: depends_on only
+    r = check(_tf_plan(tmp_path, depends_on=False))
+    (f,) = [f for f in r["findings"] if f["rule_id"] == "PC105"]
+    assert "depends_on = [aws_eks_addon.vpc_cni]" in f["fix"] and "DependsOn" not in f["fix"]
+
+
+def test_custom_ami_al2_use_max_pods_false_is_kubelets_110(tmp_path):
+    # [BOOTSTRAP] --use-max-pods false without --kubelet-extra-args '--max-pods=N': bootstrap.sh writes no
+    # maxPods and the AMI's kubelet-config.json has none: kubelet's own default 110 (not the AMI's 234).
+    # 108 pods: 4 ENIs (116 >= 110: stop) x 30 = 120 addresses; 4 x 120 + 2 = 482 per subnet.
+    text = "#!/bin/bash\n/etc/eks/bootstrap.sh c1 --use-max-pods false\n"
+    r = check(cfn(tmp_path, lt={"ImageId": AMI, "UserData": ud(text)}))
+    g = ng(r)
+    assert (g["max_pods"], g["pods_per_node"], g["addresses_per_node"]) == (110, 108, 120)
+    assert subnet(r, "SubnetA")["at_max"] == 482
+    assert "PC001" not in rules(r)
+    assert any("kubelet's own default 110" in n for n in r["notes"])
+    # on an m5.large the 110 is above the 29 the network holds: PC102
+    r = check(cfn(tmp_path, ("m5.large",), lt={"ImageId": AMI, "UserData": ud(text)}))
+    assert ng(r)["max_pods"] == 110 and "PC102" in rules(r)
+
+
+def test_pc103_mixed_managed_says_split_the_group(tmp_path):
+    # [m5.large, m5.4xlarge]: the m5.4xlarge nodes run 29, far below the 110 recommended for them
+    # (29 x 2 = 58 <= 110): PC103, whose fix cannot be "set max pods" (EKS writes the group's smallest, 29),
+    # but a node group of its own, where EKS writes min(234, 110) = 110
+    r = check(cfn(tmp_path, ("m5.large", "m5.4xlarge")))
+    (f,) = [f for f in r["findings"] if f["rule_id"] == "PC103"]
+    assert f["data"]["instance_type"] == "m5.4xlarge" and f["data"]["kubelet_max_pods"] == 29
+    assert "node group of its own, where EKS writes 110" in f["fix"]

@@ -260,3 +260,37 @@ def test_podcap_node_default_says_which(capsys):
 
     (row,) = json.loads(capsys.readouterr().out)
     assert (row["max_pods"], row["ami_default_max_pods"], row["managed_max_pods"]) == (110, 234, 110)
+
+
+# -- several instance types in one managed node group -------------------------------------------------------
+
+_MIXABLE = sorted(n for n in SNAP.types if SNAP.get(n).vcpus is not None and SNAP.get(n).nitro)
+
+
+@settings(max_examples=60, deadline=None)
+@given(names=st.lists(st.sampled_from(_MIXABLE), min_size=2, max_size=4, unique=True), pd=st.booleans())
+def test_property_managed_group_runs_the_smallest_figure_on_every_type(names, pd):
+    """EKS user guide, create-managed-node-group: "the smallest value calculated across all instance types
+    is applied as the maximum number of Pods that can run on every instance type in the node group"."""
+    env_ = {"ENABLE_PREFIX_DELEGATION": "true"} if pd else None
+    a = analyse(_plan(types=names, env_=env_, ordered_after_cni=True), SNAP)
+    (na,) = a.nodegroups
+    settings_ = na.settings
+    want = min(managed_max_pods(SNAP.get(n), settings_).value for n in names)
+    assert {t.limits.name: t.kubelet_max_pods for t in na.types} == dict.fromkeys(names, want)
+    assert all(t.alt_kubelet_max_pods is None for t in na.types)
+    # a custom AMI keeps each type's own AMI default (nodeadm calculateStandardMaxPods on each node)
+    a = analyse(_plan(types=names, env_=env_, custom_ami=True), SNAP)
+    assert {t.limits.name: t.kubelet_max_pods for t in a.nodegroups[0].types} == {
+        n: max_pods(SNAP.get(n), settings_).ami_default_max_pods for n in names}
+
+
+def test_managed_group_minimum_hand_computed():
+    # m5.large 3 x 9 + 2 = 29, m5.4xlarge min(234, 110) = 110, c5.18xlarge min(737, 250) = 250: 29 everywhere
+    a = analyse(_plan(types=("m5.large", "m5.4xlarge", "c5.18xlarge")), SNAP)
+    (na,) = a.nodegroups
+    assert [t.kubelet_max_pods for t in na.types] == [29, 29, 29]
+    # what each would run in a group of its own: 29 - 2, 110 - 2, 250 - 2
+    assert [t.own_capacity_pods for t in na.types] == [27, 108, 248]
+    # one type: nothing to take the minimum over
+    assert analyse(_plan(types=("m5.4xlarge",)), SNAP).nodegroups[0].types[0].own_capacity_pods is None

@@ -12,7 +12,8 @@ import ipaddress
 import json
 
 import pytest
-
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from podcap.cli import main
 from podcap.limits import load_snapshot
 from podcap.sizing import SizeRequest, SizingError, prefix_for, size
@@ -185,3 +186,19 @@ def test_engine_agrees_with_check(tmp_path):
 def test_sizing_error_for_no_type():
     with pytest.raises(SizingError):
         size(SizeRequest([], 1, 1), SNAP)
+
+
+@settings(max_examples=40, deadline=None)
+@given(nodes=st.integers(1, 200), azs=st.integers(1, 4), pods=st.integers(0, 27))
+def test_prefix_is_the_smallest_that_holds_the_demand(nodes, azs, pods):
+    ans = size(SizeRequest(["m5.large"], nodes, azs, pods_per_node=pods), SNAP)
+    for z in ans.azs:
+        # an AZ holds at most ceil(nodes / azs) nodes, each taking the same addresses, + ceil(4 / azs) ENIs
+        assert z.nodes_at_max == -(-nodes // azs)
+        assert z.addresses_at_max == z.nodes_at_max * z.addresses_per_node + -(-4 // azs)
+        plen = z.subnet_prefix_length
+        if plen is None:
+            assert z.addresses_needed > 2 ** 16 - 5
+            continue
+        assert 2 ** (32 - plen) - 5 >= z.addresses_needed  # it holds them
+        assert plen == 28 or 2 ** (32 - plen - 1) - 5 < z.addresses_needed  # a half-size subnet would not

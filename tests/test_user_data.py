@@ -57,9 +57,26 @@ def test_al2_bootstrap_sh_has_no_max_pods_option():
     assert read_user_data("/etc/eks/bootstrap.sh c --max-pods 17 --kubelet-extra-args '--max-pods=25'").max_pods == 25
 
 
-def test_al2_use_max_pods_false_without_a_value_is_unknown():
+def test_al2_use_max_pods_false_without_a_value_is_kubelets_default():
+    # awslabs/amazon-eks-ami templates/al2/runtime/bootstrap.sh (commit 0ab84280): maxPods goes into
+    # kubelet-config.json only under `if [[ "$USE_MAX_PODS" = "true" ]]`, and the AMI's kubelet-config.json
+    # has no maxPods: kubelet's own default, 110, applies (not the AMI's eni-max-pods.txt figure)
     r = read_user_data("/etc/eks/bootstrap.sh c --use-max-pods false")
-    assert r.max_pods is None and "set outside" in r.problem
+    assert r.max_pods == 110 and r.problem is None and r.family == "al2"
+    assert "kubelet's own default 110" in r.origin and "--use-max-pods false" in r.origin
+    # the test is `= "true"` exactly: "False" or "no" switch it off too; the env form as well
+    assert read_user_data("/etc/eks/bootstrap.sh c --use-max-pods no").max_pods == 110
+    r = read_user_data("#!/bin/bash\nUSE_MAX_PODS=false /etc/eks/bootstrap.sh c\n")
+    assert r.max_pods == 110 and "USE_MAX_PODS=false" in r.origin
+    # --use-max-pods true (the default): the AMI default, nothing set in the user data
+    assert read_user_data("/etc/eks/bootstrap.sh c --use-max-pods true").max_pods is None
+    # the kubelet flag still decides when given
+    assert read_user_data("/etc/eks/bootstrap.sh c --use-max-pods false --kubelet-extra-args '--max-pods=58'"
+                          ).max_pods == 58
+    # a script that edits kubelet's config itself: podcap does not run it, so the value is unknown
+    r = read_user_data("#!/bin/bash\njq '.maxPods=50' /etc/kubernetes/kubelet/kubelet-config.json > /tmp/k\n"
+                       "/etc/eks/bootstrap.sh c --use-max-pods false\n")
+    assert r.max_pods is None and "outside bootstrap.sh" in r.problem
 
 
 def test_al2_bootstrap_without_max_pods_is_the_ami_default():

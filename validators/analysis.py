@@ -58,6 +58,10 @@ class TypeCapacity:
     branch_enis: int | None = None  # the type's branch ENIs (VPC resource controller BranchInterface)
     # security-group pods per node counted in capacity_pods beside ipamd's pool: min(stated, branch ENIs)
     sgp_capacity: int = 0
+    # a managed node group of several types, where EKS wrote the smallest figure on every node: what this
+    # type's nodes would run in a node group of their own (None otherwise)
+    own_capacity_pods: int | None = None
+    own_kubelet_max_pods: int | None = None  # the max pods EKS would write for this type alone
 
 
 @dataclass
@@ -93,8 +97,11 @@ class NodegroupAnalysis:
         return max(self.types, key=lambda t: (t.alloc.subnet_addresses, t.alloc.pod_subnet_addresses))
 
     def smallest(self) -> TypeCapacity | None:
-        """The instance type with the fewest pods per node (mixed types: the smallest wins)."""
-        return min(self.types, key=lambda t: t.capacity_pods) if self.types else None
+        """The instance type with the fewest pods per node (mixed types: the smallest wins). On a tie (a
+        managed node group, where EKS gives every type the smallest figure) the type with the smallest
+        network capacity, the one that set the group's figure."""
+        return min(self.types, key=lambda t: (t.capacity_pods, t.maxpods.network_max_pods + t.sgp_capacity)
+                   ) if self.types else None
 
 
 @dataclass
@@ -338,7 +345,10 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
             alloc = _with_branch_addresses(alloc, sgp, na.parsed.settings.custom_networking)
         na.types.append(TypeCapacity(lim, mp, k_small, capacity, pods, alloc, res.origin, res.managed,
                                      k_large if k_large != k_small else None, res.reason if k_large != k_small
-                                     else "", sgp, branch, sgp_cap))
+                                     else "", sgp, branch, sgp_cap,
+                                     None if res.own_small is None
+                                     else max(min(res.own_small - HOST_NETWORK_PODS, pool + sgp_cap), 0),
+                                     res.own_small))
     if na.types and ng.provisioner is None:  # node pools: their source notes the range of figures
         shown = na.types
         if len(shown) > 4:  # a node pool of many types: the extremes say enough
@@ -370,6 +380,7 @@ class MaxPodsResolution:
     # (the add-on's, then the CNI defaults when the order is undecided); low != high: vCPUs unknown
     options: list[tuple[int, int]] = field(default_factory=list)
     vcpus_unknown: Unknown | None = None  # the PC001 for an unknown vCPU count, dropped if the group decides
+    own_small: int | None = None  # this type's own figure, before the group's smallest replaced it
 
 
 def eks_writes_max_pods(ng: NodeGroup) -> MaybeUnknown[bool]:
@@ -493,6 +504,7 @@ def _apply_group_minimum(resolutions: list[MaxPodsResolution]) -> None:
         return
     each = ", ".join(f"{r.managed.instance_type if r.managed else '?'} {_figure(r.small, r.large)}" for r in group)
     for r in group:
+        r.own_small = r.small
         r.small, r.large, r.options = small, large, list(per_option)
         r.reason = ""
         if any(lo != hi for lo, hi in per_option):

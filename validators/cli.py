@@ -145,8 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     nd.set_defaults(func=cmd_node)
 
     ck = sub.add_parser("check", help="check a spec, CloudFormation template, cdk.out or Terraform plan",
-                        description="Exit 0: no error findings; 1: error findings (or warnings with --strict); "
-                                    "2: bad invocation or unreadable input.")
+                        description="Exit 0: no finding at or above --fail-on (default error) outside the "
+                                    "--baseline; 1: such a finding; 2: bad invocation or unreadable input.")
     ck.add_argument("paths", nargs="+", metavar="PATH")
     ck.add_argument("--format", choices=list(REPORT_FORMATS), default=None,
                     help="the report on stdout (default text; with -o FILE, the format of that file)")

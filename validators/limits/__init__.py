@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -278,10 +279,41 @@ def load_snapshot(path: str | Path | None = None) -> Snapshot:
     return _shipped()
 
 
+class _LazyTypes(Mapping):
+    """The shipped snapshot's types, each built on first use: a check reads a handful of the ~1400 records,
+    and building them all was the largest fixed cost of `podcap check` after the imports. (The shipped file is
+    generated and tested; a ``--snapshot`` file is still checked whole, by parse_snapshot.)"""
+
+    def __init__(self, records: dict[str, Any]):
+        self._records = records
+        self._names = {name.strip().lower(): name for name in records}
+        self._built: dict[str, InstanceLimits] = {}
+
+    def __getitem__(self, key: str) -> InstanceLimits:
+        hit = self._built.get(key)
+        if hit is None:
+            name = self._names[key]  # KeyError for an unknown type, as a dict
+            hit = self._built[key] = InstanceLimits.from_record(name, self._records[name])
+        return hit
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._names
+
+
 @lru_cache(maxsize=1)
 def _shipped() -> Snapshot:
     text = resources.files("podcap.data").joinpath(SNAPSHOT_NAME).read_text()
-    return parse_snapshot(json.loads(text))
+    doc = json.loads(text)
+    types_doc = doc.get("instance_types") if isinstance(doc, dict) else None
+    if not isinstance(types_doc, dict) or not isinstance(doc.get("generated", {}), dict):
+        return parse_snapshot(doc)  # says what is wrong
+    return Snapshot(provenance=doc.get("generated", {}), types=_LazyTypes(types_doc), records=types_doc)
 
 
 def get(name: str) -> InstanceLimits:

@@ -49,9 +49,13 @@ def check_demand(a: Analysis):
                             "with an AMI (custom AMI) and max-pods in its user data lifts it; ")
                 else:
                     fix += f"raise kubelet max-pods to {target} or more; "
-            if "smallest figure across" in small.max_pods_origin:
-                fix += ("EKS gives every node of a managed node group the smallest max pods across its instance "
-                        "types: drop the smaller types from the group; ")
+            alone = [f"{t.limits.name} {t.own_capacity_pods}" for t in na.types
+                     if t.own_capacity_pods is not None and t.own_capacity_pods >= want]
+            if any(t.own_capacity_pods is not None for t in na.types):
+                fix += (f"EKS gives every node of a managed node group the smallest max pods across its instance "
+                        f"types ({small.kubelet_max_pods} here): drop the smaller types from the group"
+                        + (f" (in a group of its own: {', '.join(alone)} address-taking pods)" if alone else "")
+                        + "; ")
             if not na.settings.prefix_delegation and small.limits.nitro:
                 fix += "enable prefix delegation (and raise max-pods); "
             fix += "or choose a larger instance type"
@@ -135,6 +139,12 @@ def check_below(a: Analysis):
             if t.kubelet_max_pods * 2 <= t.maxpods.max_pods and t.kubelet_max_pods <= t.maxpods.network_max_pods:
                 set_how = t.max_pods_origin or (
                     "set in the plan" if na.ng.kubelet_max_pods is not None else "the EKS AMI default")
+                fix = f"set kubelet max-pods to {t.maxpods.max_pods} on {t.limits.name}"
+                if t.own_kubelet_max_pods is not None and t.own_kubelet_max_pods > t.kubelet_max_pods:
+                    # a managed node group of several types: EKS wrote the smallest type's figure here
+                    fix = (f"EKS gives every node of a managed node group the smallest max pods across its "
+                           f"instance types ({t.kubelet_max_pods}); put {t.limits.name} in a node group of its "
+                           f"own, where EKS writes {t.own_kubelet_max_pods}")
                 yield r.finding(
                     na.ng.name,
                     f"node group {na.ng.name}: kubelet max-pods {t.kubelet_max_pods} on {t.limits.name} ({set_how}) "
@@ -142,7 +152,7 @@ def check_below(a: Analysis):
                     f"(network capacity {t.maxpods.network_max_pods})",
                     resource_type="nodegroup",
                     location=na.ng.location,
-                    fix=f"set kubelet max-pods to {t.maxpods.max_pods} on {t.limits.name}",
+                    fix=fix,
                     data={"instance_type": t.limits.name, "kubelet_max_pods": t.kubelet_max_pods,
                           "recommended_max_pods": t.maxpods.max_pods,
                           "network_max_pods": t.maxpods.network_max_pods},

@@ -203,7 +203,7 @@ def _enrich(plan: Plan, region: str | None, profile: str | None, deadline: _Dead
     return notes
 
 
-def _supplementary(plan: Plan, what: str, resource: str, where: str, call: Any) -> Any:
+def _supplementary(plan: Plan, what: str, resource: str, where: str, call: Any, *, record: bool = True) -> Any:
     """``call()``; an AWS error or unusable answer becomes an Unknown on ``resource`` (PC001), not an exit.
 
     A deadline or a connection-level failure still ends the live phase (the endpoint is gone)."""
@@ -214,7 +214,8 @@ def _supplementary(plan: Plan, what: str, resource: str, where: str, call: Any) 
     except _answer_errors() as e:
         why = _why(e)
         unk = Unknown(f"{what} could not be read from AWS: {why}", where)
-        plan.unresolved.append((resource, unk))
+        if record:  # else the caller puts the Unknown where the analysis meets it (and PC001 reports it)
+            plan.unresolved.append((resource, unk))
         return unk
 
 
@@ -461,7 +462,7 @@ def _enrich_subnets(plan: Plan, targets: dict[str, list[Subnet]], ec2: Any, note
             ips = sorted(set(used[aid]), key=_address_key)
         reservations = _supplementary(
             plan, f"the CIDR reservations of {aid}", subs[0].id, f"live:ec2/{aid}",
-            lambda aid=aid: _reservations(ec2, aid))
+            lambda aid=aid: _reservations(ec2, aid), record=False)
         if isinstance(reservations, Unknown):
             reservations_list = [CidrReservation(cidr=reservations, type="prefix")]
         else:

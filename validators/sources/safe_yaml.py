@@ -377,12 +377,27 @@ def load_document(path: str, loader: type[SafeLoader] | None = None) -> Document
     """
     text = decode_text(read_file(path), path)
     is_json = path.lower().endswith(".json") or text.lstrip().startswith("{")
-    doc = load_json(text, path) if is_json else load_yaml(text, path, loader=loader)
+    if not is_json:  # one composition gives both the document and (from node marks) the lines
+        doc, node = load_yaml_with_node(text, path, loader=loader)
+        return Document(doc, line_map(node), text, is_json)
+    doc = load_json(text, path)
     try:  # node marks give the lines
         lines = line_map(compose_yaml(text, path))
     except InputError:
         lines = {}
     return Document(doc, lines, text, is_json)
+
+
+def load_yaml_with_node(
+    text: str | bytes, filename: str = "<input>", loader: type[SafeLoader] | None = None
+) -> tuple[Any, Node | None]:
+    """:func:`load_yaml` and the node tree it was built from (for line numbers), from one composition."""
+
+    def read(ldr: SafeLoader) -> tuple[Any, Node | None]:
+        node = ldr.get_single_node()
+        return (ldr.construct_document(node) if node is not None else None), node
+
+    return _run_loader(text, filename, loader, read, wrap=(TypeError, ValueError))
 
 
 def _fmt_path(parent: str, key: str | int) -> str:
