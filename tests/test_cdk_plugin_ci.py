@@ -67,6 +67,15 @@ def test_bare_rule_id_acknowledgment_is_honoured(tmp_path, capfd):
     assert len(acked) == 2 and {a["reason"] for a in acked} == {"lab cluster, small on purpose"}
     assert {a["acknowledgedId"].rsplit("::", 1)[-1] for a in acked} == {"PC201"}
     assert rep["violations"] == []
+    # `podcap check cdk.out` reads the same acknowledgment from the assembly (CDK records the bare id as
+    # Annotation::PC201) and agrees with synth: both PC201 findings suppressed, exit 0.
+    from podcap.cli import main
+
+    capfd.readouterr()
+    assert main(["check", str(tmp_path), "--format", "json"]) == 0
+    report = json.loads(capfd.readouterr().out)
+    suppressed = [f for f in report["findings"] if f.get("suppressed")]
+    assert len(suppressed) == 2 and {f["rule_id"] for f in suppressed} == {"PC201"}
 
 
 def test_summary_line_grammar():

@@ -542,6 +542,58 @@ def test_auto_mode_max_pods_capped_at_110(tmp_path):
     assert ng(r, "auto")["max_pods"] == 110
 
 
+AUTO_MANIFESTS = """\
+apiVersion: eks.amazonaws.com/v1
+kind: NodeClass
+metadata: {name: private}
+spec:
+  role: AutoNodeRole
+  subnetSelectorTerms:
+    - tags: {karpenter.sh/discovery: demo}
+  securityGroupSelectorTerms:
+    - tags: {karpenter.sh/discovery: demo}
+ADVANCED---
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: eks.amazonaws.com, kind: NodeClass, name: private}
+      requirements:
+        - {key: eks.amazonaws.com/instance-family, operator: In, values: [m5]}
+        - {key: eks.amazonaws.com/instance-size, operator: In, values: [large]}
+  limits:
+    cpu: "10"
+"""
+
+
+def test_auto_mode_custom_nodeclass_and_nodepool_manifests(tmp_path):
+    s = write(tmp_path, "spec.yaml", SPEC)
+    m = write(tmp_path, "auto.yaml", AUTO_MANIFESTS.replace("ADVANCED", ""))
+    r = check(s, m)
+    assert r["summary"]["checked"]["node_pools"] == 1
+    (g,) = r["nodegroups"]
+    # eks.amazonaws.com/instance-family m5 + instance-size large: m5.large; limits.cpu 10 / 2 = 5 nodes
+    assert (g["instance_types"], g["max_size"]) == (["m5.large"], 5)
+    # [EKS-AUTO] max pods min(29, 110) = 29; prefix delegation: 33 addresses, 2 /28s per node
+    assert (g["max_pods"], g["addresses_per_node"]) == (29, 33)
+    for name in ("nodes-a", "nodes-b"):
+        # not balanced over AZs: each AZ for all 5 nodes: 5 x 33 = 165; 5 x 2 = 10 /28s
+        assert (subnet(r, name)["at_max"], subnet(r, name)["prefix_blocks_at_max"]) == (165, 10)
+    assert subnet(r, "other-c")["at_max"] == 0
+
+
+def test_auto_mode_nodeclass_ipv4_prefix_size_32(tmp_path):
+    s = write(tmp_path, "spec.yaml", SPEC)
+    m = write(tmp_path, "auto.yaml", AUTO_MANIFESTS.replace(
+        "ADVANCED", "  advancedNetworking:\n    ipv4PrefixSize: \"32\"\n"))
+    r = check(s, m)
+    # create-node-class.html ipv4PrefixSize "32": secondary IPs: 30 addresses per node; 5 x 30 = 150
+    assert r["nodegroups"][0]["addresses_per_node"] == 30
+    assert (subnet(r, "nodes-a")["at_max"], subnet(r, "nodes-a")["prefix_blocks_at_max"]) == (150, 0)
+
+
 # -------------------------------------------------------------------------------------------- eksctl
 
 

@@ -152,10 +152,12 @@ def _owning_template(path: str, templates: Mapping[str, str]) -> str | None:
 
 def acknowledgment(acknowledged: Mapping[str, Mapping[str, str]], rule_id: str,
                    construct_path: str | None) -> str | None:
-    """The reason of the closest CDK acknowledgment of ``podcap::<rule_id>`` (or the bare ``<rule_id>``, as
-    ``acknowledge({id: 'PC201'})`` records it) at or above ``construct_path`` (the resource itself, then
+    """The reason of the closest CDK acknowledgment of ``podcap::<rule_id>`` (or the bare ``<rule_id>``, which
+    ``acknowledge({id: 'PC201'})`` records as ``Annotation::PC201``) at or above ``construct_path`` (the resource itself, then
     each parent up to the app), as CDK matches acknowledgments; None if none."""
-    paths = {**acknowledged.get(rule_id, {}), **acknowledged.get(f"{ACK_NAMESPACE}::{rule_id}", {})}
+    # aws-cdk-lib records an id without a namespace as ``Annotation::PC201``; older releases keep it bare
+    paths = {**acknowledged.get(rule_id, {}), **acknowledged.get(f"Annotation::{rule_id}", {}),
+             **acknowledged.get(f"{ACK_NAMESPACE}::{rule_id}", {})}
     if not paths or not construct_path:
         return None
     p = construct_path.strip("/")
@@ -171,7 +173,7 @@ def acknowledged_rules(acknowledged: Mapping[str, Any]) -> list[str]:
     """The podcap rule ids (``PC201``) among the acknowledged ids: ``podcap::PC201``, or a bare ``PC201``."""
     prefix = f"{ACK_NAMESPACE}::"
     ids = {k[len(prefix):] for k in acknowledged if k.startswith(prefix) and len(k) > len(prefix)}
-    ids |= {k for k in acknowledged if RULE_ID.fullmatch(k)}
+    ids |= {k.removeprefix("Annotation::") for k in acknowledged if RULE_ID.fullmatch(k.removeprefix("Annotation::"))}
     return sorted(ids)
 
 
