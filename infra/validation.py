@@ -145,11 +145,11 @@ class AssemblyIndex:
     def acknowledgment(self, rule_id: str, construct_path: str | None) -> str | None:
         """The reason of the closest acknowledgment of ``podcap::rule_id`` at or above the path (the same
         lookup ``podcap check cdk.out`` makes)."""
-        return acknowledgment(self.acknowledged, rule_id, construct_path)
+        return acknowledgment(self.acknowledged, rule_id, construct_path, bare=False)
 
     def bare_acknowledgment(self, rule_id: str, construct_path: str | None) -> str | None:
         """The reason of the closest acknowledgment of the bare ``rule_id`` at or above the path."""
-        return acknowledgment(self.bare_acknowledged, rule_id, construct_path)
+        return acknowledgment(self.bare_acknowledged, rule_id, construct_path, bare=False)
 
     def collect_bare(self) -> None:
         """Read the acknowledgments of bare podcap rule ids (``PC201``, recorded by CDK as

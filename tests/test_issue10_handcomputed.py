@@ -806,6 +806,40 @@ autoModeConfig:
         assert s["nodegroups"] == ["auto1/system"]
 
 
+def test_eksctl_real_example_04_existing_vpc():
+    """eksctl examples/04-existing-vpc.yaml: three existing private /19s, ng-1 m5.xlarge desiredCapacity 2."""
+    r = check(EKSCTL_EXAMPLES / "04-existing-vpc.yaml")
+    g = ng(r, "nodeGroups.ng-1")
+    # [EKSCTL-SIZES] desired 2 -> min 2, max 2; self-managed AMI default 4 x (15 - 1) + 2 = 58
+    assert (g["min_size"], g["desired_size"], g["max_size"], g["max_pods"]) == (2, 2, 2, 58)
+    # [IPAMD] 56 pods need all 4 ENIs (4 x 14 = 56 < 58): 4 x 15 = 60 addresses
+    assert g["addresses_per_node"] == 60
+    subs = [s for s in r["subnets"] if s["cidr"] in ("192.168.128.0/19", "192.168.64.0/19", "192.168.0.0/19")]
+    assert len(subs) == 3
+    for s in subs:
+        # /19: 8192 - 5 = 8187; 2 nodes over 3 subnets: at most ceil(2 / 3) = 1 node = 60 addresses, plus the
+        # control plane's share (the cluster has these three subnets)
+        assert s["usable"] == 8187
+        assert s["at_max"] >= 60
+    assert len({s["at_max"] for s in subs}) == 1
+    # existing subnets: the addresses already in use are not in the file -> PC001, never a silent pass
+    assert len([f for f in findings(r, "PC001") if "in use" in f["message"]]) == 3
+
+
+def test_eksctl_real_example_25_addons_default_managed_group():
+    """eksctl examples/25-addons.yaml: ``managedNodeGroups: [{name: mng1}]`` and nothing else."""
+    r = check(EKSCTL_EXAMPLES / "25-addons.yaml")
+    g = ng(r, "managedNodeGroups.mng1")
+    # m5.large, 2/2/2, [MNG] 29; public subnets (privateNetworking false), ceil(2 / 3) = 1 node x 30
+    assert (g["instance_types"], g["min_size"], g["max_size"], g["max_pods"]) == (["m5.large"], 2, 2, 29)
+    pub = [s for s in r["subnets"] if ".public." in s["subnet"]]
+    priv = [s for s in r["subnets"] if ".private." in s["subnet"]]
+    assert all(s["nodegroups"] == ["managedNodeGroups.mng1"] for s in pub)
+    assert all(s["nodegroups"] == [] for s in priv)
+    # the control plane is in all six: public - private = the node's 30
+    assert {p["at_max"] - q["at_max"] for p in pub for q in priv} == {30}
+
+
 # ------------------------------------------------------------------------------------------ Terraform
 
 

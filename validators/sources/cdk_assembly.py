@@ -151,13 +151,14 @@ def _owning_template(path: str, templates: Mapping[str, str]) -> str | None:
 
 
 def acknowledgment(acknowledged: Mapping[str, Mapping[str, str]], rule_id: str,
-                   construct_path: str | None) -> str | None:
+                   construct_path: str | None, *, bare: bool = True) -> str | None:
     """The reason of the closest CDK acknowledgment of ``podcap::<rule_id>`` (or the bare ``<rule_id>``, which
     ``acknowledge({id: 'PC201'})`` records as ``Annotation::PC201``) at or above ``construct_path`` (the resource itself, then
-    each parent up to the app), as CDK matches acknowledgments; None if none."""
+    each parent up to the app), as CDK matches acknowledgments; None if none. ``bare=False``: only the
+    ``podcap::`` id (the synth plugin names bare-id findings as CDK recorded them, so CDK lists them)."""
     # aws-cdk-lib records an id without a namespace as ``Annotation::PC201``; older releases keep it bare
-    paths = {**acknowledged.get(rule_id, {}), **acknowledged.get(f"Annotation::{rule_id}", {}),
-             **acknowledged.get(f"{ACK_NAMESPACE}::{rule_id}", {})}
+    paths = {**acknowledged.get(rule_id, {}), **acknowledged.get(f"Annotation::{rule_id}", {})} if bare else {}
+    paths.update(acknowledged.get(f"{ACK_NAMESPACE}::{rule_id}", {}))
     if not paths or not construct_path:
         return None
     p = construct_path.strip("/")
