@@ -452,3 +452,12 @@ def test_help_starts_without_heavy_imports():
             " if m in sys.modules]\nprint(heavy)")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False)
     assert p.stdout.strip().splitlines()[-1] == "[]", p.stdout + p.stderr
+
+
+# regression test of another part: Terraform address indexes
+def test_terraform_address_index_over_4300_digits(tmp_path):
+    text = (DATA / "tfplan" / "root-count.json").read_text()
+    text = text.replace("aws_subnet.private[0]", f"aws_subnet.private[{HUGE}]").replace('"index": 0', f'"index": {HUGE}')
+    r = cli(["check", write(tmp_path, "plan.json", text), "--format", "json"])
+    r.assert_promise()
+    assert "set_int_max_str_digits" not in r.err

@@ -55,11 +55,15 @@ each figure below is the consumer's alone.
 from __future__ import annotations
 
 import codecs
+import copy
 import json
 import math
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 try:
     from _cli_harness import cli
@@ -282,6 +286,37 @@ def test_karpenter_family_and_cpu_requirements_pick_types(tmp_path):
     assert g["addresses_per_node"] == 60
     # per AZ: 10 x 60 = 600 (the documented worst case of docs/node-pools.md)
     assert subnet(r, "nodes-a")["at_max"] == 600
+
+
+def test_karpenter_cpu_range_requirement(tmp_path):
+    req = ("        - {key: karpenter.k8s.aws/instance-family, operator: In, values: [m5]}\n"
+           "        - {key: karpenter.k8s.aws/instance-cpu, operator: Gt, values: [\"3\"]}\n"
+           "        - {key: karpenter.k8s.aws/instance-cpu, operator: Lt, values: [\"9\"]}")
+    r = karpenter(tmp_path, req, limits='cpu: "40"')
+    g = ng(r, "default")
+    # m5 with 3 < vCPUs < 9: m5.xlarge (4) and m5.2xlarge (8), both 4 ENIs x 15 IPv4
+    assert sorted(g["instance_types"]) == ["m5.2xlarge", "m5.xlarge"]
+    # 40 / 4 (smallest) = 10 nodes; 4 x 14 + 2 = 58 max pods; 56 pods -> 4 ENIs x 15 = 60 addresses
+    assert (g["max_size"], g["max_pods"], g["addresses_per_node"]) == (10, 58, 60)
+    assert subnet(r, "nodes-b")["at_max"] == 600
+
+
+def test_spec_node_pool_matches_manifest(tmp_path):
+    """The spec's node_pools entry stands for the same NodePool + EC2NodeClass (docs/spec.md)."""
+    spec = SPEC + """\
+node_pools:
+  - name: default
+    provisioner: karpenter
+    subnets: [nodes-a, nodes-b]
+    instance_types: [m5.large]
+    limits: {cpu: 20}
+    kubelet_max_pods: 12
+"""
+    r = check(write(tmp_path, "spec.yaml", spec))
+    g = ng(r, "default")
+    # as test_karpenter_kubelet_max_pods: 10 nodes, 12 max pods, 20 addresses, 200 per AZ
+    assert (g["max_size"], g["max_pods"], g["addresses_per_node"]) == (10, 12, 20)
+    assert subnet(r, "nodes-a")["at_max"] == subnet(r, "nodes-b")["at_max"] == 200
 
 
 def test_karpenter_v1beta1_kubelet_on_nodepool(tmp_path):
@@ -806,6 +841,51 @@ autoModeConfig:
         assert s["nodegroups"] == ["auto1/system"]
 
 
+EKSCTL_EXISTING = """\
+apiVersion: eksctl.io/v1alpha5
+kind: ClusterConfig
+metadata: {name: ek5, region: eu-west-1}
+availabilityZones: [eu-west-1a, eu-west-1b]
+vpc:
+  subnets:
+    private:
+      app-a: {id: subnet-0aaaaaaaaaaaaaaa1, az: eu-west-1a, cidr: 10.20.0.0/24}
+      app-b: {id: subnet-0aaaaaaaaaaaaaaa2, az: eu-west-1b, cidr: 10.20.1.0/24}
+nodeGroups:
+  - name: mixed
+    minSize: 1
+    maxSize: 6
+    privateNetworking: true
+    subnets: [app-a]
+    instancesDistribution:
+      instanceTypes: [m5.xlarge, m5.large]
+      onDemandBaseCapacity: 0
+  - name: dense
+    instanceType: m5.large
+    maxPodsPerNode: 50
+    privateNetworking: true
+"""
+
+
+def test_eksctl_existing_subnets_mixed_types_and_max_pods_per_node(tmp_path):
+    r = check(write(tmp_path, "cluster.yaml", EKSCTL_EXISTING))
+    mixed, dense = ng(r, "nodeGroups.mixed"), ng(r, "nodeGroups.dense")
+    # [EKSCTL-SIZES] min 1, max 6 -> desired 1; instancesDistribution types: max_pods is the smallest type's
+    # (m5.large 29), addresses the largest's (m5.xlarge 4 x 15 = 60 at 56 pods)
+    assert (mixed["min_size"], mixed["desired_size"], mixed["max_size"]) == (1, 1, 6)
+    assert (mixed["max_pods"], mixed["addresses_per_node"]) == (29, 60)
+    # maxPodsPerNode 50 is written into the bootstrap, above m5.large's network 29 -> PC102
+    assert (dense["max_pods"], dense["network_max_pods"]) == (50, 29)
+    assert findings(r, "PC102", "nodeGroups.dense")
+    a, b = subnet(r, "vpc.subnets.private.app-a"), subnet(r, "vpc.subnets.private.app-b")
+    # subnets: [app-a] -> mixed only in app-a; dense in both (2 nodes / 2 subnets = 1 each, 30 addresses).
+    # The control plane has both subnets: the same share c in each.
+    c = b["at_max"] - 30
+    # app-a at max: 6 x 60 + 1 x 30 + c = 390 + c > 251 -> PC201
+    assert a["at_max"] == 6 * 60 + 30 + c
+    assert [f["resource"] for f in findings(r, "PC201")] == ["vpc.subnets.private.app-a"]
+
+
 def test_eksctl_real_example_04_existing_vpc():
     """eksctl examples/04-existing-vpc.yaml: three existing private /19s, ng-1 m5.xlarge desiredCapacity 2."""
     r = check(EKSCTL_EXAMPLES / "04-existing-vpc.yaml")
@@ -873,7 +953,10 @@ def _tf_resource(address: str, values: dict, expressions: dict | None = None) ->
 def tf_plan(resources: list[tuple[str, dict, dict | None]]) -> dict:
     pvs, rcs, confs, seen = [], [], [], set()
     for address, values, expressions in resources:
-        pv, rc, conf = _tf_resource(address, values, expressions)
+        # fresh copies: the planned value and the change's "after" are separate objects in a real plan, and
+        # a test may edit one plan without touching the shared building blocks
+        pv, rc, conf = _tf_resource(address, copy.deepcopy(values), copy.deepcopy(expressions))
+        rc["change"]["after"] = copy.deepcopy(pv["values"])
         pvs.append(pv)
         rcs.append(rc)
         if conf["address"] not in seen:
@@ -965,6 +1048,22 @@ def test_terraform_karpenter_manifests_helm_cni_and_fargate(tmp_path):
     assert not findings(r, "PC201")
 
 
+def test_terraform_karpenter_selector_matches_default_tags(tmp_path):
+    """Karpenter matches the tags the subnet really carries: the AWS provider's ``tags_all`` (the resource's
+    tags and the provider's default_tags)."""
+    plan = karpenter_fargate_plan()
+    for res in [*plan["planned_values"]["root_module"]["resources"], *plan["resource_changes"]]:
+        if res["address"].startswith("aws_subnet.private"):
+            v = res["values"] if "values" in res else res["change"]["after"]
+            # provider default_tags {karpenter.sh/discovery: demo}; the resource's own tags: Name only
+            v["tags_all"] = {**v["tags"], "Name": "private"}
+            v["tags"] = {"Name": "private"}
+    demand = write(tmp_path, "podcap.yaml", "demand:\n  - {resource: aws_eks_fargate_profile.jobs, pods: 100}\n")
+    r = check(write(tmp_path, "plan.json", json.dumps(plan)), extra=("--config", str(demand)))
+    assert not [f for f in findings(r, "PC001") if "tags" in f["message"]]
+    assert subnet(r, "aws_subnet.private[0]")["at_max"] == 182  # 4 x 33 + 50, as with tags
+
+
 def test_terraform_fargate_without_demand_is_pc001(tmp_path):
     r = check(write(tmp_path, "plan.json", json.dumps(karpenter_fargate_plan())))
     assert findings(r, "PC001", "aws_eks_fargate_profile.jobs")
@@ -1004,8 +1103,6 @@ def test_terraform_unmodelled_aws_eks_resource_is_pc001(tmp_path):
 
 def test_terraform_kubectl_manifest_and_helm_set_block(tmp_path):
     """The same pool as kubectl_manifest yaml_body, the CNI setting as a helm ``set`` entry."""
-    import yaml  # noqa: PLC0415 - PyYAML is a dependency of podcap
-
     plan = karpenter_fargate_plan()
     for block in ("planned_values", "resource_changes", "configuration"):
         holder = plan[block]["root_module"]["resources"] if block != "resource_changes" else plan[block]
@@ -1060,6 +1157,51 @@ def test_terraform_demand_pc001_fix_names_the_demand_key(tmp_path):
     r = check(write(tmp_path, "plan.json", json.dumps(karpenter_fargate_plan())))
     (f,) = [f for f in findings(r, "PC001", "aws_eks_fargate_profile.jobs") if "pod count" in f["message"]]
     assert "demand" in (f["fix"] or "") and "--live" not in (f["fix"] or "")
+
+
+def test_terraform_auto_mode_cluster_with_fargate_in_two_28s(tmp_path):
+    """The issue's own case: an Auto Mode cluster and a Fargate profile in two /28 subnets."""
+    cc = [{"enabled": True, "node_pools": [], "node_role_arn": None}]
+    plan = tf_plan([*TF_NETWORK, tf_cluster(cc), (
+        "aws_eks_fargate_profile.jobs", {"fargate_profile_name": "jobs", "cluster_name": "demo",
+                                         "selector": [{"namespace": "jobs", "labels": None}]},
+        {"cluster_name": CLUSTER_NAME_REF, "subnet_ids": _ref("aws_subnet.cp[0]", "aws_subnet.cp[1]")})])
+    demand = write(tmp_path, "podcap.yaml", "demand:\n  - {resource: aws_eks_fargate_profile.jobs, pods: 30}\n")
+    r = check(write(tmp_path, "plan.json", json.dumps(plan)), extra=("--config", str(demand)))
+    assert r["summary"]["checked"]["fargate_profiles"] == 1
+    for name in ("aws_subnet.cp[0]", "aws_subnet.cp[1]"):
+        s = subnet(r, name)
+        # /28: 16 - 5 = 11 usable; Fargate ceil(30 / 2) = 15 (+ the control plane's ENIs) > 11 -> PC201
+        assert s["usable"] == 11 and s["at_max"] >= 15
+    assert sorted(f["resource"] for f in findings(r, "PC201")) == ["aws_subnet.cp[0]", "aws_subnet.cp[1]"]
+
+
+@pytest.mark.parametrize("encoding, bom", [
+    ("utf-8", codecs.BOM_UTF8), ("utf-16-be", codecs.BOM_UTF16_BE), ("utf-32-le", codecs.BOM_UTF32_LE)])
+def test_other_encodings_with_bom(tmp_path, encoding, bom):
+    plan = json.dumps(karpenter_fargate_plan())
+    demand = write(tmp_path, "podcap.yaml", "demand:\n  - {resource: aws_eks_fargate_profile.jobs, pods: 100}\n")
+    p = tmp_path / "plan.json"
+    p.write_bytes(bom + plan.encode(encoding))
+    r = check(p, extra=("--config", str(demand)))
+    assert subnet(r, "aws_subnet.private[0]")["at_max"] == 182  # 4 x 33 + 50, as in UTF-8
+    # a manifest with a BOM reads too
+    s = write(tmp_path, "spec.yaml", SPEC)
+    m = tmp_path / "nodepool.yaml"
+    m.write_bytes(bom + (nodepool_v1(M5_LARGE) + "---\n" + NODECLASS_V1.format(
+        alias="al2023@latest", kubelet="")).encode(encoding))
+    assert subnet(check(s, m), "nodes-a")["at_max"] == 300  # 10 x 30
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pods=st.integers(min_value=1, max_value=3000))
+def test_fargate_property_ceil_split(tmp_path, pods):
+    """[EKS-FARGATE] for any pod count: each of the 3 subnets takes ceil(pods / 3), PC201 exactly when that
+    exceeds the 123 usable of a /25."""
+    r = check(write(tmp_path, "fg.yaml", FARGATE_SPEC.replace("PODS", f", pods: {pods}")))
+    per = math.ceil(pods / 3)
+    assert {subnet(r, n)["at_max"] for n in ("fg-a", "fg-b", "fg-c")} == {per}
+    assert bool(findings(r, "PC201")) == (per > 123)
 
 
 # -------------------------------------------------------------------------------------- never silent
