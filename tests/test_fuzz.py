@@ -11,6 +11,7 @@ The whole file runs in well under a minute on two cores (the example counts belo
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import resource
@@ -33,7 +34,7 @@ SHARED = Path(os.environ.get("PODCAP_SHARED", "/work/shared")) / "fixtures"
 CASE_SECONDS = 8.0
 PEAK_MB = 1500
 
-FUZZ = settings(max_examples=80, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
 
@@ -157,9 +158,9 @@ def test_structural_mutations_of_json_seeds(tmp_dir, data):
         if kind == "delete":
             doc = _delete(doc, path)
         elif kind == "extreme":
-            doc = _set(doc, path, data.draw(st.sampled_from(EXTREMES), label="value"))
-        elif kind == "intrinsic":
-            doc = _set(doc, path, data.draw(st.sampled_from(INTRINSICS), label="value"))
+            doc = _set(doc, path, copy.deepcopy(data.draw(st.sampled_from(EXTREMES), label="value")))
+        elif kind == "intrinsic":  # copies: a later mutation must never change the shared constants
+            doc = _set(doc, path, copy.deepcopy(data.draw(st.sampled_from(INTRINSICS), label="value")))
         else:
             doc = _set(doc, path, _swap(_get(doc, path)))
     run_case(tmp_dir, seed.name, json.dumps(doc))

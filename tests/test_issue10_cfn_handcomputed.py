@@ -182,6 +182,25 @@ def test_fargate_demand_entry_never_overrides_the_template(tmp_path):
     assert sub(rep, "FgA")["at_max"] == 40
 
 
+def test_quickstart_cluster_node_group_without_instance_types(tmp_path):
+    doc = base("AWSQS::EKS::Cluster")
+    doc["Resources"]["NodesA"] = subnet("10.0.0.0/24", "us-east-1a")
+    for name, extra, size in (("Ng", {}, 3), ("NgArm", {"AmiType": "AL2023_ARM_64_STANDARD"}, 1)):
+        doc["Resources"][name] = {"Type": "AWS::EKS::Nodegroup", "Properties": {
+            "ClusterName": {"Ref": "Cluster"}, "NodeRole": ROLE + "node", "Subnets": [{"Ref": "NodesA"}],
+            "ScalingConfig": {"MinSize": 1, "DesiredSize": 1, "MaxSize": size}, **extra}}
+    rep = check(write(tmp_path, "t.json", doc))
+    # EKS API CreateNodegroup instanceTypes: "If you don't specify an instance type in a launch template or for
+    # instanceTypes, then t3.medium is used, by default" (an x86_64 type)
+    g = ng(rep, "Ng")
+    assert g["instance_types"] == ["t3.medium"]
+    # [MNG] t3.medium 3 ENIs x 6 IPv4: 3 x 5 + 2 = 17 max pods; 15 pods fill all 3 ENIs: 3 x 6 = 18 addresses
+    assert (g["max_pods"], g["addresses_per_node"]) == (17, 18)
+    # an ARM AMI type cannot run t3.medium and EKS documents no ARM default: Unknown -> PC001, subnet unknown
+    assert findings(rep, "PC001", "NgArm")
+    assert sub(rep, "NodesA")["at_max"] is None
+
+
 # ------------------------------------------------------------------------------------- EKS Auto Mode
 
 

@@ -472,9 +472,10 @@ def test_check_live_fragmented_subnet_end_to_end(seeded, tmp_path, capsys):
     """`podcap check --live` on a template that puts a prefix-delegation node group in existing subnet A.
 
     A (10.0.1.0/24) holds 11 addresses, one in each of /28 blocks 1..11, so it has 256 - 5 - 11 = 240
-    free addresses but only blocks 12, 13, 14 free. m5.large with the AMI's max-pods 29: 27 pods need 2
-    prefixes (32 >= 29 stops the growth), so a node takes 1 ENI + 2 x 16 = 33 addresses. Max 2 nodes,
-    one AZ: 4 prefixes > 3 free blocks -> PC204, though 2 x 33 + 4 control-plane ENIs = 70 <= 240.
+    free addresses but only blocks 12, 13, 14 free. A managed node group of m5.large (2 vCPUs) with prefix
+    delegation gets max-pods 110 from EKS (fewer than 30 vCPUs), so 108 address-taking pods: ceil(108 / 16)
+    = 7 prefixes, 1 ENI + 7 x 16 = 113 addresses a node. Max 2 nodes, one AZ: 14 prefixes > 3 free blocks
+    -> PC204, though 2 x 113 + 4 control-plane ENIs = 230 <= 240 addresses.
     """
     from podcap.cli import main
 
@@ -492,8 +493,8 @@ def test_check_live_fragmented_subnet_end_to_end(seeded, tmp_path, capsys):
     assert main(["check", str(tpl), "--live", "--region", REGION, "--format", "json"]) == 1
     doc = json.loads(capsys.readouterr().out)
     sub = next(s for s in doc["subnets"] if s["subnet"] == seeded.a)
-    assert (sub["cidr"], sub["usable"], sub["at_max"]) == ("10.0.1.0/24", 240, 70)
-    assert (sub["free_prefix_blocks"], sub["prefix_blocks_at_max"]) == (3, 4)
+    assert (sub["cidr"], sub["usable"], sub["at_max"]) == ("10.0.1.0/24", 240, 230)  # 2 x 113 + 4
+    assert (sub["free_prefix_blocks"], sub["prefix_blocks_at_max"]) == (3, 14)  # 2 nodes x 7 prefixes
     pc204 = [f for f in doc["findings"] if f["rule_id"] == "PC204"]
     assert len(pc204) == 1 and pc204[0]["resource"] == seeded.a
     f = pc204[0]
@@ -533,7 +534,7 @@ def test_cdk_imported_subnet_validated_live(seeded, tmp_path):
     assert "Validation failed" in str(e.value) or "PC204" in str(e.value)
     found = [f for f in plugin.last_result.findings if f.rule_id == "PC204"]
     assert [f.resource for f in found] == [seeded.a]
-    assert found[0].data["free_blocks"] == 3 and found[0].data["prefix_blocks_needed"] == 4
+    assert found[0].data["free_blocks"] == 3 and found[0].data["prefix_blocks_needed"] == 14  # 2 x 7
     # the same template through `podcap check cdk.out --live`: the same verdict
     from podcap.check import CheckOptions, run_check
 

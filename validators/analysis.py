@@ -830,6 +830,7 @@ def refine_node_pool(plan: Plan, na: NodegroupAnalysis, snapshot: Snapshot) -> N
     from podcap.engine.karpenter import ami_family, karpenter_max_pods
 
     ng = na.ng
+    _node_pool_sizes(plan, na)
     fam = ami_family(ng.ami_family or "al2023")
     if fam is None or na.os == "windows":
         return
@@ -867,6 +868,28 @@ def refine_node_pool(plan: Plan, na: NodegroupAnalysis, snapshot: Snapshot) -> N
         hi = max(na.types, key=lambda t: t.kubelet_max_pods)
         note = (f"{len(na.types)} candidate instance type(s); max pods {lo.kubelet_max_pods} ({lo.limits.name}) to "
                 f"{hi.kubelet_max_pods} ({hi.limits.name}), by {lo.max_pods_origin}")
+        if (ng.name, note) not in plan.notes:
+            plan.notes.append((ng.name, note))
+
+
+def _node_pool_sizes(plan: Plan, na: NodegroupAnalysis) -> None:
+    """A node pool's sizes are not an Auto Scaling group's: EKS's scaling rule (max >= 1, CreateNodegroup) does
+    not apply. Limits smaller than one node of every candidate type leave Karpenter nothing to launch
+    (kubernetes-sigs/karpenter scheduler.go ``filterByRemainingResources`` drops every type whose capacity
+    exceeds what the limits leave): 0 nodes, a known figure, not an invalid one."""
+    ng = na.ng
+    sizes = (ng.min_size, ng.desired_size, ng.max_size)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in sizes):
+        return
+    lo, mid, hi = sizes
+    if not 0 <= lo <= mid <= hi:
+        return
+    before = len(na.unknowns)
+    na.unknowns[:] = [u for u in na.unknowns if not u.reason.startswith("invalid scaling config")]
+    if len(na.unknowns) != before:
+        na.sizes = dict(zip(SCALES, sizes))
+    if hi == 0:
+        note = "the pool's limits admit no node of any candidate type: Karpenter launches none, no address taken"
         if (ng.name, note) not in plan.notes:
             plan.notes.append((ng.name, note))
 

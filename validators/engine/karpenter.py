@@ -21,6 +21,7 @@ makes the type set Unknown: podcap does not guess which types it keeps.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -330,18 +331,55 @@ def parse_quantity(value: Any) -> float | None:
     return float(m.group(1)) * _SUFFIXES[m.group(2)]
 
 
-def node_bound(limits: Any, types: list[InstanceLimits], where: str,
-               cpu_floor: int | None = None) -> tuple[int | Unknown, str]:
-    """NodePool ``spec.limits`` -> the most nodes the pool can hold, and how that was worked out.
+VM_MEMORY_OVERHEAD_PERCENT = 0.075  # options.go --vm-memory-overhead-percent / VM_MEMORY_OVERHEAD_PERCENT default
+ARM64_RESERVED_MIB = 64  # types.go memory(): Graviton's CMA reserved memory
 
-    Karpenter does not launch a node that would take the pool over a limit (its example ``100-cpu-limit.yaml``:
-    "will not provision compute that takes the pool over a total of 100 CPU cores"), so the bound is the limit
-    divided by the smallest matching type's share, rounded down. A ``nodes`` limit counts nodes directly.
+
+def memory_capacity_mib(lim: InstanceLimits, overhead: float = VM_MEMORY_OVERHEAD_PERCENT) -> int | None:
+    """types.go memory(): the memory Karpenter counts for a node of this type — DescribeInstanceTypes
+    SizeInMiB, less 64 MiB when the first architecture is arm64, less ceil(that x VM overhead percent) MiB.
+
+    This is the capacity the scheduler holds against ``spec.limits`` (kubernetes-sigs/karpenter scheduler.go
+    ``filterByRemainingResources`` / ``subtractMax`` use the instance type's Capacity) until a node of the type
+    has registered; from then on the node's own reported memory replaces it (instancetype.go
+    ``UpdateInstanceTypeCapacityFromNode``), which no offline input tells. None when the snapshot lacks it."""
+    size = getattr(lim, "memory_mib", None)
+    if size is None:
+        return None
+    arch = getattr(lim, "architectures", None)
+    if arch and arch[0] == "arm64":
+        size -= ARM64_RESERVED_MIB
+    return size - math.ceil(size * overhead)
+
+
+def node_bound(limits: Any, types: list[InstanceLimits], where: str,
+               cpu_floor: int | None = None, replicas: Any = None,
+               vm_memory_overhead: float = VM_MEMORY_OVERHEAD_PERCENT) -> tuple[int | Unknown, str]:
+    """NodePool ``spec.limits`` (and ``spec.replicas``) -> the most nodes the pool can hold, and how that was
+    worked out.
+
+    Karpenter launches no node whose capacity would take the pool over a limit: the scheduler starts from the
+    limits, subtracts each node's capacity and drops the instance types whose capacity exceeds what remains
+    (kubernetes-sigs/karpenter ``scheduler.go`` ``filterByRemainingResources``: a type fits when its capacity is
+    at most the remainder). So with nodes of capacity c the pool holds floor(limit / c) of them, and the
+    smallest candidate type gives the most nodes. CPU capacity is the type's default vCPUs, memory the figure
+    of :func:`memory_capacity_mib`. A ``nodes`` limit counts nodes directly. A limit smaller than one node of
+    every candidate gives 0: Karpenter launches nothing. ``spec.replicas`` (a static NodePool, an alpha field of
+    karpenter.sh/v1: "the NodePool will maintain this fixed number of replicas") is the count itself, under
+    ``limits.nodes``.
     """
-    if not isinstance(limits, dict) or not limits:
-        return Unknown("the NodePool has no limits: nothing bounds its node count", where), ""
     bounds: list[tuple[int, str]] = []
     problems: list[str] = []
+    if replicas is not None:
+        if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
+            problems.append(f"spec.replicas {replicas!r} is not a whole number of nodes")
+        else:
+            bounds.append((replicas, f"spec.replicas {replicas} (a static NodePool)"))
+    if (not isinstance(limits, dict) or not limits) and not bounds:
+        if problems:
+            return Unknown(f"no node bound: {problems[0]}", where), ""
+        return Unknown("the NodePool has no limits: nothing bounds its node count", where), ""
+    limits = limits if isinstance(limits, dict) else {}
     if "nodes" in limits:
         n = parse_quantity(limits["nodes"])
         if n is None:
@@ -364,16 +402,18 @@ def node_bound(limits: Any, types: list[InstanceLimits], where: str,
             bounds.append((n, f"limits.cpu {limits['cpu']} / {smallest} vCPUs of the smallest type = {n}"))
     if "memory" in limits:
         mem = parse_quantity(limits["memory"])
-        mibs = [getattr(t, "memory_mib", None) for t in types]
+        mibs = [memory_capacity_mib(t, vm_memory_overhead) for t in types]
         if mem is None:
             problems.append(f"limits.memory {limits['memory']!r} is not a quantity")
         elif not types or any(m is None for m in mibs):
-            problems.append("limits.memory needs the memory size of the candidate types, which the "
-                            "instance-limits snapshot lacks")
+            missing = [t.name for t, m in zip(types, mibs) if m is None][:3]
+            problems.append("limits.memory needs every candidate type's memory size (the instance-limits "
+                            f"snapshot has none for {', '.join(missing)})")
         else:
             smallest = min(m for m in mibs if m is not None)
             n = int(mem // (smallest * 2**20))
-            bounds.append((n, f"limits.memory {limits['memory']} / {smallest} MiB of the smallest type = {n}"))
+            bounds.append((n, f"limits.memory {limits['memory']} / {smallest} MiB of the smallest type's capacity "
+                              f"after Karpenter's {vm_memory_overhead:g} VM memory overhead = {n}"))
     if bounds:  # each limit alone bounds the pool: the tightest one holds
         n, how = min(bounds)
         return n, how

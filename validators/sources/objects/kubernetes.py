@@ -20,7 +20,14 @@ from typing import Any
 
 from podcap.engine.auto_mode import AUTO_MODE_MAX_PODS, BUILTIN_POOLS, builtin_requirements, network_env
 from podcap.engine.auto_mode import supported as auto_mode_supported
-from podcap.engine.karpenter import Requirement, ami_family, node_bound, parse_requirements, select_types
+from podcap.engine.karpenter import (
+    VM_MEMORY_OVERHEAD_PERCENT,
+    Requirement,
+    ami_family,
+    node_bound,
+    parse_requirements,
+    select_types,
+)
 from podcap.limits import Snapshot
 from podcap.model.plan import Cluster, Location, NodeGroup, Plan
 from podcap.model.unknown import Unknown
@@ -141,13 +148,37 @@ def _karpenter_env(obj: dict) -> dict[str, Any] | None:
         if not isinstance(c, dict):
             continue
         env = {e.get("name"): e for e in c.get("env") or [] if isinstance(e, dict)}
-        if "RESERVED_ENIS" in env and "karpenter" in f"{c.get('image', '')} {_meta(obj).get('name', '')}":
+        if (set(env) & set(_CONTROLLER_ENV)) and "karpenter" in f"{c.get('image', '')} {_meta(obj).get('name', '')}":
             return env
     return None
 
 
+# Karpenter controller settings that change podcap's figures (pkg/operator/options/options.go)
+_CONTROLLER_ENV = ("RESERVED_ENIS", "VM_MEMORY_OVERHEAD_PERCENT")
+
+
+def _vm_overhead(p: PendingObject, plan: Plan) -> float | None:
+    """``VM_MEMORY_OVERHEAD_PERCENT`` of the controller (``--vm-memory-overhead-percent``), None when unset."""
+    e = (_karpenter_env(p.obj) or {}).get("VM_MEMORY_OVERHEAD_PERCENT")
+    if e is None:
+        return None
+    value = e.get("value")
+    try:
+        pct = float(str(value).strip())
+    except ValueError:
+        pct = -1.0
+    if "valueFrom" in e or not 0 <= pct < 1:
+        plan.unresolved.append((p.where, Unknown(f"Karpenter VM_MEMORY_OVERHEAD_PERCENT {value!r} is not a fraction "
+                                                 "podcap can read; memory limits assume the default "
+                                                 f"{VM_MEMORY_OVERHEAD_PERCENT}", p.where)))
+        return None
+    return pct
+
+
 def _reserved_enis(p: PendingObject, plan: Plan) -> int | None:
     env = _karpenter_env(p.obj) or {}
+    if "RESERVED_ENIS" not in env:
+        return None
     e = env.get("RESERVED_ENIS") or {}
     value = e.get("value")
     if "valueFrom" in e or not str(value).strip().isdigit():
@@ -296,6 +327,7 @@ def resolve_kubernetes_objects(plan: Plan, snapshot: Snapshot | None = None) -> 
     classes: dict[tuple[str, str], PendingObject] = {}
     pools: list[PendingObject] = []
     reserved: int | None = None  # the Karpenter controller's RESERVED_ENIS, when its Deployment is in the input
+    overhead = VM_MEMORY_OVERHEAD_PERCENT  # its VM_MEMORY_OVERHEAD_PERCENT
     for p in pending:
         kind = p.obj.get("kind")
         group, _ = _group(p.obj)
@@ -308,12 +340,15 @@ def resolve_kubernetes_objects(plan: Plan, snapshot: Snapshot | None = None) -> 
             pools.append(p)
         elif kind == "Deployment":
             reserved = _reserved_enis(p, plan)
+            vm_overhead = _vm_overhead(p, plan)
+            if vm_overhead is not None:
+                overhead = vm_overhead
         else:
             classes[(group, name)] = p
     _map_eni_configs(plan)
     used: set[tuple[str, str]] = set()
     for p in pools:
-        ng = _node_pool(plan, p, classes, used, snapshot)
+        ng = _node_pool(plan, p, classes, used, snapshot, overhead)
         if ng is not None and reserved and ng.provisioner == "karpenter":
             ng.reserved_enis += reserved
             plan.notes.append((ng.name, f"the Karpenter controller reserves {reserved} ENI(s) (RESERVED_ENIS)"))
@@ -336,7 +371,8 @@ def _map_eni_configs(plan: Plan) -> None:
 
 
 def _node_pool(plan: Plan, p: PendingObject, classes: dict[tuple[str, str], PendingObject],
-               used: set[tuple[str, str]], snapshot: Snapshot) -> NodeGroup | None:
+               used: set[tuple[str, str]], snapshot: Snapshot,
+               vm_overhead: float = VM_MEMORY_OVERHEAD_PERCENT) -> NodeGroup | None:
     obj = p.obj
     name = str(_meta(obj).get("name") or "")
     where = f"{p.where}: NodePool {name}".rstrip()
@@ -424,9 +460,11 @@ def _node_pool(plan: Plan, p: PendingObject, classes: dict[tuple[str, str], Pend
         ng.zone_balanced = True
     # node bound
     limits = spec.get("limits")
+    replicas = spec.get("replicas")  # karpenter.sh/v1 static NodePool (alpha): a fixed node count
     types = [snapshot.types[t] for t in ng.instance_types] if isinstance(ng.instance_types, list) else []
-    bound, how = node_bound(limits, types, where, sel.cpu_floor) if types or not limits else (
-        Unknown("the node bound needs the NodePool's instance types", where), "")
+    needs_types = bool(limits) and replicas is None and not (isinstance(limits, dict) and "nodes" in limits)
+    bound, how = node_bound(limits, types, where, sel.cpu_floor, replicas, vm_overhead) \
+        if types or not needs_types else (Unknown("the node bound needs the NodePool's instance types", where), "")
     if stated is not None and stated >= 1:
         ng.max_size = ng.desired_size = stated
         plan.notes.append((ng.name, f"at most {stated} nodes, as stated"))
