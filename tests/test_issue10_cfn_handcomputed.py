@@ -417,10 +417,6 @@ def test_for_each_subnets_and_node_groups_ref_sub(tmp_path):
     _foreach_figures(rep)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "[CFN-FOREACH] AWS's own Fn::ForEach example (foreach-example-outputs) writes Fn::GetAtt: [{Fn::Sub: "
-    "'S3Bucket${Identifier}'}, ...] inside a loop; podcap reports PC001 'Fn::GetAtt takes [RESOURCE, ATTRIBUTE] "
-    "names' and leaves the node groups' subnets unknown"))
 def test_for_each_getatt_of_a_sub_logical_id(tmp_path):
     rep = check(write(tmp_path, "fe.yaml", FOREACH.replace("SUBNET_REF",
                                                            '!GetAtt [!Sub "Subnet${Zone}", SubnetId]')))

@@ -726,6 +726,7 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
             sa = subnets[sid] = _subnet_base(sub, False)
         sa.contributions.setdefault(scale, []).append(c)
 
+    deferred: list[tuple] = []  # Karpenter pools in AZs of several subnets (see place_most_free)
     for na in ngs:
         az_groups, az_unknowns = _azs(na.subnet_ids, plan)
         na.az_groups = az_groups
@@ -746,6 +747,11 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
             detail = f"{worst.limits.name}, {worst.pods} pods/node, {na.settings.describe()}" if worst else ""
             prefixes = worst.alloc.prefixes if worst and not na.settings.custom_networking else 0
             for az, subs in az_groups.items():
+                if len(subs) > 1 and na.ng.provisioner == "karpenter":
+                    # Karpenter picks one subnet per AZ at each launch: placed once the other users are known
+                    k_az = None if n is None else (ceil_div(n, len(az_groups)) if na.ng.zone_balanced else n)
+                    deferred.append((na, scale, az, subs, k_az, per_node, detail, prefixes))
+                    continue
                 for sid in subs:
                     k = spread.get(sid)
                     add(sid, scale, Contribution(na.ng.name, k, per_node,
@@ -791,6 +797,18 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
             for scale in SCALES:
                 add(sid, scale, Contribution(f"EKS control plane ({cl.id})", None, None, per,
                                              f"up to {CONTROL_PLANE_ENIS} ENIs over {len(ids)} subnets"))
+    for na, scale, az, subs, k_az, per_node, detail, prefixes in deferred:
+        counts, how = place_most_free(subnets, subs, scale, k_az, per_node)
+        for sid in subs:
+            k = None if counts is None else counts[sid]
+            # az None: the scenario rules (PC202 surge, PC203 lost AZ) model Auto Scaling groups, not this
+            add(sid, scale, Contribution(na.ng.name, k, per_node,
+                                         None if (k is None or per_node is None) else k * per_node,
+                                         f"{detail}; {how}" if detail else how, prefixes, na.ng.name, None, 1))
+        if scale == "max" and how:
+            note = f"AZ {az}: {how}"
+            if (na.ng.name, note) not in plan.notes:
+                plan.notes.append((na.ng.name, note))
     return Analysis(plan=plan, snapshot=snapshot, nodegroups=ngs, subnets=subnets, unknowns=unknowns)
 
 
@@ -870,6 +888,55 @@ def refine_node_pool(plan: Plan, na: NodegroupAnalysis, snapshot: Snapshot) -> N
                 f"{hi.kubelet_max_pods} ({hi.limits.name}), by {lo.max_pods_origin}")
         if (ng.name, note) not in plan.notes:
             plan.notes.append((ng.name, note))
+
+
+def _most_free_launches(n: int, per_node: int, free: list[int]) -> list[int]:
+    """Nodes per subnet when each of ``n`` launches goes to the subnet with the most free addresses (the first
+    of a tie), which then has ``per_node`` fewer."""
+    counts = [0] * len(free)
+    left = list(free)
+    for _ in range(n):
+        i = max(range(len(left)), key=lambda j: (left[j], -j))
+        counts[i] += 1
+        left[i] -= per_node
+    return counts
+
+
+def place_most_free(subnets: dict[str, SubnetAnalysis], subs: list[str], scale: str, nodes: int | None,
+                    per_node: int | None) -> tuple[dict[str, int] | None, str]:
+    """Where a Karpenter pool's ``nodes`` in one AZ land among that AZ's subnets: Karpenter keeps one subnet
+    per zone for each launch, the one with the most available IPv4 addresses (aws/karpenter-provider-aws
+    pkg/providers/subnet/subnet.go ``ZonalSubnetsForLaunch``: a later subnet replaces the zone's pick only
+    with strictly more addresses; the count falls by each launch's in-flight estimate and is re-read from
+    EC2's AvailableIpAddressCount). So launches are replayed one at a time, each node taking its addresses
+    from the subnet it lands in.
+
+    When the plan's other users of these subnets arrive (before or after the pool grows) changes where the
+    nodes go, so each subnet gets the larger of two replays: with only the control plane's ENIs there
+    (the others arrive later), and with every other user at this scale already there. A subnet whose free
+    count is unknown leaves nothing to replay: then every subnet of the AZ is judged for all the nodes.
+    Returns (nodes per subnet, or None when the count is unknown; how)."""
+    if nodes is None:
+        return None, ""
+    alone: list[int] = []
+    now: list[int] = []
+    for sid in subs:
+        sa = subnets.get(sid)
+        items = sa.contributions.get(scale, []) if sa is not None else []
+        cp = [c.addresses for c in items if c.nodegroup is None]
+        if sa is None or sa.usable is None or per_node is None or any(
+                c.addresses is None for c in items) or any(a is None for a in cp):
+            return dict.fromkeys(subs, nodes), (
+                f"Karpenter launches each node into the subnet of the AZ with the most free addresses; the free "
+                f"count of {sid} is not known, so each of {', '.join(subs)} is judged for all {nodes} nodes")
+        alone.append(sa.usable - sum(cp))  # type: ignore[arg-type]
+        now.append(sa.usable - sum(c.addresses or 0 for c in items))
+    first = _most_free_launches(nodes, per_node, alone)
+    second = _most_free_launches(nodes, per_node, now)
+    counts = {sid: max(a, b) for sid, a, b in zip(subs, first, second)}
+    shown = ", ".join(f"{sid} {counts[sid]}" for sid in subs)
+    return counts, (f"Karpenter launches each node into the subnet of the AZ with the most free addresses "
+                    f"(the worst of the other users arriving before or after): {nodes} nodes at most as {shown}")
 
 
 def _node_pool_sizes(plan: Plan, na: NodegroupAnalysis) -> None:

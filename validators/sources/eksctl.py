@@ -136,6 +136,7 @@ class _Reader:
     cluster_id: str = ""
     cni_configured: bool = False
     abstract_azs: bool = False  # the zones are eksctl's run-time pick, named az-0 …
+    created_vpc: bool = False  # eksctl creates the VPC and carves its subnets
 
     def __post_init__(self) -> None:
         self.plan = Plan(source=self.source, kind=KIND)
@@ -183,6 +184,7 @@ class _Reader:
         if cidr is not None and not isinstance(cidr, str):
             raise InputError(f"{self.source}: vpc.cidr: expected a CIDR such as 10.0.0.0/16")
         exists = bool(vid) or bool(given)
+        self.created_vpc = not exists
         vpc_id = vid if isinstance(vid, str) and vid else "vpc"
         if exists:
             vcidr: Any = cidr or Unknown("the existing VPC's CIDR is not in the file; use --live", "vpc.cidr")
@@ -260,8 +262,10 @@ class _Reader:
         cp_ids = _sequence(vpc.get("controlPlaneSubnetIDs"), "vpc.controlPlaneSubnetIDs", self.source)
         if cp_ids:
             subnets: Any = [self._subnet_id(str(s)) for s in cp_ids]
-        elif vpc.get("controlPlaneOnPrivateSubnets") is True:
-            subnets = [r.id for r in self.subnets if r.topology == "private"]
+        elif vpc.get("controlPlaneOnPrivateSubnets") is True or (self.created_vpc and self._auto_mode()):
+            # pkg/cfn/builder vpc_ipv4.go / vpc_ipv6.go SubnetDetails.ControlPlaneSubnetRefs: Auto Mode on a VPC
+            # eksctl creates gives the cluster only the private subnets (an existing VPC keeps them all)
+            subnets = [r.id for r in self.subnets if r.topology == "private" and not r.local]
         else:
             subnets = [r.id for r in self.subnets if not r.local]
         if self.doc.get("outpost") is not None:
@@ -281,6 +285,10 @@ class _Reader:
                 str(p) for p in _sequence(pools, "autoModeConfig.nodePools", self.source)]
         self.plan.clusters[name] = cl
         self.plan.resource_locations[name] = cl.location
+
+    def _auto_mode(self) -> bool:
+        auto = _mapping(self.doc.get("autoModeConfig"), "autoModeConfig", self.source)
+        return auto.get("enabled") is True
 
     def _subnet_id(self, name: str) -> str:
         """A subnet named by key or id: the plan's subnet, else the id itself (an existing subnet)."""
@@ -454,9 +462,26 @@ class _Reader:
         loc = self.loc(path)
         self.plan.resource_locations[rid] = loc
         named = _sequence(spec.get("subnets"), f"{path}.subnets", self.source)
-        subnets: Any = [self._subnet_id(str(s)) for s in named] if named else Unknown(
-            "the Fargate profile names no subnets: eksctl passes none and EKS's API reference does not say which "
-            "subnets it then uses; set subnets", path)
+        subnets: Any
+        if named:
+            subnets = [self._subnet_id(str(s)) for s in named]
+        elif self.created_vpc:
+            # eksctl passes no subnets (pkg/fargate/create.go: the profile's own list) and EKS then uses the private
+            # subnets among those the cluster was created with (its CreateFargateProfile error "No subnets were
+            # given, and the subnets provided during cluster creation are all public"); on a VPC eksctl creates,
+            # the private ones are those it carves with a NAT route and no internet gateway
+            cl = self.plan.clusters.get(self.cluster_id)
+            mine = set(cl.subnets) if cl is not None and isinstance(cl.subnets, list) else set()
+            subnets = [r.id for r in self.subnets if r.topology == "private" and not r.local and r.id in mine]
+            self.note(rid, "no subnets: EKS uses the cluster's private subnets (" + ", ".join(subnets) + ")")
+            if not subnets:
+                subnets = Unknown("the Fargate profile names no subnets and the cluster has no private subnet: EKS "
+                                  "refuses the profile", path)
+        else:
+            subnets = Unknown(
+                "the Fargate profile names no subnets: EKS then uses the private subnets the cluster was created "
+                "with, and which of this existing VPC's subnets route to an internet gateway is not in the file; "
+                "set subnets, or use --live", path)
         self.plan.fargate_profiles.append(FargateProfile(name=rid, cluster=self.cluster_id, subnets=subnets,
                                                          location=loc))
 

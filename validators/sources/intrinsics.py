@@ -116,6 +116,13 @@ def cidr_blocks(ip_block: str, count: int, cidr_bits: int) -> list[str]:
     return [str(cls((base + i * size, prefix))) for i in range(count)]
 
 
+def uses_language_extensions(doc: Mapping[str, Any]) -> bool:
+    """Whether the template declares Transform ``AWS::LanguageExtensions`` (alone or in a list)."""
+    t = doc.get("Transform")
+    names = t if isinstance(t, list) else [t]
+    return "AWS::LanguageExtensions" in [str(n) for n in names if n is not None]
+
+
 def first_unknown_deep(value: Any, limit: int = 10_000) -> Unknown | None:
     """The first Unknown anywhere inside value (lists and dicts), without recursion."""
     stack = [value]
@@ -249,6 +256,7 @@ class Resolver:
         self.id_prefix = id_prefix
         self.where_prefix = where_prefix
         self.nested_outputs = nested_outputs
+        self.language_extensions = uses_language_extensions(doc)
         self._conditions: dict[str, bool | Unknown] = {}
         self._cond_stack: list[str] = []
         self._attr_cache: dict[tuple[str, str], Any] = {}
@@ -505,7 +513,9 @@ class Resolver:
                 return Unknown(f"Fn::GetAtt {arg!r} is not RESOURCE.ATTRIBUTE", where)
             res, attr = arg.split(".", 1)
         elif isinstance(arg, list) and len(arg) == 2:
-            res = arg[0]
+            res = self._getatt_logical_name(arg[0], where, depth)
+            if isinstance(res, Unknown):
+                return res
             attr = self._resolve(arg[1], where, depth, None)
             if isinstance(attr, Unknown):
                 return attr
@@ -514,6 +524,26 @@ class Resolver:
         if not isinstance(res, str) or not isinstance(attr, str):
             return Unknown("Fn::GetAtt takes [RESOURCE, ATTRIBUTE] names", where)
         return self.get_att(res, attr, where, depth)
+
+    def _getatt_logical_name(self, raw: Any, where: str, depth: int) -> Any:
+        """The logical name of an ``Fn::GetAtt``. Under Transform ``AWS::LanguageExtensions`` it may be an
+        intrinsic function (CloudFormation template reference, Fn::GetAtt and AWS::LanguageExtensions: "you
+        can use intrinsic functions as a parameter to Ref and Fn::GetAtt"; the Fn::ForEach Outputs example
+        writes ``Fn::GetAtt: [{Fn::Sub: "S3Bucket${Identifier}"}, ...]``), which the transform resolves
+        before deployment: to a name, or the template is rejected."""
+        if isinstance(raw, str) or not isinstance(raw, (dict, list)):
+            return raw
+        if not self.language_extensions:
+            return Unknown("Fn::GetAtt's logical name is an intrinsic function, which CloudFormation accepts only "
+                           "under Transform AWS::LanguageExtensions", where)
+        name = self._resolve(raw, where, depth, None)
+        if isinstance(name, Unknown):
+            return Unknown(f"Fn::GetAtt's logical name is not known: {name.reason}", name.where or where)
+        if isinstance(name, ResourceRef):
+            # a resource's Ref is its physical id, known only at deployment: never a logical name
+            return Unknown(f"Fn::GetAtt's logical name is the Ref of resource {name.logical_id}, a physical id "
+                           "known at deployment, not a logical name", where)
+        return name
 
     def get_att(self, res: str, attr: str, where: str, depth: int = 0) -> Any:
         resource = self.resources.get(res)

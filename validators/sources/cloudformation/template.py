@@ -22,7 +22,14 @@ from podcap.sources.cloudformation.base import (
     add_note,
     as_dict,
 )
-from podcap.sources.intrinsics import NO_VALUE, Resolver, ResourceRef, as_int, expand_language_extensions
+from podcap.sources.intrinsics import (
+    NO_VALUE,
+    Resolver,
+    ResourceRef,
+    as_int,
+    expand_language_extensions,
+    uses_language_extensions,
+)
 from podcap.sources.safe_yaml import InputError, decode_text, load_document, load_json, make_loader, read_file
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
@@ -218,9 +225,13 @@ def _references(value: Any) -> set[str]:
             for k, x in v.items():
                 if k == "Ref" and isinstance(x, str):
                     out.add(x)
+                elif k == "Ref" and _literal_sub(x):
+                    out.add(_literal_sub(x))
                 elif k == "Fn::GetAtt":
                     if isinstance(x, list) and x and isinstance(x[0], str):
                         out.add(x[0])
+                    elif isinstance(x, list) and x and _literal_sub(x[0]):
+                        out.add(_literal_sub(x[0]))
                     elif isinstance(x, str):
                         out.add(x.split(".", 1)[0])
                 elif k == "Fn::Sub":
@@ -234,6 +245,14 @@ def _references(value: Any) -> set[str]:
         elif isinstance(v, list):
             stack.extend(v)
     return out
+
+
+def _literal_sub(v: Any) -> str:
+    """The name a ``Fn::Sub`` of plain text spells (what a Fn::ForEach loop leaves of ``Fn::Sub:
+    "Subnet${Zone}"`` in a Ref or Fn::GetAtt, resolved by AWS::LanguageExtensions), or ""."""
+    if isinstance(v, dict) and len(v) == 1 and isinstance(v.get("Fn::Sub"), str) and "${" not in v["Fn::Sub"]:
+        return v["Fn::Sub"]
+    return ""
 
 
 class StackBuilder(BuilderBase):
@@ -581,9 +600,7 @@ def asset_sources(directory: str) -> dict[str, str]:
 
 
 def _uses_language_extensions(doc: dict) -> bool:
-    t = doc.get("Transform")
-    names = t if isinstance(t, list) else [t]
-    return "AWS::LanguageExtensions" in [str(n) for n in names if n is not None]
+    return uses_language_extensions(doc)
 
 
 # -- after every stack is read ------------------------------------------------------------------------
