@@ -275,7 +275,15 @@ def test_fargate_profiles():
     assert [fp.name for fp in plan.fargate_profiles] == ["fargateProfiles.fp-default", "fargateProfiles.fp-dev"]
     for fp in plan.fargate_profiles:
         assert fp.cluster == "cluster-16" and fp.pods is None  # demand is stated outside the file
-        assert isinstance(fp.subnets, Unknown) and "set subnets" in fp.subnets.reason
+        # no subnets on a VPC eksctl creates: EKS uses the cluster's private subnets (eksctl passes none,
+        # pkg/fargate/create.go; EKS: "No subnets were given, and the subnets provided during cluster creation
+        # are all public"); the file names no zones, so they are eksctl's three abstract ones
+        assert fp.subnets == [f"vpc.subnets.private.az-{i}" for i in range(3)]
+    # an existing VPC: which of its subnets route to an internet gateway is not in the file
+    plan = plan_of(vpc={"id": "vpc-1", "subnets": {"private": {"eu-west-1a": {"id": "subnet-0aaaaaaaaaaaaaaaa"}}}},
+                   fargateProfiles=[{"name": "fp"}])
+    (fp,) = plan.fargate_profiles
+    assert isinstance(fp.subnets, Unknown) and "set subnets" in fp.subnets.reason
     plan = plan_of(vpc={"id": "vpc-1", "subnets": {"private": {"eu-west-1a": {"id": "subnet-0aaaaaaaaaaaaaaaa"}}}},
                    fargateProfiles=[{"name": "fp", "subnets": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0cccccccccccccccc"]}])
     (fp,) = plan.fargate_profiles
@@ -291,6 +299,19 @@ def test_auto_mode():
     assert plan.clusters["c1"].auto_mode_pools == ["general-purpose", "system"]
     plan = plan_of(autoModeConfig={"enabled": True, "nodePools": []})
     assert plan.clusters["c1"].auto_mode_pools == []
+
+
+def test_auto_mode_cluster_subnets_private_on_a_vpc_eksctl_creates():
+    """pkg/cfn/builder vpc_ipv4.go SubnetDetails.ControlPlaneSubnetRefs: Auto Mode restricts the cluster to the
+    private subnets on a VPC eksctl creates; the existing-VPC builder (vpc_existing.go) never applies it."""
+    plan = plan_of(availabilityZones=["us-west-2a", "us-west-2b"], autoModeConfig={"enabled": True})
+    assert plan.clusters["c1"].subnets == ["vpc.subnets.private.us-west-2a", "vpc.subnets.private.us-west-2b"]
+    plan = plan_of(availabilityZones=["us-west-2a", "us-west-2b"])  # without Auto Mode: public and private
+    assert len(plan.clusters["c1"].subnets) == 4
+    existing = {"id": "vpc-1", "subnets": {"private": {"us-west-2a": {"id": "subnet-0aaaaaaaaaaaaaaaa"}},
+                                           "public": {"us-west-2b": {"id": "subnet-0bbbbbbbbbbbbbbbb"}}}}
+    plan = plan_of(vpc=existing, autoModeConfig={"enabled": True})
+    assert sorted(plan.clusters["c1"].subnets) == ["vpc.subnets.private.us-west-2a", "vpc.subnets.public.us-west-2b"]
 
 
 def test_karpenter_without_node_pools_is_pc001():

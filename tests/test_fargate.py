@@ -98,3 +98,23 @@ def test_demand_config_validation_caps_the_lines():
 def test_spec_rejects_unknown_subnet_in_profile():
     with pytest.raises(SpecError, match="no subnet named 'zz'"):
         plan_from_spec_dict(_spec([{"name": "fp", "subnets": ["zz"], "pods": 1}]), "s.yaml")
+
+
+@pytest.mark.parametrize("kind", ["terraform-plan", "cloudformation", "eksctl", "spec"])
+@pytest.mark.parametrize("live", [False, True])
+def test_demand_pc001_fix_names_the_key_and_no_flag(kind, live):
+    """A pod count no template, plan variable or AWS API states: the fix names the demand key, never -var,
+    --parameter or --live (issue 10 sections 2-3)."""
+    from podcap.rules.unresolved import fix_for
+
+    plan = Plan(source="t", kind=kind)
+    plan.subnets["A"] = Subnet(id="A", cidr="10.0.0.0/24", az="us-east-1a")
+    plan.clusters["C"] = Cluster(id="C", subnets=["A"])
+    plan.fargate_profiles.append(FargateProfile(name="fp", cluster="C", subnets=["A"]))
+    plan.live = live
+    r = _check(plan)
+    (f,) = [f for f in r.findings if f.rule_id == "PC001" and "pod count" in f.message]
+    assert "{resource: fp, pods: N}" in f.fix
+    assert not any(flag in f.fix for flag in ("-var", "--parameter", "--live"))
+    # other unknowns keep the fix of their source and flags
+    assert "-var" in fix_for("terraform-plan", False, "known only after apply")

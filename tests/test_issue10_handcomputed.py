@@ -398,13 +398,13 @@ def test_karpenter_limit_forms(tmp_path, limits, nodes):
     assert subnet(r, "nodes-a")["at_max"] == nodes * 30
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Karpenter counts a node's memory as its capacity after VM overhead (karpenter-provider-aws "
-    "pkg/providers/instancetype/types.go memory(): SizeInMiB - ceil(SizeInMiB x VM_MEMORY_OVERHEAD_PERCENT "
-    "0.075), options.go default 0.075): m5.large 8192 - 615 = 7577 MiB, so limits.memory 60Gi (61440 MiB) "
-    "admits floor(61440 / 7577) = 8 nodes; podcap divides by the raw 8192 MiB and bounds the pool at 7, an "
-    "under-estimate of the addresses taken."))
 def test_karpenter_memory_limit_uses_capacity_after_vm_overhead(tmp_path):
+    """Karpenter counts a node's memory as its capacity after VM overhead (karpenter-provider-aws
+    pkg/providers/instancetype/types.go memory(): SizeInMiB - ceil(SizeInMiB x VM_MEMORY_OVERHEAD_PERCENT),
+    options.go default 0.075) and holds that capacity against spec.limits (kubernetes-sigs/karpenter
+    scheduler.go filterByRemainingResources / subtractMax use the instance type's Capacity): m5.large
+    8192 - 615 = 7577 MiB, so limits.memory 60Gi (61440 MiB) admits floor(61440 / 7577) = 8 nodes, not the
+    floor(61440 / 8192) = 7 of the raw memory size."""
     r = karpenter(tmp_path, limits="memory: 60Gi")
     # 8192 MiB x 0.075 = 614.4 -> 615; 8192 - 615 = 7577; 61440 // 7577 = 8
     assert 61440 // (8192 - math.ceil(8192 * 0.075)) == 8
@@ -419,12 +419,10 @@ def test_karpenter_memory_limit_same_either_way(tmp_path):
     assert subnet(r, "nodes-a")["at_max"] == 60
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "limits.cpu 1 with only 2-vCPU candidates: Karpenter launches no node (a node would take the pool over "
-    "its limit, karpenter docs NodePools spec.limits), so the pool takes no address: the figure is known (0). "
-    "podcap reports PC001 'invalid scaling config: min 0, desired 0, max 0 (EKS needs ... max >= 1)', an EKS "
-    "managed-node-group rule that does not apply to a NodePool, and leaves the subnets unknown."))
 def test_karpenter_limit_below_one_node_takes_no_address(tmp_path):
+    """limits.cpu 1 with only 2-vCPU candidates: Karpenter launches no node (filterByRemainingResources drops
+    every type whose capacity exceeds what the limits leave), so the pool takes no address: a known 0, not
+    the EKS managed-node-group rule "invalid scaling config ... max >= 1", which does not apply to a NodePool."""
     r = karpenter(tmp_path, limits='cpu: "1"')
     assert not [f for f in findings(r, "PC001") if "EKS needs" in f["message"]]
     assert subnet(r, "nodes-a")["at_max"] == 0
@@ -465,14 +463,12 @@ cluster:
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Karpenter launches each node into the subnet of its zone with the most available IPv4 addresses "
-    "(karpenter-provider-aws pkg/providers/subnet/subnet.go ZonalSubnetsForLaunch, commit 1d927085: one subnet "
-    "per zone, 'if currentZonalSubnetIPAddressCount >= newZonalSubnetIPAddressCount { continue }'), not an "
-    "even split: with a /24 (251 free) and a /22 (1019 free) in one AZ, 20 m5.large nodes (600 addresses) all go "
-    "to the /22 (1019 - 600 = 419 still > 251). podcap splits them 10/10 and reports PC201 on the /24 "
-    "(300 > 251), an error Karpenter would never hit."))
 def test_karpenter_fills_the_zone_subnet_with_most_free_addresses(tmp_path):
+    """Karpenter launches each node into the subnet of its zone with the most available IPv4 addresses
+    (karpenter-provider-aws pkg/providers/subnet/subnet.go ZonalSubnetsForLaunch, commit 1d927085: one subnet
+    per zone, 'if currentZonalSubnetIPAddressCount >= newZonalSubnetIPAddressCount { continue }'), not an even
+    split: with a /24 (251 free) and a /22 (1019 free) in one AZ, 20 m5.large nodes (600 addresses) all go to
+    the /22 (1019 - 600 = 419 still > 251), so no PC201 on the /24 (an even 10/10 split would claim 300 > 251)."""
     r = karpenter(tmp_path, limits='cpu: "40"', spec=UNEQUAL_SPEC)
     # 40 / 2 = 20 nodes, all in us-east-1a; x 30 = 600 addresses
     assert ng(r, "default")["max_size"] == 20
@@ -769,13 +765,12 @@ def test_eksctl_fargate_profile_with_demand(tmp_path):
     assert "pods" in f["message"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "EKS places the pods of a Fargate profile created without subnets in the private subnets the cluster was "
-    "created with (EKS's CreateFargateProfile error 'No subnets were given, and the subnets provided during "
-    "cluster creation are all public', eksctl-io/eksctl#2746; AWS EKS workshop 'Creating a Fargate Profile': "
-    "'the profile includes the private subnets in your EKS cluster'). For a VPC eksctl creates those are its "
-    "private subnets, known offline; podcap reports Unknown and lists the public subnets as the profile's."))
 def test_eksctl_fargate_profile_without_subnets_uses_cluster_private_subnets(tmp_path):
+    """eksctl passes a profile's own subnets, none here (pkg/fargate/create.go), and EKS then places its pods
+    in the private subnets the cluster was created with (EKS's CreateFargateProfile error 'No subnets were
+    given, and the subnets provided during cluster creation are all public', eksctl-io/eksctl#2746; eksctl
+    userdocs fargate-support.md: a profile created without subnets lists the cluster's three private ones).
+    For a VPC eksctl creates those are its private subnets, known offline."""
     cfg = write(tmp_path, "cluster.yaml", """\
 apiVersion: eksctl.io/v1alpha5
 kind: ClusterConfig
@@ -812,14 +807,13 @@ def test_eksctl_real_example_16_fargate_node_group_sized(tmp_path):
     assert {s["cidr"] for s in r["subnets"]} == {f"192.168.{i * 32}.0/19" for i in range(6)}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "eksctl gives an Auto Mode cluster on a VPC it creates only the private subnets "
-    "(eksctl pkg/cfn/builder/vpc_ipv4.go SubnetDetails.ControlPlaneSubnetRefs: 'if s.autoMode || "
-    "s.controlPlaneOnPrivateSubnets { return privateSubnetRefs }', commit 99984adb, and 32afd7c8 before it), "
-    "and the built-in pools' default NodeClass uses the cluster's subnets (eksctl userdocs usage/auto-mode.md: "
-    "'If the cluster ... uses public subnets as cluster subnets, Auto Mode will launch nodes in public "
-    "subnets'). podcap gives the cluster and both pools all six subnets, public ones included."))
 def test_eksctl_auto_mode_created_vpc_uses_private_subnets_only(tmp_path):
+    """eksctl gives an Auto Mode cluster on a VPC it creates only the private subnets (eksctl
+    pkg/cfn/builder/vpc_ipv4.go SubnetDetails.ControlPlaneSubnetRefs: 'if s.autoMode ||
+    s.controlPlaneOnPrivateSubnets { return privateSubnetRefs }', commit 99984adb), and the built-in pools'
+    default NodeClass uses the cluster's subnets (eksctl userdocs usage/auto-mode.md: 'If the cluster ... uses
+    public subnets as cluster subnets, Auto Mode will launch nodes in public subnets'): the public subnets
+    carry neither control-plane ENIs nor nodes."""
     cfg = write(tmp_path, "cluster.yaml", """\
 apiVersion: eksctl.io/v1alpha5
 kind: ClusterConfig
@@ -1148,12 +1142,10 @@ def test_terraform_node_group_without_instance_types_is_t3_medium(tmp_path):
     assert subnet(r, "aws_subnet.private[0]")["at_max"] == 54
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 10 sections 2-3: a PC001 for demand no input can state names the key to set and its fix must fit "
-    "the source and the flags; for a Terraform Fargate profile without pods the fix says 'Make the value known "
-    "at plan time (a literal, a variable given with -var); read existing resources with --live', and neither "
-    "-var nor --live can supply a pod count (the message itself names the .podcap.yaml demand key)."))
 def test_terraform_demand_pc001_fix_names_the_demand_key(tmp_path):
+    """Issue 10 sections 2-3: a PC001 for demand no input can state names the key to set, and its fix fits
+    the source and the flags: for a Terraform Fargate profile without pods neither -var nor --live can
+    supply a pod count, so the fix names the .podcap.yaml demand key and no flag."""
     r = check(write(tmp_path, "plan.json", json.dumps(karpenter_fargate_plan())))
     (f,) = [f for f in findings(r, "PC001", "aws_eks_fargate_profile.jobs") if "pod count" in f["message"]]
     assert "demand" in (f["fix"] or "") and "--live" not in (f["fix"] or "")

@@ -12,6 +12,7 @@ from podcap.engine.karpenter import (
     ami_family,
     eni_limited_pods,
     karpenter_max_pods,
+    memory_capacity_mib,
     node_bound,
     parse_quantity,
     requirement_matches,
@@ -256,3 +257,118 @@ def test_zone_balanced_pool_is_judged_like_an_asg(tmp_path):
         "metadata: {name: web}", "metadata: {name: web, annotations: {podcap/zone-balanced: 'true'}}")
     r = _check(tmp_path, pool)
     assert {s.subnet: s.at_max for s in r.subnets}["a"] == 150
+
+
+# -- memory capacity, static pools, limits below one node (karpenter-provider-aws types.go memory(),
+# kubernetes-sigs/karpenter scheduler.go filterByRemainingResources) --------------------------------------
+
+
+def test_memory_capacity_after_vm_overhead_and_arm64_reserve():
+    # m5.large 8192 MiB, amd64: 8192 x 0.075 = 614.4 -> 615; 8192 - 615 = 7577
+    assert memory_capacity_mib(lim("m5.large")) == 7577
+    # m6g.large 8192 MiB, arm64: 8192 - 64 = 8128; 8128 x 0.075 = 609.6 -> 610; 8128 - 610 = 7518
+    assert memory_capacity_mib(lim("m6g.large")) == 7518
+    # VM_MEMORY_OVERHEAD_PERCENT 0.1: 8192 x 0.1 = 819.2 -> 820; 8192 - 820 = 7372
+    assert memory_capacity_mib(lim("m5.large"), 0.1) == 7372
+
+
+def test_node_bound_memory_replicas_and_below_one_node():
+    m5 = [lim("m5.large")]
+    # 60Gi = 61440 MiB / 7577 = 8.1 -> 8 (the raw 8192 MiB would give 7)
+    assert node_bound({"memory": "60Gi"}, m5, "p")[0] == 8
+    # 7577 MiB exactly fits once (a type fits while its capacity <= what is left): 1 node
+    assert node_bound({"memory": "7577Mi"}, m5, "p")[0] == 1
+    assert node_bound({"memory": "7576Mi"}, m5, "p")[0] == 0
+    # a limit smaller than one node: 0, a known figure (Karpenter launches nothing)
+    assert node_bound({"cpu": "1"}, m5, "p")[0] == 0
+    # spec.replicas: the fixed count, under limits.nodes
+    assert node_bound(None, m5, "p", replicas=4)[0] == 4
+    assert node_bound({"nodes": 3}, m5, "p", replicas=4)[0] == 3
+    assert isinstance(node_bound(None, m5, "p", replicas="x")[0], Unknown)
+
+
+def test_static_nodepool_replicas_bound_the_pool(tmp_path):
+    pool = POOL.replace("values: [m5.large, m5.xlarge]", "values: [m5.large]").replace(
+        "  limits: {cpu: 20}", "  replicas: 3")
+    r = _check(tmp_path, pool)
+    ng = next(n for n in r.nodegroups if n.name == "web")
+    # replicas 3: 3 nodes; m5.large 30 addresses each, all 3 in each AZ (not balanced): 90
+    assert ng.max_size == 3
+    assert {s.subnet: s.at_max for s in r.subnets}["a"] == 90
+
+
+def test_limit_below_one_node_is_zero_not_invalid(tmp_path):
+    pool = POOL.replace("values: [m5.large, m5.xlarge]", "values: [m5.large]").replace(
+        "limits: {cpu: 20}", 'limits: {cpu: "1"}')
+    r = _check(tmp_path, pool)
+    # 1 vCPU < 2 (m5.large): no node, 0 addresses, and no EKS scaling-config error
+    assert {s.subnet: s.at_max for s in r.subnets}["a"] == 0
+    assert not [f for f in r.findings if f.rule_id == "PC001" and "scaling config" in f.message]
+
+
+def test_vm_memory_overhead_from_the_controller_deployment(tmp_path):
+    pool = POOL.replace("values: [m5.large, m5.xlarge]", "values: [m5.large]").replace(
+        "limits: {cpu: 20}", "limits: {memory: 36Gi}")
+    controller = """
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: karpenter, namespace: kube-system}
+spec:
+  template:
+    spec:
+      containers:
+        - name: controller
+          image: public.ecr.aws/karpenter/controller:1.6.0
+          env: [{name: VM_MEMORY_OVERHEAD_PERCENT, value: "PCT"}]
+"""
+    # default 0.075: 36864 MiB / 7577 = 4.87 -> 4 nodes
+    assert next(n for n in _check(tmp_path, pool).nodegroups if n.name == "web").max_size == 4
+    # 0.2: 8192 x 0.2 = 1638.4 -> 1639; 8192 - 1639 = 6553; 36864 / 6553 = 5.6 -> 5 nodes
+    r = _check(tmp_path, pool + controller.replace("PCT", "0.2"))
+    assert next(n for n in r.nodegroups if n.name == "web").max_size == 5
+    # unreadable: PC001, the default kept
+    r = _check(tmp_path, pool + controller.replace("PCT", "lots"))
+    assert next(n for n in r.nodegroups if n.name == "web").max_size == 4
+    assert any(f.rule_id == "PC001" and "VM_MEMORY_OVERHEAD_PERCENT" in f.message for f in r.findings)
+
+
+# -- subnets of one AZ: the one with the most free addresses at each launch (subnet.go ZonalSubnetsForLaunch)
+
+
+ONE_AZ = {
+    "version": 1, "name": "demo", "vpc": {"cidr": "10.0.0.0/16"},
+    "subnets": [
+        {"name": "small", "cidr": "10.0.0.0/24", "az": "us-east-1a", "tags": {"karpenter.sh/discovery": "demo"}},
+        {"name": "large", "cidr": "10.0.4.0/23", "az": "us-east-1a", "tags": {"karpenter.sh/discovery": "demo"}},
+        {"name": "cp", "cidr": "10.0.9.0/28", "az": "us-east-1b"},
+        {"name": "cp2", "cidr": "10.0.9.16/28", "az": "us-east-1c"},
+    ],
+    "cluster": {"subnets": ["cp", "cp2"]},
+}
+M5_POOL = POOL.replace("values: [m5.large, m5.xlarge]", "values: [m5.large]")
+
+
+def test_one_az_nodes_follow_the_most_free_subnet(tmp_path):
+    r = _check(tmp_path, M5_POOL.replace("limits: {cpu: 20}", "limits: {cpu: 40}"), ONE_AZ)
+    at = {s.subnet: s.at_max for s in r.subnets}
+    # 20 nodes x 30: /23 507 usable (512 - 5), /24 251. Each launch goes to the most free: the /23 takes the
+    # first 9 (507 - 9 x 30 = 237 < 251), then they alternate small, large, ... for the other 11 launches:
+    # small 6, large 9 + 5 = 14 (free left: 251 - 180 = 71, 507 - 420 = 87)
+    assert (at["large"], at["small"]) == (14 * 30, 6 * 30)
+    assert not [f for f in r.findings if f.rule_id == "PC201"]
+    assert any("most free addresses" in n for n in r.notes)
+
+
+def test_one_az_other_users_arriving_first_or_later_both_judged(tmp_path):
+    spec = {**ONE_AZ, "nodegroups": [{"name": "static", "instance_types": ["m5.large"], "min": 10,
+                                      "desired": 10, "max": 10, "subnets": ["large"]}]}
+    r = _check(tmp_path, M5_POOL.replace("limits: {cpu: 20}", "limits: {cpu: 40}"), spec)
+    at = {s.subnet: s.at_max for s in r.subnets}
+    # the node group: 10 x 30 = 300 in the /23. The pool before it: large 14, small 6 (as above). With the node
+    # group there first: /23 free 507 - 300 = 207, so the /24 takes the first 2 launches (251 -> 221 -> 191 <
+    # 207), then they alternate large, small for the other 18: large 9, small 2 + 9 = 11.
+    # Each subnet gets the larger of the two replays:
+    assert at["large"] == 300 + 14 * 30  # max(14, 9) = 14 nodes: 720 > 507 -> PC201
+    assert at["small"] == 11 * 30  # max(6, 11) = 11 nodes: 330 > 251 -> PC201
+    assert {f.resource for f in r.findings if f.rule_id == "PC201"} == {"large", "small"}

@@ -10,6 +10,7 @@ Addresses per node are taken on ipamd's growth path at the node's pods (see engi
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -117,6 +118,9 @@ class Contribution:
     nodegroup: str | None = None  # the node group's name (None: the EKS control plane)
     az: str | None = None  # the AZ (group key) whose nodes these are
     share: int = 1  # subnets that AZ's nodes split over (1 for a custom-networking pod subnet)
+    # nodes landing here for a given count of the AZ's nodes, where they do not split evenly (a Karpenter pool
+    # in an AZ of several subnets: place_most_free); None: ceil(count / share)
+    placement: Callable[[int], int] | None = None
 
     @property
     def prefixes(self) -> int | None:
@@ -798,13 +802,14 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
                 add(sid, scale, Contribution(f"EKS control plane ({cl.id})", None, None, per,
                                              f"up to {CONTROL_PLANE_ENIS} ENIs over {len(ids)} subnets"))
     for na, scale, az, subs, k_az, per_node, detail, prefixes in deferred:
-        counts, how = place_most_free(subnets, subs, scale, k_az, per_node)
+        counts, how, placed = place_most_free(subnets, subs, scale, k_az, per_node)
         for sid in subs:
             k = None if counts is None else counts[sid]
-            # az None: the scenario rules (PC202 surge, PC203 lost AZ) model Auto Scaling groups, not this
+            # a scenario (PC202, PC203) with another count of this AZ's nodes replays the launches too
             add(sid, scale, Contribution(na.ng.name, k, per_node,
                                          None if (k is None or per_node is None) else k * per_node,
-                                         f"{detail}; {how}" if detail else how, prefixes, na.ng.name, None, 1))
+                                         f"{detail}; {how}" if detail else how, prefixes, na.ng.name, az, 1,
+                                         placed.get(sid)))
         if scale == "max" and how:
             note = f"AZ {az}: {how}"
             if (na.ng.name, note) not in plan.notes:
@@ -903,7 +908,7 @@ def _most_free_launches(n: int, per_node: int, free: list[int]) -> list[int]:
 
 
 def place_most_free(subnets: dict[str, SubnetAnalysis], subs: list[str], scale: str, nodes: int | None,
-                    per_node: int | None) -> tuple[dict[str, int] | None, str]:
+                    per_node: int | None) -> tuple[dict[str, int] | None, str, dict[str, Callable[[int], int]]]:
     """Where a Karpenter pool's ``nodes`` in one AZ land among that AZ's subnets: Karpenter keeps one subnet
     per zone for each launch, the one with the most available IPv4 addresses (aws/karpenter-provider-aws
     pkg/providers/subnet/subnet.go ``ZonalSubnetsForLaunch``: a later subnet replaces the zone's pick only
@@ -915,9 +920,10 @@ def place_most_free(subnets: dict[str, SubnetAnalysis], subs: list[str], scale: 
     nodes go, so each subnet gets the larger of two replays: with only the control plane's ENIs there
     (the others arrive later), and with every other user at this scale already there. A subnet whose free
     count is unknown leaves nothing to replay: then every subnet of the AZ is judged for all the nodes.
-    Returns (nodes per subnet, or None when the count is unknown; how)."""
+    Returns (nodes per subnet, or None when the count is unknown; how; per subnet, the same replay for another
+    count of the AZ's nodes, for the scenario rules — absent where every subnet is judged for all nodes)."""
     if nodes is None:
-        return None, ""
+        return None, "", {}
     alone: list[int] = []
     now: list[int] = []
     for sid in subs:
@@ -928,15 +934,20 @@ def place_most_free(subnets: dict[str, SubnetAnalysis], subs: list[str], scale: 
                 c.addresses is None for c in items) or any(a is None for a in cp):
             return dict.fromkeys(subs, nodes), (
                 f"Karpenter launches each node into the subnet of the AZ with the most free addresses; the free "
-                f"count of {sid} is not known, so each of {', '.join(subs)} is judged for all {nodes} nodes")
+                f"count of {sid} is not known, so each of {', '.join(subs)} is judged for all {nodes} nodes"), {}
         alone.append(sa.usable - sum(cp))  # type: ignore[arg-type]
         now.append(sa.usable - sum(c.addresses or 0 for c in items))
-    first = _most_free_launches(nodes, per_node, alone)
-    second = _most_free_launches(nodes, per_node, now)
-    counts = {sid: max(a, b) for sid, a, b in zip(subs, first, second)}
+
+    def replay(n: int) -> list[int]:
+        first = _most_free_launches(n, per_node, alone)  # type: ignore[arg-type]
+        second = _most_free_launches(n, per_node, now)  # type: ignore[arg-type]
+        return [max(a, b) for a, b in zip(first, second)]
+
+    counts = dict(zip(subs, replay(nodes)))
+    placed = {sid: (lambda n, i=i: replay(n)[i]) for i, sid in enumerate(subs)}
     shown = ", ".join(f"{sid} {counts[sid]}" for sid in subs)
-    return counts, (f"Karpenter launches each node into the subnet of the AZ with the most free addresses "
-                    f"(the worst of the other users arriving before or after): {nodes} nodes at most as {shown}")
+    return counts, (f"Karpenter launches each node into the subnet of the AZ with the most free addresses: of "
+                    f"{nodes} nodes at most {shown} (the worse of the other users arriving before or after)"), placed
 
 
 def _node_pool_sizes(plan: Plan, na: NodegroupAnalysis) -> None:
@@ -977,8 +988,9 @@ def add_fargate(plan: Plan, add, unknowns: list[tuple[str, Unknown]]) -> None:
             ids = [s for s in subnets if isinstance(s, str)]
             missing = next((s for s in subnets if isinstance(s, Unknown)), None)
             if not subnets:
-                missing = Unknown("the Fargate profile names no subnets; which private subnets EKS then uses "
-                                  "cannot be told offline", where)
+                missing = Unknown("the Fargate profile names no subnets: EKS then uses the private subnets the "
+                                  "cluster was created with, and which of them route to an internet gateway is not "
+                                  "in the input", where)
         pods = fp.pods
         pods_unknown = None
         if isinstance(pods, Unknown):
@@ -1009,7 +1021,9 @@ def add_fargate(plan: Plan, add, unknowns: list[tuple[str, Unknown]]) -> None:
 def demand_hint(plan: Plan, resource: str, key: str, on: str | None = None) -> str:
     """Where a user states a demand no template states, in words that fit the plan's source (``on``: the
     template resource that carries it, when not ``resource`` itself)."""
-    entry = f"a .podcap.yaml demand entry {{resource: {resource}, {key}: N}}"
+    from podcap.sources.demand import DEMAND_ENTRY
+
+    entry = f"{DEMAND_ENTRY} {{resource: {resource}, {key}: N}}"
     if plan.kind in ("cloudformation", "cdk-assembly"):
         target = f"resource {on}" if on and on != resource else "the resource"
         return f"set Metadata.podcap.{key} on {target}, or {entry}"

@@ -185,6 +185,9 @@ def _summaries(analysis: Analysis) -> tuple[list[SubnetUsage], list[NodegroupSum
     subnets = []
     # a subnet only ENIConfigs point at holds pods alone, whatever role the source could tell
     pod_targets = {v for cl in analysis.plan.clusters.values() for v in cl.eni_configs.values() if isinstance(v, str)}
+    # and so does one only a node pool's own pod subnets name (EKS Auto Mode podSubnetSelectorTerms)
+    pod_targets |= {v for na in analysis.nodegroups if isinstance(na.ng.pod_subnets, list)
+                    for v in na.ng.pod_subnets if isinstance(v, str)}
     node_subnets = {sid for na in analysis.nodegroups for sid in na.subnet_ids}
     for sid, sa in analysis.subnets.items():
         if not sa.used and not sa.subnet.defined_in_plan:

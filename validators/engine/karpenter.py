@@ -412,8 +412,9 @@ def node_bound(limits: Any, types: list[InstanceLimits], where: str,
         else:
             smallest = min(m for m in mibs if m is not None)
             n = int(mem // (smallest * 2**20))
-            bounds.append((n, f"limits.memory {limits['memory']} / {smallest} MiB of the smallest type's capacity "
-                              f"after Karpenter's {vm_memory_overhead:g} VM memory overhead = {n}"))
+            how = (f"limits.memory {limits['memory']} / {smallest} MiB of the smallest type's capacity after "
+                   f"Karpenter's {vm_memory_overhead:g} VM memory overhead = {n}")
+            bounds.append((n, how))
     if bounds:  # each limit alone bounds the pool: the tightest one holds
         n, how = min(bounds)
         return n, how

@@ -118,6 +118,9 @@ class NodeGroup:
     # node pools: the resource that carries the pool (a CDK manifest resource, a Terraform kubernetes_manifest,
     # the Auto Mode cluster of a built-in pool): demand stated on it (Metadata.podcap) applies to the pool
     carrier: str | None = None
+    # node pools: NodePool spec.disruption.budgets (podcap.engine.disruption.Budget values); None: the default
+    # budget (nodes 10%), as for an EKS Auto Mode built-in pool
+    disruption_budgets: MaybeUnknown[tuple] | None = None
 
 
 @dataclass

@@ -6,7 +6,9 @@ from collections.abc import Iterable
 
 from podcap.analysis import Analysis, Contribution, NodegroupAnalysis, SubnetAnalysis, ceil_div
 from podcap.engine.allocation import allocate
+from podcap.engine.disruption import DEFAULT_BUDGETS, replacement_surge
 from podcap.model.findings import Finding, Severity
+from podcap.model.unknown import Unknown
 from podcap.rules.base import REGISTRY, Rule, rule
 from podcap.rules.common import (
     DOCS_MNG_UPDATE,
@@ -192,6 +194,8 @@ def _scenario_nodes(c: Contribution, per_az: dict[str, dict[str, int]]) -> int |
     """The nodes a contribution stands for in the scenario; None when the scenario leaves it as it is."""
     if c.nodegroup not in per_az or c.az is None:
         return None
+    if getattr(c, "placement", None) is not None:  # nodes that do not split evenly (analysis.place_most_free)
+        return c.placement(per_az[c.nodegroup].get(c.az, 0))
     return ceil_div(per_az[c.nodegroup].get(c.az, 0), c.share)
 
 
@@ -259,6 +263,14 @@ def surge_nodes(na: NodegroupAnalysis, n_max: int) -> int:
 A managed node group update first scales the group out by the larger of twice its AZ count and its
 maxUnavailable, then drains old nodes. At max size, the surge nodes need addresses too; if the subnet
 cannot hold them the update stalls with nodes that cannot join or pods that cannot start.
+
+A Karpenter or EKS Auto Mode node pool is not updated that way: Karpenter replaces drifted or
+underutilized nodes by launching their replacements first, as many at once as the NodePool's
+`spec.disruption.budgets` allow (the fewest of the budgets that apply; a percentage of the pool's nodes
+is rounded up; no budgets means one of `nodes: 10%`, which is also what EKS Auto Mode's built-in pools
+use). At its most nodes the pool then briefly holds that many more. A budget with a schedule limits only
+inside its window, so it is not counted; expiration (`expireAfter`) is not limited by budgets and is not
+modelled.
 """,
     help_uri=DOCS_MNG_UPDATE,
     fix="Leave room for the surge: a larger subnet, or a lower max size.",
@@ -271,6 +283,19 @@ def check_surge(a: Analysis):
                 continue
             if na.surge_unknown:
                 continue  # PC001 reports it
+            if na.ng.provisioner is not None:  # a node pool: replacements under its disruption budgets
+                budgets = na.ng.disruption_budgets
+                if isinstance(budgets, Unknown):
+                    continue  # PC001 reports it
+                surge, how = replacement_surge(budgets or DEFAULT_BUDGETS, n_max)
+                if surge < 1:
+                    continue
+                # an unbalanced pool's replacements may all land in one AZ, as its nodes may
+                per = ceil_div(n_max + surge, len(na.az_groups)) if na.ng.zone_balanced else n_max + surge
+                yield ({na.ng.name: dict.fromkeys(na.az_groups, per)},
+                       f"replacing nodes of node pool {na.ng.name} (surge of {plural(surge, 'node')}: {how})",
+                       {"surge": surge, "disruption_budget": how})
+                continue
             surge = surge_nodes(na, n_max)
             per = ceil_div(n_max + surge, len(na.az_groups))  # the group stays balanced while it surges
             yield ({na.ng.name: dict.fromkeys(na.az_groups, per)},

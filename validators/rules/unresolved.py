@@ -9,9 +9,16 @@ from podcap.rules.common import location_of
 
 def fix_for(kind: str, live: bool, reason: str) -> str:
     """The fix that fits the input kind and the flags: no --parameter where the source has no parameters
-    (a Terraform plan), no "use --live" when --live is on; a value the service rejects is to be corrected."""
+    (a Terraform plan), no "use --live" when --live is on; a value the service rejects is to be corrected; a
+    demand no input can state (Fargate pods, a node pool's most nodes) names the podcap key to set, never a
+    flag, for no parameter, variable or AWS API gives it."""
     if reason.startswith("invalid "):
         return "Correct the value in the input: the service rejects it, so the deployment would fail."
+    from podcap.sources.demand import demand_fix
+
+    demand = demand_fix(reason)  # a demand no input states: only podcap's own keys give it
+    if demand is not None:
+        return demand
     steps: list[str] = []
     if kind == "terraform-plan":
         steps.append("make the value known at plan time (a literal, a variable given with -var)")

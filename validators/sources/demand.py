@@ -7,12 +7,27 @@ suppressions. Without it the figure stays Unknown and PC001 names the resource a
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from podcap.model.plan import FargateProfile, NodeGroup, Plan
 from podcap.model.unknown import Unknown
 
 DEMAND_KEYS = ("resource", "max_nodes", "pods", "pods_per_node")
+# the words every "where to state it" hint (podcap.analysis.demand_hint) ends with; PC001's fix finds them
+DEMAND_ENTRY = "a .podcap.yaml demand entry"
+_HINT = re.compile(r"(?:^|[:;] )(set [^;]*" + re.escape(DEMAND_ENTRY) + r"[^;]*)")
+
+
+def demand_fix(reason: str) -> str | None:
+    """PC001's fix for a demand no input states (a Fargate profile's pods, a node pool's most nodes): the key to
+    set, taken from the hint in the reason. No template parameter, plan variable or AWS API gives these figures,
+    so the fix names only podcap's own keys. None when ``reason`` is not about such a demand."""
+    m = _HINT.search(reason)
+    if m is None:
+        return None
+    hint = m.group(1).strip().rstrip(".")
+    return f"{hint[0].upper()}{hint[1:]} (no template, plan variable or AWS API states this figure)."
 
 
 @dataclass
@@ -95,4 +110,10 @@ def mark_unbounded(plan: Plan) -> None:
             v = getattr(ng, attr)
             if isinstance(v, Unknown) and "max_nodes" not in v.reason:
                 hint = demand_hint(plan, ng.name, "max_nodes", ng.carrier)
+                from_spec = str(ng.location.path or "").startswith("node_pools[")
+                if ng.provisioner == "karpenter" and not from_spec:  # a NodePool object: its own fields first
+                    if plan.kind == "spec":  # a manifest checked with a spec: the spec does not hold this pool
+                        hint = f"set {DEMAND_ENTRY} {{resource: {ng.name}, max_nodes: N}}"
+                    hint = ("set the NodePool's spec.limits (cpu, memory or nodes) or its annotation "
+                            f"podcap/max-nodes, or {hint.removeprefix('set ')}")
                 setattr(ng, attr, Unknown(f"{v.reason}; {hint}", v.where))

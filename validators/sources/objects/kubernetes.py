@@ -20,6 +20,7 @@ from typing import Any
 
 from podcap.engine.auto_mode import AUTO_MODE_MAX_PODS, BUILTIN_POOLS, builtin_requirements, network_env
 from podcap.engine.auto_mode import supported as auto_mode_supported
+from podcap.engine.disruption import read_budgets
 from podcap.engine.karpenter import (
     VM_MEMORY_OVERHEAD_PERCENT,
     Requirement,
@@ -458,6 +459,9 @@ def _node_pool(plan: Plan, p: PendingObject, classes: dict[tuple[str, str], Pend
     balanced = str(annotations.get(ZONE_BALANCED_ANNOTATION, "")).lower() == "true"
     if balanced:
         ng.zone_balanced = True
+    ng.disruption_budgets = read_budgets(spec.get("disruption"), where)  # PC202's replacement surge
+    if isinstance(ng.disruption_budgets, Unknown):
+        problems.append(ng.disruption_budgets)
     # node bound
     limits = spec.get("limits")
     replicas = spec.get("replicas")  # karpenter.sh/v1 static NodePool (alpha): a fixed node count
