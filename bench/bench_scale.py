@@ -35,7 +35,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 from tfplan_gen import write_plan
 
-SHARED = Path(os.environ.get("PODCAP_SHARED", "/work/shared")) / "fixtures"
+SHARED = Path(os.environ.get("PODCAP_SHARED", ROOT.parent / "shared")) / "fixtures"  # beside the checkout
 SMALL = [SHARED / "cfn/aws-cloudformation-templates-EKS/template.yaml",
          SHARED / "cdk/aws-cdk-eks-v2-alpha-addon/EksClusterWithAddonStack.template.json"]
 GOAL_SMALL, GOAL_LARGE = 2.0, 3.0

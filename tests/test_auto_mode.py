@@ -196,3 +196,83 @@ def test_spec_rejects_karpenter_keys_on_auto_mode_pools():
             "node_pools": [{"name": "x", "provisioner": "auto-mode", "subnets": ["a"], "kubelet_max_pods": 50}]}
     with pytest.raises(SpecError, match="kubelet_max_pods applies to karpenter node pools only"):
         plan_from_spec_dict(spec, "spec.yaml")
+
+
+# -- custom NodePools: pod subnets (no ENIConfig) and disruption budgets -----------------------------------------
+
+
+def _custom_pool_result(subnets: list[dict], nodeclass: dict, pool_spec: dict):
+    """A spec plan plus an Auto Mode NodeClass ``c`` and NodePool ``pool`` (m5.large only), checked."""
+    from podcap.sources.objects.kubernetes import apply_kubernetes_objects
+
+    spec = {"version": 1, "name": "demo", "vpc": {"cidr": "10.0.0.0/16"}, "subnets": subnets,
+            "cluster": {"subnets": ["cp"]}}
+    plan = plan_from_spec_dict(spec, "spec.yaml")
+    pool = {"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "pool"},
+            "spec": {"template": {"spec": {
+                "nodeClassRef": {"group": "eks.amazonaws.com", "kind": "NodeClass", "name": "c"},
+                "requirements": [{"key": "node.kubernetes.io/instance-type", "operator": "In",
+                                  "values": ["m5.large"]}]}}, **pool_spec}}
+    nc = {"apiVersion": "eks.amazonaws.com/v1", "kind": "NodeClass", "metadata": {"name": "c"},
+          "spec": {"role": "AutoNodeRole", **nodeclass}}
+    apply_kubernetes_objects(plan, [nc, pool], where="m.yaml")
+    return check_plan(plan, CheckOptions(paths=[]), SNAP)
+
+
+def test_pod_subnets_are_not_custom_networking_without_an_eniconfig():
+    """auto-networking.html, Considerations: Auto Mode does not support ENIConfig custom networking; the NodeClass's
+    podSubnetSelectorTerms place pods. No PC301 (no ENIConfig is wanted); the pod subnet is reported as role pods;
+    an AZ with nodes but no pod subnet is PC001, never a pass."""
+    subnets = [{"name": "n1", "cidr": "10.0.0.0/24", "az": "us-east-1a", "tags": {"tier": "nodes"}},
+               {"name": "n2", "cidr": "10.0.1.0/24", "az": "us-east-1b", "tags": {"tier": "nodes"}},
+               {"name": "p1", "cidr": "10.0.4.0/22", "az": "us-east-1a", "tags": {"tier": "pods"}},
+               {"name": "cp", "cidr": "10.0.9.0/24", "az": "us-east-1c"}]
+    nodeclass = {"subnetSelectorTerms": [{"tags": {"tier": "nodes"}}],
+                 "podSubnetSelectorTerms": [{"tags": {"tier": "pods"}}]}
+    r = _custom_pool_result(subnets, nodeclass, {"limits": {"cpu": "10"}})
+    assert not [f for f in r.findings if f.rule_id == "PC301"]
+    by = {s.subnet: s for s in r.subnets}
+    assert (by["p1"].role, by["n1"].role, by["n2"].role) == ("pods", "both", "both")
+    # limits.cpu 10 / 2 vCPUs = 5 nodes, not balanced over AZs: 1a's pod subnet takes all 5 x 33 = 165
+    # (27 pods -> 2 /28s + the pod ENI's primary address), the node subnets 1 address per node
+    assert (by["p1"].at_max, by["n1"].at_max, by["n2"].at_max) == (5 * 33, 5, 5)
+    (f,) = [f for f in r.findings if f.rule_id == "PC001" and "pod subnets in us-east-1b" in f.message]
+    assert f.resource == "pool" and f.data["az"] == "us-east-1b" and f.data["pod_subnet_azs"] == ["us-east-1a"]
+    # a pod subnet in 1b as well: nothing left to report there
+    subnets.append({"name": "p2", "cidr": "10.0.8.0/22", "az": "us-east-1b", "tags": {"tier": "pods"}})
+    r = _custom_pool_result(subnets, nodeclass, {"limits": {"cpu": "10"}})
+    assert not [f for f in r.findings if f.rule_id in ("PC301", "PC001")]
+    assert {s.subnet: s.role for s in r.subnets}["p2"] == "pods"
+
+
+BUDGET_SUBNETS = [{"name": "a", "cidr": "10.0.0.0/23", "az": "us-east-1a"},
+                  {"name": "cp", "cidr": "10.0.9.0/24", "az": "us-east-1b"}]
+
+
+def _surge(budgets: list | None) -> tuple[list, list]:
+    """limits.cpu 28 / 2 vCPUs = 14 m5.large nodes at 33 addresses each in the /23 a (512 - 5 = 507 usable):
+    14 x 33 = 462 at max. Returns (PC202 (surge, need) pairs, PC001 messages)."""
+    spec: dict = {"limits": {"cpu": "28"}}
+    if budgets is not None:
+        spec["disruption"] = {"budgets": budgets}
+    r = _custom_pool_result(BUDGET_SUBNETS, {"subnetSelectorTerms": [{"id": "a"}]}, spec)
+    assert {s.subnet: s.at_max for s in r.subnets}["a"] == 14 * 33 == 462
+    return ([(f.data["surge"], f.data["need"]) for f in r.findings if f.rule_id == "PC202"],
+            [f.message for f in r.findings if f.rule_id == "PC001"])
+
+
+def test_replacement_surge_follows_the_disruption_budgets():
+    # no budgets: Karpenter's default nodes 10% of 14 = 1.4, rounded up: 2; 16 x 33 = 528 > 507
+    assert _surge(None) == ([(2, 16 * 33)], [])
+    # the fewest of the budgets: min(ceil(50% x 14) = 7, 3) = 3; 17 x 33 = 561
+    assert _surge([{"nodes": "50%"}, {"nodes": "3"}]) == ([(3, 17 * 33)], [])
+    # one at a time: 15 x 33 = 495 <= 507, no warning
+    assert _surge([{"nodes": "1"}]) == ([], [])
+    # no replacing disruption allowed (Drifted and Underutilized at 0): nothing surges
+    assert _surge([{"nodes": "0", "reasons": ["Drifted", "Underutilized"]}]) == ([], [])
+    # a budget only inside a schedule window limits nothing outside it: no cap, all 14 may be replaced at
+    # once: 28 x 33 = 924
+    assert _surge([{"nodes": "0", "schedule": "@daily", "duration": "10m"}]) == ([(14, 28 * 33)], [])
+    # a value the NodePool CRD rejects: PC001, no guessed surge
+    surges, pc001 = _surge([{"nodes": "150%"}])
+    assert surges == [] and any("invalid spec.disruption.budgets[0].nodes '150%'" in m for m in pc001)

@@ -324,6 +324,27 @@ def test_for_each_makes_subnets_and_node_groups():
     assert plan.unresolved == []
 
 
+def test_for_each_getatt_and_ref_of_a_sub_order_node_groups_after_the_vpc_cni():
+    """A loop's node groups name their launch template by Fn::GetAtt / Ref of a Fn::Sub (the transform resolves
+    both, CloudFormation template reference Fn::GetAtt); the template depends on the vpc-cni add-on, so each
+    node group is created after the add-on's configuration through that reference."""
+    doc = _cluster_doc({
+        "Fn::ForEach::Zones": ["Zone", ["a", "b"], {
+            "Lt${Zone}": {"Type": "AWS::EC2::LaunchTemplate", "DependsOn": "Cni",
+                          "Properties": {"LaunchTemplateData": {}}},
+            "ByGetAtt${Zone}": _ng(LaunchTemplate={"Id": {"Fn::GetAtt": [{"Fn::Sub": "Lt${Zone}"},
+                                                                         "LaunchTemplateId"]}}),
+            "ByRef${Zone}": _ng(LaunchTemplate={"Id": {"Ref": {"Fn::Sub": "Lt${Zone}"}}}),
+        }],
+        "Unordered": _ng(),
+    })
+    doc["Transform"] = "AWS::LanguageExtensions"
+    plan = plan_from_template(doc, "t.json")
+    assert {ng.name: ng.ordered_after_cni for ng in plan.nodegroups} == {
+        "ByGetAtta": True, "ByRefa": True, "ByGetAttb": True, "ByRefb": True, "Unordered": False}
+    assert plan.unresolved == []
+
+
 def test_for_each_over_an_unknown_collection_is_pc001():
     doc = {"Transform": "AWS::LanguageExtensions",
            "Parameters": {"Zones": {"Type": "CommaDelimitedList"}},

@@ -143,6 +143,54 @@ def test_getatt_of_vpc_and_subnet():
     assert "after deployment" in unknown_reason(r.resolve({"Fn::GetAtt": ["Cl", "Endpoint"]}, "X"))
 
 
+def test_getatt_logical_name_from_an_intrinsic_under_language_extensions():
+    """CloudFormation template reference, Fn::GetAtt / AWS::LanguageExtensions: under the transform the logical
+    name may be an intrinsic function, resolved by the transform; without it, CloudFormation wants a string."""
+    res = {"SubA": {"Type": "AWS::EC2::Subnet", "Properties": {"CidrBlock": "10.0.1.0/24"}}}
+    params = {"Which": {"Type": "String", "Default": "A"}, "Unset": {"Type": "String"}}
+    r = resolver({"Transform": "AWS::LanguageExtensions", "Parameters": params, "Resources": res})
+    assert r.resolve({"Fn::GetAtt": [{"Fn::Sub": "Sub${Which}"}, "SubnetId"]}, "X") == "SubA"
+    assert r.resolve({"Fn::GetAtt": [{"Fn::Sub": "Sub${Which}"}, "CidrBlock"]}, "X") == "10.0.1.0/24"
+    assert r.resolve({"Fn::GetAtt": [{"Fn::Join": ["", ["Sub", "A"]]}, "SubnetId"]}, "X") == "SubA"
+    # a parameter without a default: the name, and so the attribute, is not known
+    why = unknown_reason(r.resolve({"Fn::GetAtt": [{"Fn::Sub": "Sub${Unset}"}, "SubnetId"]}, "X"))
+    assert "logical name is not known" in why and "Unset has no default" in why
+    # a resource's Ref is its physical id, known at deployment: never a logical name
+    assert "physical id" in unknown_reason(r.resolve({"Fn::GetAtt": [{"Ref": "SubA"}, "SubnetId"]}, "X"))
+    # a list as the transform declaration works the same
+    r = resolver({"Transform": ["AWS::LanguageExtensions"], "Resources": res})
+    assert r.resolve({"Fn::GetAtt": [{"Fn::Sub": "SubA"}, "SubnetId"]}, "X") == "SubA"
+    # no transform: the function is not resolved, and the reason says why
+    r = resolver({"Resources": res})
+    why = unknown_reason(r.resolve({"Fn::GetAtt": [{"Fn::Sub": "SubA"}, "SubnetId"]}, "X"))
+    assert "AWS::LanguageExtensions" in why
+
+
+def test_aws_for_each_outputs_example_getatt_of_a_sub():
+    """The Fn::ForEach Outputs example of the CloudFormation template reference (foreach-example-outputs): nested
+    loops make S3Bucket${Identifier}${Property} outputs of Fn::GetAtt [{Fn::Sub: S3Bucket${Identifier}}, Property].
+    Each output names the right bucket and attribute; an S3 attribute is known only after deployment."""
+    from podcap.sources.intrinsics import expand_language_extensions
+
+    doc = {"AWSTemplateFormatVersion": "2010-09-09", "Transform": "AWS::LanguageExtensions",
+           "Resources": {"Fn::ForEach::Buckets": ["Identifier", ["A", "B", "C"], {
+               "S3Bucket${Identifier}": {"Type": "AWS::S3::Bucket", "Properties": {
+                   "MetricsConfigurations": [{"Id": {"Fn::Sub": "EntireBucket${Identifier}"}}]}}}]},
+           "Outputs": {"Fn::ForEach::BucketOutputs": ["Identifier", ["A", "B", "C"], {
+               "Fn::ForEach::GetAttLoop": ["Property", ["Arn", "DomainName", "WebsiteURL"], {
+                   "S3Bucket${Identifier}${Property}": {
+                       "Value": {"Fn::GetAtt": [{"Fn::Sub": "S3Bucket${Identifier}"}, {"Ref": "Property"}]}}}]}]}}
+    expanded, problems = expand_language_extensions(doc, resolver(doc))
+    assert problems == []
+    r = Resolver(expanded, source="t.yaml")
+    # 3 buckets x 3 attributes = 9 outputs
+    assert len(r.outputs) == 9
+    for b in "ABC":
+        for attr in ("Arn", "DomainName", "WebsiteURL"):
+            why = unknown_reason(r.output(f"S3Bucket{b}{attr}"))
+            assert why == f"S3Bucket{b}.{attr} (AWS::S3::Bucket) is known only after deployment"
+
+
 def test_getatt_cycle_is_an_input_error():
     doc = {"Resources": {
         "A": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": {"Fn::GetAtt": ["B", "CidrBlock"]}}},

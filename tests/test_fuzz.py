@@ -1,6 +1,6 @@
 """Bounded, reproducible fuzzing of `podcap check` (hypothesis, derandomized).
 
-Seeds are the real files under tests/data (and /work/shared/fixtures when present: see tests/conftest.py
+Seeds are the real files under tests/data (and ../shared/fixtures beside the checkout when present: see tests/conftest.py
 for how shared files are found) and the example specs. Each case mutates one seed (a deleted key, a
 swapped type, an extreme number, a control character, a random intrinsic function, truncation) or
 generates a spec, writes it to a temporary file and runs ``podcap.cli.main(["check", FILE, ...])`` in
@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
-SHARED = Path(os.environ.get("PODCAP_SHARED", "/work/shared")) / "fixtures"
+SHARED = Path(os.environ.get("PODCAP_SHARED", ROOT.parent / "shared")) / "fixtures"  # beside the checkout
 CASE_SECONDS = 8.0
 PEAK_MB = 1500
 

@@ -9,12 +9,10 @@ guessed.
 """
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +109,9 @@ class InstanceLimits:
         where = f"instance type {name!r}"
         enis, ipv4 = _req_int(rec, "enis", where), _req_int(rec, "ipv4", where)
         src = rec.get("src") if isinstance(rec.get("src"), dict) else {}
-        sources = tuple(sorted(
-            (f, str(src.get(f, "ec2" if "ec2" in rec.get("in", ["ec2"]) else "")))
-            for f in _RECORD_FIELDS if rec.get(f) is not None))
+        default = "ec2" if "ec2" in rec.get("in", ["ec2"]) else ""
+        # in field order (_SORTED_FIELDS), each field once: the sorted pairs, without sorting per record
+        sources = tuple((f, str(src.get(f, default))) for f in _SORTED_FIELDS if rec.get(f) is not None)
         return cls(
             name=name,
             enis=enis,
@@ -140,6 +138,7 @@ class InstanceLimits:
 _RECORD_FIELDS = ("enis", "ipv4", "ipv6", "vcpus", "hypervisor", "bare_metal", "cards", "default_card",
                   "max_enis", "efa", "max_efa", "trunking", "branch_enis", "arch", "memory_mib", "gpus",
                   "accelerators")
+_SORTED_FIELDS = tuple(sorted(_RECORD_FIELDS))
 
 # InstanceLimits attribute -> the record key it is read from, where the two differ
 _ATTR_TO_KEY = {"ipv4_per_eni": "ipv4", "ipv6_per_eni": "ipv6", "network_cards": "cards",
@@ -222,6 +221,8 @@ class Snapshot:
             raise UnknownInstanceType(str(name), self.suggest(str(name))) from None
 
     def suggest(self, name: str, n: int = 3) -> list[str]:
+        import difflib  # only an unknown name needs it
+
         return difflib.get_close_matches(name.strip().lower(), self.types.keys(), n=n, cutoff=0.6)
 
     def names(self) -> list[str]:
@@ -306,9 +307,24 @@ class _LazyTypes(Mapping):
         return key in self._names
 
 
+def _data_text(name: str) -> str:
+    """A file of the ``podcap.data`` package: read beside the package's ``__init__`` when it is a folder on
+    disk (every ordinary install), else through importlib.resources (a zip), whose import (zipfile,
+    tempfile ...) would otherwise be paid by every check."""
+    import podcap.data
+
+    path = Path(podcap.data.__file__).with_name(name)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        from importlib import resources
+
+        return resources.files("podcap.data").joinpath(name).read_text()
+
+
 @lru_cache(maxsize=1)
 def _shipped() -> Snapshot:
-    text = resources.files("podcap.data").joinpath(SNAPSHOT_NAME).read_text()
+    text = _data_text(SNAPSHOT_NAME)
     doc = json.loads(text)
     types_doc = doc.get("instance_types") if isinstance(doc, dict) else None
     if not isinstance(types_doc, dict) or not isinstance(doc.get("generated", {}), dict):

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, is_dataclass
 from enum import Enum
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, runtime_checkable
 
@@ -31,6 +31,32 @@ class RuleInfo(Protocol):
 
 
 def _tool_version() -> str:
+    """The installed distribution's version, as ``importlib.metadata.version("podcap")`` finds it: the
+    ``Version:`` line of the first ``podcap-*.dist-info/METADATA`` along ``sys.path``. Read directly because
+    importing importlib.metadata (and the email parser it reads METADATA with) cost every check ~15 ms;
+    anything unusual (no such folder, an egg, an unreadable file) goes to importlib.metadata itself."""
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        found = [n for n in names if n.startswith("podcap-") and n.endswith(".dist-info")]
+        if len(found) > 1 or any(n.lower().startswith("podcap") and n.endswith(".egg-info") for n in names):
+            break  # several versions side by side, or an egg: let importlib.metadata choose, as it always did
+        if not found:
+            continue
+        try:
+            with open(os.path.join(entry or ".", found[0], "METADATA"), encoding="utf-8") as fh:
+                for line in fh:
+                    if line.startswith("Version:"):
+                        return line[len("Version:"):].strip()
+                    if not line.strip():
+                        break  # end of the headers
+        except OSError:
+            pass
+        break
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("podcap")
     except PackageNotFoundError:  # running from a source tree that was never installed

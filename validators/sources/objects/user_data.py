@@ -33,12 +33,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email
-import email.policy
-import gzip
 import re
 import shlex
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -104,6 +100,8 @@ def maybe_b64decode(text: str) -> str:
 
 def _maybe_gunzip(raw: bytes) -> bytes:
     if raw[:2] == b"\x1f\x8b":
+        import gzip  # only gzip'd user data needs it
+
         try:
             return gzip.decompress(raw)[: MAX_USER_DATA_CHARS * 4]
         except (OSError, EOFError, ValueError):
@@ -119,6 +117,9 @@ def _mime_parts(text: str) -> list[tuple[str, str]] | None:
     """(media type, decoded body) of each leaf part; None when the text is not MIME multi-part."""
     if not _is_mime(text):
         return None
+    import email  # the email package (~20 ms of imports) only for MIME multi-part user data
+    import email.policy
+
     try:
         msg = email.message_from_string(text.lstrip(), policy=email.policy.compat32)
     except Exception:
@@ -410,6 +411,8 @@ def _quote_bare_tokens(text: str) -> str:
 
 
 def _read_bottlerocket(text: str) -> _Found:
+    import tomllib  # only Bottlerocket settings are TOML
+
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
