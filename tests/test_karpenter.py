@@ -368,10 +368,12 @@ def test_one_az_other_users_arriving_first_or_later_both_judged(tmp_path):
                                       "desired": 10, "max": 10, "subnets": ["large"]}]}
     r = _check(tmp_path, M5_POOL.replace("limits: {cpu: 20}", "limits: {cpu: 40}"), spec)
     at = {s.subnet: s.at_max for s in r.subnets}
-    # the node group: 10 x 30 = 300 in the /23. The pool before it: large 14, small 6 (as above). With the node
-    # group there first: /23 free 507 - 300 = 207, so the /24 takes the first 2 launches (251 -> 221 -> 191 <
-    # 207), then they alternate large, small for the other 18: large 9, small 2 + 9 = 11.
-    # Each subnet gets the larger of the two replays:
-    assert at["large"] == 300 + 14 * 30  # max(14, 9) = 14 nodes: 720 > 507 -> PC201
-    assert at["small"] == 11 * 30  # max(6, 11) = 11 nodes: 330 > 251 -> PC201
+    # the node group: 10 x 30 = 300 in the /23. Each subnet is judged at its own worst order: the other users
+    # of the AZ's other subnets there first, its own later.
+    # large: the node group comes later, the /24 has no other user: as above, 14 nodes: 300 + 420 = 720 > 507
+    assert at["large"] == 300 + 14 * 30
+    # small: the node group is there first: /23 free 507 - 300 = 207, so the /24 takes the first 2 launches
+    # (251 -> 221 -> 191 < 207), then they alternate large, small for the other 18: small 2 + 9 = 11 nodes,
+    # 330 > 251
+    assert at["small"] == 11 * 30
     assert {f.resource for f in r.findings if f.rule_id == "PC201"} == {"large", "small"}

@@ -119,7 +119,7 @@ def test_arm64_pool_figures_end_to_end(tmp_path):
     assert not [f for f in r.findings if f.rule_id == "PC001" and f.resource == "graviton"]  # nothing unknown
 
 
-def test_arm64_pool_with_a_memory_requirement_fits(tmp_path):
+def test_arm64_pool_with_a_memory_requirement_overflows_by_one_address(tmp_path):
     """instance-memory Lt 8193 keeps the medium (4096 MiB) and large (8192 MiB) sizes of the ten families."""
     pool = ARM_POOL.replace("      nodeClassRef:", MEMORY_REQ + "      nodeClassRef:")
     types = _candidates(tmp_path, pool)

@@ -149,6 +149,37 @@ def test_adding_a_consumer_never_lowers_a_subnets_figures(extra):
             assert n is None or n >= o  # None: unknown, never a pass
 
 
+ONE_AZ_POOL = {"version": 1, "name": "demo", "vpc": {"cidr": "10.0.0.0/16"},
+               "subnets": [{"name": "s24", "cidr": "10.0.0.0/24", "az": "us-east-1a"},
+                           {"name": "s23", "cidr": "10.0.2.0/23", "az": "us-east-1a"},
+                           {"name": "s25", "cidr": "10.0.4.0/25", "az": "us-east-1a"}]}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(1, 40), t=st.sampled_from(["m5.large", "c5.xlarge"]),
+       extra=st.one_of(
+           st.builds(lambda pods, sub: {"fargate_profiles": [{"name": "fp", "subnets": [sub], "pods": pods}]},
+                     st.integers(0, 400), st.sampled_from(["s24", "s23", "s25"])),
+           st.builds(lambda m, sub: {"nodegroups": [{"name": "ng", "instance_types": ["m5.large"],
+                                                     "subnets": [sub], "min": 0, "max": m}]},
+                     st.integers(1, 12), st.sampled_from(["s24", "s23", "s25"]))))
+def test_karpenter_most_free_placement_never_lowers_a_figure(n, t, extra):
+    """A Karpenter pool over three subnets of one AZ (its nodes go to the subnet with the most free addresses,
+    subnet.go ZonalSubnetsForLaunch): adding another user to one of them never lowers any subnet's figure,
+    and every node of the pool is counted somewhere (the subnets' shares add up to at least the pool's nodes)."""
+    pool = {"node_pools": [{"name": "pool", "provisioner": "karpenter", "subnets": ["s24", "s23", "s25"],
+                            "instance_types": [t], "max_nodes": n}]}
+    before = _figures({**ONE_AZ_POOL, **pool})
+    after = _figures({**ONE_AZ_POOL, **pool, **extra})
+    for sid, old in before.items():
+        for o, new in zip(old, after[sid]):
+            assert o is not None and (new is None or new >= o)
+    r = check_plan(plan_from_spec_dict({**ONE_AZ_POOL, **pool}, "s.yaml"), CheckOptions(paths=[]), SNAP)
+    (ng,) = [g for g in r.nodegroups if g.name == "pool"]
+    total = sum(s.at_max for s in r.subnets)
+    assert total >= n * ng.addresses_per_node
+
+
 unbounded = st.one_of(
     st.builds(lambda subs: ("fp", {"fargate_profiles": [{"name": "fp", "subnets": subs}]}),
               st.sampled_from([["a"], ["a", "b"]])),

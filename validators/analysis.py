@@ -916,38 +916,40 @@ def place_most_free(subnets: dict[str, SubnetAnalysis], subs: list[str], scale: 
     EC2's AvailableIpAddressCount). So launches are replayed one at a time, each node taking its addresses
     from the subnet it lands in.
 
-    When the plan's other users of these subnets arrive (before or after the pool grows) changes where the
-    nodes go, so each subnet gets the larger of two replays: with only the control plane's ENIs there
-    (the others arrive later), and with every other user at this scale already there. A subnet whose free
-    count is unknown leaves nothing to replay: then every subnet of the AZ is judged for all the nodes.
+    Which of the plan's other users are there when the pool grows changes where its nodes go. A subnet gets
+    the most of them when the other users of the AZ's other subnets are already there and its own have not
+    come yet (the control plane's ENIs are there before any node): each subnet is judged at that order, its
+    own worst. More users elsewhere only push more nodes here, so adding a user never lowers a figure. Another
+    subnet whose free count is unknown may be full: its nodes may all come here.
     Returns (nodes per subnet, or None when the count is unknown; how; per subnet, the same replay for another
-    count of the AZ's nodes, for the scenario rules — absent where every subnet is judged for all nodes)."""
-    if nodes is None:
+    count of the AZ's nodes, for the scenario rules)."""
+    if nodes is None or per_node is None:
         return None, "", {}
-    alone: list[int] = []
-    now: list[int] = []
+    usable: list[int | None] = []
+    cp: list[int] = []
+    load: list[int | None] = []
     for sid in subs:
         sa = subnets.get(sid)
         items = sa.contributions.get(scale, []) if sa is not None else []
-        cp = [c.addresses for c in items if c.nodegroup is None]
-        if sa is None or sa.usable is None or per_node is None or any(
-                c.addresses is None for c in items) or any(a is None for a in cp):
-            return dict.fromkeys(subs, nodes), (
-                f"Karpenter launches each node into the subnet of the AZ with the most free addresses; the free "
-                f"count of {sid} is not known, so each of {', '.join(subs)} is judged for all {nodes} nodes"), {}
-        alone.append(sa.usable - sum(cp))  # type: ignore[arg-type]
-        now.append(sa.usable - sum(c.addresses or 0 for c in items))
+        usable.append(sa.usable if sa is not None else None)
+        cp.append(sum(c.addresses or 0 for c in items if c.nodegroup is None))
+        load.append(None if any(c.addresses is None for c in items) else sum(c.addresses or 0 for c in items))
 
-    def replay(n: int) -> list[int]:
-        first = _most_free_launches(n, per_node, alone)  # type: ignore[arg-type]
-        second = _most_free_launches(n, per_node, now)  # type: ignore[arg-type]
-        return [max(a, b) for a, b in zip(first, second)]
+    def here(i: int, n: int) -> int:
+        if usable[i] is None:
+            return n
+        free = [(usable[k] - (cp[k] if k == i else load[k]))  # type: ignore[operator]
+                if usable[k] is not None and (k == i or load[k] is not None) else None for k in range(len(subs))]
+        known = [k for k in range(len(subs)) if free[k] is not None]  # an unknown one may be full: never picked
+        counts = _most_free_launches(n, per_node, [free[k] for k in known])  # type: ignore[misc]
+        return counts[known.index(i)]
 
-    counts = dict(zip(subs, replay(nodes)))
-    placed = {sid: (lambda n, i=i: replay(n)[i]) for i, sid in enumerate(subs)}
+    counts = {sid: here(i, nodes) for i, sid in enumerate(subs)}
+    placed = {sid: (lambda n, i=i: here(i, n)) for i, sid in enumerate(subs)}
     shown = ", ".join(f"{sid} {counts[sid]}" for sid in subs)
     return counts, (f"Karpenter launches each node into the subnet of the AZ with the most free addresses: of "
-                    f"{nodes} nodes at most {shown} (the worse of the other users arriving before or after)"), placed
+                    f"{nodes} nodes at most {shown} (each subnet with the other users of the AZ's other subnets "
+                    "there first, its own later)"), placed
 
 
 def _node_pool_sizes(plan: Plan, na: NodegroupAnalysis) -> None:

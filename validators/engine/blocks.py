@@ -231,6 +231,46 @@ def _reservation_intervals(
     return _merge(out["explicit"]), _merge(out["prefix"])
 
 
+@lru_cache(maxsize=4096)
+def _counts(size: int, used: tuple[Interval, ...], explicit: tuple[Interval, ...],
+            prefix: tuple[Interval, ...]) -> tuple[int, ...] | tuple[int | None, ...]:
+    """The interval arithmetic of :func:`fragmentation_report`, on offsets only: it depends on the subnet's
+    size and the merged intervals, not on where the subnet lies, so the thousands of equal-sized subnets of
+    a large plan (nothing in use, no reservations) share one computation. The largest free run's start is
+    an offset here."""
+    aws = _aws_reserved(size)
+    aws_reserved = _length(aws)
+    used_l, explicit_l, prefix_l = list(used), list(explicit), list(prefix)
+
+    aws_used = _merge(aws + used_l)
+    in_use = _length(aws_used) - aws_reserved
+    taken = _merge(aws_used + explicit_l)
+    explicit_reserved = _length(taken) - _length(aws_used)
+    gaps = _complement(taken, size)  # usable addresses
+    usable = _length(gaps)
+    gaps_in_prefix = _intersect(gaps, prefix_l)
+    prefix_reserved = _length(gaps_in_prefix)
+
+    all_free_blocks = _aligned_blocks(gaps)
+    prefix_reserved_blocks = _aligned_blocks(gaps_in_prefix)
+    total_blocks = size // BLOCK
+    # blocks touched by in-use or explicitly reserved addresses (not by AWS's own five)
+    touched = _length(_merge((a // BLOCK, (b - 1) // BLOCK + 1) for a, b in _merge(used_l + explicit_l)))
+
+    edge_free = 0
+    if total_blocks:
+        edges = _merge([(0, BLOCK), (size - BLOCK, size)])
+        edge_free = _length(_intersect(gaps, edges))
+
+    largest, start = 0, None
+    for a, b in gaps:
+        if b - a > largest:
+            largest, start = b - a, a
+
+    return (in_use, explicit_reserved, usable, prefix_reserved, all_free_blocks, prefix_reserved_blocks,
+            total_blocks, touched, edge_free, largest, start, _aligned_block_runs(gaps))
+
+
 def fragmentation_report(
     cidr: str,
     used_ips: Iterable[object] = (),
@@ -254,31 +294,10 @@ def fragmentation_report(
     used, outside = _address_intervals(net, used_ips)
     explicit, prefix = _reservation_intervals(net, reservations)
     base = int(net.network_address)
-
-    aws_used = _merge(aws + used)
-    in_use = _length(aws_used) - aws_reserved
-    taken = _merge(aws_used + explicit)
-    explicit_reserved = _length(taken) - _length(aws_used)
-    gaps = _complement(taken, size)  # usable addresses
-    usable = _length(gaps)
-    gaps_in_prefix = _intersect(gaps, prefix)
-    prefix_reserved = _length(gaps_in_prefix)
-
-    all_free_blocks = _aligned_blocks(gaps)
-    prefix_reserved_blocks = _aligned_blocks(gaps_in_prefix)
-    total_blocks = size // BLOCK
-    # blocks touched by in-use or explicitly reserved addresses (not by AWS's own five)
-    touched = _length(_merge((a // BLOCK, (b - 1) // BLOCK + 1) for a, b in _merge(used + explicit)))
-
-    edge_free = 0
-    if total_blocks:
-        edges = _merge([(0, BLOCK), (size - BLOCK, size)])
-        edge_free = _length(_intersect(gaps, edges))
-
-    largest, start = 0, None
-    for a, b in gaps:
-        if b - a > largest:
-            largest, start = b - a, str(ipaddress.IPv4Address(base + a))
+    (in_use, explicit_reserved, usable, prefix_reserved, all_free_blocks, prefix_reserved_blocks, total_blocks,
+     touched, edge_free, largest, start_offset, largest_block_run) = _counts(
+        size, tuple(used), tuple(explicit), tuple(prefix))
+    start = None if start_offset is None else str(ipaddress.IPv4Address(base + start_offset))
 
     return FragmentationReport(
         cidr=str(net),
@@ -295,7 +314,7 @@ def fragmentation_report(
         touched_blocks=touched,
         largest_free_run=largest,
         largest_free_run_start=start,
-        largest_free_block_run=_aligned_block_runs(gaps),
+        largest_free_block_run=largest_block_run,
         outside=outside,
         edge_free=edge_free,
     )

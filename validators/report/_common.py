@@ -31,29 +31,34 @@ class RuleInfo(Protocol):
 
 
 def _tool_version() -> str:
-    """The installed distribution's version, as ``importlib.metadata.version("podcap")`` finds it: the
-    ``Version:`` line of the first ``podcap-*.dist-info/METADATA`` along ``sys.path``. Read directly because
-    importing importlib.metadata (and the email parser it reads METADATA with) cost every check ~15 ms;
-    anything unusual (no such folder, an egg, an unreadable file) goes to importlib.metadata itself."""
+    """The installed distribution's version, as ``importlib.metadata.version("podcap")`` finds it: along
+    ``sys.path``, the first folder holding ``podcap-*.dist-info`` (its ``METADATA``) or else ``podcap*.egg-info``
+    (its ``PKG-INFO``), and there the ``Version:`` header. Read directly because importing importlib.metadata
+    (and the email parser it reads METADATA with) cost every check ~15 ms; anything unusual (several
+    candidates in one folder, no Version header, an unreadable file) goes to importlib.metadata itself."""
     for entry in sys.path:
         try:
             names = os.listdir(entry or ".")
         except OSError:
             continue
-        found = [n for n in names if n.startswith("podcap-") and n.endswith(".dist-info")]
-        if len(found) > 1 or any(n.lower().startswith("podcap") and n.endswith(".egg-info") for n in names):
-            break  # several versions side by side, or an egg: let importlib.metadata choose, as it always did
-        if not found:
+        low = [(n, n.lower()) for n in names if n[:6].lower() == "podcap"]
+        dists = [n for n, m in low if m.endswith(".dist-info") and m.split("-")[0] == "podcap"]
+        eggs = [n for n, m in low if m.endswith(".egg-info") and m.split("-")[0].removesuffix(".egg-info") == "podcap"]
+        if not dists and not eggs:
             continue
-        try:
-            with open(os.path.join(entry or ".", found[0], "METADATA"), encoding="utf-8") as fh:
-                for line in fh:
-                    if line.startswith("Version:"):
-                        return line[len("Version:"):].strip()
-                    if not line.strip():
-                        break  # end of the headers
-        except OSError:
-            pass
+        if len(dists) + len(eggs) == 1:
+            meta = os.path.join(entry or ".", *(dists or eggs), "METADATA" if dists else "PKG-INFO")
+            if eggs and not os.path.isdir(os.path.join(entry or ".", eggs[0])):
+                meta = os.path.join(entry or ".", eggs[0])
+            try:
+                with open(meta, encoding="utf-8") as fh:
+                    for line in fh:
+                        if line.startswith("Version:"):
+                            return line[len("Version:"):].strip()
+                        if not line.strip():
+                            break  # end of the headers
+            except (OSError, UnicodeDecodeError):
+                pass
         break
     from importlib.metadata import PackageNotFoundError, version
 
@@ -219,4 +224,77 @@ def jsonable(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(jsonable(value), indent=2, ensure_ascii=False) + "\n"
+    """``json.dumps(jsonable(value), indent=2, ensure_ascii=False) + "\\n"``, character for character, in one
+    pass: with ``indent`` the json module uses its pure-Python generator encoder, which (with a second
+    ``jsonable`` walk over an already plain report) was most of the cost of rendering a large plan's
+    report. Plain dicts, lists, strings and numbers are written here; anything else goes through
+    :func:`jsonable` first, as before."""
+    out: list[str] = []
+    _write(value, out, "\n")
+    out.append("\n")
+    return "".join(out)
+
+
+def _float_text(v: float) -> str:
+    """json's ``floatstr`` with ``allow_nan=True``."""
+    if v != v:
+        return "NaN"
+    if v == _INF:
+        return "Infinity"
+    if v == -_INF:
+        return "-Infinity"
+    return float.__repr__(v)
+
+
+_INF = float("inf")
+_encode_str = json.encoder.encode_basestring  # what json.dumps uses with ensure_ascii=False (C when available)
+
+
+def _write(v: Any, out: list[str], nl: str) -> None:
+    """``v`` as indented JSON into ``out``; ``nl`` is a newline and the current indentation."""
+    t = type(v)
+    if t is str:
+        out.append(_encode_str(v))
+    elif v is None:
+        out.append("null")
+    elif v is True:
+        out.append("true")
+    elif v is False:
+        out.append("false")
+    elif t is int:
+        out.append(int.__repr__(v))
+    elif t is float:
+        out.append(_float_text(v))
+    elif t is dict:
+        if not v:
+            out.append("{}")
+            return
+        if not all(type(k) is str for k in v):
+            _write(jsonable(v), out, nl)  # keys as text, as jsonable writes them
+            return
+        inner = nl + "  "
+        sep = "{" + inner
+        for k, x in v.items():
+            out.append(sep)
+            out.append(_encode_str(k))
+            out.append(": ")
+            _write(x, out, inner)
+            sep = "," + inner
+        out.append(nl + "}")
+    elif t is list:
+        if not v:
+            out.append("[]")
+            return
+        inner = nl + "  "
+        sep = "[" + inner
+        for x in v:
+            out.append(sep)
+            _write(x, out, inner)
+            sep = "," + inner
+        out.append(nl + "]")
+    elif isinstance(v, bool | int) and not isinstance(v, Enum):
+        out.append(int.__repr__(v))  # an int subclass: jsonable keeps it, json writes its int value
+    elif isinstance(v, float) and not isinstance(v, Enum):
+        out.append(_float_text(v))
+    else:
+        _write(jsonable(v), out, nl)

@@ -17,7 +17,11 @@ The defaults are eksctl's own (eksctl-io/eksctl, pkg/apis/eksctl.io/v1alpha5 and
   eksctl creates the vpc-cni add-on before any node group (``KnownAddons``: ``CreateBeforeNodeGroup``).
 * ``maxPodsPerNode`` is written into the nodes' bootstrap (nodebootstrap: bootstrap.sh ``--max-pods``,
   nodeadm ``maxPods``, Bottlerocket ``max-pods``); ``overrideBootstrapCommand`` replaces the bootstrap.
-* ``autoModeConfig.nodePools`` defaults to [general-purpose, system] (``SetClusterConfigDefaults``).
+* ``autoModeConfig.nodePools`` defaults to [general-purpose, system] (``SetClusterConfigDefaults``). On a VPC
+  eksctl creates, Auto Mode gives the cluster only the private subnets (``pkg/cfn/builder``
+  ``SubnetDetails.ControlPlaneSubnetRefs``); an existing VPC keeps every subnet given.
+* A Fargate profile without ``subnets``: eksctl passes none (``pkg/fargate/create.go``) and EKS uses the private
+  subnets the cluster was created with; on a VPC eksctl creates those are its private subnets.
 """
 from __future__ import annotations
 
@@ -481,7 +485,7 @@ class _Reader:
             subnets = Unknown(
                 "the Fargate profile names no subnets: EKS then uses the private subnets the cluster was created "
                 "with, and which of this existing VPC's subnets route to an internet gateway is not in the file; "
-                "set subnets, or use --live", path)
+                "set subnets", path)
         self.plan.fargate_profiles.append(FargateProfile(name=rid, cluster=self.cluster_id, subnets=subnets,
                                                          location=loc))
 
