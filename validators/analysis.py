@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from podcap.engine.allocation import NodeAllocation
-from podcap.engine.blocks import BLOCK, FragmentationReport, fragmentation_report
+from podcap.engine.blocks import BLOCK, FragmentationReport, fragmentation_report, parse_cidr
 from podcap.engine.fast_allocation import allocate_fast
 from podcap.engine.managed import ManagedMaxPods, managed_max_pods
 from podcap.engine.maxpods import (
@@ -664,7 +664,7 @@ def _subnet_base(s: Subnet, pd_here: bool) -> SubnetAnalysis:
         unknowns.append(Unknown(f"CIDR of subnet {s.id}: {s.cidr.reason}", s.cidr.where or s.id))
     else:
         try:
-            net = ipaddress.IPv4Network(s.cidr, strict=False)
+            net = parse_cidr(s.cidr) if isinstance(s.cidr, str) else ipaddress.IPv4Network(s.cidr, strict=False)
         except ValueError as e:
             unknowns.append(Unknown(f"invalid CIDR {s.cidr!r} for subnet {s.id}: {e}", s.id))
     if net is not None:
@@ -680,7 +680,7 @@ def _subnet_base(s: Subnet, pd_here: bool) -> SubnetAnalysis:
                 unknowns.append(Unknown(f"reservation in {s.id}: {r.cidr.reason}", s.id))
                 continue
             try:
-                ipaddress.IPv4Network(r.cidr, strict=False)
+                parse_cidr(r.cidr) if isinstance(r.cidr, str) else ipaddress.IPv4Network(r.cidr, strict=False)
             except ValueError:
                 unknowns.append(Unknown(f"invalid reservation CIDR {r.cidr!r} in {s.id}", s.id))
                 continue

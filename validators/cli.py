@@ -553,6 +553,30 @@ def _recognized(paths: list[str]) -> list[str]:
     return keep
 
 
+def _without_cyclic_gc(fn):
+    """Run ``fn`` with Python's cyclic garbage collector paused (restored afterwards, also in process).
+
+    A check builds millions of long-lived objects from a large plan (the parsed JSON, the plan model, the
+    analysis) and almost no reference cycles (a few hundred objects on a 50 MB Terraform plan); every full
+    collection walks the whole heap, which cost ~8% of such a check. Reference counting still frees
+    everything else as usual."""
+    import functools
+    import gc
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return run
+
+
+@_without_cyclic_gc
 def cmd_check(a: argparse.Namespace) -> int:
     from podcap.check import CheckOptions, apply_baseline, exit_code, fail_threshold, run_check
 

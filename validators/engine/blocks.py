@@ -34,10 +34,20 @@ Interval = tuple[int, int]  # [start, end) as offsets from the network address
 ReservationLike = Union[CidrReservation, tuple[str, str]]  # CidrReservation or (cidr, "prefix"|"explicit")
 
 
-@lru_cache(maxsize=8192)
-def _network(cidr: str) -> ipaddress.IPv4Network:
-    """A parsed CIDR (the same subnet is reported on by several rules; parsing costs more than the arithmetic)."""
+@lru_cache(maxsize=16384)
+def parse_cidr(cidr: str) -> ipaddress.IPv4Network:
+    """``IPv4Network(cidr, strict=False)``, parsed once per text: the same subnet is read by the analysis and
+    reported on by several rules, and parsing (with ``num_addresses``, two more cached properties per
+    object) costs more than the block arithmetic. Raises ValueError as IPv4Network does (not cached)."""
     return ipaddress.IPv4Network(cidr, strict=False)
+
+
+_network = parse_cidr
+
+
+def _size(net: ipaddress.IPv4Network) -> int:
+    """``net.num_addresses`` without building its broadcast address."""
+    return 1 << (32 - net.prefixlen)
 
 
 def _merge(intervals: Iterable[Interval]) -> list[Interval]:
@@ -179,7 +189,7 @@ class FragmentationReport:
 
 def _address_intervals(net: ipaddress.IPv4Network, addresses: Iterable[object]) -> tuple[list[Interval], int]:
     """In-use addresses (strings, ints, IPv4Address, or CIDRs such as an ENI's /28 prefix) as intervals."""
-    base, size = int(net.network_address), net.num_addresses
+    base, size = int(net.network_address), _size(net)
     out: list[Interval] = []
     outside = 0
     for a in addresses:
@@ -215,7 +225,7 @@ def _reservation_intervals(
 ) -> tuple[list[Interval], list[Interval]]:
     """The (explicit, prefix) reservations inside `net`, as merged intervals.
     Raises ValueError for an Unknown CIDR or an unknown reservation type."""
-    base, size = int(net.network_address), net.num_addresses
+    base, size = int(net.network_address), _size(net)
     out: dict[str, list[Interval]] = {"explicit": [], "prefix": []}
     for r in reservations:
         rcidr, rtype = _as_reservation(r)
@@ -287,7 +297,7 @@ def fragmentation_report(
     if isinstance(cidr, Unknown):
         raise ValueError(f"subnet CIDR is unknown: {cidr.reason}")
     net = _network(str(cidr))
-    size = net.num_addresses
+    size = _size(net)
     aws = _aws_reserved(size)
     aws_reserved = _length(aws)
 

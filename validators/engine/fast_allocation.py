@@ -2,16 +2,17 @@
 
 :func:`podcap.engine.allocation.allocate` replays ipamd's reconcile loop pod by pod (the reference);
 a node pool of hundreds of instance types makes that the largest cost of a check. The growth path of
-:mod:`podcap.engine.sweep` gives the same held slots and ENIs in O(1) work per pod count (tests hold the
-two equal, tests/test_fast_allocation.py), and the rest of a :class:`NodeAllocation` follows from them
-exactly as ``allocate`` derives it. IPv6 and every error case go to ``allocate`` itself.
+:mod:`podcap.engine.sweep` gives the same held slots and ENIs in O(1) work per pod count, and
+:func:`~podcap.engine.sweep.growth_point` one point of it without building the path (tests hold the
+two equal, tests/test_fast_allocation.py and tests/test_speed_paths.py); and the rest of a
+:class:`NodeAllocation` follows from them exactly as ``allocate`` derives it. IPv6 and every error case go to ``allocate`` itself.
 """
 from __future__ import annotations
 
 from podcap.engine.allocation import NodeAllocation, allocate, default_kubelet_max_pods
 from podcap.engine.maxpods import HOST_NETWORK_PODS, IPS_PER_PREFIX, has_trunk, max_pods, pd_active
 from podcap.engine.settings import CniSettings
-from podcap.engine.sweep import growth_path
+from podcap.engine.sweep import growth_point
 from podcap.limits import InstanceLimits
 
 
@@ -24,8 +25,7 @@ def allocate_fast(limits: InstanceLimits, settings: CniSettings, pods: int,
     kmp = kubelet_max_pods if kubelet_max_pods is not None else default_kubelet_max_pods(mp)
     if kmp < 0 or pods > mp.pod_address_capacity or pods > max(kmp - HOST_NETWORK_PODS, 0):
         return allocate(limits, settings, pods, kubelet_max_pods)  # raises, with allocate's own message
-    gp = growth_path(limits, settings, kmp, pods)
-    held, enis = gp.held[pods], gp.enis[pods]
+    held, enis = growth_point(limits, settings, kmp, pods)  # growth_path(...).held[pods], .enis[pods]
     pd = pd_active(limits, settings)
     pool = held * (IPS_PER_PREFIX if pd else 1)
     assigned = min(pods, pool)

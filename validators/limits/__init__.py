@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +111,10 @@ class InstanceLimits:
         enis, ipv4 = _req_int(rec, "enis", where), _req_int(rec, "ipv4", where)
         src = rec.get("src") if isinstance(rec.get("src"), dict) else {}
         default = "ec2" if "ec2" in rec.get("in", ["ec2"]) else ""
-        # in field order (_SORTED_FIELDS), each field once: the sorted pairs, without sorting per record
-        sources = tuple((f, str(src.get(f, default))) for f in _SORTED_FIELDS if rec.get(f) is not None)
+        # (field, source) for every field the record has, sorted by field: built with C-level set, map and zip
+        # (a type-by-type sweep such as EKS Auto Mode's builds every record of the snapshot)
+        present = [f for f in sorted(_FIELD_SET.intersection(rec)) if rec[f] is not None]
+        sources = tuple(zip(present, map(str, map(src.get, present, repeat(default)))))
         return cls(
             name=name,
             enis=enis,
@@ -138,7 +141,7 @@ class InstanceLimits:
 _RECORD_FIELDS = ("enis", "ipv4", "ipv6", "vcpus", "hypervisor", "bare_metal", "cards", "default_card",
                   "max_enis", "efa", "max_efa", "trunking", "branch_enis", "arch", "memory_mib", "gpus",
                   "accelerators")
-_SORTED_FIELDS = tuple(sorted(_RECORD_FIELDS))
+_FIELD_SET = frozenset(_RECORD_FIELDS)
 
 # InstanceLimits attribute -> the record key it is read from, where the two differ
 _ATTR_TO_KEY = {"ipv4_per_eni": "ipv4", "ipv6_per_eni": "ipv6", "network_cards": "cards",

@@ -6,6 +6,7 @@ metadata (anything shaped like :class:`RuleInfo`, e.g. ``podcap.rules.REGISTRY``
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -237,7 +238,7 @@ def dumps(value: Any) -> str:
 
 def _float_text(v: float) -> str:
     """json's ``floatstr`` with ``allow_nan=True``."""
-    if v != v:
+    if math.isnan(v):
         return "NaN"
     if v == _INF:
         return "Infinity"
@@ -292,9 +293,9 @@ def _write(v: Any, out: list[str], nl: str) -> None:
             _write(x, out, inner)
             sep = "," + inner
         out.append(nl + "]")
-    elif isinstance(v, bool | int) and not isinstance(v, Enum):
-        out.append(int.__repr__(v))  # an int subclass: jsonable keeps it, json writes its int value
-    elif isinstance(v, float) and not isinstance(v, Enum):
+    elif isinstance(v, int):
+        out.append(int.__repr__(v))  # an int subclass (an IntEnum): jsonable keeps it, json writes its int value
+    elif isinstance(v, float):
         out.append(_float_text(v))
     else:
         _write(jsonable(v), out, nl)

@@ -63,6 +63,19 @@ def check_overlap(a: Analysis):
         )
 
 
+def _vpc_blocks(cidrs: list) -> list[ipaddress.IPv4Network] | None:
+    """A VPC's readable CIDR blocks; None when one of them is Unknown or it has none (nothing to judge)."""
+    if any(isinstance(c, Unknown) for c in cidrs) or not cidrs:
+        return None
+    blocks = []
+    for c in cidrs:
+        try:
+            blocks.append(ipaddress.IPv4Network(c, strict=False))
+        except ValueError:
+            continue
+    return blocks
+
+
 @rule(
     "PC502",
     Severity.ERROR,
@@ -79,19 +92,14 @@ cdk.out across stacks and subnets read with --live.
 )
 def check_outside(a: Analysis):
     r = REGISTRY["PC502"]
+    vpc_blocks: dict[str, list[ipaddress.IPv4Network] | None] = {}  # each VPC's CIDRs parsed once, not per subnet
     for sid, sa in _nets(a):
         vpc_id = sa.subnet.vpc
         if not isinstance(vpc_id, str) or vpc_id not in a.plan.vpcs:
             continue
-        cidrs = a.plan.vpcs[vpc_id].cidrs
-        if any(isinstance(c, Unknown) for c in cidrs) or not cidrs:
-            continue
-        blocks = []
-        for c in cidrs:
-            try:
-                blocks.append(ipaddress.IPv4Network(c, strict=False))
-            except ValueError:
-                continue
+        if vpc_id not in vpc_blocks:
+            vpc_blocks[vpc_id] = _vpc_blocks(a.plan.vpcs[vpc_id].cidrs)
+        blocks = vpc_blocks[vpc_id]
         if blocks and not any(sa.network.subnet_of(b) for b in blocks):
             yield r.finding(
                 sid,

@@ -45,6 +45,19 @@ export class AssemblyIndex {
   public acknowledgment(ruleId: string, constructPath: string | undefined): string | undefined {
     return acknowledgment(this.acknowledged, ruleId, constructPath);
   }
+
+  /**
+   * An acknowledgment of the bare rule id (`Validations.of(x).acknowledge({ id: 'PC201' })`, as cdk-nag users
+   * write it), which CDK records as `Annotation::PC201`: [the id as CDK recorded it, the reason]. The plugin
+   * names such a finding by the recorded id, so CDK lists it as acknowledged, as the Python plugin does.
+   */
+  public bareAcknowledgment(ruleId: string, constructPath: string | undefined): [string, string] | undefined {
+    for (const recorded of [`Annotation::${ruleId}`, ruleId]) {
+      const reason = acknowledgment(this.acknowledged, ruleId, constructPath, recorded);
+      if (reason !== undefined) return [recorded, reason];
+    }
+    return undefined;
+  }
 }
 
 function isObject(v: unknown): v is Record<string, Json> {
@@ -154,8 +167,8 @@ export function indexStackMetadata(metadata: Record<string, Json>, constructPath
  * resource itself, then each parent up to the app), as CDK matches acknowledgments.
  */
 export function acknowledgment(acknowledged: Map<string, Map<string, string>>, ruleId: string,
-  constructPath: string | undefined): string | undefined {
-  const paths = acknowledged.get(`${ACK_NAMESPACE}::${ruleId}`);
+  constructPath: string | undefined, qualifiedId = `${ACK_NAMESPACE}::${ruleId}`): string | undefined {
+  const paths = acknowledged.get(qualifiedId);
   if (!paths || !constructPath) return undefined;
   let p = stripSlashes(constructPath);
   for (;;) {

@@ -75,7 +75,12 @@ export function buildReport(report: PodcapJsonReport, index: AssemblyIndex, opti
     const template = f.file && f.file.endsWith('.json') ? f.file : fallbackTemplate;
     const lid = logicalId(f.resource, f.path ?? '');
     const cpath = f.construct_path || (template ? index.constructPath(template, lid) : undefined);
-    const acked = index.acknowledgment(f.rule_id, cpath);
+    let acked = index.acknowledgment(f.rule_id, cpath);
+    let ruleName = f.rule_id;
+    if (acked === undefined) {
+      const bare = index.bareAcknowledgment(f.rule_id, cpath);
+      if (bare !== undefined) [ruleName, acked] = bare;
+    }
     if (f.suppressed && acked === undefined) {
       leftOut += 1;
       continue;
@@ -91,7 +96,7 @@ export function buildReport(report: PodcapJsonReport, index: AssemblyIndex, opti
       ? { resourceLogicalId: lid, templatePath: template, locations: [] }
       : { constructPath: cpath || '/', locations: [] };
     violations.push({
-      ruleName: f.rule_id,
+      ruleName,
       description: `${f.title}: ${f.message}`,
       ...(f.fix ? { fix: f.fix } : {}),
       severity,

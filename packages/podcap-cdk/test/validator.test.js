@@ -66,7 +66,7 @@ test("CDK's acknowledge('podcap::PC201') on one subnet leaves only the other one
   [['PC201', 'podcap::PC201', 'Eks/Network/NodesA', 'lab cluster, small on purpose', 'Eks/Network/NodesA']]);
 });
 
-test("acknowledge(scope, 'PC201') on the stack passes the synth; a bare Validations id waives nothing", needsPodcap, () => {
+test("acknowledge(scope, 'PC201') on the stack passes the synth, and so does a bare Validations id", needsPodcap, () => {
   const app = newApp();
   const { stack } = undersizedStack(app, 26);
   acknowledge(stack, 'PC201', 'lab cluster, small on purpose');
@@ -75,9 +75,15 @@ test("acknowledge(scope, 'PC201') on the stack passes the synth; a bare Validati
 
   const bare = newApp();
   const parts = undersizedStack(bare, 26);
-  Validations.of(parts.stack).acknowledge({ id: 'PC201', reason: 'an Annotation id, not podcap::PC201' });
+  Validations.of(parts.stack).acknowledge({ id: 'PC201', reason: 'a bare id, as cdk-nag users write it' });
   Validations.of(bare).addPlugins(new PodcapValidator({ command }));
-  assert.ok(synth(bare).error, 'CDK reads a bare id as Annotation::PC201');
+  const result = synth(bare);
+  assert.equal(result.error, null, 'a bare PC201 (recorded by CDK as Annotation::PC201) is honoured');
+  // both undersized subnets' PC201 are listed as acknowledged, under the id CDK recorded, with the reason
+  const acked = podcapReport(result.report).suppressedViolations;
+  assert.deepEqual(acked.map((v) => [v.ruleName, v.reason]).sort(),
+    [['Annotation::PC201', 'a bare id, as cdk-nag users write it'],
+      ['Annotation::PC201', 'a bare id, as cdk-nag users write it']]);
 });
 
 test('strict turns the PC001 warning of an unresolved subnet into a failing error', needsPodcap, () => {

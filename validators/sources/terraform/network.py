@@ -106,6 +106,8 @@ def _tags(values: dict) -> dict[str, str]:
     for key in ("tags_all", "tags"):
         tags = values.get(key)
         if isinstance(tags, dict) and tags:
+            if set(map(type, tags.values())) == {str} and set(map(type, tags)) == {str}:
+                return dict(tags)  # the usual case, without a Python-level loop per tag
             return {str(k): v for k, v in tags.items() if isinstance(v, str)}
     return {}
 

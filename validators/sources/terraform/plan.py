@@ -24,7 +24,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from podcap.model.plan import Location, Plan
@@ -178,7 +178,10 @@ class _Addr:
         return f"{'data.' if self.mode == 'data' else ''}{self.type}.{self.name}"
 
 
+@lru_cache(maxsize=65536)
 def _parse_address(text: str) -> _Addr | None:
+    """An address parsed once (a plan names each resource in planned_values, resource_changes and
+    prior_state; the result is immutable)."""
     segs = _segments(text)
     if not segs:
         return None
@@ -262,22 +265,28 @@ def _type_name(v: Any) -> str:
 
 def _merge(after: Any, unknown: Any, address: str, path: tuple) -> Any:
     """``change.after`` with ``after_unknown`` laid over it: ``true`` leaves become Unknown."""
+    return _merge_at(after, unknown, _where(address, path))
+
+
+def _merge_at(after: Any, unknown: Any, where: str) -> Any:
+    """:func:`_merge` with the path already written out (``_where(address, path)``), extended one key at a
+    time (``.key``, ``[i]``, as _where writes them) instead of rewritten from the start at every leaf."""
     if unknown is True:
-        return Unknown(AFTER_APPLY, _where(address, path))
+        return Unknown(AFTER_APPLY, where)
     if isinstance(unknown, dict) and unknown:
         base = after if isinstance(after, dict) else {}
         out = dict(base)
         for k, u in unknown.items():
             if not u:  # false, null, {} or []: nothing unknown below
                 continue
-            out[k] = _merge(base.get(k), u, address, path + (k,))
+            out[k] = _merge_at(base.get(k), u, f"{where}[{k}]" if isinstance(k, int) else f"{where}.{k}")
         return out
     if isinstance(unknown, list) and unknown:
         base_list = after if isinstance(after, list) else []
         n = max(len(base_list), len(unknown))
         return [
-            _merge(base_list[i] if i < len(base_list) else None, unknown[i] if i < len(unknown) else False,
-                   address, path + (i,))
+            _merge_at(base_list[i] if i < len(base_list) else None, unknown[i] if i < len(unknown) else False,
+                      f"{where}[{i}]")
             for i in range(n)
         ]
     return after

@@ -1,0 +1,148 @@
+"""The fast paths behind `podcap check`'s speed give exactly what the code they replace gave.
+
+Each one stands in for a slower form that is still in the tree (or in the standard library): the one-point
+growth path against the whole path, the one-pass JSON writer against ``json.dumps(jsonable(...),
+indent=2)``, the shared block arithmetic of equal-sized subnets against per-subnet figures worked by hand,
+the snapshot record's ``sources`` against the sorted form, and the version read from the distribution's
+metadata against importlib.metadata.
+"""
+from __future__ import annotations
+
+import enum
+import gc
+import json
+from importlib.metadata import PackageNotFoundError, version
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from podcap.engine.allocation import default_kubelet_max_pods
+from podcap.engine.blocks import fragmentation_report
+from podcap.engine.maxpods import max_pods
+from podcap.engine.settings import parse_env
+from podcap.engine.sweep import growth_path, growth_point
+from podcap.limits import _RECORD_FIELDS, load_snapshot
+from podcap.model.unknown import Unknown
+from podcap.report._common import TOOL_VERSION, dumps, jsonable
+
+SNAP = load_snapshot()
+
+ENVS = [
+    {},
+    {"WARM_ENI_TARGET": "0"},
+    {"WARM_ENI_TARGET": "2"},
+    {"WARM_IP_TARGET": "5"},
+    {"WARM_IP_TARGET": "2", "MINIMUM_IP_TARGET": "10"},
+    {"MINIMUM_IP_TARGET": "10"},
+    {"ENABLE_PREFIX_DELEGATION": "true"},
+    {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "0"},
+    {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "3"},
+    {"ENABLE_PREFIX_DELEGATION": "true", "WARM_IP_TARGET": "5", "MINIMUM_IP_TARGET": "20"},
+    {"AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "true", "WARM_IP_TARGET": "3"},
+    {"ENABLE_POD_ENI": "true", "ENABLE_PREFIX_DELEGATION": "true"},
+]
+
+
+@pytest.mark.parametrize("env", ENVS, ids=lambda e: ",".join(f"{k}={v}" for k, v in e.items()) or "defaults")
+def test_growth_point_is_the_growth_path_at_that_point(env):
+    st_ = parse_env(env).settings
+    names = SNAP.names()[::15]  # ~95 types of every family and size
+    for name in names:
+        lim = SNAP.types[name]
+        for kmp in sorted({default_kubelet_max_pods(max_pods(lim, st_)), 17, 110}):
+            up = min(kmp + 3, 260)
+            gp = growth_path(lim, st_, kmp, up)
+            for pods in range(up + 1):
+                assert growth_point(lim, st_, kmp, pods) == (gp.held[pods], gp.enis[pods]), (name, kmp, pods)
+
+
+def test_growth_point_m5_large_by_hand():
+    lim = SNAP.get("m5.large")  # 3 ENIs x 10 IPv4 addresses: 9 secondary IPs per ENI
+    s = parse_env({}).settings  # WARM_ENI_TARGET=1
+    # 10 pods: ceil(10/9) = 2 ENIs in use + 1 warm = 3 ENIs, 3 x 9 = 27 secondary IPs held
+    assert growth_point(lim, s, 29, 10) == (27, 3)
+    # 0 pods: 0 ENIs in use + 1 warm: 9 IPs on the primary ENI
+    assert growth_point(lim, s, 29, 0) == (9, 1)
+    w = parse_env({"WARM_IP_TARGET": "2", "MINIMUM_IP_TARGET": "10"}).settings
+    # 5 pods: max(5 + 2, 10) = 10 IPs, ceil(10/9) = 2 ENIs
+    assert growth_point(lim, w, 29, 5) == (10, 2)
+
+
+class _Colour(enum.Enum):
+    RED = "red"
+    TWO = 2
+
+
+class _Level(enum.IntEnum):
+    HIGH = 3
+
+
+_leaf = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text()
+         | st.sampled_from([_Colour.RED, _Colour.TWO, _Level.HIGH, Unknown("after apply", "aws_subnet.a")]))
+_tree = st.recursive(
+    _leaf,
+    lambda ch: st.lists(ch) | st.tuples(ch, ch) | st.dictionaries(st.text() | st.integers(), ch)
+    | st.frozensets(st.integers()),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(_tree)
+def test_dumps_writes_what_json_dumps_wrote(value):
+    assert dumps(value) == json.dumps(jsonable(value), indent=2, ensure_ascii=False) + "\n"
+
+
+def test_dumps_by_hand():
+    # two-space indentation, ", " never used: "," then a newline; nested empties stay "{}" / "[]"
+    assert dumps({"a": [1, 2.5, None], "b": {}, "c": [], "é": True}) == (
+        '{\n  "a": [\n    1,\n    2.5,\n    null\n  ],\n  "b": {},\n  "c": [],\n  "é": true\n}\n')
+    assert dumps({1: float("inf"), "x": _Colour.RED, "n": _Level.HIGH}) == (
+        '{\n  "1": Infinity,\n  "x": "red",\n  "n": 3\n}\n')
+
+
+def test_equal_sized_subnets_share_arithmetic_but_not_addresses():
+    a = fragmentation_report("10.0.0.0/24")
+    b = fragmentation_report("10.9.8.0/24")
+    # 256 - 5 AWS-reserved = 251 usable; 16 aligned /28s, the first and last spoiled by AWS's five: 14 free
+    for r in (a, b):
+        assert (r.size, r.usable, r.total_blocks, r.free_blocks) == (256, 251, 16, 14)
+        # the largest free run: offsets 4..254, 251 addresses
+        assert r.largest_free_run == 251
+    assert (a.cidr, a.largest_free_run_start) == ("10.0.0.0/24", "10.0.0.4")
+    assert (b.cidr, b.largest_free_run_start) == ("10.9.8.0/24", "10.9.8.4")
+    # in use .20 and .21 (one /28, offsets 16-31), explicit reservation .64/28: 251 - 2 - 16 = 233 usable
+    c = fragmentation_report("10.1.2.0/24", ["10.1.2.20", "10.1.2.21"], [("10.1.2.64/28", "explicit")])
+    assert (c.in_use, c.explicit_reserved, c.usable, c.free_blocks, c.touched_blocks) == (2, 16, 233, 12, 2)
+    d = fragmentation_report("10.3.2.0/24", ["10.3.2.20", "10.3.2.21"], [("10.3.2.64/28", "explicit")])
+    assert (d.usable, d.free_blocks, d.largest_free_run_start) == (233, 12, "10.3.2.80")
+
+
+def test_snapshot_sources_are_sorted_per_field():
+    for name in SNAP.names()[::11]:
+        rec = SNAP.records[name]
+        src = rec.get("src") if isinstance(rec.get("src"), dict) else {}
+        default = "ec2" if "ec2" in rec.get("in", ["ec2"]) else ""
+        want = tuple(sorted((f, str(src.get(f, default))) for f in _RECORD_FIELDS if rec.get(f) is not None))
+        assert SNAP.types[name].sources == want
+
+
+def test_tool_version_is_the_installed_distribution_version():
+    try:
+        want = version("podcap")
+    except PackageNotFoundError:
+        want = "0.0.0"
+    assert TOOL_VERSION == want
+
+
+def test_check_restores_the_garbage_collector(tmp_path):
+    from podcap.cli import main
+
+    spec = tmp_path / "not-a-plan.json"
+    spec.write_text("[]", encoding="utf-8")
+    assert gc.isenabled()
+    try:
+        main(["check", str(spec)])
+    except SystemExit:
+        pass
+    assert gc.isenabled()
