@@ -137,8 +137,10 @@ def test_ipv4_prefix_size_32_and_pod_subnets(tmp_path):
 def test_documented_sample_nodepool(tmp_path):
     """The EKS user guide's sample NodePool (create-node-pool.html): C/M/R with 4, 8, 16 or 32 vCPUs in
     us-west-2a/b, both architectures, limits cpu 1000 and memory 1000Gi, on the default NodeClass (the
-    cluster's subnets). Node bound: 1000 vCPUs / 4 (the smallest candidates) = 250 nodes; the memory limit
-    cannot be judged without memory data, and the cpu bound alone holds."""
+    cluster's subnets). Node bound, the tighter of the two limits (Karpenter stops launching when the next
+    node would exceed either): cpu 1000 / 4 vCPUs (the smallest candidates) = 250 nodes; memory 1000Gi =
+    1024000 MiB / 7104 MiB (c4.xlarge, the least memory: 7680 - ceil(7680 x 0.075) VM overhead, Karpenter's
+    types.go memory()) = 144.1 -> 144 nodes."""
     spec = {"version": 1, "name": "demo", "vpc": {"cidr": "10.0.0.0/16"},
             "subnets": [{"name": "a", "cidr": "10.0.0.0/18", "az": "us-west-2a"},
                         {"name": "b", "cidr": "10.0.64.0/18", "az": "us-west-2b"},
@@ -147,7 +149,7 @@ def test_documented_sample_nodepool(tmp_path):
     plan = one_plan([plan_from_spec_dict(spec, "spec.yaml"), load_manifests(str(DATA / "auto-mode-nodepool.yaml"))])[0]
     resolve_kubernetes_objects(plan, SNAP)
     pool = next(ng for ng in plan.nodegroups if ng.name == "default")
-    assert pool.provisioner == "auto-mode" and pool.max_size == 250
+    assert pool.provisioner == "auto-mode" and pool.max_size == 144
     assert pool.subnets == ["a", "b"]  # us-west-2c is not among the pool's zones
     assert "m5.xlarge" in pool.instance_types and "m5.large" not in pool.instance_types  # 4 vCPUs yes, 2 no
     assert pool.max_pods_cap == 110 and pool.network_env == {"ENABLE_PREFIX_DELEGATION": "true"}

@@ -118,13 +118,24 @@ def test_select_types_ignores_offering_and_custom_labels_and_reads_zones():
 
 def test_a_requirement_the_snapshot_cannot_decide_keeps_the_type_as_worst_case():
     # m6g.large is arm64 (dropped by arch In [amd64]); m5.large is amd64 (kept); p3.2xlarge is known only from
-    # AWS's published tables, which have no architecture: it cannot be ruled out, so it stays a candidate
-    # (the worst case for address demand) and a note says why.
+    # AWS's published tables, which have no architecture: named by the instance-type requirement, it cannot
+    # be ruled out, so it stays a candidate (the worst case for address demand) and a note says why.
     reqs = [Requirement("node.kubernetes.io/instance-type", "In", ("m5.large", "p3.2xlarge", "m6g.large")),
             Requirement("kubernetes.io/arch", "In", ("amd64",))]
     sel = select_types(reqs, SNAP, "pool")
     assert sel.types == ["m5.large", "p3.2xlarge"] and sel.unknown is None
     assert len(sel.notes) == 1 and "p3.2xlarge" in sel.notes[0] and "kubernetes.io/arch" in sel.notes[0]
+
+
+def test_types_only_aws_tables_know_are_not_karpenter_candidates_unless_named():
+    # Karpenter's candidates come from DescribeInstanceTypes; p3.2xlarge is only in AWS's ENI tables
+    # (no vCPUs, no architecture): a family requirement leaves it out, with a note; naming it keeps it.
+    fam = [Requirement("karpenter.k8s.aws/instance-family", "In", ("p3",))]
+    sel = select_types(fam, SNAP, "pool")
+    assert sel.types == [] and isinstance(sel.unknown, Unknown)  # every p3 type is table-only
+    assert any("p3.2xlarge" in n and "published ENI tables" in n for n in sel.notes)
+    named = [Requirement("node.kubernetes.io/instance-type", "In", ("p3.2xlarge",))]
+    assert select_types(named, SNAP, "pool").types == ["p3.2xlarge"]
 
 
 def test_node_bound_from_limits():

@@ -668,7 +668,7 @@ def _subnet_base(s: Subnet, pd_here: bool) -> SubnetAnalysis:
         except ValueError as e:
             unknowns.append(Unknown(f"invalid CIDR {s.cidr!r} for subnet {s.id}: {e}", s.id))
     if net is not None:
-        size = net.num_addresses
+        size = 1 << (32 - net.prefixlen)  # net.num_addresses, without building its broadcast address
         used = 0
         if isinstance(s.used_addresses, Unknown):
             unknowns.append(Unknown(f"addresses in use in {s.id}: {s.used_addresses.reason}", s.id))

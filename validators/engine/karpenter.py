@@ -220,6 +220,9 @@ def select_types(requirements: list[Requirement], snapshot: Snapshot, where: str
     undecided: dict[Requirement, list[str]] = {}  # types a requirement cannot be told for (kept: worst case)
     decided: set[Requirement] = set()
     first_unknown: dict[Requirement, Unknown] = {}
+    named = {v for r in requirements if r.key in (_TYPE_LABEL, "beta.kubernetes.io/instance-type")
+             and r.operator == "In" for v in r.values}
+    unlisted: list[str] = []
     for name in snapshot.names():
         lim = snapshot.types[name]
         if allowed is not None and not allowed(lim):
@@ -236,7 +239,9 @@ def select_types(requirements: list[Requirement], snapshot: Snapshot, where: str
             if not requirement_matches(r, value):
                 ok = False
                 break
-        if ok:
+        if ok and not described(lim) and name not in named:
+            unlisted.append(name)  # it would match, but Karpenter does not see it
+        elif ok:
             names.append(name)
             for r in open_reqs:
                 undecided.setdefault(r, []).append(name)
@@ -248,11 +253,25 @@ def select_types(requirements: list[Requirement], snapshot: Snapshot, where: str
         shown = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
         sel.notes.append(f"requirement {r.key} {r.operator} {list(r.values)} cannot be told for {shown} "
                          f"({first_unknown[r].reason}): kept as candidates, the worst case")
+    if unlisted:
+        shown = ", ".join(unlisted[:5]) + (f" and {len(unlisted) - 5} more" if len(unlisted) > 5 else "")
+        sel.notes.append(f"{len(unlisted)} type(s) known only from AWS's published ENI tables, not from the "
+                         f"snapshot's DescribeInstanceTypes, left out ({shown}): Karpenter offers the types "
+                         "DescribeInstanceTypes lists; name one in node.kubernetes.io/instance-type to keep it")
     if not names:
         sel.unknown = Unknown("no instance type in the instance-limits snapshot meets the NodePool's requirements",
                               where)
     sel.types = names
     return sel
+
+
+def described(lim: InstanceLimits) -> bool:
+    """Whether the snapshot's DescribeInstanceTypes copy lists the type (it then has vCPUs and architectures);
+    a type known only from AWS's published ENI tables (the CNI's, the resource controller's, nodeadm's) has
+    neither. Karpenter builds its candidates from DescribeInstanceTypes in the region
+    (karpenter-provider-aws pkg/providers/instancetype), so such a type is not among them unless a
+    requirement names it."""
+    return lim.vcpus is not None or getattr(lim, "architectures", None) is not None
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def check_overlap(a: Analysis):
             continue
         net = sa.network
         start = int(net.network_address)
-        by_vpc.setdefault(vpc, []).append((start, start + net.num_addresses, order, sid, sa))
+        by_vpc.setdefault(vpc, []).append((start, start + (1 << (32 - net.prefixlen)), order, sid, sa))
     pairs = []
     for vpc, items in by_vpc.items():
         items.sort(key=lambda x: (x[0], x[2]))
