@@ -146,3 +146,18 @@ def test_check_restores_the_garbage_collector(tmp_path):
     except SystemExit:
         pass
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize("name", ["tfplan/existing-subnets.json", "cfn/self-managed.yaml", "tfplan/root-count.json"])
+def test_json_render_is_dumps_of_the_report(name):
+    """render() skips the report's own jsonable walk; the text is what dumps(report(...)) wrote."""
+    from pathlib import Path
+
+    from podcap.check import CheckOptions, run_check
+    from podcap.report import json_report
+
+    path = Path(__file__).parent / "data" / name
+    result, _ = run_check(CheckOptions(paths=[str(path)]))
+    assert result.findings  # these inputs have findings (4, 5 and 10): enums, Unknowns and data to write
+    assert json_report.render(result) == dumps(json_report.report(result))
+    assert json.loads(json_report.render(result)) == json_report.report(result)

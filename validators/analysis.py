@@ -150,10 +150,15 @@ class SubnetAnalysis:
     unplaced_used: int = 0  # addresses in use whose place in the CIDR is not known (count only)
 
     def demand(self, scale: str) -> int | None:
-        items = self.contributions.get(scale, [])
-        if any(c.addresses is None for c in items):
-            return None
-        return sum(c.addresses or 0 for c in items)
+        # one pass (the rules ask this of every subnet at every scale, several times): None as soon as one
+        # contribution is unknown, else the sum (``addresses or 0`` as before)
+        total = 0
+        for c in self.contributions.get(scale, ()):
+            a = c.addresses
+            if a is None:
+                return None
+            total += a or 0
+        return total
 
     @property
     def used(self) -> bool:

@@ -190,7 +190,8 @@ def _summaries(analysis: Analysis) -> tuple[list[SubnetUsage], list[NodegroupSum
                     for v in na.ng.pod_subnets if isinstance(v, str)}
     node_subnets = {sid for na in analysis.nodegroups for sid in na.subnet_ids}
     for sid, sa in analysis.subnets.items():
-        if not sa.used and not sa.subnet.defined_in_plan:
+        used = sa.used  # a property that looks at every scale: read once per subnet
+        if not used and not sa.subnet.defined_in_plan:
             continue
         s = sa.subnet
         role = s.role.value
@@ -202,14 +203,14 @@ def _summaries(analysis: Analysis) -> tuple[list[SubnetUsage], list[NodegroupSum
             az=s.az if isinstance(s.az, str) else None,
             role=role,
             usable=sa.usable,
-            at_min=sa.demand("min") if sa.used else 0,
-            at_desired=sa.demand("desired") if sa.used else 0,
-            at_max=sa.demand("max") if sa.used else 0,
+            at_min=sa.demand("min") if used else 0,
+            at_desired=sa.demand("desired") if used else 0,
+            at_max=sa.demand("max") if used else 0,
             nodegroups=sorted({c.nodegroup for scale in SCALES for c in sa.contributions.get(scale, [])
                                if c.nodegroup is not None}),
             note="; ".join(u.reason for u in sa.unknowns),
             free_prefix_blocks=sa.prefix_blocks_available(),
-            prefix_blocks_at_max=sa.prefix_demand("max") if sa.used else 0,
+            prefix_blocks_at_max=sa.prefix_demand("max") if used else 0,
         ))
     ngs = []
     for na in analysis.nodegroups:

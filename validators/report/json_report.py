@@ -59,6 +59,11 @@ def report(
     result: CheckResult, *, rules: Mapping[str, Any] | None = None, tool_version: str = TOOL_VERSION
 ) -> dict[str, Any]:
     """The report as a plain dict (what :func:`render` serialises)."""
+    return jsonable(_document(result, tool_version=tool_version))
+
+
+def _document(result: CheckResult, *, tool_version: str) -> dict[str, Any]:
+    """The report before :func:`jsonable` (enums, Unknowns and such still objects)."""
     base = result.baseline
     findings = [f.to_dict() for f in ordered(result.findings)]
     if base is not None:  # --baseline: which findings it already had (they do not fail the run)
@@ -76,10 +81,12 @@ def report(
     }
     if base is not None:
         doc["baseline"] = base.to_dict(result.findings)
-    return jsonable(doc)
+    return doc
 
 
 def render(
     result: CheckResult, *, rules: Mapping[str, Any] | None = None, tool_version: str = TOOL_VERSION
 ) -> str:
-    return dumps(report(result, rules=rules, tool_version=tool_version))
+    # dumps(x) writes json.dumps(jsonable(x)), and jsonable of a plain document is the document itself, so
+    # this is the text of dumps(report(...)) without walking the document twice
+    return dumps(_document(result, tool_version=tool_version))

@@ -102,7 +102,21 @@ class _Key:
 
 
 def _segments(text: str) -> list[tuple[str | _Key, int]] | None:
-    """``module.a["x"].aws_subnet.b[0].id`` -> [(segment, end offset), …]; None if malformed."""
+    """``module.a["x"].aws_subnet.b[0].id`` -> [(segment, end offset), …]; None if malformed.
+
+    Parsed once per text (a plan's configuration repeats the same references across resources and the
+    dependency walk reads them again); each call gets its own list."""
+    segs = _segments_parsed(text)
+    return None if segs is None else list(segs)
+
+
+@lru_cache(maxsize=65536)
+def _segments_parsed(text: str) -> tuple[tuple[str | _Key, int], ...] | None:
+    segs = _parse_segments(text)
+    return None if segs is None else tuple(segs)
+
+
+def _parse_segments(text: str) -> list[tuple[str | _Key, int]] | None:
     out: list[tuple[str | _Key, int]] = []
     i, n = 0, len(text)
     expect_name = True
