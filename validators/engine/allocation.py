@@ -267,20 +267,27 @@ def allocate(
         return _ipv6_allocation(limits, settings, pods, kmp, mp, notes)
     model = IpamdModel(limits, settings, kmp)
     model.grow_to(pods)
-    starved = pods - model.assigned
-    enis = len(model.enis)
-    primaries = enis
-    pool = model.total
-    trunk = 1 if model.trunk else 0
+    return allocation_from_state(limits, settings, mp, kmp, pods, held=model.held, enis=len(model.enis),
+                                 pd=model.pd, trunk=model.trunk, notes=notes)
+
+
+def allocation_from_state(limits: InstanceLimits, settings: CniSettings, mp: MaxPods, kmp: int, pods: int, *,
+                          held: int, enis: int, pd: bool, trunk: bool, notes: list[str]) -> NodeAllocation:
+    """The node's figures from ipamd's state at ``pods`` pods: slots held (IPs, or /28 prefixes with prefix
+    delegation) and ENIs attached. One derivation for the step model and the closed-form growth path."""
+    pool = held * (IPS_PER_PREFIX if pd else 1)
+    assigned = min(pods, pool)
+    starved = pods - assigned
+    trunk_n = 1 if trunk else 0
     if settings.custom_networking:
         node_subnet = 1  # the primary ENI's address: the node's own
-        pod_subnet = (primaries - 1) + pool + trunk
+        pod_subnet = (enis - 1) + pool + trunk_n
     else:
-        node_subnet = primaries + pool + trunk
+        node_subnet = enis + pool + trunk_n
         pod_subnet = node_subnet
     total_subnet = node_subnet + (pod_subnet if settings.custom_networking else 0)
     if starved:
-        notes.append(f"{starved} pod(s) get no address: ipamd stops growing the pool with these settings")
+        notes = [*notes, f"{starved} pod(s) get no address: ipamd stops growing the pool with these settings"]
     return NodeAllocation(
         instance_type=limits.name,
         pods=pods,
@@ -288,10 +295,10 @@ def allocate(
         mode=mp.mode,
         enis=enis,
         trunk_eni=bool(trunk),
-        secondary_ips=0 if model.pd else model.held,
-        prefixes=model.held if model.pd else 0,
+        secondary_ips=0 if pd else held,
+        prefixes=held if pd else 0,
         pool_addresses=pool,
-        warm_addresses=pool - model.assigned,
+        warm_addresses=pool - assigned,
         node_subnet_addresses=node_subnet,
         pod_subnet_addresses=pod_subnet,
         subnet_addresses=total_subnet,

@@ -9,8 +9,8 @@ two equal, tests/test_fast_allocation.py and tests/test_speed_paths.py); and the
 """
 from __future__ import annotations
 
-from podcap.engine.allocation import NodeAllocation, allocate, default_kubelet_max_pods
-from podcap.engine.maxpods import HOST_NETWORK_PODS, IPS_PER_PREFIX, has_trunk, max_pods, pd_active
+from podcap.engine.allocation import NodeAllocation, allocate, allocation_from_state, default_kubelet_max_pods
+from podcap.engine.maxpods import HOST_NETWORK_PODS, has_trunk, max_pods, pd_active
 from podcap.engine.settings import CniSettings
 from podcap.engine.sweep import growth_point
 from podcap.limits import InstanceLimits
@@ -26,34 +26,6 @@ def allocate_fast(limits: InstanceLimits, settings: CniSettings, pods: int,
     if kmp < 0 or pods > mp.pod_address_capacity or pods > max(kmp - HOST_NETWORK_PODS, 0):
         return allocate(limits, settings, pods, kubelet_max_pods)  # raises, with allocate's own message
     held, enis = growth_point(limits, settings, kmp, pods)  # growth_path(...).held[pods], .enis[pods]
-    pd = pd_active(limits, settings)
-    pool = held * (IPS_PER_PREFIX if pd else 1)
-    assigned = min(pods, pool)
-    starved = pods - assigned
-    trunk = 1 if has_trunk(limits, settings) else 0
-    if settings.custom_networking:
-        node_subnet = 1  # the primary ENI's address: the node's own
-        pod_subnet = (enis - 1) + pool + trunk
-    else:
-        node_subnet = enis + pool + trunk
-        pod_subnet = node_subnet
-    notes = list(mp.notes)
-    if starved:
-        notes.append(f"{starved} pod(s) get no address: ipamd stops growing the pool with these settings")
-    return NodeAllocation(
-        instance_type=limits.name,
-        pods=pods,
-        kubelet_max_pods=kmp,
-        mode=mp.mode,
-        enis=enis,
-        trunk_eni=bool(trunk),
-        secondary_ips=0 if pd else held,
-        prefixes=held if pd else 0,
-        pool_addresses=pool,
-        warm_addresses=pool - assigned,
-        node_subnet_addresses=node_subnet,
-        pod_subnet_addresses=pod_subnet,
-        subnet_addresses=node_subnet + (pod_subnet if settings.custom_networking else 0),
-        starved_pods=starved,
-        notes=tuple(notes),
-    )
+    return allocation_from_state(limits, settings, mp, kmp, pods, held=held, enis=enis,
+                                 pd=pd_active(limits, settings), trunk=has_trunk(limits, settings),
+                                 notes=list(mp.notes))
