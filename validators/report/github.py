@@ -3,7 +3,8 @@
     ::error file=templates/eks.yaml,line=12,title=PC201 Subnet exhausted …::NodeSubnetA: message%0AFix: …
 
 error -> ``::error``, warning -> ``::warning``, info -> ``::notice``; suppressed findings get no
-annotation. Escaping follows the Actions toolkit: in the message ``%``, CR and LF; in property
+annotation, nor (with ``--baseline``) findings the baseline report already had: a pull request shows what
+it adds. Escaping follows the Actions toolkit: in the message ``%``, CR and LF; in property
 values also ``:`` and ``,``.
 """
 from __future__ import annotations
@@ -49,6 +50,7 @@ def render(
     base_dir: str | None = None,
 ) -> str:
     active, _ = split(result.findings)
-    lines = [annotation(f, base_dir) for f in active]
+    base = result.baseline
+    lines = [annotation(f, base_dir) for f in active if base is None or not base.contains(f)]
     lines.append(f"{TOOL_NAME} {tool_version}: {counts_text(result.counts())}")
     return "\n".join(lines) + "\n"

@@ -138,6 +138,14 @@ def _result(f: Finding, index: int, base_dir: str | None) -> dict[str, Any]:
     return out
 
 
+def _with_baseline_state(out: dict[str, Any], f: Any, base: Any) -> dict[str, Any]:
+    """With ``--baseline``: SARIF 2.1.0 ``baselineState`` (section 3.27.24), "unchanged" for a finding the
+    baseline report already had, "new" otherwise, so code-scanning viewers show only what a change adds."""
+    if base is not None:
+        out["baselineState"] = "unchanged" if base.contains(f) else "new"
+    return out
+
+
 def report(
     result: CheckResult,
     *,
@@ -154,7 +162,8 @@ def report(
         driver["semanticVersion"] = tool_version
     run: dict[str, Any] = {
         "tool": {"driver": driver},
-        "results": [_result(f, index[f.rule_id], base_dir) for f in findings],
+        "results": [_with_baseline_state(_result(f, index[f.rule_id], base_dir), f, result.baseline)
+                    for f in findings],
         "columnKind": "unicodeCodePoints",
         "properties": {"inputs": list(result.inputs), "summary": result.counts()},
     }
