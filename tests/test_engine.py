@@ -13,6 +13,11 @@ from podcap.engine.settings import CniSettings, parse_env
 from podcap.engine.sweep import growth_path
 from podcap.limits import UnknownInstanceType, load_snapshot
 
+try:
+    from _strategies import cni_settings
+except ImportError:  # pragma: no cover
+    from tests._strategies import cni_settings
+
 SNAP = load_snapshot()
 M5 = SNAP.get("m5.large")
 
@@ -240,17 +245,7 @@ def test_env_values_the_cni_accepts():
 
 # ---------------------------------------------------------------- properties
 NAMES = SNAP.names()
-settings_strategy = st.builds(
-    CniSettings,
-    warm_eni_target=st.integers(0, 3),
-    warm_ip_target=st.sampled_from([0, 0, 1, 2, 5, 16, 40]),
-    minimum_ip_target=st.sampled_from([0, 0, 3, 10, 33]),
-    warm_prefix_target=st.integers(0, 3),
-    max_eni=st.sampled_from([None, None, 1, 2, 3]),
-    prefix_delegation=st.booleans(),
-    custom_networking=st.booleans(),
-    pod_eni=st.booleans(),
-)
+settings_strategy = cni_settings()
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,20 +10,14 @@ from podcap.engine.maxpods import max_pods
 from podcap.engine.settings import CniSettings
 from podcap.limits import load_snapshot
 
+try:
+    from _strategies import cni_settings
+except ImportError:  # pragma: no cover
+    from tests._strategies import cni_settings
+
 SNAP = load_snapshot(None)
 NAMES = SNAP.names()
-SETTINGS = st.builds(
-    CniSettings,
-    warm_eni_target=st.integers(0, 3),
-    warm_ip_target=st.sampled_from([0, 0, 1, 2, 5, 16, 40]),
-    minimum_ip_target=st.sampled_from([0, 0, 3, 10, 33]),
-    warm_prefix_target=st.integers(0, 3),
-    max_eni=st.sampled_from([None, None, 1, 2, 3]),
-    prefix_delegation=st.booleans(),
-    custom_networking=st.booleans(),
-    pod_eni=st.booleans(),
-    ipv6=st.sampled_from([False, False, False, True]),
-)
+SETTINGS = cni_settings(ipv6=True)
 
 
 @settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
