@@ -234,6 +234,34 @@ def test_shipped_snapshot_loads_with_documented_figures():
     assert gen["endpoint"].startswith("http://127.0.0.1:") and "moto" in gen["note"]  # honest provenance
 
 
+def test_shipped_records_read_by_line_equal_the_whole_file():
+    """The shipped snapshot is read one record line at a time (limits._LineRecords): every record, the
+    names in order, the provenance, and a full sweep (items) must equal json.loads of the whole file."""
+    text = limits._data_text(limits.SNAPSHOT_NAME)
+    whole = json.loads(text)
+    doc, lazy = limits._index_lines(text)
+    assert doc == {**whole, "instance_types": {}}
+    for name, rec in whole["instance_types"].items():
+        assert name in lazy and lazy[name] == rec, name  # found by searching for its line, parsed alone
+    assert "m5.larg" not in lazy and '"m5.large' not in lazy and "" not in lazy
+    with pytest.raises(KeyError):
+        lazy["m5.larg"]
+    _, fresh = limits._index_lines(text)
+    assert list(fresh) == list(whole["instance_types"]) and len(fresh) == len(whole["instance_types"])
+    assert fresh["c5.large"] == whole["instance_types"]["c5.large"]  # by the index once it exists
+    _, sweep = limits._index_lines(text)
+    assert dict(sweep.items()) == whole["instance_types"]  # one parse of the whole section
+    # the layout dumps_snapshot writes, for any document: a record on the last line has no comma
+    small = {"generated": {"count": 2}, "instance_types": {"a1.large": {"enis": 3, "ipv4": 10},
+                                                           "z9.large": {"enis": 2, "ipv4": 4}}}
+    doc, lazy = limits._index_lines(dumps_snapshot(small))
+    assert doc == {"generated": {"count": 2}, "instance_types": {}}
+    assert lazy["z9.large"] == {"enis": 2, "ipv4": 4} and list(lazy) == ["a1.large", "z9.large"]
+    # any other layout is declined (and then read whole)
+    assert limits._index_lines(json.dumps(small)) is None
+    assert limits._index_lines(json.dumps(small, indent=1)) is None
+
+
 def test_unknown_type_suggests_close_names():
     with pytest.raises(UnknownInstanceType) as ei:
         limits.get("m5.larg")

@@ -9,15 +9,18 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from podcap.analysis import SCALES, Analysis, analyse
 from podcap.limits import Snapshot, load_snapshot
 from podcap.model.findings import Finding
 from podcap.model.plan import Location, Plan, SubnetRole
 from podcap.model.result import CheckResult, NodegroupSummary, SubnetUsage
+
+if TYPE_CHECKING:
+    from datetime import date
 
 DEFAULT_CONFIG = ".podcap.yaml"
 
@@ -28,6 +31,8 @@ class CheckInputError(Exception):
 
 @dataclass
 class CheckOptions:
+    """What one `podcap check` is asked to do: the CLI, the CDK plugin and the tests build it alike."""
+
     paths: list[str]
     parameters: dict[str, str] = field(default_factory=dict)
     config: str | None = None
@@ -356,6 +361,8 @@ def _apply_suppressions(result: CheckResult, plan: Plan, opts: CheckOptions) -> 
         for k, v in cfg.suppressions.items():
             merged.setdefault(k, []).extend(v)
     if merged:
+        from datetime import date
+
         from podcap.sources.config import apply_suppressions
 
         apply_suppressions(result.findings, merged, opts.today or date.today(), resources=plan.resource_locations)

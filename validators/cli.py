@@ -69,8 +69,37 @@ def _mode_env(a: argparse.Namespace) -> dict[str, str]:
     return env
 
 
+def _terminal_columns() -> int:
+    """shutil.get_terminal_size().columns without importing shutil (and with it zlib, bz2 and lzma: ~4 ms of
+    every start, since argparse builds a formatter, which asks the width, for every add_argument): $COLUMNS,
+    else the terminal's width, else 80, as shutil computes it."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, with the terminal width from :func:`_terminal_columns`."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         width if width is not None else _terminal_columns() - 2)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a bad invocation is one line (as in CI logs), not the usage block."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # type: ignore[override]
         self.exit(EXIT_USAGE, f"{self.prog}: error: {_one_line(message)} (see '{self.prog} --help')\n")
@@ -103,19 +132,7 @@ def _refresh_arguments(p: argparse.ArgumentParser) -> None:
     refresh.add_arguments(p)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="podcap",
-        description="Check EKS pod networking capacity (VPC CNI ENIs, IPs, /28 prefixes, subnets) before you deploy.",
-    )
-    p.add_argument("--version", action="version", version="%(prog)s 0.1.0")
-    p.add_argument("--snapshot", metavar="PATH", help="instance limits snapshot to use instead of the shipped one")
-    p.add_argument("--max-input-mb", type=float, metavar="MB",
-                   help="refuse input files larger than this (default 256, or PODCAP_MAX_INPUT_MB)")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
-
-    mp = sub.add_parser("maxpods", help="max pods per instance type and CNI mode",
-                        description="Max pods: address capacity, AWS's recommended value, and the EKS AMI default.")
+def _maxpods_arguments(mp: argparse.ArgumentParser) -> None:
     mp.add_argument("types", nargs="*", metavar="TYPE")
     mp.add_argument("--all", action="store_true", help="every instance type in the snapshot")
     _add_mode_flags(mp)
@@ -124,9 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--format", choices=["text", "json"], default="text")
     mp.set_defaults(func=cmd_maxpods)
 
-    nd = sub.add_parser("node", help="what one node takes from its subnets at N pods",
-                        description="ENIs, secondary IPs or prefixes, and subnet addresses one node holds with N "
-                                    "address-taking pods, as ipamd reaches it while the node fills up.")
+
+def _node_arguments(nd: argparse.ArgumentParser) -> None:
     nd.add_argument("type", metavar="TYPE")
     nd.add_argument("--pods", type=_nonneg_int, required=True, metavar="N",
                     help="pods that take a VPC address (host-network pods such as aws-node and kube-proxy take none)")
@@ -144,9 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     nd.add_argument("--format", choices=["text", "json"], default="text")
     nd.set_defaults(func=cmd_node)
 
-    ck = sub.add_parser("check", help="check a spec, CloudFormation template, cdk.out or Terraform plan",
-                        description="Exit 0: no finding at or above --fail-on (default error) outside the "
-                                    "--baseline; 1: such a finding; 2: bad invocation or unreadable input.")
+
+def _check_arguments(ck: argparse.ArgumentParser) -> None:
     ck.add_argument("paths", nargs="+", metavar="PATH")
     ck.add_argument("--format", choices=list(REPORT_FORMATS), default=None,
                     help="the report on stdout (default text; with -o FILE, the format of that file)")
@@ -172,11 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="deadline for all --live AWS reads (default 120, or PODCAP_LIVE_TIMEOUT)")
     ck.set_defaults(func=cmd_check)
 
-    sz = sub.add_parser("size", help="how big the subnets must be for N nodes of a type over K AZs",
-                        description="Addresses per AZ at max size (EKS control-plane ENIs included), the smallest "
-                                    "subnet prefix that holds them, a comparison of CNI settings, and with "
-                                    "--vpc-cidr concrete subnet CIDRs. Same engine as `podcap check`. Exit 0: "
-                                    "an answer; 1: nothing fits as asked; 2: bad invocation.")
+
+def _size_arguments(sz: argparse.ArgumentParser) -> None:
     sz.add_argument("--instance-type", action="append", required=True, metavar="TYPE", dest="instance_types",
                     help="instance type (repeat for a node group of several types: sized for the worst)")
     sz.add_argument("--nodes", type=_pos_int, required=True, metavar="N", help="nodes at max size")
@@ -202,6 +214,40 @@ def build_parser() -> argparse.ArgumentParser:
     sz.add_argument("--vpc-cidr", metavar="CIDR", help="lay out aligned, non-overlapping subnet CIDRs in this VPC CIDR")
     sz.add_argument("--format", choices=["text", "json"], default="text")
     sz.set_defaults(func=cmd_size)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="podcap",
+        description="Check EKS pod networking capacity (VPC CNI ENIs, IPs, /28 prefixes, subnets) before you deploy.",
+    )
+    p.add_argument("--version", action="version", version="%(prog)s 0.1.0")
+    p.add_argument("--snapshot", metavar="PATH", help="instance limits snapshot to use instead of the shipped one")
+    p.add_argument("--max-input-mb", type=float, metavar="MB",
+                   help="refuse input files larger than this (default 256, or PODCAP_MAX_INPUT_MB)")
+    # each command's arguments are added when it runs (or shows its help): start-up builds one parser
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_LazyParser)
+
+    sub.add_parser("maxpods", help="max pods per instance type and CNI mode",
+                   description="Max pods: address capacity, AWS's recommended value, and the EKS AMI default.",
+                   add_arguments=_maxpods_arguments)
+
+    sub.add_parser("node", help="what one node takes from its subnets at N pods",
+                   description="ENIs, secondary IPs or prefixes, and subnet addresses one node holds with N "
+                               "address-taking pods, as ipamd reaches it while the node fills up.",
+                   add_arguments=_node_arguments)
+
+    sub.add_parser("check", help="check a spec, CloudFormation template, cdk.out or Terraform plan",
+                   description="Exit 0: no finding at or above --fail-on (default error) outside the "
+                               "--baseline; 1: such a finding; 2: bad invocation or unreadable input.",
+                   add_arguments=_check_arguments)
+
+    sub.add_parser("size", help="how big the subnets must be for N nodes of a type over K AZs",
+                   description="Addresses per AZ at max size (EKS control-plane ENIs included), the smallest "
+                               "subnet prefix that holds them, a comparison of CNI settings, and with "
+                               "--vpc-cidr concrete subnet CIDRs. Same engine as `podcap check`. Exit 0: "
+                               "an answer; 1: nothing fits as asked; 2: bad invocation.",
+                   add_arguments=_size_arguments)
 
     rl = sub.add_parser("rules", help="list the rules, or write docs/rules.md")
     rl.add_argument("--format", choices=["text", "markdown", "json"], default="text")

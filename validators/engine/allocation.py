@@ -37,6 +37,8 @@ class CapacityError(ValueError):
 
 @dataclass
 class _Eni:
+    """One attached ENI in the step model: what it holds of ipamd's pool."""
+
     primary: bool
     allocatable: bool  # False for the primary ENI under custom networking
     held: int = 0  # secondary IPs, or /28 prefixes with prefix delegation
@@ -44,6 +46,8 @@ class _Eni:
 
 @dataclass(frozen=True)
 class NodeAllocation:
+    """What one node holds at a pod count: ENIs, secondary IPs or prefixes, and subnet addresses."""
+
     instance_type: str
     pods: int  # address-taking pods running
     kubelet_max_pods: int

@@ -85,6 +85,8 @@ def pod_enis(limits: InstanceLimits, settings: CniSettings) -> int:
 
 @dataclass(frozen=True)
 class MaxPods:
+    """An instance type's max pods by every rule that sets one (ENI capacity, calculator, AMI default)."""
+
     instance_type: str
     enis: int  # default network card
     ipv4_per_eni: int

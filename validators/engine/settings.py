@@ -85,6 +85,8 @@ class CniSettings:
 
 @dataclass
 class ParsedSettings:
+    """The CNI settings read from aws-node's env, with what ipamd would ignore or read differently."""
+
     settings: CniSettings
     warnings: list[str] = field(default_factory=list)  # values the CNI ignores or reads differently
     notes: list[str] = field(default_factory=list)  # settings that are valid but have no effect here

@@ -37,6 +37,8 @@ class UnknownInstanceType(LookupError):
 
 @dataclass(frozen=True)
 class InstanceLimits:
+    """One instance type's network facts, each with where it came from (DescribeInstanceTypes or AWS's tables)."""
+
     name: str
     enis: int  # ENIs on the DEFAULT network card: what the VPC CNI uses (its table wins over EC2's)
     ipv4_per_eni: int  # IPv4 addresses per interface, the ENI's own primary address included
@@ -208,6 +210,8 @@ def _opt_int(rec: dict[str, Any], key: str, where: str) -> int | None:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """The instance types podcap knows, and the provenance of the file they came from."""
+
     provenance: dict[str, Any]
     types: dict[str, InstanceLimits]
     # the records as stored (with "src", "in" and the DescribeInstanceTypes figures the tables overrode)
@@ -288,26 +292,136 @@ class _LazyTypes(Mapping):
     and building them all was the largest fixed cost of `podcap check` after the imports. (The shipped file is
     generated and tested; a ``--snapshot`` file is still checked whole, by parse_snapshot.)"""
 
-    def __init__(self, records: dict[str, Any]):
+    def __init__(self, records: Mapping[str, Any]):
         self._records = records
-        self._names = {name.strip().lower(): name for name in records}
+        self._lower: dict[str, str] | None = None  # lower-case name -> name as stored, made when first needed
         self._built: dict[str, InstanceLimits] = {}
+
+    def _names(self) -> dict[str, str]:
+        if self._lower is None:
+            self._lower = {name.strip().lower(): name for name in self._records}
+        return self._lower
+
+    def _stored_name(self, key: str) -> str:
+        """EC2's names are lower case, as the keys given here are: found without listing every name."""
+        return key if key in self._records else self._names()[key]  # KeyError for an unknown type
 
     def __getitem__(self, key: str) -> InstanceLimits:
         hit = self._built.get(key)
         if hit is None:
-            name = self._names[key]  # KeyError for an unknown type, as a dict
+            name = self._stored_name(key)
             hit = self._built[key] = InstanceLimits.from_record(name, self._records[name])
         return hit
 
     def __iter__(self):
-        return iter(self._names)
+        return iter(self._names())
 
     def __len__(self) -> int:
-        return len(self._names)
+        return len(self._names())
 
     def __contains__(self, key: object) -> bool:
-        return key in self._names
+        return isinstance(key, str) and (key in self._records or key in self._names())
+
+
+class _LineRecords(Mapping):
+    """The shipped snapshot's records, each parsed from its own line on first use.
+
+    ``dumps_snapshot`` (podcap.limits.refresh) writes one instance type per line, so a record is found by
+    searching for its line and parsed alone: a check that reads a few types no longer parses all ~1400
+    (json.loads of the whole file was ~14 ms of every run). Listing the names indexes every line once;
+    reading every record (an EKS Auto Mode sweep) parses the section in one go. :func:`_index_lines`
+    declines a text not laid out that way, which is then read whole; tests hold every record equal to
+    json.loads of the whole file."""
+
+    def __init__(self, text: str, section: tuple[int, int]):
+        self._text = text
+        self._section = section  # the instance_types object: from its "{" to after its "}"
+        self._spans: dict[str, tuple[int, int]] | None = None
+        self._parsed: dict[str, Any] = {}
+        self._complete = False
+
+    def _span(self, name: str) -> tuple[int, int] | None:
+        if self._spans is not None:
+            return self._spans.get(name)
+        if not name or any(c in name for c in '"\\\n'):
+            return None
+        start, end = self._section
+        head = f'\n"{name}":{{'
+        at = self._text.find(head, start, end)
+        if at < 0:
+            return None
+        value_start = at + len(head) - 1
+        line_end = self._text.find("\n", value_start, end)
+        return value_start, (line_end - 1 if self._text[line_end - 1] == "," else line_end)
+
+    def index(self) -> dict[str, tuple[int, int]]:
+        if self._spans is None:
+            start, end = self._section
+            spans: dict[str, tuple[int, int]] = {}
+            pos = start + 2  # after "{\n"
+            for line in self._text[pos:end - 2].split("\n"):
+                sep = line.find('":{')
+                line_end = pos + len(line)
+                spans[line[1:sep]] = (pos + sep + 2, line_end - 1 if line.endswith(",") else line_end)
+                pos = line_end + 1
+            self._spans = spans
+        return self._spans
+
+    def __getitem__(self, name: str) -> Any:
+        rec = self._parsed.get(name)
+        if rec is None:
+            if self._complete:
+                raise KeyError(name)
+            span = self._span(name)
+            if span is None:
+                raise KeyError(name)
+            rec = self._parsed[name] = json.loads(self._text[span[0]:span[1]])
+        return rec
+
+    def __iter__(self):
+        return iter(self.index())
+
+    def __len__(self) -> int:
+        return len(self.index())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and (name in self._parsed or self._span(name) is not None)
+
+    def items(self):  # type: ignore[override]
+        self._parse_all()
+        return self._parsed.items()
+
+    def values(self):  # type: ignore[override]
+        self._parse_all()
+        return self._parsed.values()
+
+    def _parse_all(self) -> None:
+        if not self._complete:
+            start, end = self._section
+            self._parsed = json.loads(self._text[start:end])
+            self._complete = True
+
+
+_TYPES_OPEN = '\n"instance_types":{\n'
+
+
+def _index_lines(text: str) -> tuple[dict[str, Any], _LineRecords] | None:
+    """The top-level document without its records, and the records found by line, for a text laid out as
+    ``dumps_snapshot`` writes it; None for any other layout (then the caller parses the whole text)."""
+    open_at = text.find(_TYPES_OPEN)
+    if open_at < 0:
+        return None
+    first = open_at + len(_TYPES_OPEN)  # the first record's line
+    close_at = text.find("\n}", first)
+    if close_at < 0 or not text.startswith('"', first):
+        return None
+    try:
+        doc = json.loads(text[:first] + text[close_at + 1:])  # the document with an empty instance_types
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or doc.get("instance_types") != {}:
+        return None
+    return doc, _LineRecords(text, (first - 2, close_at + 2))
 
 
 def _data_text(name: str) -> str:
@@ -328,6 +442,10 @@ def _data_text(name: str) -> str:
 @lru_cache(maxsize=1)
 def _shipped() -> Snapshot:
     text = _data_text(SNAPSHOT_NAME)
+    indexed = _index_lines(text)
+    if indexed is not None and isinstance(indexed[0].get("generated", {}), dict):
+        doc, records = indexed
+        return Snapshot(provenance=doc.get("generated", {}), types=_LazyTypes(records), records=records)
     doc = json.loads(text)
     types_doc = doc.get("instance_types") if isinstance(doc, dict) else None
     if not isinstance(types_doc, dict) or not isinstance(doc.get("generated", {}), dict):

@@ -20,6 +20,8 @@ class Severity(str, Enum):
 
 @dataclass
 class Finding:
+    """One rule's verdict on one resource, with the numbers behind it and a fix."""
+
     rule_id: str  # stable, e.g. "PC201"
     severity: Severity
     title: str  # the rule's short title

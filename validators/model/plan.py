@@ -30,6 +30,8 @@ class SubnetRole(str, Enum):
 
 @dataclass
 class Suppression:
+    """A rule switched off for one resource, with the reason a reviewer reads and an optional expiry."""
+
     rule_id: str
     reason: str
     expires: str | None = None  # ISO date; an expired suppression no longer applies
@@ -38,6 +40,8 @@ class Suppression:
 
 @dataclass
 class Vpc:
+    """A VPC and its IPv4 CIDRs: subnets are checked to lie inside one of them."""
+
     id: str  # logical id, Terraform address or vpc-… id
     cidrs: list[MaybeUnknown[str]] = field(default_factory=list)  # primary first, then secondary CIDRs
     location: Location = field(default_factory=Location)
@@ -45,12 +49,16 @@ class Vpc:
 
 @dataclass
 class CidrReservation:
+    """A subnet CIDR reservation: addresses ipamd cannot take, or /28s kept for prefix delegation."""
+
     cidr: MaybeUnknown[str]
     type: str = "prefix"  # "prefix" (kept for /28 prefix delegation) or "explicit"
 
 
 @dataclass
 class Subnet:
+    """A subnet as every source describes it: its CIDR, AZ and what else already holds its addresses."""
+
     id: str  # how the plan names it: logical id, Terraform address, or subnet-… id for existing subnets
     cidr: MaybeUnknown[str]  # IPv4 CIDR, e.g. "10.0.0.0/24"
     az: MaybeUnknown[str]  # a real AZ name or an abstract one ("az-1" = the 2nd of Fn::GetAZs)
@@ -74,6 +82,10 @@ class Subnet:
 
 @dataclass
 class NodeGroup:
+    """Any group of nodes that takes subnet addresses: a managed or self-managed node group, an
+    Auto Scaling group, a Karpenter or EKS Auto Mode node pool; the fields are what the engine needs to
+    work out its max pods and addresses per node."""
+
     name: str  # logical id / Terraform address / spec name
     cluster: str | None = None  # id of the Cluster it joins, when the source says
     instance_types: MaybeUnknown[list[MaybeUnknown[str]]] = field(default_factory=list)
@@ -138,6 +150,8 @@ class FargateProfile:
 
 @dataclass
 class Cluster:
+    """An EKS cluster: its control-plane ENI subnets, IP family, vpc-cni settings and ENIConfigs."""
+
     id: str
     name: MaybeUnknown[str] | None = None
     subnets: MaybeUnknown[list[MaybeUnknown[str]]] = field(default_factory=list)  # control-plane ENI subnets
@@ -162,6 +176,8 @@ class Cluster:
 
 @dataclass
 class Plan:
+    """One input read into the shape every rule reads: the source-independent plan model."""
+
     source: str  # what was read: a path or "live"
     kind: str  # "spec", "cloudformation", "cdk-assembly", "terraform-plan"
     vpcs: dict[str, Vpc] = field(default_factory=dict)

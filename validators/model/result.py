@@ -9,6 +9,8 @@ from podcap.model.findings import Finding, Severity
 
 @dataclass
 class SubnetUsage:
+    """One subnet's row of a report: usable addresses and the demand at each scale."""
+
     subnet: str
     cidr: str | None
     az: str | None
@@ -28,6 +30,8 @@ class SubnetUsage:
 
 @dataclass
 class NodegroupSummary:
+    """One node group's row of a report: its types, sizes, max pods and addresses per node."""
+
     name: str
     instance_types: list[str]
     min_size: int | None
@@ -45,6 +49,8 @@ class NodegroupSummary:
 
 @dataclass
 class CheckResult:
+    """Everything one `podcap check` run found: what every reporter formats."""
+
     inputs: list[str]
     findings: list[Finding] = field(default_factory=list)
     subnets: list[SubnetUsage] = field(default_factory=list)

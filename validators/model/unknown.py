@@ -13,6 +13,9 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Unknown:
+    """A value podcap could not resolve, and why: carried through instead of a guess, and reported
+    as PC001 (fail closed)."""
+
     reason: str  # e.g. "Terraform value known only after apply", "Fn::ImportValue of an export not in this assembly"
     where: str = ""  # a path in the source: "Resources.NodeGroup.Properties.Subnets[0]" or a TF address
 

@@ -251,22 +251,25 @@ _INF = float("inf")
 _encode_str = json.encoder.encode_basestring  # what json.dumps uses with ensure_ascii=False (C when available)
 
 
+def _bool_text(v: bool) -> str:
+    return "true" if v else "false"
+
+
+# the text of a scalar by its exact type (subclasses such as an IntEnum go through _write's general branch)
+_SCALARS: dict[type, Any] = {str: _encode_str, int: int.__repr__, float: _float_text, bool: _bool_text,
+                             type(None): lambda _v: "null"}
+
+
 def _write(v: Any, out: list[str], nl: str) -> None:
-    """``v`` as indented JSON into ``out``; ``nl`` is a newline and the current indentation."""
+    """``v`` as indented JSON into ``out``; ``nl`` is a newline and the current indentation. A container's
+    scalar items are written in its own loop (one lookup of their type's text function, one append), not by
+    a call per value: most of a large report's values are scalars."""
+    scalar = _SCALARS.get(type(v))
+    if scalar is not None:
+        out.append(scalar(v))
+        return
     t = type(v)
-    if t is str:
-        out.append(_encode_str(v))
-    elif v is None:
-        out.append("null")
-    elif v is True:
-        out.append("true")
-    elif v is False:
-        out.append("false")
-    elif t is int:
-        out.append(int.__repr__(v))
-    elif t is float:
-        out.append(_float_text(v))
-    elif t is dict:
+    if t is dict:
         if not v:
             out.append("{}")
             return
@@ -276,10 +279,12 @@ def _write(v: Any, out: list[str], nl: str) -> None:
         inner = nl + "  "
         sep = "{" + inner
         for k, x in v.items():
-            out.append(sep)
-            out.append(_encode_str(k))
-            out.append(": ")
-            _write(x, out, inner)
+            scalar = _SCALARS.get(type(x))
+            if scalar is not None:
+                out.append(f"{sep}{_encode_str(k)}: {scalar(x)}")
+            else:
+                out.append(f"{sep}{_encode_str(k)}: ")
+                _write(x, out, inner)
             sep = "," + inner
         out.append(nl + "}")
     elif t is list:
@@ -289,8 +294,12 @@ def _write(v: Any, out: list[str], nl: str) -> None:
         inner = nl + "  "
         sep = "[" + inner
         for x in v:
-            out.append(sep)
-            _write(x, out, inner)
+            scalar = _SCALARS.get(type(x))
+            if scalar is not None:
+                out.append(sep + scalar(x))
+            else:
+                out.append(sep)
+                _write(x, out, inner)
             sep = "," + inner
         out.append(nl + "]")
     elif isinstance(v, int):

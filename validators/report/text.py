@@ -7,7 +7,6 @@ too wide for it is shown as one block per row instead.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -54,6 +53,8 @@ def output_width(stream: Any = None) -> int:
         tty = False
     if not tty:
         return DEFAULT_WIDTH
+    import shutil  # only a text report on a terminal asks its width
+
     return max(shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns, MIN_WIDTH)
 
 

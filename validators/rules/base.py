@@ -16,6 +16,8 @@ CheckFn = Callable[["Analysis"], Iterable[Finding]]
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule with a stable ID: its metadata and the function that turns an analysis into findings."""
+
     id: str
     severity: Severity
     title: str

@@ -59,9 +59,11 @@ def _breakdown(sa: SubnetAnalysis) -> str:
 def _pd_subnets(a: Analysis) -> Iterable[tuple[str, SubnetAnalysis, int, int]]:
     for sid, sa in a.subnets.items():
         need = sa.prefix_demand(SCALE)
-        singles = sa.single_demand(SCALE)
-        if not need or singles is None or sa.blocks is None:
+        if not need or sa.blocks is None:
             continue  # no prefix delegation here, or a figure is unknown (PC001 says which)
+        singles = sa.single_demand(SCALE)
+        if singles is None:
+            continue
         yield sid, sa, need, singles
 
 

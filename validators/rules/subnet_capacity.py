@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from podcap.analysis import Analysis, Contribution, NodegroupAnalysis, SubnetAnalysis, ceil_div
 from podcap.engine.allocation import allocate
@@ -176,17 +176,34 @@ def scenario_demand(sa: SubnetAnalysis, per_az: dict[str, dict[str, int]]) -> in
     (other node groups, the control plane) keep their max-size figure. Node-subnet contributions split an
     AZ's nodes over its subnets; custom-networking pod-subnet contributions take all of them.
     """
+    return _scenario_total(_terms(sa), per_az)
+
+
+# one max-size contribution, as a scenario reads it: (node group, AZ, share, placement, per node, addresses)
+_Term = tuple[str | None, str | None, int, Callable[[int], int] | None, int | None, int | None]
+
+
+def _terms(sa: SubnetAnalysis) -> list[_Term]:
+    """The subnet's max-size contributions as plain tuples, read once per subnet: the scenario rules evaluate
+    every subnet of their node groups in every scenario (three lost AZs over thousands of subnets)."""
+    return [(c.nodegroup, c.az, c.share, getattr(c, "placement", None), c.per_node, c.addresses)
+            for c in sa.contributions.get("max", [])]
+
+
+def _scenario_total(terms: list[_Term], per_az: dict[str, dict[str, int]]) -> int | None:
     total = 0
-    for c in sa.contributions.get("max", []):
-        nodes = _scenario_nodes(c, per_az)
-        if nodes is not None:
-            if c.per_node is None:
+    for ng, az, share, placement, per_node, addresses in terms:
+        nodes_by_az = per_az.get(ng) if az is not None else None
+        if nodes_by_az is None:  # the scenario leaves this contribution as it is
+            if addresses is None:
                 return None
-            total += nodes * c.per_node
-        elif c.addresses is None:
+            total += addresses
+            continue
+        if per_node is None:
             return None
-        else:
-            total += c.addresses
+        n = nodes_by_az.get(az, 0)
+        # nodes that do not split evenly (analysis.place_most_free), else the AZ's nodes over its subnets
+        total += (placement(n) if placement is not None else ceil_div(n, share)) * per_node
     return total
 
 
@@ -216,13 +233,17 @@ def _scenario_findings(a: Analysis, r: Rule, scenarios) -> Iterable[Finding]:
             continue
         for ng in dict.fromkeys(c.nodegroup for c in sa.contributions.get("max", [])):
             by_ng.setdefault(ng, []).append(sid)
+    terms: dict[str, list[_Term] | None] = {}  # None: unknown at max (PC001), or PC201 already reports it
     for per_az, label, data in scenarios:
         for sid in dict.fromkeys(sid for ng in per_az for sid in by_ng.get(ng, ())):
             sa = a.subnets[sid]
-            base = sa.demand("max")
-            if base is None or base > sa.usable:
-                continue  # unknown (PC001), or PC201 already reports it
-            need = scenario_demand(sa, per_az)
+            if sid not in terms:
+                base = sa.demand("max")
+                terms[sid] = _terms(sa) if base is not None and base <= sa.usable else None
+            here = terms[sid]
+            if here is None:
+                continue
+            need = _scenario_total(here, per_az)
             if need is not None and need > sa.usable and need > worst.get(sid, (-1,))[0]:
                 worst[sid] = (need, label, data, _nodes_here(sa, per_az))
     for sid, (need, label, data, nodes) in worst.items():

@@ -3,7 +3,6 @@ instances as EKS nodes, subnet ids, and the message for a key a source does not 
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -75,6 +74,8 @@ def eks_tag_signs(keys: Iterable[Any]) -> tuple[str | None, bool]:
 
 def unknown_key(key: Any, allowed: Iterable[str]) -> str:
     """``unknown key 'x' (did you mean 'y'?)``, or ``… (expected one of: a, b)`` when nothing is close."""
+    import difflib  # only a mistyped key needs it
+
     allowed = list(allowed)
     hint = difflib.get_close_matches(str(key), allowed, n=1)
     return f"unknown key {key!r}" + (

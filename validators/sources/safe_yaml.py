@@ -22,26 +22,13 @@ import functools
 import json
 import re
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import yaml
+if TYPE_CHECKING:
+    from podcap.sources._yaml_loader import SafeLoader
+    from yaml.nodes import Node
+
 from podcap.sources import reading
-from yaml.composer import Composer
-from yaml.constructor import SafeConstructor
-from yaml.events import AliasEvent
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.resolver import Resolver
-
-try:  # libyaml's scanner and parser (C) when PyYAML was built with it; composition stays in Python
-    from yaml.cyaml import CParser as _Parser
-
-    _FAST = True
-except ImportError:  # pragma: no cover - a PyYAML without libyaml
-    from yaml.parser import Parser as _Parser  # type: ignore[assignment]
-    from yaml.reader import Reader as _Reader
-    from yaml.scanner import Scanner as _Scanner
-
-    _FAST = False
 
 # A document may reference anchored content at most this many nodes' worth in total ...
 MAX_ALIAS_EXPANSION = 100_000
@@ -60,6 +47,21 @@ class InputError(ValueError):
     """An input that cannot be read: one line, ``FILE:LINE:COL: problem``. The CLI prints it and exits 2."""
 
 
+def _loader() -> type[SafeLoader]:
+    """The SafeLoader class, whose module imports PyYAML: loaded on the first YAML document, so JSON input
+    (templates, plans) never pays PyYAML's import."""
+    from podcap.sources._yaml_loader import SafeLoader
+
+    return SafeLoader
+
+
+def __getattr__(name: str) -> Any:
+    """``from podcap.sources.safe_yaml import SafeLoader`` keeps working (PEP 562), loading it then."""
+    if name == "SafeLoader":
+        return _loader()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _where(filename: str, mark: Any) -> str:
     if mark is None:
         return f"{filename}"
@@ -71,131 +73,7 @@ def _one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-if _FAST:
-    class _Base(Composer, _Parser, SafeConstructor, Resolver):  # type: ignore[misc,valid-type]
-        """libyaml's event parser under PyYAML's own composer (so the alias and depth limits below hold)."""
-
-        def __init__(self, stream: Any) -> None:
-            _Parser.__init__(self, stream)
-            SafeConstructor.__init__(self)
-            Resolver.__init__(self)
-            Composer.__init__(self)
-else:  # pragma: no cover
-    class _Base(_Reader, _Scanner, _Parser, Composer, SafeConstructor, Resolver):  # type: ignore[no-redef]
-        def __init__(self, stream: Any) -> None:
-            _Reader.__init__(self, stream)
-            _Scanner.__init__(self)
-            _Parser.__init__(self)
-            Composer.__init__(self)
-            SafeConstructor.__init__(self)
-            Resolver.__init__(self)
-
-
-class SafeLoader(_Base):
-    """A safe loader with bounded aliases and nesting, unique string keys, string timestamps.
-
-    It scans and parses with libyaml (``CParser``) where PyYAML has it, but composes nodes with PyYAML's
-    Python composer, whose ``compose_node`` is where the alias-expansion and depth limits are counted;
-    the C composer would bypass them. Constructors are SafeConstructor's: no arbitrary objects.
-    """
-
-    filename = "<input>"
-
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
-        self._frames: list[list[int]] = []  # per open node: [expanded size of children, alias nesting]
-        self._expanded = 0
-
-    # -- composition: count what aliases would expand to, before anything is built ----------------
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
-        if self.check_event(AliasEvent):
-            event = self.peek_event()
-            target = self.anchors.get(event.anchor)
-            if target is not None:
-                size = getattr(target, "_podcap_size", None)
-                if size is None:
-                    raise InputError(
-                        f"{_where(self.filename, event.start_mark)}: alias *{event.anchor} refers to "
-                        "a node that contains it (recursive aliases are not supported)"
-                    )
-                nesting = getattr(target, "_podcap_nesting", 0) + 1
-                self._expanded += size
-                if self._expanded > MAX_ALIAS_EXPANSION:
-                    raise InputError(
-                        f"{_where(self.filename, event.start_mark)}: aliases expand to more than "
-                        f"{MAX_ALIAS_EXPANSION} nodes (an alias bomb?); refusing to read further"
-                    )
-                if nesting > MAX_ALIAS_NESTING:
-                    raise InputError(
-                        f"{_where(self.filename, event.start_mark)}: aliases nested more than "
-                        f"{MAX_ALIAS_NESTING} deep (an alias bomb?); refusing to read further"
-                    )
-                if self._frames:
-                    frame = self._frames[-1]
-                    frame[0] += size
-                    frame[1] = max(frame[1], nesting)
-            return super().compose_node(parent, index)
-        if len(self._frames) >= MAX_DEPTH:
-            raise InputError(
-                f"{_where(self.filename, self.peek_event().start_mark)}: nested more than "
-                f"{MAX_DEPTH} levels deep"
-            )
-        self._frames.append([0, 0])
-        try:
-            node = super().compose_node(parent, index)
-        finally:
-            children, nesting = self._frames.pop()
-        node._podcap_size = 1 + children  # type: ignore[attr-defined]
-        node._podcap_nesting = nesting  # type: ignore[attr-defined]
-        if self._frames:
-            frame = self._frames[-1]
-            frame[0] += node._podcap_size  # type: ignore[attr-defined]
-            frame[1] = max(frame[1], nesting)
-        return node
-
-    # -- construction: keys must be unique strings -------------------------------------------------
-    def construct_mapping(self, node: Node, deep: bool = False) -> dict:  # type: ignore[override]
-        if isinstance(node, MappingNode):
-            seen: dict[Any, Any] = {}
-            for key_node, _ in node.value:
-                if key_node.tag == _MERGE_TAG:
-                    continue
-                if not isinstance(key_node, ScalarNode):
-                    raise InputError(
-                        f"{_where(self.filename, key_node.start_mark)}: a mapping key must be a "
-                        f"string, not a {'list' if isinstance(key_node, SequenceNode) else 'mapping'}"
-                    )
-                key = self.construct_object(key_node, deep=True)
-                if not isinstance(key, str):
-                    raise InputError(
-                        f"{_where(self.filename, key_node.start_mark)}: mapping key {key_node.value!r} reads as "
-                        f'{type(key).__name__} {key!r}, not a string; quote it ("{key_node.value}")'
-                    )
-                if key in seen:
-                    raise InputError(
-                        f"{_where(self.filename, key_node.start_mark)}: duplicate key {key!r} "
-                        f"(first on line {seen[key].line + 1})"
-                    )
-                seen[key] = key_node.start_mark
-        return super().construct_mapping(node, deep=deep)
-
-    def construct_yaml_timestamp_as_str(self, node: ScalarNode) -> str:
-        return str(self.construct_scalar(node))
-
-    def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
-        # Python refuses to convert more than 4300 digits (and would take quadratic time before that)
-        value = str(node.value)
-        if len(value) > MAX_INT_TEXT:
-            raise InputError(f"{_where(self.filename, node.start_mark)}: an integer of {len(value)} characters; "
-                             "no real setting is that large")
-        return super().construct_yaml_int(node)
-
-
-SafeLoader.add_constructor(_TIMESTAMP_TAG, SafeLoader.construct_yaml_timestamp_as_str)
-SafeLoader.add_constructor("tag:yaml.org,2002:int", SafeLoader.construct_yaml_int)
-
-
-Constructor = Callable[[Any, Node], Any]
+Constructor = Callable[[Any, "Node"], Any]
 
 
 def make_loader(extra_tags: dict[str, Constructor], name: str = "ExtendedSafeLoader") -> type[SafeLoader]:
@@ -204,7 +82,7 @@ def make_loader(extra_tags: dict[str, Constructor], name: str = "ExtendedSafeLoa
     A tag ending in ``*`` is registered as a prefix (multi-constructor, ``fn(loader, suffix, node)``).
     The base loader is untouched, so plain loads keep rejecting those tags.
     """
-    cls: type[SafeLoader] = type(name, (SafeLoader,), {})
+    cls: type[SafeLoader] = type(name, (_loader(),), {})
     for tag, fn in extra_tags.items():
         if tag.endswith("*"):
             cls.add_multi_constructor(tag[:-1], fn)
@@ -236,7 +114,9 @@ def _reader_error(text: str, filename: str) -> InputError:
                       "(write it as an escape in a double-quoted string, or remove it)")
 
 
-def _yaml_error(e: yaml.YAMLError, filename: str, text: str = "") -> InputError:
+def _yaml_error(e: Exception, filename: str, text: str = "") -> InputError:
+    import yaml
+
     if isinstance(e, yaml.reader.ReaderError):
         return _reader_error(text, filename)
     if isinstance(e, yaml.MarkedYAMLError):
@@ -278,7 +158,9 @@ def _run_loader(
     """``read(loader)`` on the decoded text; yaml errors (and ``wrap`` ones) become a one-line InputError."""
     text = decode_text(text, filename)
     filename = reading.shown(filename)
-    cls = _named(loader or SafeLoader, filename)
+    import yaml
+
+    cls = _named(loader or _loader(), filename)
     ldr = None
     try:
         # inside the try: PyYAML's reader checks for non-printable characters in its constructor
@@ -419,6 +301,8 @@ def line_map(node: Node | None, limit: int = 200_000) -> dict[str, int]:
     out: dict[str, int] = {}
     if node is None:
         return out
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
     out[""] = node.start_mark.line + 1
     seen: set[int] = set()
     stack: list[tuple[Node, str]] = [(node, "")]
