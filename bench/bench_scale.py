@@ -6,6 +6,7 @@ Every figure is the median wall time of --repeat subprocess runs (interpreter st
 report sent to /dev/null), next to the *floor* for the same file: a bare interpreter that only parses it
 (``json.load``, or ``yaml.safe_load`` for a YAML template), which any tool reading the file pays.
 
+* start-up: a one-subnet JSON template (no goal: what every run pays before its input's own work);
 * small template: the 12 KB EKS template of awslabs' CloudFormation samples (shared fixtures, when
   present) and the 30 KB CDK template; goal <= 2x the floor;
 * 500-subnet template: a generated JSON template, one VPC, 500 subnets, 100 node groups over them; goal
@@ -51,8 +52,11 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 def _run(argv: list[str]) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=ENV)
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, env=ENV)
     wall = time.perf_counter() - t0
+    if done.returncode not in (0, 1):  # 1: findings; anything else is a run that did not check: not a timing
+        tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["(no message)"]
+        raise SystemExit(f"bench: {' '.join(argv[:4])} ... exited {done.returncode}: {tail[0]}")
     if not CPU:
         return wall
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -112,12 +116,41 @@ def row(label: str, path: Path, repeat: int, goal: float | None) -> dict:
     return {"label": label, "mb": mb, "podcap_s": t, "floor_s": floor, "ratio": ratio}
 
 
+def _tool(name: str) -> str | None:
+    """A linter users run instead, from this interpreter's environment or PATH; None when not installed."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+def compare_row(label: str, path: Path, podcap_s: float, repeat: int, tool: str, argv: list[str]) -> None:
+    """The same file through a tool users run instead (its exit code is its own verdict: not checked)."""
+    t = median_time_any(argv, repeat)
+    print(f"{label:34} {tool:>12} {t * 1000:9.0f} ms   podcap {podcap_s * 1000:6.0f} ms: "
+          f"{t / podcap_s:5.1f}x faster", flush=True)
+
+
+def median_time_any(argv: list[str], repeat: int) -> float:
+    """median_time for a command whose exit code is a verdict (a linter exits non-zero on findings)."""
+    def once() -> float:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=ENV)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime) if CPU else wall
+    once()
+    return statistics.median(once() for _ in range(repeat))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--mb", type=float, nargs="+", default=[1, 5, 20, 50])
     ap.add_argument("--quick", action="store_true", help="sizes 1 and 5 MB only, one repeat")
     ap.add_argument("--cpu", action="store_true", help="time CPU seconds (user + system) instead of wall time")
+    ap.add_argument("--compare", action="store_true",
+                    help="also time cfn-lint on the CloudFormation templates and checkov on the Terraform plans, "
+                         "where installed (the tools users would run instead)")
     a = ap.parse_args()
     global CPU
     CPU = a.cpu
@@ -128,17 +161,39 @@ def main() -> int:
     ENV["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
     try:
         print(f"{'input':34} {'size':>11} {'podcap':>12} {'floor':>12} {'ratio':>7}")
+        cfn_rows = []
         for p in SMALL:
             if p.is_file():
-                row(f"small: {p.name[:26]}", p, a.repeat, GOAL_SMALL)
+                cfn_rows.append((p, row(f"small: {p.name[:26]}", p, a.repeat, GOAL_SMALL)))
+        tiny = tmp / "one-subnet.json"  # start-up alone: imports, snapshot, one subnet, the report
+        tiny.write_text(json.dumps({"Resources": {"Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {
+            "VpcId": "vpc-1", "CidrBlock": "10.0.0.0/24", "AvailabilityZone": "us-east-1a"}}}}))
+        row("start-up: a one-subnet template", tiny, a.repeat, None)
         t500 = tmp / "subnets500.json"
         template_500(t500)
-        row("500 subnets + 100 node groups", t500, a.repeat, GOAL_LARGE)
+        cfn_rows.append((t500, row("500 subnets + 100 node groups", t500, a.repeat, GOAL_LARGE)))
+        if a.compare:
+            cfn_lint, checkov = _tool("cfn-lint"), _tool("checkov")
+            print("\nthe tools users would run instead, on the same files:")
+            for p, r in cfn_rows:
+                if cfn_lint:
+                    compare_row(r["label"], p, r["podcap_s"], a.repeat, "cfn-lint", [cfn_lint, str(p)])
+                if checkov:
+                    compare_row(r["label"], p, r["podcap_s"], a.repeat, "checkov",
+                                [checkov, "-f", str(p), "--framework", "cloudformation", "--quiet"])
+            if not cfn_lint:
+                print("  cfn-lint not installed: skipped")
+            if not checkov:
+                print("  checkov not installed: skipped (pip install checkov)")
+            print()
         plans = []
         for mb in a.mb:
             p = tmp / f"plan-{mb:g}mb.json"
             write_plan(str(p), mb)
             plans.append(row(f"terraform plan {mb:g} MB", p, a.repeat, GOAL_LARGE if mb >= 50 else None))
+            if a.compare and _tool("checkov"):
+                compare_row(plans[-1]["label"], p, plans[-1]["podcap_s"], a.repeat, "checkov",
+                            [str(_tool("checkov")), "-f", str(p), "--framework", "terraform_plan", "--quiet"])
             p.unlink()
         per_mb = [(r["mb"], r["podcap_s"] * 1000 / r["mb"]) for r in plans]
         print("\nms/MB (podcap CLI, start-up included, so small plans carry it):")

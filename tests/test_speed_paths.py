@@ -161,3 +161,26 @@ def test_json_render_is_dumps_of_the_report(name):
     assert result.findings  # these inputs have findings (4, 5 and 10): enums, Unknowns and data to write
     assert json_report.render(result) == dumps(json_report.report(result))
     assert json.loads(json_report.render(result)) == json_report.report(result)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(16, 28), st.lists(st.integers(0, 65535), max_size=6),
+       st.booleans())
+def test_fragmentation_report_of_a_network_or_its_text_is_the_ipaddress_form(address, plen, offsets, reserve):
+    """fragmentation_report formats addresses from integers (blocks._dotted) and accepts a parsed network;
+    the report is the same for the text and the network, and its texts are what ipaddress writes."""
+    import ipaddress
+
+    from podcap.engine.blocks import _dotted
+
+    net = ipaddress.IPv4Network((address, plen), strict=False)
+    base = int(net.network_address)
+    used = [str(ipaddress.IPv4Address(base + o % net.num_addresses)) for o in offsets]
+    res = [(f"{ipaddress.IPv4Address((base + 32) % 2**32)}/28", "prefix")] if reserve else []
+    text_form = fragmentation_report(f"{ipaddress.IPv4Address(address)}/{plen}", used, res)
+    assert fragmentation_report(net, used, res) == text_form
+    assert text_form.cidr == str(net)
+    assert _dotted(address) == str(ipaddress.IPv4Address(address))
+    if text_form.largest_free_run_start is not None:
+        ipaddress.IPv4Address(text_form.largest_free_run_start)  # a real address inside the subnet
+        assert ipaddress.IPv4Address(text_form.largest_free_run_start) in net

@@ -13,6 +13,8 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
+from typing import Any
 
 from podcap.engine.allocation import NodeAllocation
 from podcap.engine.blocks import BLOCK, FragmentationReport, fragmentation_report, parse_cidr
@@ -42,6 +44,8 @@ def ceil_div(a: int, b: int) -> int:
 
 @dataclass
 class TypeCapacity:
+    """One instance type of a node group: its max pods, the pods a node runs and the addresses it takes."""
+
     limits: InstanceLimits
     maxpods: MaxPods
     kubelet_max_pods: int
@@ -67,6 +71,8 @@ class TypeCapacity:
 
 @dataclass
 class NodegroupAnalysis:
+    """A node group's figures: sizes, subnets by AZ, and each instance type's capacity."""
+
     ng: NodeGroup
     cluster: Cluster | None
     parsed: ParsedSettings
@@ -139,6 +145,8 @@ class Contribution:
 
 @dataclass
 class SubnetAnalysis:
+    """One subnet: its usable addresses, free /28 blocks, and what each source takes at each scale."""
+
     subnet: Subnet
     network: ipaddress.IPv4Network | None
     size: int | None
@@ -203,14 +211,26 @@ class SubnetAnalysis:
 
 @dataclass
 class Analysis:
+    """The engine applied to a plan: every node group and every subnet, for the rules to read."""
+
     plan: Plan
     snapshot: Snapshot
     nodegroups: list[NodegroupAnalysis]
     subnets: dict[str, SubnetAnalysis]
     unknowns: list[tuple[str, Unknown]] = field(default_factory=list)  # (resource, why) beyond the above
+    # indexes several rules derive from the finished analysis (the subnets of each node group, the subnets
+    # with prefix delegation ...), made once by the first rule that needs one: see :meth:`derived`
+    _derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def subnet_of(self, subnet_id: str) -> SubnetAnalysis | None:
         return self.subnets.get(subnet_id)
+
+    def derived(self, key: str, make: Callable[[Analysis], Any]) -> Any:
+        """``make(self)``, computed once per analysis: rules call it after the analysis is complete, so the
+        index stays true; on a plan of thousands of subnets each walk over them costs tens of ms."""
+        if key not in self._derived:
+            self._derived[key] = make(self)
+        return self._derived[key]
 
 
 @lru_cache(maxsize=65536)
@@ -305,7 +325,11 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
     if isinstance(types, Unknown):
         na.unknowns.append(Unknown(f"instance types: {types.reason}", types.where or where))
         types = []
-    resolved: list[tuple[InstanceLimits, MaxPods, MaxPodsResolution]] = []
+    resolved: list[tuple[InstanceLimits, MaxPods, MaxPodsResolution, tuple | None]] = []
+    # a node pool of hundreds of candidate types: their figures are worked once per distinct limits
+    # (_figures_key) and the other types of that key take them under their own names (_renamed)
+    by_figures = ng.provisioner is not None
+    first: dict[tuple, tuple[MaxPods, MaxPodsResolution]] = {}
     for t in types:
         if isinstance(t, Unknown):
             na.unknowns.append(Unknown(f"an instance type: {t.reason}", t.where or where))
@@ -319,11 +343,27 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
         if na.os == "windows":
             na.types.append(_windows_type(ng, lim, kubelet, where, na))
             continue
-        resolved.append((lim, max_pods(lim, na.parsed.settings),
-                         resolve_max_pods(plan, ng, lim, na.parsed.settings, kubelet, where)))
+        key = _figures_key(lim) if by_figures else None
+        hit = first.get(key) if key is not None else None
+        if hit is not None:
+            resolved.append((lim, _renamed(hit[0], lim.name), hit[1], key))
+            continue
+        mp = max_pods(lim, na.parsed.settings)
+        res = resolve_max_pods(plan, ng, lim, na.parsed.settings, kubelet, where)
+        if key is not None and _name_free(mp, res):
+            first[key] = (mp, res)
+        else:
+            key = None
+        resolved.append((lim, mp, res, key))
     # a managed node group: EKS writes one figure, the smallest across its instance types, on every node
-    _apply_group_minimum([res for _, _, res in resolved])
-    for lim, mp, res in resolved:
+    _apply_group_minimum([res for _, _, res, _ in resolved])
+    done: dict[tuple, TypeCapacity] = {}
+    for lim, mp, res, key in resolved:
+        twin = done.get(key) if key is not None else None
+        if twin is not None:
+            na.types.append(_twin_capacity(twin, lim, mp))
+            continue
+        before = len(na.unknowns)
         na.unknowns.extend(res.unknowns)
         k_small, k_large = res.small, res.large
         if res.reason == "ordering" and res.large != res.small:
@@ -352,12 +392,15 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
         alloc = _alloc(lim, na.parsed.settings, pods_alloc - sgp, k_large)
         if sgp:
             alloc = _with_branch_addresses(alloc, sgp, na.parsed.settings.custom_networking)
-        na.types.append(TypeCapacity(lim, mp, k_small, capacity, pods, alloc, res.origin, res.managed,
-                                     k_large if k_large != k_small else None, res.reason if k_large != k_small
-                                     else "", sgp, branch, sgp_cap,
-                                     None if res.own_small is None
-                                     else max(min(res.own_small - HOST_NETWORK_PODS, pool + sgp_cap), 0),
-                                     res.own_small))
+        tc = TypeCapacity(lim, mp, k_small, capacity, pods, alloc, res.origin, res.managed,
+                          k_large if k_large != k_small else None, res.reason if k_large != k_small
+                          else "", sgp, branch, sgp_cap,
+                          None if res.own_small is None
+                          else max(min(res.own_small - HOST_NETWORK_PODS, pool + sgp_cap), 0),
+                          res.own_small)
+        na.types.append(tc)
+        if key is not None and not alloc.notes and len(na.unknowns) == before:  # nothing named the type
+            done[key] = tc
     if na.types and ng.provisioner is None:  # node pools: their source notes the range of figures
         shown = na.types
         if len(shown) > 4:  # a node pool of many types: the extremes say enough
@@ -371,6 +414,54 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
         if (ng.name, note) not in plan.notes:
             plan.notes.append((ng.name, note))
     return na
+
+
+# _figures_key(lim): every field of a type's limits that the max-pods and allocation code reads
+# (engine.maxpods, engine.allocation, engine.sweep, engine.karpenter ``pods()``, the branch ENIs here), all
+# but its name: two types with equal keys get the same figures, under their own names. Architectures,
+# memory, GPUs and the fields' sources only choose the types (engine.karpenter) and bound a pool's nodes.
+_figures_key = attrgetter("enis", "ipv4_per_eni", "ipv6_per_eni", "vcpus", "hypervisor", "bare_metal",
+                          "network_cards", "default_card", "max_enis_all_cards", "efa", "max_efa_interfaces",
+                          "trunking", "branch_enis")
+
+
+def _name_free(mp: MaxPods, res: MaxPodsResolution) -> bool:
+    """Whether a type's max-pods figures say nothing that names it (no note, no problem, no per-type
+    choice), so that another type of the same :func:`_figures_key` has them too."""
+    return not mp.notes and not res.unknowns and not res.options and not res.reason and res.managed is None
+
+
+def _copy(obj):
+    """A shallow copy of a dataclass instance (what copy.copy makes, without its protocol's cost: hundreds
+    of them per node pool)."""
+    out = object.__new__(type(obj))
+    out.__dict__.update(obj.__dict__)
+    return out
+
+
+def _renamed(figures, name: str):
+    """A MaxPods or NodeAllocation of one type, for another type of the same :func:`_figures_key`: equal in
+    every field but ``instance_type``."""
+    out = _copy(figures)
+    object.__setattr__(out, "instance_type", name)  # MaxPods is frozen
+    return out
+
+
+def _twin_capacity(twin: TypeCapacity, lim: InstanceLimits, mp: MaxPods) -> TypeCapacity:
+    """What analyse_nodegroup works out for ``lim`` when ``twin`` (a type of the same :func:`_figures_key`,
+    whose figures named no type) was worked out already: the same figures under ``lim``'s name."""
+    out = _copy(twin)
+    out.limits, out.maxpods, out.alloc = lim, mp, _renamed(twin.alloc, lim.name)
+    return out
+
+
+def _refined(t: TypeCapacity, k: int, capacity: int, pods: int, alloc: NodeAllocation,
+             origin: str) -> TypeCapacity:
+    """refine_node_pool's ``replace(t, ...)``, for a type whose figures a type of the same limits gave."""
+    out = _copy(t)
+    out.kubelet_max_pods, out.capacity_pods, out.pods, out.alloc = k, capacity, pods, alloc
+    out.max_pods_origin, out.alt_kubelet_max_pods, out.alt_reason, out.sgp_pods = origin, None, "", 0
+    return out
 
 
 @dataclass
@@ -867,7 +958,16 @@ def refine_node_pool(plan: Plan, na: NodegroupAnalysis, snapshot: Snapshot) -> N
     if isinstance(ng.pods_per_core, Unknown):
         na.unknowns.append(Unknown(f"podsPerCore: {ng.pods_per_core.reason}", ng.pods_per_core.where or ng.name))
     refined: list[TypeCapacity] = []
+    # the figures are worked once per distinct limits (see analyse_nodegroup), when they name no type
+    first: dict[tuple, tuple[int, str, int, int, NodeAllocation]] = {}
     for t in na.types:
+        key = (_figures_key(t.limits), t.maxpods.network_max_pods)
+        hit = first.get(key)
+        if hit is not None:
+            k, how, capacity, pods, alloc = hit
+            alloc = t.alloc if _allocated_at(t, k, pods) else _renamed(alloc, t.limits.name)
+            refined.append(_refined(t, k, capacity, pods, alloc, f"{ng.provisioner}: {how}"))
+            continue
         k = karpenter_max_pods(t.limits, fam, max_pods=set_pods, pods_per_core=ppc, reserved_enis=ng.reserved_enis)
         if isinstance(k, Unknown):
             na.unknowns.append(Unknown(k.reason, ng.name))
@@ -882,7 +982,9 @@ def refine_node_pool(plan: Plan, na: NodegroupAnalysis, snapshot: Snapshot) -> N
             how += f", capped at {ng.max_pods_cap}"
         capacity = max(min(k, t.maxpods.network_max_pods) - HOST_NETWORK_PODS, 0)
         pods = capacity if ng.pods_per_node is None else min(ng.pods_per_node, capacity)
-        alloc = _alloc(t.limits, na.parsed.settings, pods, k)
+        alloc = t.alloc if _allocated_at(t, k, pods) else _alloc(t.limits, na.parsed.settings, pods, k)
+        if not alloc.notes:
+            first[key] = (k, how, capacity, pods, alloc)
         refined.append(replace(t, kubelet_max_pods=k, capacity_pods=capacity, pods=pods, alloc=alloc,
                                max_pods_origin=f"{ng.provisioner}: {how}", alt_kubelet_max_pods=None,
                                alt_reason="", sgp_pods=0))
@@ -898,6 +1000,12 @@ def refine_node_pool(plan: Plan, na: NodegroupAnalysis, snapshot: Snapshot) -> N
                 f"{hi.kubelet_max_pods} ({hi.limits.name}), by {lo.max_pods_origin}")
         if (ng.name, note) not in plan.notes:
             plan.notes.append((ng.name, note))
+
+
+def _allocated_at(t: TypeCapacity, k: int, pods: int) -> bool:
+    """Whether analyse_nodegroup's allocation of ``t`` is ``_alloc(t.limits, settings, pods, k)`` already: one
+    max-pods figure (k), the same pods and none on branch ENIs, so refine_node_pool need not ask again."""
+    return t.kubelet_max_pods == k and t.pods == pods and t.alt_kubelet_max_pods is None and not t.sgp_pods
 
 
 def _most_free_launches(n: int, per_node: int, free: list[int]) -> list[int]:

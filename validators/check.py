@@ -194,14 +194,15 @@ def _summaries(analysis: Analysis) -> tuple[list[SubnetUsage], list[NodegroupSum
     pod_targets |= {v for na in analysis.nodegroups if isinstance(na.ng.pod_subnets, list)
                     for v in na.ng.pod_subnets if isinstance(v, str)}
     node_subnets = {sid for na in analysis.nodegroups for sid in na.subnet_ids}
+    both, pods_role = SubnetRole.BOTH, SubnetRole.PODS.value
     for sid, sa in analysis.subnets.items():
-        used = sa.used  # a property that looks at every scale: read once per subnet
-        if not used and not sa.subnet.defined_in_plan:
-            continue
+        by_scale = sa.contributions
+        used = any(by_scale.get(scale) for scale in SCALES)  # SubnetAnalysis.used, read once per subnet
         s = sa.subnet
-        role = s.role.value
-        if s.role == SubnetRole.BOTH and sid in pod_targets and sid not in node_subnets:
-            role = SubnetRole.PODS.value
+        if not used and not s.defined_in_plan:
+            continue
+        role = s.role
+        role = pods_role if role is both and sid in pod_targets and sid not in node_subnets else role.value
         subnets.append(SubnetUsage(
             subnet=sid,
             cidr=s.cidr if isinstance(s.cidr, str) else None,
@@ -211,9 +212,9 @@ def _summaries(analysis: Analysis) -> tuple[list[SubnetUsage], list[NodegroupSum
             at_min=sa.demand("min") if used else 0,
             at_desired=sa.demand("desired") if used else 0,
             at_max=sa.demand("max") if used else 0,
-            nodegroups=sorted({c.nodegroup for scale in SCALES for c in sa.contributions.get(scale, [])
-                               if c.nodegroup is not None}),
-            note="; ".join(u.reason for u in sa.unknowns),
+            nodegroups=sorted({c.nodegroup for scale in SCALES for c in by_scale.get(scale, ())
+                               if c.nodegroup is not None}) if used else [],
+            note="; ".join(u.reason for u in sa.unknowns) if sa.unknowns else "",
             free_prefix_blocks=sa.prefix_blocks_available(),
             prefix_blocks_at_max=sa.prefix_demand("max") if used else 0,
         ))

@@ -53,11 +53,17 @@ SUPPORTED_FAMILIES = frozenset(_SUPPORTED_FAMILIES_TEXT.split())
 _TOO_SMALL = ("nano", "micro", "small")
 
 
+def supported_name(name: str) -> bool:
+    """The part of :func:`supported` the type's name tells: a supported family, not nano, micro or small. A
+    pool's selection skips the other types by name before their limits are built."""
+    family, _, size = name.partition(".")
+    return family in SUPPORTED_FAMILIES and size not in _TOO_SMALL
+
+
 def supported(lim) -> bool:
     """Whether EKS Auto Mode creates instances of this type (automode-learn-instances.html). A type whose
     vCPU count the snapshot lacks is kept (the worst case) when its family and size are supported."""
-    family, _, size = lim.name.partition(".")
-    if family not in SUPPORTED_FAMILIES or size in _TOO_SMALL:
+    if not supported_name(lim.name):
         return False
     vcpus = getattr(lim, "vcpus", None)
     return vcpus is None or vcpus > 1

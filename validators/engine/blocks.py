@@ -281,38 +281,53 @@ def _counts(size: int, used: tuple[Interval, ...], explicit: tuple[Interval, ...
             total_blocks, touched, edge_free, largest, start, _aligned_block_runs(gaps))
 
 
+def _dotted(address: int) -> str:
+    """``str(IPv4Address(address))`` on the integer (ipaddress's own formatting is several times slower)."""
+    return f"{address >> 24}.{(address >> 16) & 255}.{(address >> 8) & 255}.{address & 255}"
+
+
+@lru_cache(maxsize=16384)
+def _canonical(cidr: str) -> tuple[ipaddress.IPv4Network, str, int]:
+    """A CIDR text's network, its canonical text and its first address, once per text (see parse_cidr)."""
+    net = parse_cidr(cidr)
+    base = int(net.network_address)
+    return net, f"{_dotted(base)}/{net.prefixlen}", base
+
+
 def fragmentation_report(
-    cidr: str,
+    cidr: str | ipaddress.IPv4Network,
     used_ips: Iterable[object] = (),
     reservations: Iterable[ReservationLike] = (),
 ) -> FragmentationReport:
     """Count a subnet's usable addresses and its free aligned /28 blocks.
 
-    ``used_ips``: in-use addresses (strings, ints, ``IPv4Address``; a CIDR string counts all its
-    addresses). ``reservations``: :class:`CidrReservation` objects or ``(cidr, type)`` pairs. A block is
-    free when none of its 16 addresses is AWS-reserved, in use or explicitly reserved; a free block lying
-    wholly inside a prefix reservation is counted in ``prefix_reserved_blocks`` instead of ``free_blocks``.
-    Raises ``ValueError`` for an unreadable CIDR or a reservation whose CIDR is Unknown.
+    ``cidr``: the subnet's CIDR text, or its parsed network. ``used_ips``: in-use addresses (strings, ints,
+    ``IPv4Address``; a CIDR string counts all its addresses). ``reservations``: :class:`CidrReservation`
+    objects or ``(cidr, type)`` pairs. A block is free when none of its 16 addresses is AWS-reserved, in use
+    or explicitly reserved; a free block lying wholly inside a prefix reservation is counted in
+    ``prefix_reserved_blocks`` instead of ``free_blocks``. Raises ``ValueError`` for an unreadable CIDR or a
+    reservation whose CIDR is Unknown.
     """
     if isinstance(cidr, Unknown):
         raise ValueError(f"subnet CIDR is unknown: {cidr.reason}")
-    net = _network(str(cidr))
+    if isinstance(cidr, ipaddress.IPv4Network):
+        net, base = cidr, int(cidr.network_address)
+        text = f"{_dotted(base)}/{net.prefixlen}"
+    else:
+        net, text, base = _canonical(str(cidr))
     size = _size(net)
-    aws = _aws_reserved(size)
-    aws_reserved = _length(aws)
-
-    used, outside = _address_intervals(net, used_ips)
-    explicit, prefix = _reservation_intervals(net, reservations)
-    base = int(net.network_address)
+    # a subnet with nothing in use and no reservations (every subnet of a template or plan) skips the
+    # interval building: its figures depend on its size alone (_counts is shared by equal sizes)
+    used, outside = _address_intervals(net, used_ips) if used_ips else ([], 0)
+    explicit, prefix = _reservation_intervals(net, reservations) if reservations else ([], [])
     (in_use, explicit_reserved, usable, prefix_reserved, all_free_blocks, prefix_reserved_blocks, total_blocks,
      touched, edge_free, largest, start_offset, largest_block_run) = _counts(
         size, tuple(used), tuple(explicit), tuple(prefix))
-    start = None if start_offset is None else str(ipaddress.IPv4Address(base + start_offset))
 
     return FragmentationReport(
-        cidr=str(net),
+        cidr=text,
         size=size,
-        aws_reserved=aws_reserved,
+        aws_reserved=_aws_reserved_count(size),
         in_use=in_use,
         explicit_reserved=explicit_reserved,
         prefix_reserved=prefix_reserved,
@@ -323,11 +338,16 @@ def fragmentation_report(
         prefix_reserved_blocks=prefix_reserved_blocks,
         touched_blocks=touched,
         largest_free_run=largest,
-        largest_free_run_start=start,
+        largest_free_run_start=None if start_offset is None else _dotted(base + start_offset),
         largest_free_block_run=largest_block_run,
         outside=outside,
         edge_free=edge_free,
     )
+
+
+@lru_cache(maxsize=64)
+def _aws_reserved_count(size: int) -> int:
+    return _length(_aws_reserved(size))
 
 
 def subnet_report(subnet: Subnet) -> FragmentationReport | None:

@@ -52,6 +52,8 @@ _WELL_KNOWN_PREFIXES = ("kubernetes.io/", "node.kubernetes.io/", "karpenter.sh/"
 
 @dataclass(frozen=True)
 class Requirement:
+    """One NodePool requirement: a node-selector term (key, operator, values)."""
+
     key: str
     operator: str
     values: tuple[str, ...] = ()
@@ -103,16 +105,9 @@ def type_label(lim: InstanceLimits, key: str) -> str | None | Unknown:
     suffix = _provider_suffix(key)
     if suffix is None:
         return Unknown(f"label {key} is not one podcap can tell from the instance-limits snapshot")
-    m = INSTANCE_TYPE_SCHEME.match(name)
-    parts = name.split(".")
-    if suffix == "instance-category":
-        return m.group(1) if m else None
-    if suffix == "instance-generation":
-        return m.group(3) if m else None
-    if suffix == "instance-family":
-        return parts[0] if len(parts) == 2 else None
-    if suffix == "instance-size":
-        return parts[1] if len(parts) == 2 else None
+    at = _NAME_SUFFIXES.get(suffix)
+    if at is not None:
+        return name_labels(name)[at]
     if suffix == "instance-cpu":
         if getattr(lim, "vcpus", None) is None:
             return Unknown(f"the instance-limits snapshot has no vCPU count for {name}")
@@ -129,9 +124,31 @@ def type_label(lim: InstanceLimits, key: str) -> str | None | Unknown:
         if labels is None:
             return Unknown(f"the instance-limits snapshot has no GPU or accelerator facts for {name}")
         return labels.get(suffix)  # absent: the node carries no such label (computeRequirements)
-    if suffix == "instance-capability-flex":
-        return "true" if "-flex" in parts[0] else "false"
     return Unknown(f"label {key} is not in the instance-limits snapshot")
+
+
+# the labels computeRequirements derives from the type's name alone, by their place in name_labels()
+_NAME_SUFFIXES = {"instance-category": 0, "instance-generation": 1, "instance-family": 2, "instance-size": 3,
+                  "instance-capability-flex": 4}
+
+
+def name_labels(name: str) -> tuple[str | None, str | None, str | None, str | None, str, str]:
+    """The labels a type's name alone tells (types.go computeRequirements): instance-category and
+    -generation from INSTANCE_TYPE_SCHEME, -family and -size from the split at the dot, -capability-flex,
+    and the name itself (node.kubernetes.io/instance-type). None: the node carries no such label."""
+    m = INSTANCE_TYPE_SCHEME.match(name)
+    parts = name.split(".")
+    two = len(parts) == 2
+    return (m.group(1) if m else None, m.group(3) if m else None, parts[0] if two else None,
+            parts[1] if two else None, "true" if "-flex" in parts[0] else "false", name)
+
+
+def name_label_index(key: str) -> int | None:
+    """Where :func:`name_labels` holds the value of label ``key`` (None: the name alone does not tell it)."""
+    if key == _TYPE_LABEL or key == "beta.kubernetes.io/instance-type":
+        return 5
+    suffix = _provider_suffix(key)
+    return None if suffix is None else _NAME_SUFFIXES.get(suffix)
 
 
 def _int(text: str) -> int | None:
@@ -159,6 +176,30 @@ def requirement_matches(req: Requirement, value: str | None) -> bool:
     return v > bound if op == "Gt" else v < bound
 
 
+def matcher(req: Requirement) -> Callable[[str | None], bool]:
+    """``requirement_matches(req, value)`` as a function of the value alone, with the requirement's values
+    read once: a pool's selection asks it of each of the snapshot's ~1400 types."""
+    op = req.operator
+    if op == "In" or op == "NotIn":
+        values = frozenset(req.values)
+        if op == "In":
+            return lambda v: v is not None and v in values
+        return lambda v: v is None or v not in values
+    if op == "Exists":
+        return lambda v: v is not None
+    if op == "DoesNotExist":
+        return lambda v: v is None
+    bound = _int(req.values[0]) if len(req.values) == 1 else None
+    if bound is None:
+        return lambda v: False
+    greater = op == "Gt"
+
+    def compare(v: str | None) -> bool:
+        n = _int(v) if v is not None else None
+        return n is not None and (n > bound if greater else n < bound)
+    return compare
+
+
 def narrows_types(key: str) -> bool:
     """Whether a requirement on ``key`` restricts instance types (custom node labels and offering labels do not)."""
     if key in _NOT_TYPE_LABELS:
@@ -183,6 +224,8 @@ def _always_true(req: Requirement) -> bool:
 
 @dataclass
 class TypeSelection:
+    """The instance types a NodePool's requirements allow, and what narrows its zones."""
+
     types: list[str] = field(default_factory=list)
     unknown: Unknown | None = None  # why the set cannot be told
     zones: list[str] | None = None  # topology.kubernetes.io/zone In [...] (None: any zone)
@@ -194,10 +237,20 @@ class TypeSelection:
 
 
 def select_types(requirements: list[Requirement], snapshot: Snapshot, where: str,
-                 allowed: Callable[[InstanceLimits], bool] | None = None) -> TypeSelection:
+                 allowed: Callable[[InstanceLimits], bool] | None = None,
+                 allowed_name: Callable[[str], bool] | None = None) -> TypeSelection:
     """The snapshot's instance types a NodePool's requirements allow (Karpenter matches each requirement
     against the labels of computeRequirements); ``allowed`` narrows them further (EKS Auto Mode's supported
-    types)."""
+    types), and ``allowed_name``, when given, is a condition ``allowed`` implies that reads the name alone.
+
+    A requirement on a label the name tells (:func:`name_labels`) and ``allowed_name`` are judged first,
+    without building the type's limits, so a pool whose category, family or generation rules out most of
+    the ~1400 types builds only the others. Such a label is never Unknown, and whether a type is kept does
+    not depend on the order; what may is which requirement is reported as one the snapshot cannot tell, when
+    one comes before a name-told requirement: then, unless every such requirement was told for some type
+    and none is undecided for a kept one, the types are judged again in the NodePool's order.
+    tests/test_speed_pools.py holds the selection equal to judging every type in order with
+    :func:`type_label`."""
     sel = TypeSelection()
     type_reqs = []
     for r in requirements:
@@ -216,35 +269,21 @@ def select_types(requirements: list[Requirement], snapshot: Snapshot, where: str
                      nums[0] + 1 if r.operator == "Gt" and len(nums) == 1 else None)
             if floor is not None:
                 sel.cpu_floor = max(sel.cpu_floor or 0, floor)
-    names = []
-    undecided: dict[Requirement, list[str]] = {}  # types a requirement cannot be told for (kept: worst case)
-    decided: set[Requirement] = set()
-    first_unknown: dict[Requirement, Unknown] = {}
     named = {v for r in requirements if r.key in (_TYPE_LABEL, "beta.kubernetes.io/instance-type")
              and r.operator == "In" for v in r.values}
-    unlisted: list[str] = []
-    for name in snapshot.names():
-        lim = snapshot.types[name]
-        if allowed is not None and not allowed(lim):
-            continue
-        ok = True
-        open_reqs = []
-        for r in type_reqs:
-            value = type_label(lim, r.key)
-            if isinstance(value, Unknown):
-                open_reqs.append(r)
-                first_unknown.setdefault(r, value)
-                continue
-            decided.add(r)
-            if not requirement_matches(r, value):
-                ok = False
-                break
-        if ok and not described(lim) and name not in named:
-            unlisted.append(name)  # it would match, but Karpenter does not see it
-        elif ok:
-            names.append(name)
-            for r in open_reqs:
-                undecided.setdefault(r, []).append(name)
+    steps = [(r, matcher(r), name_label_index(r.key)) for r in type_reqs]
+    # name-told requirements first: a type they rule out is never built. Only a requirement judged before a
+    # name-told one in the NodePool's order could then tell something else (a type ruled out by name no
+    # longer says whether that requirement is decidable); when it might, the types are judged again in order.
+    ahead = {r for i, (r, _, at) in enumerate(steps)
+             if at is None and any(a is not None for _, _, a in steps[i + 1:])}
+    name_first = [x for x in steps if x[2] is not None] + [x for x in steps if x[2] is None]
+    judged = _judge(snapshot, name_first, allowed, allowed_name, named)
+    if judged.ruled_out_by_name and ahead and (
+            not ahead <= judged.decided or any(r in judged.undecided for r in ahead)):
+        judged = _judge(snapshot, steps, allowed, allowed_name, named)
+    names, unlisted = judged.names, judged.unlisted
+    undecided, decided, first_unknown = judged.undecided, judged.decided, judged.first_unknown
     for r, unk in first_unknown.items():
         if r not in decided:  # the snapshot cannot tell this label for any type
             sel.unknown = Unknown(f"requirement {r.key} {r.operator} {list(r.values)}: {unk.reason}", where)
@@ -263,6 +302,82 @@ def select_types(requirements: list[Requirement], snapshot: Snapshot, where: str
                               where)
     sel.types = names
     return sel
+
+
+class _Judged:
+    """What judging the snapshot's types against a pool's requirements found (see :func:`_judge`). Read by
+    select_types alone: a plain class, which costs nothing to define when the module is imported."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []  # the types kept
+        self.unlisted: list[str] = []  # kept, but only AWS's ENI tables know them
+        self.undecided: dict[Requirement, list[str]] = {}  # kept types, by a requirement not told for them
+        self.decided: set[Requirement] = set()  # requirements told for some type judged
+        self.first_unknown: dict[Requirement, Unknown] = {}  # why each one could not be told, the first time
+        self.ruled_out_by_name = False  # some type was left out by a name-told requirement
+
+
+def _judge(snapshot: Snapshot, steps: list[tuple[Requirement, Callable[[str | None], bool], int | None]],
+           allowed: Callable[[InstanceLimits], bool] | None, allowed_name: Callable[[str], bool] | None,
+           named: set[str]) -> _Judged:
+    """Each type of the snapshot judged by ``steps`` (requirement, its matcher, where name_labels holds its
+    label or None) in that order, up to the first one it fails, as Karpenter matches requirements. A
+    name-told label needs no InstanceLimits built; the type's limits are built (and ``allowed`` asked) at the
+    first step that needs them, or once every step is passed."""
+    out = _Judged()
+    types = snapshot.types
+    # the stored names that are their types' own names (lim.name), which the labels come from
+    own_names = set(snapshot.records) if _keys_are_names(snapshot) else set()
+    for name in snapshot.names():
+        own = name if name in own_names else types[name].name
+        if allowed_name is not None and not allowed_name(own):
+            continue
+        lim: InstanceLimits | None = None
+        labels = None
+        ok = True
+        open_reqs = []
+        for r, match, at in steps:
+            if at is not None:  # told by the name: never Unknown
+                if labels is None:
+                    labels = name_labels(own)
+                if not match(labels[at]):
+                    ok = False
+                    out.ruled_out_by_name = True
+                    break
+                continue
+            if lim is None:
+                lim = types[name]
+                if allowed is not None and not allowed(lim):
+                    ok = False
+                    break
+            value = type_label(lim, r.key)
+            if isinstance(value, Unknown):
+                open_reqs.append(r)
+                out.first_unknown.setdefault(r, value)
+                continue
+            out.decided.add(r)
+            if not match(value):
+                ok = False
+                break
+        if not ok:
+            continue
+        if lim is None:
+            lim = types[name]
+            if allowed is not None and not allowed(lim):
+                continue
+        if not described(lim) and name not in named:
+            out.unlisted.append(name)  # it would match, but Karpenter does not see it
+        else:
+            out.names.append(name)
+            for r in open_reqs:
+                out.undecided.setdefault(r, []).append(name)
+    return out
+
+
+def _keys_are_names(snapshot: Snapshot) -> bool:
+    """Whether no two stored names share a key, so a type whose key is among the stored names has that key
+    as its own name (InstanceLimits.name): then its name-told labels need no record built."""
+    return len(snapshot.records) == len(snapshot.types)
 
 
 def described(lim: InstanceLimits) -> bool:

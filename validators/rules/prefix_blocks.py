@@ -56,7 +56,13 @@ def _breakdown(sa: SubnetAnalysis) -> str:
     return "; ".join(parts)
 
 
-def _pd_subnets(a: Analysis) -> Iterable[tuple[str, SubnetAnalysis, int, int]]:
+def _pd_subnets(a: Analysis) -> list[tuple[str, SubnetAnalysis, int, int]]:
+    """The subnets where prefix delegation takes /28s at max size, with the blocks and single addresses
+    they need: walked once for PC204 and PC205."""
+    return a.derived("prefix_delegation_subnets", lambda a: list(_walk_pd_subnets(a)))
+
+
+def _walk_pd_subnets(a: Analysis) -> Iterable[tuple[str, SubnetAnalysis, int, int]]:
     for sid, sa in a.subnets.items():
         need = sa.prefix_demand(SCALE)
         if not need or sa.blocks is None:

@@ -111,13 +111,13 @@ def _max_nodes_hint(a: Analysis, sa: SubnetAnalysis, used: int = 0) -> str | Non
 
 def exhaustion_findings(a: Analysis, r: Rule, pods_subnets: bool) -> Iterable[Finding]:
     for sid, sa in a.subnets.items():
-        if is_pod_subnet(sa) != pods_subnets:
+        if sa.usable is None:
             continue
         need = sa.demand("max")
         partial = need is None  # some users unknown (PC001 says which): what is known may already not fit
         if partial:
             need = sa.known_demand("max")
-        if sa.usable is None or need <= sa.usable:
+        if need <= sa.usable or is_pod_subnet(sa) != pods_subnets:
             continue
         s = sa.subnet
         used = 0 if not isinstance(s.used_addresses, int) else s.used_addresses
@@ -221,28 +221,36 @@ def _nodes_here(sa: SubnetAnalysis, per_az: dict[str, dict[str, int]]) -> dict[s
     return {ng: n for ng, n in nodes.items() if n is not None}
 
 
+def _scenario_subnets(a: Analysis) -> tuple[dict[str | None, list[str]], dict[str, list[_Term] | None]]:
+    """What the scenario rules (PC202, PC203) read of every subnet, once for both: the subnets each node group
+    takes addresses from (a scenario looks only at its node groups' subnets, not at every subnet of the
+    plan: that was quadratic in plan size), and each one's max-size contributions, or None when its demand
+    at max is unknown (PC001) or already over (PC201 reports it)."""
+    by_ng: dict[str | None, list[str]] = {}
+    terms: dict[str, list[_Term] | None] = {}
+    for sid, sa in a.subnets.items():
+        if sa.usable is None:
+            continue
+        contributions = sa.contributions.get("max", [])
+        for ng in dict.fromkeys(c.nodegroup for c in contributions):
+            by_ng.setdefault(ng, []).append(sid)
+        if contributions:
+            base = sa.demand("max")
+            terms[sid] = _terms(sa) if base is not None and base <= sa.usable else None
+    return by_ng, terms
+
+
 def _scenario_findings(a: Analysis, r: Rule, scenarios) -> Iterable[Finding]:
     """Each scenario: (per_az, label, data). A subnet that holds at max size but not in a scenario gets one
     finding, for its worst scenario."""
     worst: dict[str, tuple[int, str, dict, dict[str, int]]] = {}
-    # the subnets each node group takes addresses from, once: a scenario looks only at its node groups'
-    # subnets, not at every subnet of the plan (that was quadratic in plan size)
-    by_ng: dict[str | None, list[str]] = {}
-    for sid, sa in a.subnets.items():
-        if sa.usable is None:
-            continue
-        for ng in dict.fromkeys(c.nodegroup for c in sa.contributions.get("max", [])):
-            by_ng.setdefault(ng, []).append(sid)
-    terms: dict[str, list[_Term] | None] = {}  # None: unknown at max (PC001), or PC201 already reports it
+    by_ng, terms = a.derived("scenario_subnets", _scenario_subnets)
     for per_az, label, data in scenarios:
         for sid in dict.fromkeys(sid for ng in per_az for sid in by_ng.get(ng, ())):
-            sa = a.subnets[sid]
-            if sid not in terms:
-                base = sa.demand("max")
-                terms[sid] = _terms(sa) if base is not None and base <= sa.usable else None
             here = terms[sid]
             if here is None:
                 continue
+            sa = a.subnets[sid]
             need = _scenario_total(here, per_az)
             if need is not None and need > sa.usable and need > worst.get(sid, (-1,))[0]:
                 worst[sid] = (need, label, data, _nodes_here(sa, per_az))

@@ -3,7 +3,6 @@
 pools as node pools (see podcap.engine.auto_mode for the documented model)."""
 from __future__ import annotations
 
-from podcap.engine.auto_mode import BUILTIN_POOLS
 from podcap.limits import Snapshot
 from podcap.model.plan import Plan
 from podcap.model.unknown import Unknown
@@ -21,6 +20,8 @@ def expand_auto_mode(plan: Plan, snapshot: Snapshot) -> None:
             continue
         if not cl.auto_mode:
             continue
+        from podcap.engine.auto_mode import BUILTIN_POOLS  # only for an Auto Mode cluster
+
         pools = cl.auto_mode_pools
         if isinstance(pools, Unknown):
             plan.unresolved.append((cl.id, Unknown(f"Auto Mode built-in node pools: {pools.reason}",

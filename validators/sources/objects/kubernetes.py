@@ -16,23 +16,19 @@ files, the instance-limits snapshot), so :func:`apply_kubernetes_objects` keeps 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from podcap.engine.auto_mode import AUTO_MODE_MAX_PODS, BUILTIN_POOLS, builtin_requirements, network_env
-from podcap.engine.auto_mode import supported as auto_mode_supported
 from podcap.engine.disruption import read_budgets
-from podcap.engine.karpenter import (
-    VM_MEMORY_OVERHEAD_PERCENT,
-    Requirement,
-    ami_family,
-    node_bound,
-    parse_requirements,
-    select_types,
-)
 from podcap.limits import Snapshot
 from podcap.model.plan import Cluster, Location, NodeGroup, Plan
 from podcap.model.unknown import Unknown
 from podcap.sources.intrinsics import TOKEN_RE
+
+if TYPE_CHECKING:
+    from podcap.engine.karpenter import Requirement
+
+# podcap.engine.karpenter and podcap.engine.auto_mode are imported where a node pool is read: a plan
+# without NodePools or Auto Mode does not pay for them (every check passes through this module)
 
 KARPENTER_GROUPS = ("karpenter.sh",)
 EC2_NODECLASS_GROUP = "karpenter.k8s.aws"
@@ -58,6 +54,8 @@ _NETWORK_GROUPS = ("crd.k8s.amazonaws.com", "vpcresources.k8s.aws", "karpenter.s
 
 @dataclass
 class PendingObject:
+    """A Kubernetes object kept on the plan until the whole plan is loaded, with where it came from."""
+
     obj: dict
     where: str
     location: Location | None
@@ -169,6 +167,8 @@ def _vm_overhead(p: PendingObject, plan: Plan) -> float | None:
     except ValueError:
         pct = -1.0
     if "valueFrom" in e or not 0 <= pct < 1:
+        from podcap.engine.karpenter import VM_MEMORY_OVERHEAD_PERCENT
+
         plan.unresolved.append((p.where, Unknown(f"Karpenter VM_MEMORY_OVERHEAD_PERCENT {value!r} is not a fraction "
                                                  "podcap can read; memory limits assume the default "
                                                  f"{VM_MEMORY_OVERHEAD_PERCENT}", p.where)))
@@ -328,7 +328,7 @@ def resolve_kubernetes_objects(plan: Plan, snapshot: Snapshot | None = None) -> 
     classes: dict[tuple[str, str], PendingObject] = {}
     pools: list[PendingObject] = []
     reserved: int | None = None  # the Karpenter controller's RESERVED_ENIS, when its Deployment is in the input
-    overhead = VM_MEMORY_OVERHEAD_PERCENT  # its VM_MEMORY_OVERHEAD_PERCENT
+    overhead: float | None = None  # its VM_MEMORY_OVERHEAD_PERCENT (None: Karpenter's default)
     for p in pending:
         kind = p.obj.get("kind")
         group, _ = _group(p.obj)
@@ -373,7 +373,22 @@ def _map_eni_configs(plan: Plan) -> None:
 
 def _node_pool(plan: Plan, p: PendingObject, classes: dict[tuple[str, str], PendingObject],
                used: set[tuple[str, str]], snapshot: Snapshot,
-               vm_overhead: float = VM_MEMORY_OVERHEAD_PERCENT) -> NodeGroup | None:
+               vm_overhead: float | None = None) -> NodeGroup | None:
+    """One NodePool as a node pool; ``vm_overhead``: the controller's VM_MEMORY_OVERHEAD_PERCENT (None: the
+    default)."""
+    from podcap.engine.auto_mode import AUTO_MODE_MAX_PODS, network_env
+    from podcap.engine.auto_mode import supported as auto_mode_supported
+    from podcap.engine.auto_mode import supported_name as auto_mode_supported_name
+    from podcap.engine.karpenter import (
+        VM_MEMORY_OVERHEAD_PERCENT,
+        ami_family,
+        node_bound,
+        parse_requirements,
+        select_types,
+    )
+
+    if vm_overhead is None:
+        vm_overhead = VM_MEMORY_OVERHEAD_PERCENT
     obj = p.obj
     name = str(_meta(obj).get("name") or "")
     where = f"{p.where}: NodePool {name}".rstrip()
@@ -400,7 +415,8 @@ def _node_pool(plan: Plan, p: PendingObject, classes: dict[tuple[str, str], Pend
         picked = _subnets_by_selector(plan, ncspec.get("subnetSelectorTerms"), where)
         ng.subnets = picked
     # instance types
-    sel = select_types(reqs, snapshot, where, auto_mode_supported if auto else None)
+    sel = select_types(reqs, snapshot, where, auto_mode_supported if auto else None,
+                       auto_mode_supported_name if auto else None)
     if sel.unknown is not None:
         ng.instance_types = sel.unknown
     else:
@@ -529,12 +545,17 @@ def _zone_filter(plan: Plan, subnets: Any, zones: list[str] | None, excluded: li
 
 def builtin_pool(plan: Plan, cluster: Cluster, pool: str, snapshot: Snapshot) -> NodeGroup:
     """An EKS Auto Mode built-in pool as a node pool (set-builtin-node-pools.html)."""
+    from podcap.engine.auto_mode import AUTO_MODE_MAX_PODS, builtin_requirements, network_env
+    from podcap.engine.auto_mode import supported as auto_mode_supported
+    from podcap.engine.auto_mode import supported_name as auto_mode_supported_name
+    from podcap.engine.karpenter import select_types
+
     where = f"{cluster.id}: Auto Mode built-in NodePool {pool}"
     reqs: list[Requirement] = builtin_requirements(pool) or []
     ng = NodeGroup(name=f"{cluster.id}/{pool}", cluster=cluster.id, provisioner="auto-mode", zone_balanced=False,
                    location=cluster.location, min_size=0, ami_family="bottlerocket", max_pods_cap=AUTO_MODE_MAX_PODS,
                    carrier=cluster.id)
-    sel = select_types(reqs, snapshot, where, auto_mode_supported)
+    sel = select_types(reqs, snapshot, where, auto_mode_supported, auto_mode_supported_name)
     ng.instance_types = sel.unknown if sel.unknown is not None else list(sel.types)
     plan.notes.extend((ng.name, n) for n in sel.notes)
     ng.subnets = _cluster_subnets(cluster, where)
@@ -551,4 +572,13 @@ def builtin_pool(plan: Plan, cluster: Cluster, pool: str, snapshot: Snapshot) ->
     return ng
 
 
-__all__ = ["BUILTIN_POOLS", "apply_kubernetes_objects", "builtin_pool", "resolve_kubernetes_objects"]
+def __getattr__(name: str) -> Any:
+    """``BUILTIN_POOLS``, re-exported from podcap.engine.auto_mode when first asked for (see the imports)."""
+    if name == "BUILTIN_POOLS":
+        from podcap.engine.auto_mode import BUILTIN_POOLS
+
+        return BUILTIN_POOLS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["apply_kubernetes_objects", "builtin_pool", "resolve_kubernetes_objects"]
