@@ -184,3 +184,28 @@ def test_fragmentation_report_of_a_network_or_its_text_is_the_ipaddress_form(add
     if text_form.largest_free_run_start is not None:
         ipaddress.IPv4Address(text_form.largest_free_run_start)  # a real address inside the subnet
         assert ipaddress.IPv4Address(text_form.largest_free_run_start) in net
+
+
+def test_a_json_check_imports_no_yaml_no_shutil_no_difflib(tmp_path):
+    """Start-up stays lean (docs/architecture.md "Start-up"): a JSON template's check never loads PyYAML,
+    shutil (argparse's terminal width), difflib (only a mistyped name needs it) or datetime (only
+    suppressions with an expiry need today's date); a YAML one loads PyYAML."""
+    import os
+    import subprocess
+    import sys
+
+    template = tmp_path / "t.json"
+    template.write_text(json.dumps({"Resources": {"S": {"Type": "AWS::EC2::Subnet", "Properties": {
+        "VpcId": "vpc-1", "CidrBlock": "10.0.0.0/24", "AvailabilityZone": "us-east-1a"}}}}))
+    yaml_template = tmp_path / "t.yaml"
+    yaml_template.write_text("Resources:\n  S:\n    Type: AWS::EC2::Subnet\n    Properties:\n"
+                             "      VpcId: vpc-1\n      CidrBlock: 10.0.0.0/24\n      AvailabilityZone: us-east-1a\n")
+    code = ("import sys, os; from podcap.cli import main; main(['check', sys.argv[1], '-o', 'json=' + os.devnull]); "
+            "print('\\nloaded:', *sorted(m for m in ('yaml', 'shutil', 'difflib', 'datetime') if m in sys.modules))")
+    seen = {}
+    for path in (template, yaml_template):
+        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                             env={**os.environ, "COLUMNS": "100"}, check=True, cwd=tmp_path)
+        seen[path.suffix] = out.stdout.splitlines()[-1].split() if out.stdout.strip() else []
+    assert seen[".json"] == ["loaded:"]
+    assert "yaml" in seen[".yaml"]

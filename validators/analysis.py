@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any
@@ -31,6 +31,7 @@ from podcap.engine.maxpods import (
 from podcap.engine.settings import CniSettings, ParsedSettings, parse_env
 from podcap.limits import InstanceLimits, Snapshot, UnknownInstanceType
 from podcap.model.plan import Cluster, NodeGroup, Plan, Subnet, SubnetRole
+from podcap.model.records import record
 from podcap.model.unknown import MaybeUnknown, Unknown
 
 AWS_RESERVED = 5  # first four addresses and the last of every subnet
@@ -42,7 +43,7 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-@dataclass
+@record
 class TypeCapacity:
     """One instance type of a node group: its max pods, the pods a node runs and the addresses it takes."""
 
@@ -69,7 +70,7 @@ class TypeCapacity:
     own_kubelet_max_pods: int | None = None  # the max pods EKS would write for this type alone
 
 
-@dataclass
+@record
 class NodegroupAnalysis:
     """A node group's figures: sizes, subnets by AZ, and each instance type's capacity."""
 
@@ -111,7 +112,7 @@ class NodegroupAnalysis:
                    ) if self.types else None
 
 
-@dataclass
+@record
 class Contribution:
     """What one source (a node group, the control plane) takes from one subnet at one scale."""
 
@@ -143,7 +144,7 @@ class Contribution:
         return self.addresses - 16 * (self.prefixes or 0)
 
 
-@dataclass
+@record
 class SubnetAnalysis:
     """One subnet: its usable addresses, free /28 blocks, and what each source takes at each scale."""
 
@@ -209,7 +210,7 @@ class SubnetAnalysis:
         return self.blocks_left()
 
 
-@dataclass
+@record
 class Analysis:
     """The engine applied to a plan: every node group and every subnet, for the rules to read."""
 
@@ -464,7 +465,7 @@ def _refined(t: TypeCapacity, k: int, capacity: int, pods: int, alloc: NodeAlloc
     return out
 
 
-@dataclass
+@record
 class MaxPodsResolution:
     """The max pods a node of one type really runs, and why (docs/max-pods.md)."""
 

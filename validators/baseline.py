@@ -8,10 +8,11 @@ max) is compared: "this change takes SubnetA from 189 to 12 free at max".
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from podcap.model.findings import Finding
+from podcap.model.records import record
 
 
 class BaselineError(ValueError):
@@ -23,7 +24,7 @@ def finding_key(rule_id: str, resource: str) -> tuple[str, str]:
     return (str(rule_id), str(resource))
 
 
-@dataclass
+@record
 class SubnetDelta:
     subnet: str
     az: str | None
@@ -63,7 +64,7 @@ def _num(v: int | None) -> str:
     return "?" if v is None else str(v)
 
 
-@dataclass
+@record
 class BaselineComparison:
     file: str
     known: set[tuple[str, str]] = field(default_factory=set)  # finding keys in the baseline

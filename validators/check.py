@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +17,7 @@ from podcap.analysis import SCALES, Analysis, analyse
 from podcap.limits import Snapshot, load_snapshot
 from podcap.model.findings import Finding
 from podcap.model.plan import Location, Plan, SubnetRole
+from podcap.model.records import record
 from podcap.model.result import CheckResult, NodegroupSummary, SubnetUsage
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ class CheckInputError(Exception):
     """An input that cannot be read or understood: the CLI prints it on one line and exits 2."""
 
 
-@dataclass
+@record
 class CheckOptions:
     """What one `podcap check` is asked to do: the CLI, the CDK plugin and the tests build it alike."""
 

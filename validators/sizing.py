@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from podcap.analysis import AWS_RESERVED, CONTROL_PLANE_ENIS, Analysis, SubnetAnalysis, analyse, ceil_div
@@ -27,6 +27,7 @@ from podcap.engine.maxpods import pd_active
 from podcap.engine.settings import parse_env
 from podcap.limits import Snapshot
 from podcap.model.plan import Cluster, NodeGroup, Plan, Subnet
+from podcap.model.records import record
 
 NODEGROUP = "nodes"
 CLUSTER = "cluster"
@@ -43,7 +44,7 @@ class SizingError(ValueError):
     """A request that cannot be sized as asked (bad figures, a VPC CIDR too small): one clear line."""
 
 
-@dataclass
+@record
 class SizeRequest:
     instance_types: list[str]
     nodes: int
@@ -57,7 +58,7 @@ class SizeRequest:
     vpc_cidr: str | None = None
 
 
-@dataclass
+@record
 class AzSizing:
     az: str
     nodes_at_max: int
@@ -81,7 +82,7 @@ class AzSizing:
         return dataclasses.asdict(self)
 
 
-@dataclass
+@record
 class SettingOption:
     """One CNI setting of the comparison, at the same nodes and pods per node."""
 
@@ -99,7 +100,7 @@ class SettingOption:
         return dataclasses.asdict(self)
 
 
-@dataclass
+@record
 class SizeAnswer:
     request: SizeRequest
     settings: str
@@ -178,7 +179,7 @@ def _plan(req: SizeRequest, instance_type: str, env: dict[str, str], pods: int |
     return plan
 
 
-@dataclass
+@record
 class _Run:
     analysis: Analysis
     instance_type: str

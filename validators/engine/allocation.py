@@ -15,7 +15,7 @@ the count of entirely free prefixes (which WARM_PREFIX_TARGET and the release pa
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from podcap.engine.maxpods import (
     HOST_NETWORK_PODS,
@@ -29,13 +29,14 @@ from podcap.engine.maxpods import (
 )
 from podcap.engine.settings import CniSettings
 from podcap.limits import InstanceLimits
+from podcap.model.records import record
 
 
 class CapacityError(ValueError):
     """More address-taking pods than the node can hold (or than kubelet will run)."""
 
 
-@dataclass
+@record
 class _Eni:
     """One attached ENI in the step model: what it holds of ipamd's pool."""
 
@@ -44,7 +45,7 @@ class _Eni:
     held: int = 0  # secondary IPs, or /28 prefixes with prefix delegation
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NodeAllocation:
     """What one node holds at a pod count: ENIs, secondary IPs or prefixes, and subnet addresses."""
 

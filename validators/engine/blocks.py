@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Union
 
 from podcap.model.plan import CidrReservation, Subnet
+from podcap.model.records import record
 from podcap.model.unknown import Unknown
 
 BLOCK = 16  # a /28 prefix
@@ -117,7 +117,7 @@ def _as_reservation(r: ReservationLike) -> tuple[object, str]:
     return cidr, rtype
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FragmentationReport:
     """What a subnet has left, for single addresses and for /28 prefixes."""
 

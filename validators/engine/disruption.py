@@ -26,9 +26,9 @@ forceful method budgets do not limit; it is not modelled here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from podcap.model.records import record
 from podcap.model.unknown import Unknown
 
 DEFAULT_BUDGET_NODES = "10%"  # karpenter.sh/v1 NodePool: +kubebuilder:default:="10%"
@@ -37,7 +37,7 @@ REASONS = ("Drifted", "Underutilized", "Empty")
 _NODES = re.compile(r"^((100|[0-9]{1,2})%|[0-9]+)$")  # the CRD's validation pattern for budgets[].nodes
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Budget:
     """One ``spec.disruption.budgets`` entry."""
 

@@ -24,10 +24,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from podcap.limits import InstanceLimits, Snapshot
+from podcap.model.records import record
 from podcap.model.unknown import Unknown
 
 INSTANCE_TYPE_SCHEME = re.compile(r"(^[a-z]+)(\-[0-9]+tb)?([0-9]+).*\.")
@@ -50,7 +51,7 @@ _WELL_KNOWN_PREFIXES = ("kubernetes.io/", "node.kubernetes.io/", "karpenter.sh/"
                         "topology.kubernetes.io/", "eks.amazonaws.com/", "topology.k8s.aws/")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Requirement:
     """One NodePool requirement: a node-selector term (key, operator, values)."""
 
@@ -222,7 +223,7 @@ def _always_true(req: Requirement) -> bool:
     return req.operator == "Exists"
 
 
-@dataclass
+@record
 class TypeSelection:
     """The instance types a NodePool's requirements allow, and what narrows its zones."""
 
@@ -389,7 +390,7 @@ def described(lim: InstanceLimits) -> bool:
     return lim.vcpus is not None or getattr(lim, "architectures", None) is not None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AmiFamilyFlags:
     """amifamily FeatureFlags: what decides Karpenter's max pods for the family."""
 

@@ -13,14 +13,13 @@ and says where the figure came from.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from podcap.engine.maxpods import LOW_CPU_CAP, calculator_max_pods, recommended_cap
 from podcap.engine.settings import CniSettings
 from podcap.limits import InstanceLimits
+from podcap.model.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ManagedMaxPods:
     """The figure EKS writes for a managed node group of one instance type.
 

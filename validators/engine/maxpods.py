@@ -14,10 +14,11 @@ Three different figures, because they are three different things that users conf
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from podcap.engine.settings import CniSettings
 from podcap.limits import InstanceLimits
+from podcap.model.records import record
 
 IPS_PER_PREFIX = 16  # a /28
 HOST_NETWORK_PODS = 2  # aws-node and kube-proxy: counted by kubelet, take no VPC address
@@ -83,7 +84,7 @@ def pod_enis(limits: InstanceLimits, settings: CniSettings) -> int:
     return max(n, 0)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MaxPods:
     """An instance type's max pods by every rule that sets one (ENI capacity, calculator, AMI default)."""
 

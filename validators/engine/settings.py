@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from podcap.model.records import record
 
 # Go's strconv.Atoi: an optional sign and ASCII digits, nothing else ("5\n", " 5", "5_0", "٥" all fail),
 # and the value must fit Go's int (int64 on the 64-bit nodes EKS runs); re.ASCII keeps \d out of it.
@@ -44,7 +46,7 @@ ALLOCATION_ENV = (
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CniSettings:
     """The allocation-relevant settings as ipamd ends up using them."""
 
@@ -83,7 +85,7 @@ class CniSettings:
         return ", ".join(parts)
 
 
-@dataclass
+@record
 class ParsedSettings:
     """The CNI settings read from aws-node's env, with what ipamd would ignore or read differently."""
 

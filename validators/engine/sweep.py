@@ -15,14 +15,13 @@ two agree on every pod count). Per pod count N, with S slots per ENI, kubelet ma
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from podcap.engine.maxpods import IPS_PER_PREFIX, has_trunk, pd_active, pod_enis
 from podcap.engine.settings import CniSettings
 from podcap.limits import InstanceLimits
+from podcap.model.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GrowthPath:
     """Per pod count N (index): slots held (IPs or prefixes), ENIs attached, addresses taken."""
 

@@ -22,10 +22,10 @@ Sources, each rule where it comes from:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from podcap.engine.maxpods import IPS_PER_PREFIX
 from podcap.limits import InstanceLimits
+from podcap.model.records import record
 
 WIN_WARM_IP_TARGET = 3  # IPv4DefaultWinWarmIPTarget
 WIN_MIN_IP_TARGET = 3  # IPv4DefaultWinMinIPTarget
@@ -37,7 +37,7 @@ _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class WindowsSettings:
     prefix_delegation: bool = False
     warm_ip_target: int = WIN_WARM_IP_TARGET
@@ -105,7 +105,7 @@ def windows_capacity(limits: InstanceLimits, ws: WindowsSettings) -> int:
     return slots * IPS_PER_PREFIX if ws.prefix_delegation else slots
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class WindowsAllocation:
     instance_type: str
     pods: int

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from itertools import repeat
 from pathlib import Path
 from typing import Any
+
+from podcap.model.records import record
 
 SNAPSHOT_NAME = "instance_limits.json"
 MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024  # the shipped one is ~0.4 MB; read no more than this of a --snapshot
@@ -35,7 +37,7 @@ class UnknownInstanceType(LookupError):
         super().__init__(f"unknown instance type {name!r}{hint} (run `podcap limits refresh` if it is new)")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class InstanceLimits:
     """One instance type's network facts, each with where it came from (DescribeInstanceTypes or AWS's tables)."""
 
@@ -208,7 +210,7 @@ def _opt_int(rec: dict[str, Any], key: str, where: str) -> int | None:
     return v
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Snapshot:
     """The instance types podcap knows, and the provenance of the file they came from."""
 

@@ -1,11 +1,12 @@
 """Findings: the one list every reporter reads (text, JSON, SARIF, JUnit, GitHub, Markdown, CDK)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from typing import Any
 
 from podcap.model.plan import Location, Suppression
+from podcap.model.records import record
 
 
 class Severity(str, Enum):
@@ -18,7 +19,7 @@ class Severity(str, Enum):
         return {"error": 3, "warning": 2, "info": 1}[self.value]
 
 
-@dataclass
+@record
 class Finding:
     """One rule's verdict on one resource, with the numbers behind it and a fix."""
 

@@ -6,13 +6,14 @@ an :class:`Unknown` where the source could not resolve it; rules report those in
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 
+from podcap.model.records import record
 from podcap.model.unknown import MaybeUnknown, Unknown
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Location:
     """Where a resource is declared, for findings that point at it (SARIF, annotations, CDK paths)."""
 
@@ -28,7 +29,7 @@ class SubnetRole(str, Enum):
     BOTH = "both"  # nodes and, without custom networking, their pods (the usual case)
 
 
-@dataclass
+@record
 class Suppression:
     """A rule switched off for one resource, with the reason a reviewer reads and an optional expiry."""
 
@@ -38,7 +39,7 @@ class Suppression:
     source: str = ""  # "metadata", ".podcap.yaml", "cdk-acknowledge"
 
 
-@dataclass
+@record
 class Vpc:
     """A VPC and its IPv4 CIDRs: subnets are checked to lie inside one of them."""
 
@@ -47,7 +48,7 @@ class Vpc:
     location: Location = field(default_factory=Location)
 
 
-@dataclass
+@record
 class CidrReservation:
     """A subnet CIDR reservation: addresses ipamd cannot take, or /28s kept for prefix delegation."""
 
@@ -55,7 +56,7 @@ class CidrReservation:
     type: str = "prefix"  # "prefix" (kept for /28 prefix delegation) or "explicit"
 
 
-@dataclass
+@record
 class Subnet:
     """A subnet as every source describes it: its CIDR, AZ and what else already holds its addresses."""
 
@@ -80,7 +81,7 @@ class Subnet:
         return ipaddress.IPv4Network(self.cidr, strict=False)
 
 
-@dataclass
+@record
 class NodeGroup:
     """Any group of nodes that takes subnet addresses: a managed or self-managed node group, an
     Auto Scaling group, a Karpenter or EKS Auto Mode node pool; the fields are what the engine needs to
@@ -135,7 +136,7 @@ class NodeGroup:
     disruption_budgets: MaybeUnknown[tuple] | None = None
 
 
-@dataclass
+@record
 class FargateProfile:
     """An EKS Fargate profile: each pod gets its own ENI (one address in the profile's subnets, no warm
     pool). ``pods`` is the demand the plan states (CloudFormation Metadata podcap.pods, .podcap.yaml
@@ -148,7 +149,7 @@ class FargateProfile:
     location: Location = field(default_factory=Location)
 
 
-@dataclass
+@record
 class Cluster:
     """An EKS cluster: its control-plane ENI subnets, IP family, vpc-cni settings and ENIConfigs."""
 
@@ -174,7 +175,7 @@ class Cluster:
     demand: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
+@record
 class Plan:
     """One input read into the shape every rule reads: the source-independent plan model."""
 

@@ -1,13 +1,14 @@
 """What one `podcap check` produced: findings plus the capacity tables the text/markdown reports show."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from podcap.model.findings import Finding, Severity
+from podcap.model.records import record
 
 
-@dataclass
+@record
 class SubnetUsage:
     """One subnet's row of a report: usable addresses and the demand at each scale."""
 
@@ -28,7 +29,7 @@ class SubnetUsage:
         return dict(self.__dict__)
 
 
-@dataclass
+@record
 class NodegroupSummary:
     """One node group's row of a report: its types, sizes, max pods and addresses per node."""
 
@@ -47,7 +48,7 @@ class NodegroupSummary:
         return dict(self.__dict__)
 
 
-@dataclass
+@record
 class CheckResult:
     """Everything one `podcap check` run found: what every reporter formats."""
 

@@ -5,13 +5,14 @@ source records *why* a value is unknown and *where* it came from, and the rules 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TypeVar, Union
+
+from podcap.model.records import record
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Unknown:
     """A value podcap could not resolve, and why: carried through instead of a guess, and reported
     as PC001 (fail closed)."""

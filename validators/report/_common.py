@@ -10,12 +10,13 @@ import math
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, is_dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, runtime_checkable
 
 from podcap.model.findings import Finding, Severity
+from podcap.model.records import record
 from podcap.model.unknown import Unknown
 
 
@@ -81,7 +82,7 @@ def severity_of(value: Any) -> Severity:
     return value if isinstance(value, Severity) else Severity(str(getattr(value, "value", value)))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RuleEntry:
     """One rule as the reporters show it: from the registry, or derived from the findings."""
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from podcap.model.findings import Finding, Severity
 from podcap.model.plan import Location
+from podcap.model.records import record
 
 if TYPE_CHECKING:
     from podcap.analysis import Analysis
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 CheckFn = Callable[["Analysis"], Iterable[Finding]]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     """A rule with a stable ID: its metadata and the function that turns an analysis into findings."""
 

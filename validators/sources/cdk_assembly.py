@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from podcap.model.plan import Cluster, FargateProfile, Location, NodeGroup, Plan, Subnet, Suppression, Vpc
+from podcap.model.records import record
 from podcap.model.unknown import Unknown
 from podcap.sources.cloudformation import Pending, StackBuilder, finalize, read_template
 from podcap.sources.cloudformation.template import RULE_ID, collect_exports
@@ -55,7 +56,7 @@ def is_cdk_assembly(path: str | os.PathLike) -> bool:
     return p.is_dir() and (p / "manifest.json").is_file()
 
 
-@dataclass
+@record
 class _StackArtifact:
     artifact_id: str
     stack_name: str
@@ -178,7 +179,7 @@ def acknowledged_rules(acknowledged: Mapping[str, Any]) -> list[str]:
     return sorted(ids)
 
 
-@dataclass
+@record
 class _AssemblyMetadata:
     """What the stacks' metadata says, over every (nested) assembly."""
 

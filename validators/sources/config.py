@@ -18,11 +18,12 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from podcap.model.findings import Finding
 from podcap.model.plan import Suppression
+from podcap.model.records import record
 from podcap.sources._common import unknown_key
 from podcap.sources.safe_yaml import InputError, load_yaml, read_file
 
@@ -35,7 +36,7 @@ MAX_PROBLEMS = 20  # problem lines printed; then "and N more"
 _SUPPRESSION_KEYS = ("id", "resource", "reason", "expires")
 
 
-@dataclass
+@record
 class Config:
     suppressions: dict[str, list[Suppression]] = field(default_factory=dict)  # resource -> suppressions
     strict: bool | None = None  # None: not set in the file

@@ -8,9 +8,9 @@ suppressions. Without it the figure stays Unknown and PC001 names the resource a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from podcap.model.plan import FargateProfile, NodeGroup, Plan
+from podcap.model.records import record
 from podcap.model.unknown import Unknown
 
 DEMAND_KEYS = ("resource", "max_nodes", "pods", "pods_per_node")
@@ -30,7 +30,7 @@ def demand_fix(reason: str) -> str | None:
     return f"{hint[0].upper()}{hint[1:]} (no template, plan variable or AWS API states this figure)."
 
 
-@dataclass
+@record
 class Demand:
     resource: str
     max_nodes: int | None = None

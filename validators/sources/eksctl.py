@@ -28,10 +28,11 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from podcap.model.plan import Cluster, FargateProfile, Location, NodeGroup, Plan, Subnet, Vpc
+from podcap.model.records import record
 from podcap.model.unknown import Unknown
 from podcap.sources._common import subnet_like
 from podcap.sources.objects.cni_config import parse_cni_configuration
@@ -120,7 +121,7 @@ def carve_subnets(vpc_cidr: str, zones: int) -> tuple[list[str], list[str]]:
     return [str(b) for b in blocks[:zones]], [str(b) for b in blocks[zones:total]]
 
 
-@dataclass
+@record
 class _SubnetRef:
     id: str  # Subnet.id in the plan
     az: Any
@@ -130,7 +131,7 @@ class _SubnetRef:
     local: bool = False  # a Local Zone subnet (vpc.localZoneSubnets): only node groups naming localZones use it
 
 
-@dataclass
+@record
 class _Reader:
     doc: dict
     source: str

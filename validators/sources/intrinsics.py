@@ -165,6 +165,19 @@ def as_text(v: Any) -> str | None:
     return None
 
 
+LITERAL_TYPES = (int, float, bool, type(None))  # the exact types of non-string literals (is_literal)
+
+
+def is_literal(value: Any) -> bool:
+    """Whether ``value`` is a literal that :meth:`Resolver.resolve` gives back unchanged whatever the
+    template: a plain ``str`` that is no dynamic reference (``{{resolve:…}}``), a number, a boolean or null.
+
+    Readers and the evaluator return such a value as written, without building the where-path only an
+    Unknown would carry (most property values of a large template are literals)."""
+    cls = value.__class__
+    return (cls is str and "{{resolve:" not in value) or cls in LITERAL_TYPES
+
+
 def as_int(v: Any, what: str, where: str, *, decimal_text: bool = True) -> int | Unknown:
     """A whole number from a number or a numeric string (parameters are strings).
 
@@ -225,7 +238,14 @@ Partial = dict  # token -> Unknown, while resolving text with unknown pieces kep
 
 
 class Resolver:
-    """Resolve the values of one CloudFormation template (see the module doc)."""
+    """Resolve the values of one CloudFormation template (see the module doc).
+
+    ``fast_paths``: literals, Refs to resources and flat literal mappings are taken without the general
+    evaluator's calls (:func:`is_literal`, :meth:`resource_ref`, :meth:`_flat_literal`), by the evaluator's
+    loops and by the template readers. False runs the general evaluator alone; the tests hold the two
+    equal on every template they have."""
+
+    fast_paths = True
 
     def __init__(
         self,
@@ -265,6 +285,7 @@ class Resolver:
         # resolved values of the template's own nodes (id -> (node, value)): a node reached again (an alias,
         # a shared Fn::If branch, a resource property read by several readers) is evaluated once
         self._memo: dict[int, tuple[Any, Any]] = {}
+        self._resource_ids: dict[str, ResourceRef] = {}  # logical id -> its Ref (resource_id)
 
     # -- helpers ---------------------------------------------------------------------------------
     def w(self, path: str) -> str:
@@ -275,9 +296,47 @@ class Resolver:
         return InputError(f"{self.source}: at {where}: {message}" if where else f"{self.source}: {message}")
 
     def resource_id(self, logical_id: str) -> ResourceRef:
-        res = self.resources.get(logical_id)
-        rtype = res.get("Type", "") if isinstance(res, dict) else ""
-        return ResourceRef(f"{self.id_prefix}{logical_id}", logical_id, str(rtype))
+        """The id a ``Ref`` to resource ``logical_id`` gives. It depends on nothing but the logical id (this
+        stack's prefix and resource types are fixed), so each is made once per resolver: a large template
+        refers to its VPC and subnets hundreds of times."""
+        ref = self._resource_ids.get(logical_id)
+        if ref is None:
+            res = self.resources.get(logical_id)
+            rtype = res.get("Type", "") if isinstance(res, dict) else ""
+            ref = self._resource_ids[logical_id] = ResourceRef(f"{self.id_prefix}{logical_id}", logical_id,
+                                                               str(rtype))
+        return ref
+
+    def resource_ref(self, value: Any) -> ResourceRef | None:
+        """The value of ``{"Ref": X}`` when X is a resource of this template (neither a pseudo parameter nor
+        a parameter), else None. It is ``resource_id(X)``, the very object the evaluator would give back, so
+        readers and the evaluator's loops take it without a where-path or the evaluator's calls (most
+        references of a large template name its VPC and subnets). Anything else goes the general way."""
+        if value.__class__ is dict and len(value) == 1:
+            name = value.get("Ref")
+            if (name.__class__ is str and name in self.resources and name not in self.parameters_decl
+                    and not name.startswith("AWS::")):
+                return self.resource_id(name)
+        return None
+
+    def _flat_literal(self, value: dict) -> dict | None:
+        """The value of a mapping that is no function and whose every value is a literal (a tag, a scaling
+        config): a copy, memoized as :meth:`_resolve` memoizes it, without a where-path or a call per item;
+        None for anything else. The caller makes sure the items are not past MAX_DEPTH."""
+        hit = self._memo.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        if len(value) == 1:
+            key = next(iter(value))
+            if key in _INTRINSICS or (isinstance(key, str) and key.startswith("Fn::")):
+                return None
+        for v in value.values():
+            cls = v.__class__
+            if not ((cls is str and "{{resolve:" not in v) or cls in LITERAL_TYPES):
+                return None
+        out = dict(value)
+        self._memo[id(value)] = (value, out)
+        return out
 
     # -- entry points ----------------------------------------------------------------------------
     def resolve(self, value: Any, where: str = "", depth: int = 0, partial: Partial | None = None) -> Any:
@@ -352,17 +411,41 @@ class Resolver:
         if isinstance(value, dict):
             if len(value) == 1:
                 (key, arg), = value.items()
+                if key == "Ref":  # the commonest function, as _function would dispatch it
+                    return self._ref(arg, where, depth + 1)
                 if key in _INTRINSICS or (isinstance(key, str) and key.startswith("Fn::")):
                     return self._function(key, arg, where, depth + 1, partial)
+            # a literal item is its own value (is_literal, written out here: this loop is the hottest of a
+            # large template), unless one level deeper is past MAX_DEPTH
+            literal_ok = depth < MAX_DEPTH and self.fast_paths
             out: dict[str, Any] = {}
             for k, v in value.items():
+                cls = v.__class__
+                if literal_ok and ((cls is str and "{{resolve:" not in v) or cls in LITERAL_TYPES):
+                    out[k] = v
+                    continue
+                if literal_ok and cls is dict and (ref := self.resource_ref(v)) is not None:
+                    out[k] = ref
+                    continue
                 r = self._resolve(v, f"{where}.{k}" if where else str(k), depth + 1, None)
                 if r is not NO_VALUE:
                     out[k] = r
             return out
         if isinstance(value, list):
+            literal_ok = depth < MAX_DEPTH and self.fast_paths
+            flat_ok = literal_ok and depth + 1 < MAX_DEPTH  # a flat mapping's items are two levels down
             items = []
             for i, v in enumerate(value):
+                cls = v.__class__
+                if literal_ok and ((cls is str and "{{resolve:" not in v) or cls in LITERAL_TYPES):
+                    items.append(v)
+                    continue
+                if literal_ok and cls is dict and (ref := self.resource_ref(v)) is not None:
+                    items.append(ref)
+                    continue
+                if flat_ok and cls is dict and (flat := self._flat_literal(v)) is not None:
+                    items.append(flat)
+                    continue
                 r = self._resolve(v, f"{where}[{i}]", depth + 1, None)
                 if r is not NO_VALUE:
                     items.append(r)

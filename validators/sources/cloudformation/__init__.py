@@ -41,9 +41,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from podcap.model.records import record
 from podcap.sources._common import EKS_DEFAULT_INSTANCE_TYPE
 from podcap.sources.cloudformation import cdk_custom, compute, eks, network
 from podcap.sources.cloudformation.base import EKS_DEFAULT_SCALING, Pending, add_note
@@ -58,10 +58,19 @@ from podcap.sources.cloudformation.template import (
     read_template,
 )
 from podcap.sources.objects.cni_config import parse_cni_configuration
-from podcap.sources.objects.user_data import kubelet_max_pods_from_user_data
 
 
-@dataclass(frozen=True)
+def __getattr__(name: str) -> Any:
+    """``kubelet_max_pods_from_user_data``, re-exported on first use: its module (shlex, base64, every AMI
+    family's reader) is not imported for a template without user data."""
+    if name == "kubelet_max_pods_from_user_data":
+        from podcap.sources.objects.user_data import kubelet_max_pods_from_user_data
+
+        return kubelet_max_pods_from_user_data
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@record(frozen=True)
 class Reader:
     """Reads one resource of a type into the plan. ``reports_condition``: the builder reports an
     undecidable ``Condition`` of the resource first (readers that may skip a resource do it themselves)."""

@@ -3,12 +3,13 @@ links left for after every stack is read (:class:`Pending`), notes, and the mark
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from podcap.model.plan import CidrReservation, Location, NodeGroup, Plan
+from podcap.model.records import record
 from podcap.model.unknown import Unknown
-from podcap.sources.intrinsics import NO_VALUE, TOKEN_RE, Resolver, ResourceRef, as_text
+from podcap.sources.intrinsics import LITERAL_TYPES, NO_VALUE, TOKEN_RE, Resolver, ResourceRef, as_text
 
 EKS_DEFAULT_SCALING = {"MinSize": 1, "DesiredSize": 2, "MaxSize": 2}  # EKS API default scalingConfig
 EXISTING_SUBNET = "existing subnet not described by the template; use --live"
@@ -25,8 +26,10 @@ def add_note(plan: Plan, resource: str, text: str) -> None:
     plan.notes.append((resource, text))
 
 
-@dataclass
+@record
 class Addon:
+    """A vpc-cni add-on read, linked to its cluster once every stack is read."""
+
     rid: str
     cluster_ref: Any
     env: Any
@@ -35,7 +38,7 @@ class Addon:
     location: Location
 
 
-@dataclass
+@record
 class KubernetesCarrier:
     """Kubernetes objects a template carries (a CDK manifest or patch), applied once every cluster is read."""
 
@@ -45,7 +48,7 @@ class KubernetesCarrier:
     location: Location
 
 
-@dataclass
+@record
 class Pending:
     """Links resolved once every stack is read (a node group in one stack, its cluster in another)."""
 
@@ -60,8 +63,11 @@ class Pending:
     fargate_default_subnets: list[tuple[Any, Any]] = field(default_factory=list)
 
 
-@dataclass
+@record
 class LaunchRef:
+    """What a node group's launch template reference names: one in this template, one outside it, or an
+    unknown one."""
+
     kind: str  # "lt" (in this template), "external", "unknown"
     logical_id: str = ""
     what: str = ""
@@ -90,7 +96,11 @@ class BuilderBase:
         return f"{self.prefix}{lid}"
 
     def w(self, lid: str, *parts: str) -> str:
-        return self.r.w(".".join(["Resources", lid, *parts]))
+        """The where-path ``Resources.<lid>.<parts…>`` with the stack's prefix (one f-string: readers build
+        thousands of these on a large template)."""
+        if parts:
+            return f"{self.r.where_prefix}Resources.{lid}.{'.'.join(parts)}"
+        return f"{self.r.where_prefix}Resources.{lid}"
 
     def location(self, lid: str) -> Location:
         return self.plan.resource_locations.get(self.rid(lid), Location(file=self.source))
@@ -112,26 +122,39 @@ class BuilderBase:
         """The Properties mapping; Unknown when it is an intrinsic function podcap cannot decide (then every
         property is unknown: none is taken as absent)."""
         p = res.get("Properties")
-        where = self.w(lid, "Properties")
         if isinstance(p, dict) and len(p) == 1 and next(iter(p)).startswith("Fn::"):
-            p = self.r.resolve(p, where)
+            p = self.r.resolve(p, self.w(lid, "Properties"))
         if isinstance(p, Unknown):
-            return Unknown(f"the properties of {lid} are not known: {p.reason}", p.where or where)
+            return Unknown(f"the properties of {lid} are not known: {p.reason}",
+                           p.where or self.w(lid, "Properties"))
         if p is None or p is NO_VALUE:
             return {}
         if not isinstance(p, dict):
-            return Unknown(f"the properties of {lid} are not a mapping", where)
+            return Unknown(f"the properties of {lid} are not a mapping", self.w(lid, "Properties"))
         return p
 
     def prop(self, lid: str, res: dict, name: str) -> Any:
         """A resolved property, or MISSING when absent (or AWS::NoValue); Unknown when the Properties
-        themselves are unknown."""
-        p = self.props(res, lid)
-        if isinstance(p, Unknown):
-            return p
+        themselves are unknown. A literal (:func:`~podcap.sources.intrinsics.is_literal`) is its own value
+        and a Ref to a resource its id (:meth:`Resolver.resource_ref`): both are returned without a
+        where-path or a pass through the resolver, which would give back the same."""
+        p = res.get("Properties")
+        if p.__class__ is not dict or len(p) == 1:  # else props() would give p itself
+            p = self.props(res, lid)
+            if isinstance(p, Unknown):
+                return p
         if name not in p:
             return MISSING
-        v = self.r.resolve(p[name], self.w(lid, "Properties", name))
+        v = p[name]
+        if self.r.fast_paths:
+            cls = v.__class__
+            if (cls is str and "{{resolve:" not in v) or cls in LITERAL_TYPES:  # is_literal(v), written out
+                return v
+            if cls is dict:
+                ref = self.r.resource_ref(v)  # a Ref to a resource of the template: its id, as resolve gives it
+                if ref is not None:
+                    return ref
+        v = self.r.resolve(v, self.w(lid, "Properties", name))
         return MISSING if v is NO_VALUE else v
 
     def raw_prop(self, lid: str, res: dict, name: str) -> Any:
@@ -147,6 +170,13 @@ class BuilderBase:
         if text is None or isinstance(v, bool):
             return Unknown(f"{what} is not a string: {str(v)[:80]}", where)
         return text
+
+    def prop_string(self, v: Any, what: str, lid: str, *parts: str) -> str | Unknown:
+        """``string(v, what, w(lid, "Properties", *parts))``: a plain ``str`` is its own text, so the
+        where-path is built only for a value that may need it."""
+        if v.__class__ is str:
+            return v
+        return self.string(v, what, self.w(lid, "Properties", *parts))
 
     def id_list(self, v: Any, what: str, where: str) -> list | Unknown:
         """A list of ids (subnets, instance types). A literal string is taken as the id it spells, never as
@@ -181,8 +211,9 @@ class BuilderBase:
         if isinstance(ids, list):
             for s in ids:
                 if isinstance(s, str) and s not in self.pending.referrers:
-                    self.pending.referrers[s] = (self.rid(lid), self.plan.resource_locations.get(self.rid(lid),
-                                                                                                  Location()))
+                    rid = self.rid(lid)
+                    location = self.plan.resource_locations.get(rid)
+                    self.pending.referrers[s] = (rid, Location() if location is None else location)
 
 
 __all__ = [

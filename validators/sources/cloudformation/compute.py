@@ -18,12 +18,9 @@ from podcap.model.unknown import Unknown
 from podcap.sources._common import EKS_USER_DATA, eks_tag_signs
 from podcap.sources.cloudformation.base import MISSING, BuilderBase, LaunchRef
 from podcap.sources.intrinsics import NO_VALUE, TOKEN_RE, as_int
-from podcap.sources.objects.user_data import kubelet_max_pods_from_user_data, maybe_b64decode
 
-try:  # the one user-data reader (max pods, maxPodsExpression, where it came from)
-    from podcap.sources.objects.user_data import read_user_data
-except ImportError:  # pragma: no cover - until it lands
-    read_user_data = None  # type: ignore[assignment]
+# podcap.sources.objects.user_data (shlex, base64, the AMI families' readers) is imported by the functions
+# that read user data, when a template has some: a template without launch templates never needs it.
 
 _INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9-]+")
 
@@ -162,6 +159,8 @@ def user_data_text(b: BuilderBase, raw: Any, where: str, owner: str) -> tuple[st
         return Unknown(f"user data of {owner} unreadable: it is not a string", where), partial
     value = str(value)
     if encoded:
+        from podcap.sources.objects.user_data import maybe_b64decode
+
         value = maybe_b64decode(value)
     return value, partial
 
@@ -174,27 +173,20 @@ def apply_user_data(ng: NodeGroup, text: str | Unknown | None, partial: Mapping[
     if text is None or isinstance(text, Unknown):
         ng.kubelet_max_pods = text
         return
-    if read_user_data is not None:
-        found = read_user_data(text, partial)
-        problem = getattr(found, "problem", None)
-        if problem:
-            ng.kubelet_max_pods = Unknown(f"kubelet max-pods in the user data of {owner}: {problem}", where)
-            return
-        ng.kubelet_max_pods = getattr(found, "max_pods", None)
-        expression = getattr(found, "expression", None)
-        if expression is not None:
-            ng.max_pods_expression = expression
-        origin = getattr(found, "origin", None)
-        if origin and (ng.kubelet_max_pods is not None or expression is not None):
-            ng.max_pods_origin = f"{origin} in the user data of {owner}"
-        return
-    value, problem = kubelet_max_pods_from_user_data(text, partial)
-    if problem is not None:
+    from podcap.sources.objects.user_data import read_user_data  # the one user-data reader
+
+    found = read_user_data(text, partial)
+    problem = getattr(found, "problem", None)
+    if problem:
         ng.kubelet_max_pods = Unknown(f"kubelet max-pods in the user data of {owner}: {problem}", where)
         return
-    ng.kubelet_max_pods = value
-    if value is not None:
-        ng.max_pods_origin = f"--max-pods / maxPods in the user data of {owner}"
+    ng.kubelet_max_pods = getattr(found, "max_pods", None)
+    expression = getattr(found, "expression", None)
+    if expression is not None:
+        ng.max_pods_expression = expression
+    origin = getattr(found, "origin", None)
+    if origin and (ng.kubelet_max_pods is not None or expression is not None):
+        ng.max_pods_origin = f"{origin} in the user data of {owner}"
 
 
 def apply_node_demand(b: BuilderBase, lid: str, ng: NodeGroup) -> None:

@@ -17,6 +17,29 @@ from podcap.model.unknown import Unknown
 from podcap.sources.cloudformation.base import MISSING, BuilderBase
 from podcap.sources.safe_yaml import InputError
 
+# the canonical decimal text of each octet value and prefix length, as ipaddress writes them
+_OCTETS = {str(i): i for i in range(256)}
+_PREFIXES = {str(i): i for i in range(33)}
+
+
+def canonical_ipv4_cidr(s: str) -> bool:
+    """Whether ``s`` is an IPv4 CIDR block written as ``ipaddress`` writes one (decimal octets without
+    leading zeros, a prefix length of 0-32 without one) with no host bits set: exactly the text
+    :func:`_ipv4_cidr` accepts, decided by four dictionary look-ups rather than an ``ipaddress`` network (a
+    template of hundreds of subnets has hundreds of them). Anything else goes the general way."""
+    address, slash, length = s.partition("/")
+    prefix = _PREFIXES.get(length)
+    octets = address.split(".")
+    if not slash or prefix is None or len(octets) != 4:
+        return False
+    value = 0
+    for text in octets:
+        octet = _OCTETS.get(text)
+        if octet is None:
+            return False
+        value = (value << 8) | octet
+    return value & ((1 << (32 - prefix)) - 1) == 0
+
 
 def _ipv4_cidr(b: BuilderBase, value: Any, what: str, lid: str, where: str) -> str | Unknown:
     """A known IPv4 CIDR as EC2 accepts it (network address, prefix length), or InputError."""
@@ -24,6 +47,8 @@ def _ipv4_cidr(b: BuilderBase, value: Any, what: str, lid: str, where: str) -> s
     if isinstance(text, Unknown):
         return text
     s = text.strip()
+    if canonical_ipv4_cidr(s):
+        return s
     try:
         net = ipaddress.ip_network(s, strict=False)
     except ValueError:
@@ -67,9 +92,9 @@ def read_vpc_cidr(b: BuilderBase, lid: str, res: dict) -> None:
 
 def read_subnet(b: BuilderBase, lid: str, res: dict) -> None:
     rid = b.rid(lid)
-    where = b.w(lid, "Properties", "CidrBlock")
     cidr = b.prop(lid, res, "CidrBlock")
     if cidr is MISSING:
+        where = b.w(lid, "Properties", "CidrBlock")
         if b.raw_prop(lid, res, "Ipv4IpamPoolId") is not MISSING:
             cidr = Unknown("the subnet gets its CIDR from an IPAM pool at deployment", where)
         elif b.prop(lid, res, "Ipv6Native") in (True, "true"):
@@ -77,24 +102,33 @@ def read_subnet(b: BuilderBase, lid: str, res: dict) -> None:
         else:
             cidr = Unknown("the subnet has no CidrBlock", where)
     az = b.prop(lid, res, "AvailabilityZone")
-    az_where = b.w(lid, "Properties", "AvailabilityZone")
+    az_key = "AvailabilityZone"
     if az is MISSING:
         az = b.prop(lid, res, "AvailabilityZoneId")
-        az_where = b.w(lid, "Properties", "AvailabilityZoneId")
+        az_key = "AvailabilityZoneId"
     if az is MISSING:
         az = Unknown("no AZ given; EC2 picks one", b.w(lid, "Properties"))
     vpc = b.prop(lid, res, "VpcId")
     ipv6 = b.prop(lid, res, "Ipv6CidrBlock")
     b.plan.subnets[rid] = Subnet(
         id=rid,
-        cidr=_ipv4_cidr(b, cidr, "CidrBlock", lid, where),
-        az=b.string(az, "AvailabilityZone", az_where),
-        vpc=None if vpc is MISSING else b.string(vpc, "VpcId", b.w(lid, "Properties", "VpcId")),
-        ipv6_cidr=None if ipv6 is MISSING else b.string(ipv6, "Ipv6CidrBlock",
-                                                        b.w(lid, "Properties", "Ipv6CidrBlock")),
+        cidr=_ipv4_cidr_of(b, cidr, lid),
+        az=b.prop_string(az, "AvailabilityZone", lid, az_key),
+        vpc=None if vpc is MISSING else b.prop_string(vpc, "VpcId", lid, "VpcId"),
+        ipv6_cidr=None if ipv6 is MISSING else b.prop_string(ipv6, "Ipv6CidrBlock", lid, "Ipv6CidrBlock"),
         location=b.plan.resource_locations[rid],
         tags=_tags(b.prop(lid, res, "Tags")),
     )
+
+
+def _ipv4_cidr_of(b: BuilderBase, value: Any, lid: str) -> str | Unknown:
+    """``_ipv4_cidr`` of a resource's ``CidrBlock``; a canonical block (:func:`canonical_ipv4_cidr`) is
+    its own answer, and the where-path only an error or an Unknown would carry is not built for it."""
+    if value.__class__ is str:
+        s = value.strip()
+        if canonical_ipv4_cidr(s):
+            return s
+    return _ipv4_cidr(b, value, "CidrBlock", lid, b.w(lid, "Properties", "CidrBlock"))
 
 
 def _tags(tags: Any) -> dict[str, str]:

@@ -5,7 +5,6 @@ and :func:`finalize`, which links what several stacks share."""
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import re
 from collections.abc import Mapping
@@ -31,7 +30,6 @@ from podcap.sources.intrinsics import (
     uses_language_extensions,
 )
 from podcap.sources.safe_yaml import InputError, decode_text, load_document, load_json, make_loader, read_file
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 MAX_NESTED_STACK_DEPTH = 8
 RULE_ID = re.compile(r"PC\d{3}")
@@ -45,7 +43,12 @@ PODCAP_METADATA_KEYS = ("suppress", *DEMAND_KEYS)
 
 
 def _short_form(loader: Any, suffix: str, node: Any) -> dict:
-    """``!Ref X`` -> ``{"Ref": "X"}``, ``!GetAtt A.B`` -> ``{"Fn::GetAtt": ["A", "B"]}``, ``!Sub …`` -> ``{"Fn::Sub": …}``."""
+    """``!Ref X`` -> ``{"Ref": "X"}``, ``!GetAtt A.B`` -> ``{"Fn::GetAtt": ["A", "B"]}``, ``!Sub …`` -> ``{"Fn::Sub": …}``.
+
+    PyYAML is imported here, when a YAML template is read, not with the module: a JSON template never
+    needs it."""
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
     if isinstance(node, ScalarNode):
         value: Any = loader.construct_scalar(node)
     elif isinstance(node, SequenceNode):
@@ -112,17 +115,29 @@ def _indented_resource_lines(text: str, ids: list[str]) -> dict[str, int] | None
     first = re.compile(r'([ \t]*)"').match(text, head.end())
     if first is None or len(first.group(1)) <= len(head.group(1)):
         return None
-    indent = re.escape(first.group(1))
-    key = re.compile(r'^' + indent + r'"((?:[^"\\]|\\.)*)"\s*:', re.MULTILINE)
-    end_re = re.compile(r'^' + re.escape(head.group(1)) + r'[}"]', re.MULTILINE)
-    end = end_re.search(text, head.end())
-    stop = end.start() if end else len(text)
+    # A line start is found as the newline before it (head.end() follows one), by str.find of the
+    # newline, the indentation and the key's opening quote, where ``^`` would be tried at every character;
+    # the rest of the key is then matched there, as one pattern would (leftmost first, no overlaps).
+    start = head.end() - 1
+    prefix = f"\n{first.group(1)}\""
+    key = re.compile(r'((?:[^"\\]|\\.)*)"\s*:')
+    # the object ends at the first line back at the indentation of "Resources" (its "}" or the next key)
+    back = f"\n{head.group(1)}"
+    ends = [e for e in (text.find(f"{back}}}", start), text.find(f'{back}"', start)) if e >= 0]
+    stop = min(ends) + 1 if ends else len(text)
     out: dict[str, int] = {}
     line, last = text.count("\n", 0, head.end()) + 1, head.end()
-    for m in key.finditer(text, head.end(), stop):
-        line += text.count("\n", last, m.start())
-        last = m.start()
+    pos = text.find(prefix, start, stop)
+    while pos >= 0:
+        m = key.match(text, pos + len(prefix), stop)
+        if m is None:
+            pos = text.find(prefix, pos + 1, stop)
+            continue
+        at = pos + 1
+        line += text.count("\n", last, at)
+        last = at
         out.setdefault(f"Resources.{m.group(1)}", line)
+        pos = text.find(prefix, m.end(), stop)
     return out if len(out) == len(ids) and all(f"Resources.{i}" in out for i in ids) else None
 
 
@@ -241,9 +256,10 @@ def _references(value: Any) -> set[str]:
                     if isinstance(x, list) and len(x) > 1:
                         stack.append(x[1])
                     continue
-                stack.append(x)
+                if isinstance(x, (dict, list)):  # a scalar refers to nothing: not stacked
+                    stack.append(x)
         elif isinstance(v, list):
-            stack.extend(v)
+            stack.extend([x for x in v if isinstance(x, (dict, list))])
     return out
 
 
@@ -302,10 +318,13 @@ class StackBuilder(BuilderBase):
         self.configured_cni_addons: set[str] = set()
         self._metadata: dict[str, dict[str, int]] = {}  # logical id -> Metadata.podcap demand, until taken
         self._deps: dict[str, set[str]] | None = None
+        self._direct: dict[str, set[str]] = {}  # logical id -> the resources it names (_direct_deps)
+        self._str_ids: bool | None = None  # every logical id is a str (created_after_any), once asked
 
     def loc(self, lid: str, res: dict) -> Location:
-        meta = as_dict(res.get("Metadata"))
-        cpath = meta.get("aws:cdk:path") if isinstance(meta.get("aws:cdk:path"), str) else None
+        meta = res.get("Metadata")
+        cpath = meta.get("aws:cdk:path") if isinstance(meta, dict) else None
+        cpath = cpath if isinstance(cpath, str) else None
         return Location(
             file=self.source,
             path=f"Resources/{lid}",
@@ -405,13 +424,51 @@ class StackBuilder(BuilderBase):
                 stack.extend(self._deps.get(x, ()))
         return seen
 
+    def _direct_deps(self, lid: str) -> set[str]:
+        """The resources ``lid`` names directly (DependsOn, Ref, Fn::GetAtt, Fn::Sub), as :meth:`depends_on`
+        finds them, computed when first asked for (once per resource) rather than for every resource."""
+        deps = self._direct.get(lid)
+        if deps is None:
+            resources = self.doc["Resources"]
+            res = resources.get(lid)
+            deps = set()
+            if isinstance(res, dict):
+                deps = _references({k: v for k, v in res.items() if k != "DependsOn"})
+                d = res.get("DependsOn")
+                deps.update([d] if isinstance(d, str) else [x for x in d if isinstance(x, str)]
+                            if isinstance(d, list) else [])
+                deps = {x for x in deps if x in resources and x != lid}
+            self._direct[lid] = deps
+        return deps
+
+    def created_after_any(self, lid: str, targets: set[str]) -> bool:
+        """``bool(self.depends_on(lid) & targets)``, walking only as far as the first target met: a node
+        group that names the vpc-cni add-on in its DependsOn is decided by its own resource, not by the
+        references of every resource of the template.
+
+        With a logical id that is not a string (a YAML key such as ``5:``) the template is walked the
+        general way, :meth:`depends_on`, whose map is keyed by ``str(id)``."""
+        if self._str_ids is None:
+            self._str_ids = all(k.__class__ is str for k in self.doc["Resources"])
+        if not self._str_ids:
+            return bool(self.depends_on(lid) & targets)
+        seen: set[str] = set()
+        stack = [lid]
+        while stack:
+            deps = self._direct_deps(stack.pop())
+            if not deps.isdisjoint(targets):
+                return True
+            stack.extend(x for x in deps if x not in seen)
+            seen.update(deps)
+        return False
+
     def _order_after_cni(self) -> None:
         """EKS writes a managed node group's max pods from the vpc-cni settings it sees when the group is
         created: True when the group is created after the add-on's configuration (docs/max-pods.md)."""
         if not self.configured_cni_addons:
             return
         for lid, ng in self.managed_nodegroups.items():
-            ng.ordered_after_cni = bool(self.depends_on(lid) & self.configured_cni_addons)
+            ng.ordered_after_cni = self.created_after_any(lid, self.configured_cni_addons)
 
     # podcap metadata: suppressions and demand --------------------------------------------------------
     def _podcap_metadata(self, lid: str, res: dict) -> None:
@@ -446,6 +503,8 @@ class StackBuilder(BuilderBase):
         self._metadata.setdefault(lid, {})[key] = n
 
     def _suppressions(self, lid: str, entries: Any, base: str) -> None:
+        import datetime as _dt  # for the expiry dates of suppressions, when a template has some
+
         if not isinstance(entries, list):
             self.unresolved(lid, Unknown("podcap metadata ignored: expected {suppress: [{id: PC…, reason: …}]}",
                                          base))

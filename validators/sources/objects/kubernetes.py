@@ -15,12 +15,12 @@ files, the instance-limits snapshot), so :func:`apply_kubernetes_objects` keeps 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from podcap.engine.disruption import read_budgets
 from podcap.limits import Snapshot
 from podcap.model.plan import Cluster, Location, NodeGroup, Plan
+from podcap.model.records import record
 from podcap.model.unknown import Unknown
 from podcap.sources.intrinsics import TOKEN_RE
 
@@ -52,7 +52,7 @@ _NETWORK_GROUPS = ("crd.k8s.amazonaws.com", "vpcresources.k8s.aws", "karpenter.s
                    "eks.amazonaws.com", "networking.k8s.aws")
 
 
-@dataclass
+@record
 class PendingObject:
     """A Kubernetes object kept on the plan until the whole plan is loaded, with where it came from."""
 

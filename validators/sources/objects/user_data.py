@@ -36,9 +36,9 @@ import binascii
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from podcap.model.records import record
 from podcap.model.unknown import Unknown
 from podcap.sources.intrinsics import TOKEN_RE
 from podcap.sources.objects.cni_config import token_unknowns
@@ -50,7 +50,7 @@ AL2, AL2023, BOTTLEROCKET, WINDOWS = "al2", "al2023", "bottlerocket", "windows"
 KUBELET_DEFAULT_MAX_PODS = 110  # KubeletConfiguration maxPods default (kubelet's own, no AMI involved)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class UserDataMaxPods:
     """What a node's user data says about kubelet max pods.
 
@@ -67,7 +67,7 @@ class UserDataMaxPods:
     problem: str | None = None
 
 
-@dataclass
+@record
 class _Found:
     """A parser's answer before the unknown-pieces checks."""
 

@@ -24,6 +24,8 @@ from podcap.sources.terraform.plan import (
 def cidr(b: Builder, res: Res, attr: str) -> Any:
     """A CIDR attribute: the text, or Unknown saying why (after apply, an IPAM pool, absent)."""
     v = res.values.get(attr)
+    if v.__class__ is str and v:  # the usual case, which needs no where-path
+        return v
     where = _where(res.address, (attr,))
     if isinstance(v, Unknown):
         return Unknown(f"{AFTER_APPLY}{b.computed_from(res, (attr,))}", where)

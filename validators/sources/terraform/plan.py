@@ -23,11 +23,12 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from podcap.model.plan import Location, Plan
+from podcap.model.records import record
 from podcap.model.unknown import Unknown
 from podcap.sources.intrinsics import as_int
 from podcap.sources.safe_yaml import InputError, load_json, read_file
@@ -41,6 +42,7 @@ MAX_REF_DEPTH = 32  # references followed (module outputs, variables, other reso
 SUPPORTED_MAJOR_FORMATS = (0, 1)
 
 MISSING: Any = object()
+_NO_EXPRESSION: Any = object()  # what Builder.follow keeps for an attribute without an expression
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 _JSON_DECODER = json.JSONDecoder()
 
@@ -94,7 +96,7 @@ def plan_from_terraform(doc: dict, source: str, readers: Mapping[str, Reader] | 
 # -- addresses and references ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Key:
     """An index in an address or reference: ``[0]``, ``["a"]`` (``*`` for a splat)."""
 
@@ -179,8 +181,10 @@ def _ctx_text(ctx: Ctx) -> str:
     return "".join(f"module.{name}{_key_text(key)}." for name, key in ctx)
 
 
-@dataclass(frozen=True)
-class _Addr:
+class _Addr(NamedTuple):
+    """A parsed resource address. A named tuple, immutable as the cached parse needs: a plan holds one per
+    resource, and a tuple is made several times faster than a frozen dataclass."""
+
     ctx: Ctx
     mode: str  # "managed" / "data"
     type: str
@@ -192,10 +196,35 @@ class _Addr:
         return f"{'data.' if self.mode == 'data' else ''}{self.type}.{self.name}"
 
 
+# ``type.name`` or ``type.name[index]`` in the root module, the commonest address; ASCII as _NAME and an
+# index of digits only (other forms, ``data.`` and ``module.`` among them, go the general way)
+_ROOT_ADDRESS = re.compile(r"([A-Za-z_][A-Za-z0-9_\-]*)\.([A-Za-z_][A-Za-z0-9_\-]*)"
+                           rf"(?:\[(-?[0-9]{{1,{MAX_INDEX_DIGITS}}})\])?")
+
+
+def _root_address(text: str) -> _Addr | None:
+    """The address of a root-module managed resource (``aws_subnet.private[3]``) read by one regular
+    expression, as the general parser reads it; None for anything else (``data.…``, ``module.…``, a
+    string key, spaces in brackets), which the general parser then reads."""
+    m = _ROOT_ADDRESS.fullmatch(text)
+    if m is None:
+        return None
+    rtype, name, index = m.groups()
+    if rtype in ("data", "module"):
+        return None
+    return _Addr((), "managed", rtype, name, None if index is None else int(index))
+
+
 @lru_cache(maxsize=65536)
 def _parse_address(text: str) -> _Addr | None:
     """An address parsed once (a plan names each resource in planned_values, resource_changes and
     prior_state; the result is immutable)."""
+    fast = _root_address(text)
+    return fast if fast is not None else _general_address(text)
+
+
+def _general_address(text: str) -> _Addr | None:
+    """Any address, segment by segment (modules, data sources, string keys)."""
     segs = _segments(text)
     if not segs:
         return None
@@ -227,6 +256,34 @@ def _parse_address(text: str) -> _Addr | None:
     if i != len(parts) or key == "*":
         return None
     return _Addr(tuple(ctx), mode, rtype, rname, key)
+
+
+def _entry_address(entry: Any) -> tuple[str, _Addr] | None:
+    """``(address, parsed address)`` of a well-formed plan entry (an object with an address string and a
+    mode that is absent, ``managed`` or ``data``): what :meth:`Builder._address_of` gives for it, without the
+    where-path only its errors need. None for anything else, which ``_address_of`` then reads (and
+    rejects, saying why)."""
+    if entry.__class__ is not dict:
+        return None
+    address = entry.get("address")
+    if address.__class__ is not str or not address:
+        return None
+    addr = _parse_address(address)
+    if addr is None:
+        return None
+    mode = entry.get("mode")
+    if mode is not None and mode not in ("managed", "data"):
+        return None
+    return address, addr
+
+
+def _str_list(v: Any) -> bool:
+    """A list of strings (``change.actions``); one action, the usual case, without a generator."""
+    if not isinstance(v, list):
+        return False
+    if len(v) == 1:
+        return isinstance(v[0], str)
+    return all(isinstance(a, str) for a in v)
 
 
 def _specific_references(refs: list) -> list[str]:
@@ -261,6 +318,13 @@ def _path_text(path: Iterable[Any]) -> str:
 
 
 def _where(address: str, path: Iterable[Any] = ()) -> str:
+    """``address`` and the path in it (``aws_subnet.a.tags.Name``, ``….scaling_config[0]``)."""
+    if path.__class__ is tuple and len(path) == 1 and path[0].__class__ is str and path[0][:1] not in ("", "["):
+        return f"{address}.{path[0]}"  # one attribute name, the commonest path, as _where_path writes it
+    return _where_path(address, path)
+
+
+def _where_path(address: str, path: Iterable[Any]) -> str:
     rest = _path_text(path)
     if not rest:
         return address
@@ -293,7 +357,9 @@ def _merge_at(after: Any, unknown: Any, where: str) -> Any:
         for k, u in unknown.items():
             if not u:  # false, null, {} or []: nothing unknown below
                 continue
-            out[k] = _merge_at(base.get(k), u, f"{where}[{k}]" if isinstance(k, int) else f"{where}.{k}")
+            at = f"{where}[{k}]" if isinstance(k, int) else f"{where}.{k}"
+            # a true leaf (most of after_unknown: ids, ARNs) is written here, as the call below would make it
+            out[k] = Unknown(AFTER_APPLY, at) if u is True else _merge_at(base.get(k), u, at)
         return out
     if isinstance(unknown, list) and unknown:
         base_list = after if isinstance(after, list) else []
@@ -368,7 +434,7 @@ def _decode_user_data(text: str) -> str:
 # -- the plan's resources --------------------------------------------------------------------------------
 
 
-@dataclass
+@record
 class Res:
     address: str
     addr: _Addr
@@ -402,14 +468,14 @@ class Res:
 
 
 # A resolved reference: a resource instance (and the attribute path read from it), or a literal value.
-@dataclass(frozen=True)
+@record(frozen=True)
 class ResItem:
     res: Res
     attr: tuple
     ref: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Lit:
     value: Any
     ref: str
@@ -441,7 +507,10 @@ class Builder:
         self._resolving: set[tuple] = set()
         self._follow_cache: dict[tuple, Any] = {}
         self._sorted_instances: dict[tuple, list[Res]] = {}
+        self._splats: dict[tuple, tuple[ResItem, ...]] = {}  # (instances key, attr, ref) -> a splat's items
+        self._follows: dict[tuple, Any] = {}  # (ctx, mode, type, name, path, accept, what) -> follow's answer
         self._closures: dict[tuple, tuple[set[tuple], list[str]]] = {}
+        self._edge_cache: dict[tuple, tuple[list[tuple], list[str]]] = {}  # node -> (_edges, blind found)
         self.managed_subnets: set[str] = set()
         # filled by the readers, in registry order (see podcap.sources.terraform.READERS)
         self.lt_by_id: dict[str, Res] = {}
@@ -478,25 +547,27 @@ class Builder:
             raise self._fail(where, f"mode {mode!r} is neither \"managed\" nor \"data\"")
         return address, addr
 
-    def _module_values(self, module: Any, where: str, out: list[tuple[str, _Addr, dict, str]],
+    def _module_values(self, module: Any, where: str, out: list[tuple[str, _Addr, dict]],
                        depth: int = 0) -> None:
         if depth > 100:
             raise self._fail(where, "child_modules nested more than 100 levels deep")
         module = self._obj(module, where)
         for i, res in enumerate(self._list(module.get("resources"), f"{where}.resources")):
-            rw = f"{where}.resources[{i}]"
-            res = self._obj(res, rw)
-            address, addr = self._address_of(res, rw)
+            # the where-path is written out only for an entry that needs it in its error
+            fast = _entry_address(res)
+            address, addr = fast if fast is not None else self._address_of(
+                self._obj(res, f"{where}.resources[{i}]"), f"{where}.resources[{i}]")
             values = res.get("values", {})
             if values is None:
                 values = {}
-            self._obj(values, f"{rw}.values")
-            out.append((address, addr, values, rw))
+            if not isinstance(values, dict):
+                self._obj(values, f"{where}.resources[{i}].values")
+            out.append((address, addr, values))
         for i, child in enumerate(self._list(module.get("child_modules"), f"{where}.child_modules")):
             self._module_values(child, f"{where}.child_modules[{i}]", out, depth + 1)
 
-    def _values_section(self, key: str) -> list[tuple[str, _Addr, dict, str]]:
-        out: list[tuple[str, _Addr, dict, str]] = []
+    def _values_section(self, key: str) -> list[tuple[str, _Addr, dict]]:
+        out: list[tuple[str, _Addr, dict]] = []
         section = self.doc.get(key)
         if section is None:
             return out
@@ -511,7 +582,7 @@ class Builder:
         planned = self._values_section("planned_values")
         if "planned_values" not in doc and "values" in doc:  # `terraform show -json` of a state
             planned = self._values_section("values")
-        prior: list[tuple[str, _Addr, dict, str]] = []
+        prior: list[tuple[str, _Addr, dict]] = []
         if doc.get("prior_state") is not None:
             ps = self._obj(doc["prior_state"], "prior_state")
             if ps.get("values") is not None:
@@ -520,21 +591,25 @@ class Builder:
                     self._module_values(vs["root_module"], "prior_state.values.root_module", prior)
 
         for i, rc in enumerate(self._list(doc.get("resource_changes"), "resource_changes")):
-            w = f"resource_changes[{i}]"
-            rc = self._obj(rc, w)
-            address, addr = self._address_of(rc, w)
+            # where-paths (resource_changes[i]…) are written out only for the error of an entry that has one
+            fast = _entry_address(rc)
+            address, addr = fast if fast is not None else self._address_of(
+                self._obj(rc, f"resource_changes[{i}]"), f"resource_changes[{i}]")
             if rc.get("deposed"):
                 continue  # a deposed object being destroyed
-            change = self._obj(rc.get("change"), f"{w}.change")
+            change = rc.get("change")
+            if not isinstance(change, dict):
+                self._obj(change, f"resource_changes[{i}].change")
             actions = change.get("actions")
-            if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
-                raise self._fail(f"{w}.change.actions", "expected an array of action names")
+            if not _str_list(actions):
+                raise self._fail(f"resource_changes[{i}].change.actions", "expected an array of action names")
             after = change.get("after")
             if after is not None and not isinstance(after, dict):
-                raise self._fail(f"{w}.change.after", f"expected an object or null, got {_type_name(after)}")
+                raise self._fail(f"resource_changes[{i}].change.after",
+                                 f"expected an object or null, got {_type_name(after)}")
             unknown = change.get("after_unknown")
             if unknown is not None and not isinstance(unknown, (dict, bool)):
-                raise self._fail(f"{w}.change.after_unknown",
+                raise self._fail(f"resource_changes[{i}].change.after_unknown",
                                  f"expected an object, got {_type_name(unknown)}")
             if addr.mode == "managed" and (actions == ["delete"] or actions == ["forget"] or
                                            (after is None and not unknown)):
@@ -543,23 +618,23 @@ class Builder:
             res = Res(address, addr, after=after if after is not None else {}, after_unknown=unknown,
                        has_change=True)
             (self.data if addr.mode == "data" else self.managed)[address] = res
-        for address, addr, values, _ in planned:
+        for address, addr, values in planned:
             if address in self.deleted:
                 continue
             target = self.data if addr.mode == "data" else self.managed
             if address not in target:
                 target[address] = Res(address, addr, planned=values)
-        for address, addr, values, _ in prior:
+        for address, addr, values in prior:
             if addr.mode == "data" and address not in self.data:
                 self.data[address] = Res(address, addr, planned=values)
 
         for res in list(self.managed.values()) + list(self.data.values()):
             a = res.addr
-            self.instances.setdefault((a.ctx, a.mode, a.type, a.name), {})[a.key] = res
+            self.instances.setdefault(a[:4], {})[a.key] = res  # a[:4]: (ctx, mode, type, name)
             for i in range(len(a.ctx)):
                 self.module_instances.setdefault((a.ctx[:i], a.ctx[i][0]), {})[a.ctx[i][1]] = None
         for res in self.managed.values():
-            self.by_type.setdefault(res.type, []).append(res)
+            self.by_type.setdefault(res.addr.type, []).append(res)
 
         conf = doc.get("configuration")
         if conf is not None:
@@ -676,12 +751,18 @@ class Builder:
                     return []  # in the configuration with count = 0 / an empty for_each
                 return [Unknown(f"{label} is not in the plan", where)]
             ikey = (ctx, mode, rtype, rname)
-            ordered = self._sorted_instances.get(ikey)
-            if ordered is None:  # count instances by index, for_each instances by key (as a splat gives them)
-                ordered = [r for _, r in sorted(found.items(), key=lambda kv: (
-                    isinstance(kv[0], str), kv[0] if kv[0] is not None else -1))]
-                self._sorted_instances[ikey] = ordered
-            return [ResItem(r, attr, ref) for r in ordered]
+            # the items of one splat are the same whoever reads it (two node groups on one subnet family):
+            # made once (ResItem is immutable), a fresh list each time
+            skey = (ikey, attr, ref)
+            splat = self._splats.get(skey)
+            if splat is None:
+                ordered = self._sorted_instances.get(ikey)
+                if ordered is None:  # count instances by index, for_each instances by key (as a splat gives them)
+                    ordered = [r for _, r in sorted(found.items(), key=lambda kv: (
+                        isinstance(kv[0], str), kv[0] if kv[0] is not None else -1))]
+                    self._sorted_instances[ikey] = ordered
+                splat = self._splats[skey] = tuple(ResItem(r, attr, ref) for r in ordered)
+            return list(splat)
         res = found.get(key)
         if res is None:
             return [Unknown(f"{label}{_key_text(key)} is not in the plan", where)]
@@ -772,13 +853,14 @@ class Builder:
         (their planned value, else their own expression). The first thing that cannot be followed wins."""
         out: list[ResItem | Lit] = []
         for it in items:
-            if isinstance(it, Unknown):
-                return it
-            if isinstance(it, Lit):
-                out.append(it)
-                continue
+            if it.__class__ is not ResItem:  # a ResItem, the commonest item (a splat's), passes both tests
+                if isinstance(it, Unknown):
+                    return it
+                if isinstance(it, Lit):
+                    out.append(it)
+                    continue
             r, attr = it.res, it.attr
-            if r.mode == "managed" and accept(r, attr):
+            if r.addr.mode == "managed" and accept(r, attr):
                 out.append(it)
                 continue
             value = _walk(r.values, attr) if attr else MISSING
@@ -812,17 +894,27 @@ class Builder:
                 ) -> list[ResItem | Lit] | Unknown:
         """Follow the expression of res's attribute. Every instance of one configuration resource (count,
         for_each) shares the expression, so the answer is computed once per module instance."""
-        where = _where(res.address, path)
-        expr = self.expression(res, path)
-        if expr is None:
-            return Unknown(AFTER_APPLY, where)
-        key = (id(expr), res.ctx, accept, what)
-        got = self._follow_cache.get(key)
+        a = res.addr
+        # what expression() reads (one configuration resource in one module instance), and the question:
+        # the answer of every instance of a count / for_each, found without looking the expression up again
+        fkey = (a.ctx, a.mode, a.type, a.name, path, accept, what)
+        got = self._follows.get(fkey)
         if got is None:
-            got = self.expand(self.resolve_expr(expr, res.ctx, where, 0), accept, what, where)
-            self._follow_cache[key] = got
+            expr = self.expression(res, path)
+            if expr is None:
+                got = _NO_EXPRESSION  # Unknown(AFTER_APPLY) at each instance's own path
+            else:
+                key = (id(expr), res.ctx, accept, what)
+                got = self._follow_cache.get(key)
+                if got is None:
+                    where = _where(res.address, path)
+                    got = self.expand(self.resolve_expr(expr, res.ctx, where, 0), accept, what, where)
+                    self._follow_cache[key] = got
+            self._follows[fkey] = got
+        if got is _NO_EXPRESSION:
+            return Unknown(AFTER_APPLY, _where(res.address, path))
         if isinstance(got, Unknown):
-            return Unknown(got.reason, where)
+            return Unknown(got.reason, _where(res.address, path))
         return got
 
     def single(self, res: Res, path: tuple, accept: Callable[[Res, tuple], bool], what: str
@@ -836,6 +928,8 @@ class Builder:
         got = self.follow(res, path, accept, what)
         if isinstance(got, Unknown):
             return got
+        if len(got) == 1:  # one candidate (a VPC, a cluster): the set below would hold one
+            return got[0]
         distinct = {(i.res.address if isinstance(i, ResItem) else json.dumps(i.value, default=str)) for i in got}
         if len(distinct) == 1:
             return got[0]
@@ -983,11 +1077,22 @@ class Builder:
             if node in seen:
                 continue
             seen.add(node)
-            for nxt in self._edges(node, blind):
+            edges, node_blind = self._node_edges(node)
+            blind.extend(node_blind)
+            for nxt in edges:
                 if nxt not in seen:
                     stack.append(nxt)
         self._closures[start] = (seen, blind)
         return seen, blind
+
+    def _node_edges(self, node: tuple) -> tuple[list[tuple], list[str]]:
+        """``_edges(node, blind)`` and what it adds to ``blind``, worked out once per node: every node
+        group's closure walks the same cluster, subnets and VPC."""
+        got = self._edge_cache.get(node)
+        if got is None:
+            blind: list[str] = []
+            got = self._edge_cache[node] = (self._edges(node, blind), blind)
+        return got
 
     def _edges(self, node: tuple, blind: list[str]) -> list[tuple]:
         kind, names = node[0], node[1]
@@ -1080,13 +1185,13 @@ def _is_expression(node: Any) -> bool:
 
 
 def _is_subnet_ref(res: Res, attr: tuple) -> bool:
-    return res.type == "aws_subnet" and attr in ((), ("id",))
+    return res.addr.type == "aws_subnet" and attr in ((), ("id",))
 
 
 @cache
 def _is_type_ref(rtype: str) -> Callable[[Res, tuple], bool]:
     def accept(res: Res, attr: tuple) -> bool:
-        return res.type == rtype
+        return res.addr.type == rtype
     return accept
 
 
