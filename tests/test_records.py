@@ -1,0 +1,105 @@
+"""``@record`` behaves as ``@dataclass`` does: the same repr text, equality, hashability, field options.
+
+Each property is checked against a twin class built with the standard library's ``@dataclass``, so the
+shared ``__repr__`` / ``__eq__`` (podcap.model.records) cannot drift from what dataclasses generates.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from podcap.model.plan import NodeGroup, Plan, Subnet
+from podcap.model.records import record
+from podcap.model.unknown import Unknown
+
+
+@record
+class Point:
+    x: int
+    y: int = 0
+    tags: list[str] = field(default_factory=list)
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass
+class PointDC:
+    x: int
+    y: int = 0
+    tags: list[str] = field(default_factory=list)
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+@record(frozen=True)
+class Frozen:
+    a: str
+    b: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class FrozenDC:
+    a: str
+    b: tuple[int, ...] = ()
+
+
+@record
+class Node:
+    name: str
+    parent: Node | None = None
+
+
+@record
+class Own:
+    v: int
+
+    def __repr__(self) -> str:
+        return f"<{self.v}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Own) and other.v % 10 == self.v % 10
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+values = st.integers(-5, 5)
+words = st.lists(st.sampled_from(["a", "b", "é"]), max_size=3)
+
+
+@given(values, values, words, values, values, words)
+def test_equality_and_repr_are_the_dataclass_ones(x1, y1, t1, x2, y2, t2):
+    a, b = Point(x1, y1, list(t1), {"k": x1}), Point(x2, y2, list(t2), {"k": y2})
+    a_dc, b_dc = PointDC(x1, y1, list(t1), {"k": x1}), PointDC(x2, y2, list(t2), {"k": y2})
+    assert (a == b) == (a_dc == b_dc) and (a != b) == (a_dc != b_dc)  # `cache` is compare=False in both
+    assert repr(a) == repr(a_dc).replace("PointDC(", "Point(")  # `cache` is repr=False in both
+    fa, fb = Frozen(str(x1), tuple(t1 and [y1])), Frozen(str(x2), tuple(t2 and [y2]))
+    fa_dc, fb_dc = FrozenDC(str(x1), tuple(t1 and [y1])), FrozenDC(str(x2), tuple(t2 and [y2]))
+    assert (fa == fb) == (fa_dc == fb_dc)
+    assert (hash(fa) == hash(fb)) or fa != fb  # equal frozen records hash alike
+    assert repr(fa) == repr(fa_dc).replace("FrozenDC(", "Frozen(")
+
+
+def test_hashing_other_classes_recursion_and_own_methods():
+    with pytest.raises(TypeError):
+        hash(Point(1))  # a mutable dataclass with eq is unhashable, as @dataclass leaves it
+    assert hash(Frozen("a")) == hash(Frozen("a")) and {Frozen("a"), Frozen("a")} == {Frozen("a")}
+    assert Point(1) != PointDC(1) and (Point(1) == 1) is False  # another class: NotImplemented, then False
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Frozen("a").a = "b"  # type: ignore[misc]
+    n = Node("root")
+    n.parent = n
+    assert repr(n) == "Node(name='root', parent=...)"  # a cycle prints as dataclasses' recursive_repr does
+    assert repr(Own(3)) == "<3>" and Own(3) == Own(13)  # a class's own methods are kept
+    assert dataclasses.replace(Point(1, 2), y=5) == Point(1, 5) and dataclasses.asdict(Point(1))["x"] == 1
+
+
+def test_the_model_classes_compare_and_print_as_before():
+    s1 = Subnet(id="a", cidr="10.0.0.0/24", az="us-east-1a")
+    assert s1 == Subnet(id="a", cidr="10.0.0.0/24", az="us-east-1a") != Subnet(id="b", cidr="10.0.0.0/24", az="x")
+    assert repr(s1).startswith("Subnet(id='a', cidr='10.0.0.0/24', az='us-east-1a', ")
+    assert Unknown("r", "w") == Unknown("r", "w") and hash(Unknown("r")) == hash(Unknown("r"))
+    assert repr(Unknown("r")) == "Unknown(reason='r', where='')"
+    p = Plan(source="x", kind="spec")
+    p.nodegroups.append(NodeGroup(name="ng"))
+    assert p == Plan(source="x", kind="spec", nodegroups=[NodeGroup(name="ng")])
