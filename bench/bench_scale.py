@@ -51,12 +51,15 @@ CPU = False  # --cpu: user + system CPU seconds of the child instead of wall tim
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def _run(argv: list[str]) -> float:
+def _run(argv: list[str], verdicts: tuple[int, ...] | None = (0, 1)) -> float:
+    """One run's time. ``verdicts``: the exit codes that mean the run did its work (podcap: 0, or 1 for
+    findings; anything else checked nothing and is no timing); None for a tool whose exit code is only its
+    verdict (a linter exits non-zero on findings)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, env=ENV)
     wall = time.perf_counter() - t0
-    if done.returncode not in (0, 1):  # 1: findings; anything else is a run that did not check: not a timing
+    if verdicts is not None and done.returncode not in verdicts:
         tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["(no message)"]
         raise SystemExit(f"bench: {' '.join(argv[:4])} ... exited {done.returncode}: {tail[0]}")
     if not CPU:
@@ -68,9 +71,9 @@ def _run(argv: list[str]) -> float:
 STAT = statistics.median  # --stat min: the least of the runs (timeit's advice on a machine shared with other work)
 
 
-def median_time(argv: list[str], repeat: int) -> float:
-    _run(argv)  # warm the page cache
-    return STAT([_run(argv) for _ in range(repeat)])
+def median_time(argv: list[str], repeat: int, verdicts: tuple[int, ...] | None = (0, 1)) -> float:
+    _run(argv, verdicts)  # warm the page cache
+    return STAT([_run(argv, verdicts) for _ in range(repeat)])
 
 
 def floor_argv(path: Path) -> list[str]:
@@ -129,22 +132,9 @@ def _tool(name: str) -> str | None:
 
 def compare_row(label: str, path: Path, podcap_s: float, repeat: int, tool: str, argv: list[str]) -> None:
     """The same file through a tool users run instead (its exit code is its own verdict: not checked)."""
-    t = median_time_any(argv, repeat)
+    t = median_time(argv, repeat, verdicts=None)
     print(f"{label:34} {tool:>12} {t * 1000:9.0f} ms   podcap {podcap_s * 1000:6.0f} ms: "
           f"{t / podcap_s:5.1f}x faster", flush=True)
-
-
-def median_time_any(argv: list[str], repeat: int) -> float:
-    """median_time for a command whose exit code is a verdict (a linter exits non-zero on findings)."""
-    def once() -> float:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=ENV)
-        wall = time.perf_counter() - t0
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime) if CPU else wall
-    once()
-    return STAT([once() for _ in range(repeat)])
 
 
 def main() -> int:
@@ -156,7 +146,7 @@ def main() -> int:
     ap.add_argument("--stat", choices=["median", "min"], default="median",
                     help="which run of --repeat each figure is: the median (default) or the fastest")
     ap.add_argument("--compare", action="store_true",
-                    help="also time cfn-lint on the CloudFormation templates and checkov on the Terraform plans, "
+                    help="also time cfn-lint on the CloudFormation templates and checkov on every input, "
                          "where installed (the tools users would run instead)")
     a = ap.parse_args()
     global CPU, STAT

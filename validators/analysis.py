@@ -783,7 +783,7 @@ def _subnet_base(s: Subnet, pd_here: bool) -> SubnetAnalysis:
                 continue
             reservations.append(r)
         try:  # a size EC2 refuses is PC503's error; no block arithmetic on it (a /0 holds 2^28 /28s)
-            blocks = fragmentation_report(str(net), s.used_ips or (), reservations) \
+            blocks = fragmentation_report(net, s.used_ips or (), reservations) \
                 if 16 <= net.prefixlen <= 28 else None
         except ValueError as e:
             unknowns.append(Unknown(f"reservations of {s.id}: {e}", s.id))

@@ -198,7 +198,7 @@ def _summaries(analysis: Analysis) -> tuple[list[SubnetUsage], list[NodegroupSum
     both, pods_role = SubnetRole.BOTH, SubnetRole.PODS.value
     for sid, sa in analysis.subnets.items():
         by_scale = sa.contributions
-        used = any(by_scale.get(scale) for scale in SCALES)  # SubnetAnalysis.used, read once per subnet
+        used = sa.used  # a property that looks at every scale: read once per subnet
         s = sa.subnet
         if not used and not s.defined_in_plan:
             continue

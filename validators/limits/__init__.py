@@ -348,13 +348,11 @@ class _LineRecords(Mapping):
         if not name or any(c in name for c in '"\\\n'):
             return None
         start, end = self._section
-        head = f'\n"{name}":{{'
-        at = self._text.find(head, start, end)
+        at = self._text.find(f'\n"{name}":{{', start, end)
         if at < 0:
             return None
-        value_start = at + len(head) - 1
-        line_end = self._text.find("\n", value_start, end)
-        return value_start, (line_end - 1 if self._text[line_end - 1] == "," else line_end)
+        line_start = at + 1
+        return _line_span(line_start, self._text[line_start:self._text.find("\n", line_start, end)])[1]
 
     def index(self) -> dict[str, tuple[int, int]]:
         if self._spans is None:
@@ -362,10 +360,9 @@ class _LineRecords(Mapping):
             spans: dict[str, tuple[int, int]] = {}
             pos = start + 2  # after "{\n"
             for line in self._text[pos:end - 2].split("\n"):
-                sep = line.find('":{')
-                line_end = pos + len(line)
-                spans[line[1:sep]] = (pos + sep + 2, line_end - 1 if line.endswith(",") else line_end)
-                pos = line_end + 1
+                name, span = _line_span(pos, line)
+                spans[name] = span
+                pos += len(line) + 1
             self._spans = spans
         return self._spans
 
@@ -402,6 +399,13 @@ class _LineRecords(Mapping):
             start, end = self._section
             self._parsed = json.loads(self._text[start:end])
             self._complete = True
+
+
+def _line_span(pos: int, line: str) -> tuple[str, tuple[int, int]]:
+    """A record line ``"name":{...},`` starting at ``pos``: the type's name and the span of its value (from its
+    "{", without the comma that ends every line but the last)."""
+    sep = line.find('":{')
+    return line[1:sep], (pos + sep + 2, pos + len(line) - (1 if line.endswith(",") else 0))
 
 
 _TYPES_OPEN = '\n"instance_types":{\n'

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable
 
-from podcap.analysis import Analysis, Contribution, NodegroupAnalysis, SubnetAnalysis, ceil_div
+from podcap.analysis import Analysis, NodegroupAnalysis, SubnetAnalysis, ceil_div
 from podcap.engine.allocation import allocate
 from podcap.engine.disruption import DEFAULT_BUDGETS, replacement_surge
 from podcap.model.findings import Finding, Severity
@@ -169,16 +169,6 @@ def check_exhausted(a: Analysis):
     yield from exhaustion_findings(a, REGISTRY["PC201"], pods_subnets=False)
 
 
-def scenario_demand(sa: SubnetAnalysis, per_az: dict[str, dict[str, int]]) -> int | None:
-    """The subnet's demand at max size when the node groups in `per_az` have these nodes per AZ.
-
-    `per_az`: node group -> AZ -> nodes; an AZ left out of a listed node group has none. Other users
-    (other node groups, the control plane) keep their max-size figure. Node-subnet contributions split an
-    AZ's nodes over its subnets; custom-networking pod-subnet contributions take all of them.
-    """
-    return _scenario_total(_terms(sa), per_az)
-
-
 # one max-size contribution, as a scenario reads it: (node group, AZ, share, placement, per node, addresses)
 _Term = tuple[str | None, str | None, int, Callable[[int], int] | None, int | None, int | None]
 
@@ -190,34 +180,40 @@ def _terms(sa: SubnetAnalysis) -> list[_Term]:
             for c in sa.contributions.get("max", [])]
 
 
+def _term_nodes(term: _Term, per_az: dict[str, dict[str, int]]) -> int | None:
+    """The nodes a contribution stands for in the scenario; None when the scenario leaves it as it is.
+
+    `per_az`: node group -> AZ -> nodes; an AZ left out of a listed node group has none. Node-subnet
+    contributions split an AZ's nodes over its subnets; custom-networking pod-subnet contributions take all
+    of them; nodes that do not split evenly are placed again (analysis.place_most_free)."""
+    ng, az, share, placement = term[:4]
+    nodes_by_az = per_az.get(ng) if az is not None else None
+    if nodes_by_az is None:
+        return None
+    n = nodes_by_az.get(az, 0)
+    return placement(n) if placement is not None else ceil_div(n, share)
+
+
 def _scenario_total(terms: list[_Term], per_az: dict[str, dict[str, int]]) -> int | None:
+    """The subnet's demand at max size when the node groups in `per_az` have these nodes per AZ; the other
+    users (other node groups, the control plane) keep their max-size figure. None when a figure is unknown."""
     total = 0
-    for ng, az, share, placement, per_node, addresses in terms:
-        nodes_by_az = per_az.get(ng) if az is not None else None
-        if nodes_by_az is None:  # the scenario leaves this contribution as it is
+    for term in terms:
+        per_node, addresses = term[4], term[5]
+        nodes = _term_nodes(term, per_az)
+        if nodes is None:  # the scenario leaves this contribution as it is
             if addresses is None:
                 return None
             total += addresses
-            continue
-        if per_node is None:
+        elif per_node is None:
             return None
-        n = nodes_by_az.get(az, 0)
-        # nodes that do not split evenly (analysis.place_most_free), else the AZ's nodes over its subnets
-        total += (placement(n) if placement is not None else ceil_div(n, share)) * per_node
+        else:
+            total += nodes * per_node
     return total
 
 
-def _scenario_nodes(c: Contribution, per_az: dict[str, dict[str, int]]) -> int | None:
-    """The nodes a contribution stands for in the scenario; None when the scenario leaves it as it is."""
-    if c.nodegroup not in per_az or c.az is None:
-        return None
-    if getattr(c, "placement", None) is not None:  # nodes that do not split evenly (analysis.place_most_free)
-        return c.placement(per_az[c.nodegroup].get(c.az, 0))
-    return ceil_div(per_az[c.nodegroup].get(c.az, 0), c.share)
-
-
-def _nodes_here(sa: SubnetAnalysis, per_az: dict[str, dict[str, int]]) -> dict[str, int]:
-    nodes = {c.nodegroup: _scenario_nodes(c, per_az) for c in sa.contributions.get("max", [])}
+def _nodes_here(terms: list[_Term], per_az: dict[str, dict[str, int]]) -> dict[str, int]:
+    nodes = {term[0]: _term_nodes(term, per_az) for term in terms}
     return {ng: n for ng, n in nodes.items() if n is not None}
 
 
@@ -253,7 +249,7 @@ def _scenario_findings(a: Analysis, r: Rule, scenarios) -> Iterable[Finding]:
             sa = a.subnets[sid]
             need = _scenario_total(here, per_az)
             if need is not None and need > sa.usable and need > worst.get(sid, (-1,))[0]:
-                worst[sid] = (need, label, data, _nodes_here(sa, per_az))
+                worst[sid] = (need, label, data, _nodes_here(here, per_az))
     for sid, (need, label, data, nodes) in worst.items():
         sa = a.subnets[sid]
         who = ", ".join(f"{ng} puts {plural(n, 'node')} here" for ng, n in nodes.items())

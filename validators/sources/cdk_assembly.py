@@ -36,8 +36,13 @@ from typing import Any
 from podcap.model.plan import Cluster, FargateProfile, Location, NodeGroup, Plan, Subnet, Suppression, Vpc
 from podcap.model.records import record
 from podcap.model.unknown import Unknown
-from podcap.sources.cloudformation import Pending, StackBuilder, finalize, read_template
-from podcap.sources.cloudformation.template import RULE_ID, collect_exports
+from podcap.sources.cloudformation import Pending, StackBuilder, read_template
+from podcap.sources.cloudformation.template import (
+    RULE_ID,
+    build_stacks,
+    collect_exports,
+    undeclared_parameters,
+)
 from podcap.sources.safe_yaml import InputError, load_json, read_file
 
 MAX_ASSEMBLY_DEPTH = 8
@@ -357,19 +362,11 @@ def load_assembly(directory: str | os.PathLike, parameters: Mapping[str, str] | 
 
     # exports first: a stack imports what another exports, whatever the order of the manifest
     collect_exports(builders, plan, exports)
-    declared = {str(n) for b in builders for n in b.r.parameters_decl}
-    for name in parameters or {}:
-        if not str(name).startswith("AWS::") and str(name) not in declared:
-            plan.unresolved.append((directory, Unknown(
-                f"--parameter {name}: no stack of the assembly declares a parameter {name}; the value is not "
-                "used")))
+    for name in undeclared_parameters(builders, parameters):
+        plan.unresolved.append((directory, Unknown(
+            f"--parameter {name}: no stack of the assembly declares a parameter {name}; the value is not used")))
 
-    try:
-        for b in builders:
-            b.build()
-        finalize(plan, pending)
-    except RecursionError:
-        raise InputError(f"{directory}: nested too deeply to evaluate") from None
+    build_stacks(builders, plan, pending, directory)
     _fill_construct_paths(plan, meta)
     _acknowledgments_to_suppressions(plan, meta)
     return plan

@@ -217,14 +217,30 @@ def plan_from_template(
     _check_template(doc, source)
     plan = Plan(source=source, kind="cloudformation")
     pending = Pending()
+    builder = StackBuilder(plan, pending, doc, source, parameters=parameters, exports=exports,
+                           stack_name=stack_name, lines=lines, base_dir=base_dir,
+                           check_parameters=list(parameters or {}))
+    build_stacks([builder], plan, pending, source)
+    return plan
+
+
+def build_stacks(builders: list[StackBuilder], plan: Plan, pending: Pending, where: str) -> None:
+    """Build every stack read into ``plan``, then resolve what they left pending (one template, the
+    templates given together, a cloud assembly's stacks); a value nested past the interpreter's limit is
+    one input error naming ``where``."""
     try:
-        StackBuilder(plan, pending, doc, source, parameters=parameters, exports=exports,
-                     stack_name=stack_name, lines=lines, base_dir=base_dir,
-                     check_parameters=list(parameters or {})).build()
+        for b in builders:
+            b.build()
         finalize(plan, pending)
     except RecursionError:
-        raise InputError(f"{source}: nested too deeply to evaluate") from None
-    return plan
+        raise InputError(f"{where}: nested too deeply to evaluate") from None
+
+
+def undeclared_parameters(builders: list[StackBuilder], names: Any) -> list[str]:
+    """The ``--parameter`` names no stack among ``builders`` declares (pseudo parameters aside): what
+    :meth:`Resolver.undeclared` tells of one template, for stacks read together."""
+    declared = {str(n) for b in builders for n in b.r.parameters_decl}
+    return [str(n) for n in names or () if not str(n).startswith("AWS::") and str(n) not in declared]
 
 
 # -- the builder ------------------------------------------------------------------------------------
@@ -945,18 +961,11 @@ def _linked_plan(paths: list[str], docs: list[tuple[dict, dict[str, int]]],
                                      stack_name=stack_name,
                                      lines=lines, base_dir=os.path.dirname(os.path.abspath(path)),
                                      id_prefix=label, where_prefix=f"{os.path.basename(path)}:"))
-    declared = {str(n) for b in builders for n in b.r.parameters_decl}
     collect_exports(builders, plan, exports)
-    try:
-        for b in builders:
-            b.build()
-        finalize(plan, pending)
-    except RecursionError:
-        raise InputError(f"{paths[0]}: nested too deeply to evaluate") from None
-    for name in parameters or {}:
-        if not str(name).startswith("AWS::") and str(name) not in declared:
-            plan.unresolved.append((paths[0], Unknown(
-                f"--parameter {name}: no template given declares a parameter {name}; the value is not used")))
+    build_stacks(builders, plan, pending, paths[0])
+    for name in undeclared_parameters(builders, parameters):
+        plan.unresolved.append((paths[0], Unknown(
+            f"--parameter {name}: no template given declares a parameter {name}; the value is not used")))
     add_note(plan, paths[0], "read together with " + ", ".join(paths[1:])
              + ": the imports of one another's exports resolve")
     return plan
