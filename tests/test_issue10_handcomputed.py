@@ -284,8 +284,9 @@ def test_karpenter_family_and_cpu_requirements_pick_types(tmp_path):
     assert (g["max_size"], g["max_pods"]) == (10, 29)
     # worst type's addresses: m5.xlarge, ENI-limited 4 x 14 + 2 = 58 (56 pods) -> all 4 ENIs: 4 x 15 = 60
     assert g["addresses_per_node"] == 60
-    # per AZ: 10 x 60 = 600 (the documented worst case of docs/node-pools.md)
-    assert subnet(r, "nodes-a")["at_max"] == 600
+    # per AZ: the nodes hold 20 vCPUs together (Karpenter launches no node past limits.cpu), so 10 x m5.large
+    # (10 x 30) or 5 x m5.xlarge (5 x 60): at most 300, not 10 nodes x 60 = 600 (docs/node-pools.md)
+    assert subnet(r, "nodes-a")["at_max"] == 300
 
 
 def test_karpenter_cpu_range_requirement(tmp_path):

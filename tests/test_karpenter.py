@@ -195,10 +195,13 @@ def test_karpenter_pool_end_to_end(tmp_path):
     ng = next(n for n in r.nodegroups if n.name == "web")
     assert ng.max_size == 10  # limits.cpu 20 / 2 vCPUs of m5.large
     subnets = {s.subnet: s for s in r.subnets}
-    # worst type m5.xlarge: max pods 4 x 14 + 2 = 58, 56 address pods on 4 ENIs of 15 = 60 addresses;
-    # Karpenter does not balance zones, so each AZ's one subnet is judged for all 10 nodes: 10 x 60 = 600
-    assert subnets["a"].at_max == 600 and subnets["b"].at_max == 600
-    assert any(f.rule_id == "PC201" and f.resource == "a" for f in r.findings)  # 600 > 251 usable
+    # m5.large: max pods 3 x 9 + 2 = 29, 27 address pods on 3 ENIs of 10 = 30 addresses for 2 vCPUs;
+    # m5.xlarge: 4 x 14 + 2 = 58, 56 pods on 4 ENIs of 15 = 60 addresses for 4 vCPUs. The nodes hold 20 vCPUs
+    # between them (10 x m5.large or 5 x m5.xlarge, or a mix), so at most 10 x 30 = 5 x 60 = 300 addresses,
+    # not 10 nodes x 60 = 600. Karpenter does not balance zones, so each AZ's one subnet is judged for all
+    # of them: 300 each
+    assert subnets["a"].at_max == 300 and subnets["b"].at_max == 300
+    assert any(f.rule_id == "PC201" and f.resource == "a" for f in r.findings)  # 300 > 251 usable
     assert any("does not balance nodes over AZs" in n for n in r.notes)
 
 

@@ -89,7 +89,11 @@ def test_arm64_pool_keeps_only_arm64_types(tmp_path):
     types = _candidates(tmp_path, ARM_POOL)
     assert all(SNAP.get(t).architectures == ("arm64",) for t in types)
     assert {t.split(".")[0] for t in types} == GRAVITON_M_FAMILIES
-    assert {"m6g.medium", "m6g.large", "m7g.xlarge", "m8g.48xlarge", "m9g.24xlarge"} <= set(types)
+    assert {"m6g.medium", "m6g.large", "m7g.xlarge", "m8g.4xlarge", "m9g.4xlarge"} <= set(types)
+    # limits.memory 64Gi (65536 MiB): a type whose one node counts more is never launched (the scheduler
+    # starts from the limits): m9g.4xlarge counts 65536 - 64 - ceil(65472 x 0.075) = 60561 MiB and stays,
+    # m9g.8xlarge (131072 MiB) and the 24xlarge and 48xlarge sizes go
+    assert not {"m9g.8xlarge", "m8g.48xlarge", "m9g.24xlarge"} & set(types)
     # the same pool without the architecture requirement also takes the x86 m types (amd64)
     any_arch = _candidates(tmp_path, ARM_POOL.replace(
         "        - {key: kubernetes.io/arch, operator: In, values: [arm64]}\n", ""))
@@ -107,19 +111,29 @@ def test_arm64_pool_figures_end_to_end(tmp_path):
     # (karpenter-provider-aws types.go memory(): m6g.medium 4096 MiB - 64 MiB arm64 = 4032, less
     # ceil(4032 x 0.075 VM overhead) = 303: 3729 MiB): floor(65536 / 3729) = 17 nodes
     assert ng.max_size == 17
-    # max pods, AL2023 ENI-limited: worst m9g.24xlarge 24 x (64 - 1) + 2 = 1514; 1512 address pods take all
-    # 24 ENIs: 24 x 64 = 1536 addresses per node (the smallest, m6g.medium, has 2 x (4 - 1) + 2 = 8)
-    assert ng.addresses_per_node == 1536
-    assert any("max pods 8 (m6g.medium) to 1514" in n for n in r.notes)
+    # max pods, AL2023 ENI-limited: worst of the types that fit the limit, m9g.4xlarge 8 x (50 - 1) + 2 = 394;
+    # 392 address pods take all 8 ENIs: 8 x 50 = 400 addresses per node (the smallest, m6g.medium, has
+    # 2 x (4 - 1) + 2 = 8)
+    assert ng.addresses_per_node == 400
+    assert any("max pods 8 (m6g.medium) to 394" in n for n in r.notes)
+    assert any("larger than limits.memory 64Gi left out" in n for n in r.notes)
     subnets = {s.subnet: s for s in r.subnets}
-    # Karpenter does not balance zones: each AZ's subnet is judged for all 17 nodes: 17 x 1536 = 26112
-    assert subnets["a"].at_max == subnets["b"].at_max == 26112
+    # Karpenter does not balance zones: each AZ's subnet is judged for all the pool's nodes. They hold 65536
+    # MiB together, so not 17 x 400: addresses per MiB are best on m9g.medium (2 ENIs x 20 = 40 for 3729 MiB,
+    # 0.0107; m9g.large 60 / 7518 = 0.0080, m9g.xlarge 120 / 15096 = 0.0079, m9g.4xlarge 400 / 60561 = 0.0066),
+    # and 17 of them (63393 MiB) leave 2143 MiB, less than any type: 17 x 40 = 680
+    assert subnets["a"].at_max == subnets["b"].at_max == 680
     assert subnets["a"].usable == 1019  # 1024 - 5
-    assert {f.resource for f in r.findings if f.rule_id == "PC201"} == {"a", "b"}  # 26112 > 1019
+    assert not [f for f in r.findings if f.rule_id == "PC201"]  # 680 <= 1019
+    # PC202: drifted nodes are replaced first, as many at once as the default budget (10% of 17, rounded up:
+    # 2); nodes marked for disruption no longer count against the limits, so beside the 680 the two old ones
+    # hold up to 2 x 400: 680 + 800 = 1480 > 1019 (bounded by the 680 the limits ever let them hold: 1360)
+    surge = [f for f in r.findings if f.rule_id == "PC202"]
+    assert {f.resource for f in surge} == {"a", "b"} and all(f.data["need"] == 1360 for f in surge)
     assert not [f for f in r.findings if f.rule_id == "PC001" and f.resource == "graviton"]  # nothing unknown
 
 
-def test_arm64_pool_with_a_memory_requirement_overflows_by_one_address(tmp_path):
+def test_arm64_pool_with_a_memory_requirement_holds_17_mediums_not_17_larges(tmp_path):
     """instance-memory Lt 8193 keeps the medium (4096 MiB) and large (8192 MiB) sizes of the ten families."""
     pool = ARM_POOL.replace("      nodeClassRef:", MEMORY_REQ + "      nodeClassRef:")
     types = _candidates(tmp_path, pool)
@@ -134,9 +148,11 @@ def test_arm64_pool_with_a_memory_requirement_overflows_by_one_address(tmp_path)
     # the summary's max_pods is the smallest candidate's: m6g.medium 2 x (4 - 1) + 2 = 8
     assert ng.max_pods == 8 and any("max pods 8 (m6g.medium) to 59" in n for n in r.notes)
     subnets = {s.subnet: s for s in r.subnets}
-    assert subnets["a"].at_max == subnets["b"].at_max == 1020  # 17 x 60
-    # 1020 > 1019 usable in each /22: the 17th node Karpenter's memory accounting admits does not fit
-    assert {f.resource for f in r.findings if f.rule_id == "PC201"} == {"a", "b"}
+    # 17 nodes of the worst type would be 17 x 60 = 1020 > 1019, but 17 nodes fit the 65536 MiB only as
+    # mediums (17 x 3729 = 63393); a large counts 8192 - 64 - ceil(8128 x 0.075) = 7518 MiB, so 8 larges and
+    # a medium (63873 MiB) take 8 x 60 + 40 = 520. The most: 17 x m9g.medium x 40 = 680
+    assert subnets["a"].at_max == subnets["b"].at_max == 680
+    assert not [f for f in r.findings if f.rule_id == "PC201"]
 
 
 def test_arm64_pool_memory_limit_counts_every_candidates_memory(tmp_path):

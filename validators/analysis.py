@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import field
 from functools import lru_cache
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podcap.engine.allocation import NodeAllocation
 from podcap.engine.blocks import BLOCK, FragmentationReport, fragmentation_report, parse_cidr
@@ -33,6 +33,9 @@ from podcap.limits import InstanceLimits, Snapshot, UnknownInstanceType
 from podcap.model.plan import Cluster, NodeGroup, Plan, Subnet, SubnetRole
 from podcap.model.records import record
 from podcap.model.unknown import MaybeUnknown, Unknown
+
+if TYPE_CHECKING:
+    from podcap.engine.pool_capacity import Bound
 
 AWS_RESERVED = 5  # first four addresses and the last of every subnet
 CONTROL_PLANE_ENIS = 4  # EKS places 2 to 4 cross-account ENIs in the cluster subnets
@@ -89,6 +92,9 @@ class NodegroupAnalysis:
     os: str = "linux"
     # the max pods per type under the add-on configuration and without it, when they differ (PC105)
     ordering_figures: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # a node pool with cpu or memory limits: the most its nodes take together however their types mix, by
+    # what they take ("node": node-subnet addresses, "pod": pod-subnet addresses, "prefixes": /28 prefixes)
+    limit_bounds: dict[str, Bound] = field(default_factory=dict)
 
     @property
     def settings(self) -> CniSettings:
@@ -103,6 +109,14 @@ class NodegroupAnalysis:
         if not self.types or self.unknown_types:
             return None
         return max(self.types, key=lambda t: (t.alloc.subnet_addresses, t.alloc.pod_subnet_addresses))
+
+    def limit_bound(self) -> Bound | None:
+        """What a node pool's cpu or memory limits let all its nodes take together, when that is less than its
+        most nodes x the largest type's addresses; else None."""
+        bound, worst, n = self.limit_bounds.get("all"), self.worst(), self.sizes.get("max")
+        if bound is None or worst is None or n is None or bound.value >= n * worst.alloc.subnet_addresses:
+            return None
+        return bound
 
     def smallest(self) -> TypeCapacity | None:
         """The instance type with the fewest pods per node (mixed types: the smallest wins). On a tie (a
@@ -128,13 +142,20 @@ class Contribution:
     # nodes landing here for a given count of the AZ's nodes, where they do not split evenly (a Karpenter pool
     # in an AZ of several subnets: place_most_free); None: ceil(count / share)
     placement: Callable[[int], int] | None = None
+    # a node pool whose limits hold its nodes below nodes x per_node: how (addresses is then that bound), and
+    # the most /28 prefixes they hold together (None: nodes x prefixes_per_node)
+    limit: str = ""
+    prefix_cap: int | None = None
 
     @property
     def prefixes(self) -> int | None:
         """Aligned /28 blocks this source needs here."""
         if not self.prefixes_per_node:
             return 0
-        return None if self.nodes is None else self.nodes * self.prefixes_per_node
+        if self.nodes is None:
+            return None
+        n = self.nodes * self.prefixes_per_node
+        return n if self.prefix_cap is None else min(n, self.prefix_cap)
 
     @property
     def singles(self) -> int | None:
@@ -805,6 +826,8 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
     for na in ngs:
         if na.ng.provisioner is not None:
             refine_node_pool(plan, na, snapshot)
+            na.limit_bounds = limit_bounds(na)
+            _limit_note(plan, na)
     pd_subnets: dict[str, list[str]] = {}
     for na in ngs:
         if na.pd:
@@ -855,9 +878,9 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
                     continue
                 for sid in subs:
                     k = spread.get(sid)
-                    add(sid, scale, Contribution(na.ng.name, k, per_node,
-                                                 None if (k is None or per_node is None) else k * per_node, detail,
-                                                 prefixes, na.ng.name, az, len(subs)))
+                    add(sid, scale, _within_limits(na, "node", Contribution(
+                        na.ng.name, k, per_node, None if (k is None or per_node is None) else k * per_node, detail,
+                        prefixes, na.ng.name, az, len(subs))))
             # custom networking: pod addresses go to the ENIConfig subnet of each node's AZ
             if na.settings.custom_networking and (na.cluster is not None or na.ng.pod_subnets is not None):
                 targets_by_az = pod_subnet_targets(plan, na)
@@ -869,11 +892,11 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
                     for target in targets:
                         k_t = None if k_az is None else ceil_div(k_az, len(targets))
                         per_node = worst.alloc.pod_subnet_addresses if worst else None
-                        add(target, scale, Contribution(
+                        add(target, scale, _within_limits(na, "pod", Contribution(
                             f"{na.ng.name} (pods)", k_t, per_node,
                             None if (k_t is None or per_node is None) else k_t * per_node,
                             f"custom networking, AZ {az}", worst.alloc.prefixes if worst else 0, na.ng.name, az,
-                            len(targets)))
+                            len(targets))))
     # EKS control-plane ENIs
     unknowns: list[tuple[str, Unknown]] = []
     add_fargate(plan, add, unknowns)
@@ -903,10 +926,9 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
         for sid in subs:
             k = None if counts is None else counts[sid]
             # a scenario (PC202, PC203) with another count of this AZ's nodes replays the launches too
-            add(sid, scale, Contribution(na.ng.name, k, per_node,
-                                         None if (k is None or per_node is None) else k * per_node,
-                                         f"{detail}; {how}" if detail else how, prefixes, na.ng.name, az, 1,
-                                         placed.get(sid)))
+            add(sid, scale, _within_limits(na, "node", Contribution(
+                na.ng.name, k, per_node, None if (k is None or per_node is None) else k * per_node,
+                f"{detail}; {how}" if detail else how, prefixes, na.ng.name, az, 1, placed.get(sid))))
         if scale == "max" and how:
             note = f"AZ {az}: {how}"
             if (na.ng.name, note) not in plan.notes:
@@ -1001,6 +1023,80 @@ def refine_node_pool(plan: Plan, na: NodegroupAnalysis, snapshot: Snapshot) -> N
                 f"{hi.kubelet_max_pods} ({hi.limits.name}), by {lo.max_pods_origin}")
         if (ng.name, note) not in plan.notes:
             plan.notes.append((ng.name, note))
+
+
+_BOUND_VALUES: dict[str, Callable[[TypeCapacity], int]] = {
+    "all": lambda t: t.alloc.subnet_addresses,
+    "node": lambda t: t.alloc.node_subnet_addresses,
+    "pod": lambda t: t.alloc.pod_subnet_addresses,
+    "prefixes": lambda t: t.alloc.prefixes,
+}
+
+
+def limit_bounds(na: NodegroupAnalysis) -> dict[str, Bound]:
+    """What a node pool's cpu or memory limits let its nodes take together, however Karpenter mixes its
+    candidate types (podcap.engine.pool_capacity), by what they take (:data:`_BOUND_VALUES`). Empty when the
+    pool has no such limit, or a candidate's figures or capacity are unknown (then nodes x the largest type's
+    figure stands)."""
+    pl = na.ng.pool_limits
+    if pl is None:
+        return {}
+    from podcap.engine.pool_capacity import most_within
+
+    memory = None if pl.memory is None else pl.memory / 2**20
+    out: dict[str, Bound] = {}
+    for kind in _BOUND_VALUES:
+        items = pool_items(na, kind)
+        bound = most_within(items, cpu=pl.cpu, memory_mib=memory, nodes=pl.nodes) if items else None
+        if bound is not None:
+            out[kind] = bound
+    return out
+
+
+def pool_items(na: NodegroupAnalysis, kind: str) -> list:
+    """The pool's candidate types as knapsack items (podcap.engine.pool_capacity.Item): the capacity Karpenter
+    counts against the limits (vCPUs, or the pool's cpu floor for a type the snapshot has none for; memory
+    after the VM overhead) and what one node takes. Empty for a pool without limits or unknown types."""
+    pl = na.ng.pool_limits
+    if pl is None or not na.types or na.unknown_types:
+        return []
+    from podcap.engine.karpenter import memory_capacity_mib
+    from podcap.engine.pool_capacity import Item
+
+    value = _BOUND_VALUES[kind]
+    return [Item(t.limits.name, value(t), t.limits.vcpus or pl.cpu_floor,
+                 memory_capacity_mib(t.limits, pl.vm_memory_overhead)) for t in na.types]
+
+
+def _limit_note(plan: Plan, na: NodegroupAnalysis) -> None:
+    bound, worst = na.limit_bound(), na.worst()
+    if bound is not None and worst is not None:
+        text = (f"{limit_text(na, bound, 'addresses')}, not {na.sizes.get('max')} nodes x "
+                f"{worst.alloc.subnet_addresses} ({worst.limits.name})")
+        plan.notes.append((na.ng.name, text))
+
+
+def _within_limits(na: NodegroupAnalysis, kind: str, c: Contribution) -> Contribution:
+    """A node pool's contribution held to what its limits let its nodes take together: fewer addresses (and
+    /28 prefixes) than its most nodes x its largest type's, when no mix of nodes within the limits takes
+    that many. Every one of those nodes may still land here, so the bound of the whole pool applies."""
+    bound = na.limit_bounds.get(kind)
+    if bound is not None and c.addresses is not None and bound.value < c.addresses:
+        c.addresses = bound.value
+        c.limit = limit_text(na, bound, "addresses")
+    prefixes = na.limit_bounds.get("prefixes") if c.prefixes_per_node and c.nodes is not None else None
+    if prefixes is not None and prefixes.value < c.nodes * c.prefixes_per_node:  # type: ignore[operator]
+        c.prefix_cap = prefixes.value
+        c.limit = c.limit or limit_text(na, prefixes, "prefixes")
+    return c
+
+
+def limit_text(na: NodegroupAnalysis, bound: Bound, what: str) -> str:
+    pl = na.ng.pool_limits
+    limits = pl.describe() if pl is not None else "the pool's limits"
+    mix = f" ({bound.describe_mix()})" if bound.mix and bound.exact else ""
+    most = "at most" if bound.exact else "at most (an upper bound)"
+    return f"{limits}: {most} {bound.value} {what} for all its nodes{mix}"
 
 
 def _allocated_at(t: TypeCapacity, k: int, pods: int) -> bool:

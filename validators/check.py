@@ -11,7 +11,7 @@ import re
 from dataclasses import field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from podcap.analysis import SCALES, Analysis, analyse
 from podcap.limits import Snapshot, load_snapshot
@@ -233,8 +233,25 @@ def _summaries(analysis: Analysis) -> tuple[list[SubnetUsage], list[NodegroupSum
             pods_per_node=small.pods if small else na.requested_pods,
             addresses_per_node=worst.alloc.subnet_addresses if worst else None,
             note=na.settings.describe(),
+            limit_bound=_limit_bound(na),
         ))
     return subnets, ngs
+
+
+def _limit_bound(na) -> dict[str, Any] | None:
+    """JSON ``limit_bound``: what a node pool's limits let all its nodes take together, when that is below its
+    max size x the largest type's addresses (docs/node-pools.md, podcap.engine.pool_capacity)."""
+    bound = na.limit_bound()
+    if bound is None:
+        return None
+    prefixes = na.limit_bounds.get("prefixes")
+    return {
+        "limits": na.ng.pool_limits.describe(),
+        "addresses": bound.value,
+        "prefixes": prefixes.value if prefixes is not None else None,
+        "exact": bound.exact,
+        "mix": [{"instance_type": t, "nodes": k} for t, k in bound.mix] if bound.exact else [],
+    }
 
 
 POOL_TYPES_SHOWN = 6

@@ -28,6 +28,7 @@ from dataclasses import field
 from typing import Any
 
 from podcap.limits import InstanceLimits, Snapshot
+from podcap.model.plan import PoolLimits
 from podcap.model.records import record
 from podcap.model.unknown import Unknown
 
@@ -555,3 +556,32 @@ def node_bound(limits: Any, types: list[InstanceLimits], where: str,
         return n, how
     reason = "; ".join(problems) or "the NodePool's limits name neither cpu, memory nor nodes"
     return Unknown(f"no node bound from the NodePool's limits: {reason}", where), ""
+
+
+def pool_limits(limits: Any, cpu_floor: int | None = None,
+                vm_memory_overhead: float = VM_MEMORY_OVERHEAD_PERCENT) -> PoolLimits | None:
+    """NodePool ``spec.limits`` as the numbers that bound what the pool's nodes take together, or None when it
+    names no cpu or memory limit podcap can read (an unreadable one is node_bound's to report). ``nodes`` is
+    kept beside them: with a cpu or memory limit it is one more bound on the mix."""
+    if not isinstance(limits, dict):
+        return None
+    cpu = parse_quantity(limits["cpu"]) if "cpu" in limits else None
+    memory = parse_quantity(limits["memory"]) if "memory" in limits else None
+    if cpu is None and memory is None:
+        return None
+    nodes = parse_quantity(limits["nodes"]) if "nodes" in limits else None
+    parsed = {"cpu": cpu, "memory": memory, "nodes": nodes}
+    written = tuple((k, str(limits[k])) for k, v in parsed.items() if v is not None)
+    return PoolLimits(cpu=cpu, memory=memory, nodes=None if nodes is None else int(nodes),
+                      vm_memory_overhead=vm_memory_overhead, cpu_floor=cpu_floor, written=written)
+
+
+def fits_alone(lim: InstanceLimits, pl: PoolLimits) -> bool:
+    """Whether one node of the type keeps within the pool's limits: ``filterByRemainingResources`` drops a type
+    whose capacity exceeds what the limits leave, and an empty pool leaves the limits themselves, so a type
+    larger than a limit is never launched. A type whose vCPUs or memory the snapshot lacks is kept."""
+    vcpus = getattr(lim, "vcpus", None) or pl.cpu_floor
+    if pl.cpu is not None and vcpus and vcpus > pl.cpu:
+        return False
+    mib = memory_capacity_mib(lim, pl.vm_memory_overhead)
+    return not (pl.memory is not None and mib is not None and mib * 2**20 > pl.memory)

@@ -81,6 +81,24 @@ class Subnet:
         return ipaddress.IPv4Network(self.cidr, strict=False)
 
 
+@record(frozen=True)
+class PoolLimits:
+    """A node pool's ``spec.limits`` as numbers: what its nodes together may not exceed. Karpenter counts each
+    node at its type's capacity: the default vCPUs, and the memory left after its VM memory overhead
+    (podcap.engine.karpenter.memory_capacity_mib); podcap.engine.pool_capacity works out what the limits let
+    the nodes take."""
+
+    cpu: float | None = None  # vCPUs
+    memory: float | None = None  # bytes
+    nodes: int | None = None
+    vm_memory_overhead: float = 0.075  # the controller's VM_MEMORY_OVERHEAD_PERCENT
+    cpu_floor: int | None = None  # the vCPUs of a type the snapshot has none for: what the pool's requirements allow
+    written: tuple[tuple[str, str], ...] = ()  # the limits as the NodePool writes them: (("cpu", "1000"),)
+
+    def describe(self) -> str:
+        return ", ".join(f"limits.{k} {v}" for k, v in self.written)
+
+
 @record
 class NodeGroup:
     """Any group of nodes that takes subnet addresses: a managed or self-managed node group, an
@@ -134,6 +152,9 @@ class NodeGroup:
     # node pools: NodePool spec.disruption.budgets (podcap.engine.disruption.Budget values); None: the default
     # budget (nodes 10%), as for an EKS Auto Mode built-in pool
     disruption_budgets: MaybeUnknown[tuple] | None = None
+    # node pools: spec.limits, which bound what the nodes take together however their types mix; None: no
+    # cpu or memory limit podcap could read
+    pool_limits: PoolLimits | None = None
 
 
 @record

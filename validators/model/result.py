@@ -43,6 +43,9 @@ class NodegroupSummary:
     pods_per_node: int | None  # address-taking pods assumed per node
     addresses_per_node: int | None  # addresses a node takes at that demand (growth path), largest type
     note: str = ""
+    # a node pool whose cpu or memory limits hold its nodes below max size x addresses per node: the most they
+    # take together (JSON "limit_bound"; podcap.check._limit_bound); None otherwise
+    limit_bound: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -43,6 +43,7 @@ def _nodegroup(n: NodegroupSummary) -> dict[str, Any]:
         "pods_per_node": n.pods_per_node,
         "addresses_per_node": n.addresses_per_node,
         "note": n.note or "",
+        "limit_bound": getattr(n, "limit_bound", None),
     }
 
 

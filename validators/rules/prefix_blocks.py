@@ -50,7 +50,10 @@ def reservation_for(blocks: int) -> int:
 def _breakdown(sa: SubnetAnalysis) -> str:
     parts = []
     for c in sa.contributions.get(SCALE, []):
-        if c.prefixes:
+        if c.prefixes and c.prefix_cap is not None and c.prefixes == c.prefix_cap:
+            parts.append(f"{c.who}: {c.prefixes} (the most its limits let its nodes hold together; up to "
+                         f"{plural(c.nodes, 'node')} x {plural(c.prefixes_per_node, 'prefix')})")
+        elif c.prefixes:
             parts.append(f"{c.who}: {plural(c.nodes, 'node')} x {plural(c.prefixes_per_node, 'prefix')} "
                          f"= {c.prefixes}")
     return "; ".join(parts)

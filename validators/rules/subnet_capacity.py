@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable
 
-from podcap.analysis import Analysis, NodegroupAnalysis, SubnetAnalysis, ceil_div
+from podcap.analysis import Analysis, NodegroupAnalysis, SubnetAnalysis, ceil_div, pool_items
 from podcap.engine.allocation import allocate
 from podcap.engine.disruption import DEFAULT_BUDGETS, replacement_surge
 from podcap.model.findings import Finding, Severity
@@ -30,7 +30,10 @@ def is_pod_subnet(sa: SubnetAnalysis) -> bool:
 def _breakdown(sa: SubnetAnalysis, scale: str = "max") -> str:
     parts = []
     for c in sa.contributions.get(scale, []):
-        if c.nodes is not None and c.per_node is not None:
+        if c.limit and c.addresses is not None:
+            parts.append(f"{c.who}: {c.addresses} ({c.limit}; up to {plural(c.nodes, 'node')}, the largest "
+                         f"{c.detail})")
+        elif c.nodes is not None and c.per_node is not None:
             parts.append(f"{c.who}: {plural(c.nodes, 'node')} x {plural(c.per_node, 'address')} ({c.detail}) "
                          f"= {c.addresses}")
         else:
@@ -92,6 +95,8 @@ def _max_nodes_hint(a: Analysis, sa: SubnetAnalysis, used: int = 0) -> str | Non
     if na is None or not na.az_groups:
         return None
     others = sum(x.addresses or 0 for x in sa.contributions.get("max", []) if x is not c)
+    if c.limit:
+        return _limit_hint(na, c, sa.usable - others)
     fit = max((sa.usable - others) // c.per_node, 0)  # this node group's nodes the subnet holds
     k = len(na.az_groups)
     n_fit = fit * max(c.share, 1) * k
@@ -107,6 +112,34 @@ def _max_nodes_hint(a: Analysis, sa: SubnetAnalysis, used: int = 0) -> str | Non
             + (f" + {others} for the other users" if others else "") + f" = {need_low}, {sa.usable} usable)"
             + (f"; a /{plen} ({usable_of(plen)} usable) holds the min size" if plen and low >= 1
                else f"; a /{plen} ({usable_of(plen)} usable) holds one node" if plen else ""))
+
+
+def _limit_hint(na: NodegroupAnalysis, c, room: int) -> str | None:
+    """A pool held by its cpu limit: the largest limits.cpu whose nodes, however they mix, fit the room left
+    here (the bound grows with the limit, so a bisection finds it). None with a memory limit too, or when no
+    limit that admits a node fits."""
+    pl = na.ng.pool_limits
+    if pl is None or pl.cpu is None or pl.memory is not None or room <= 0:
+        return None
+    from podcap.engine.pool_capacity import most_within
+
+    items = pool_items(na, "pod" if c.who.endswith("(pods)") else "node")
+
+    def bound(cpu: int) -> int | None:
+        b = most_within(items, cpu=cpu, nodes=pl.nodes) if items else None
+        return None if b is None else b.value
+
+    lo, hi = 0, int(pl.cpu)  # bound(lo) fits; bound(hi) does not (it is this finding's figure)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        value = bound(mid)
+        if value is None:
+            return None
+        lo, hi = (mid, hi) if value <= room else (lo, mid)
+    value = bound(lo)
+    if not lo or not value:
+        return None
+    return f"or lower limits.cpu to {lo} (its nodes then take at most {value} addresses here)"
 
 
 def exhaustion_findings(a: Analysis, r: Rule, pods_subnets: bool) -> Iterable[Finding]:
@@ -169,14 +202,16 @@ def check_exhausted(a: Analysis):
     yield from exhaustion_findings(a, REGISTRY["PC201"], pods_subnets=False)
 
 
-# one max-size contribution, as a scenario reads it: (node group, AZ, share, placement, per node, addresses)
-_Term = tuple[str | None, str | None, int, Callable[[int], int] | None, int | None, int | None]
+# one max-size contribution, as a scenario reads it: (node group, AZ, share, placement, per node, addresses,
+# and for a node pool its limits hold below nodes x per node: its nodes at max size, else None)
+_Term = tuple[str | None, str | None, int, Callable[[int], int] | None, int | None, int | None, int | None]
 
 
 def _terms(sa: SubnetAnalysis) -> list[_Term]:
     """The subnet's max-size contributions as plain tuples, read once per subnet: the scenario rules evaluate
     every subnet of their node groups in every scenario (three lost AZs over thousands of subnets)."""
-    return [(c.nodegroup, c.az, c.share, getattr(c, "placement", None), c.per_node, c.addresses)
+    return [(c.nodegroup, c.az, c.share, getattr(c, "placement", None), c.per_node, c.addresses,
+             c.nodes if c.limit else None)
             for c in sa.contributions.get("max", [])]
 
 
@@ -207,6 +242,12 @@ def _scenario_total(terms: list[_Term], per_az: dict[str, dict[str, int]]) -> in
             total += addresses
         elif per_node is None:
             return None
+        elif term[6] is not None and addresses is not None:
+            # a pool its limits hold to `addresses`: nodes beyond its max-size count are ones the limits no
+            # longer count (nodes marked for disruption, beside their replacements), each at most the worst
+            # type's, and together no more than the limits ever let the pool hold
+            extra = max(nodes - term[6], 0) * per_node
+            total += min(nodes * per_node, addresses + min(extra, addresses))
         else:
             total += nodes * per_node
     return total

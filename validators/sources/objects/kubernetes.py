@@ -382,8 +382,10 @@ def _node_pool(plan: Plan, p: PendingObject, classes: dict[tuple[str, str], Pend
     from podcap.engine.karpenter import (
         VM_MEMORY_OVERHEAD_PERCENT,
         ami_family,
+        fits_alone,
         node_bound,
         parse_requirements,
+        pool_limits,
         select_types,
     )
 
@@ -485,6 +487,17 @@ def _node_pool(plan: Plan, p: PendingObject, classes: dict[tuple[str, str], Pend
     needs_types = bool(limits) and replicas is None and not (isinstance(limits, dict) and "nodes" in limits)
     bound, how = node_bound(limits, types, where, sel.cpu_floor, replicas, vm_overhead) \
         if types or not needs_types else (Unknown("the node bound needs the NodePool's instance types", where), "")
+    if replicas is None:
+        ng.pool_limits = pool_limits(limits, sel.cpu_floor, vm_overhead)
+    if ng.pool_limits is not None and types:
+        fit = [t for t in types if fits_alone(t, ng.pool_limits)]
+        if fit and len(fit) < len(types):
+            big = [t.name for t in types if not fits_alone(t, ng.pool_limits)]
+            ng.instance_types = [t.name for t in fit]
+            shown = ", ".join(big[:3]) + (", ..." if len(big) > 3 else "")
+            note = (f"{len(big)} candidate type(s) larger than {ng.pool_limits.describe()} left out ({shown}): "
+                    "Karpenter launches no node whose capacity alone exceeds the limits")
+            plan.notes.append((ng.name, note))
     if stated is not None and stated >= 1:
         ng.max_size = ng.desired_size = stated
         plan.notes.append((ng.name, f"at most {stated} nodes, as stated"))

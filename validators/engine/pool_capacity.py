@@ -1,0 +1,220 @@
+"""The most a node pool's nodes take together when its NodePool ``spec.limits`` bound them, however they mix.
+
+Karpenter launches no node whose capacity would take the pool over a limit: the scheduler starts from the
+limits less what the pool's nodes already hold and drops every instance type whose capacity exceeds what
+remains (kubernetes-sigs/karpenter ``pkg/controllers/provisioning/scheduling/scheduler.go``
+``filterByRemainingResources``), and the provisioner checks ``Limits.ExceededBy`` again before it creates a
+NodeClaim. So whichever candidate types Karpenter picks, the pool's nodes hold at most ``limits.cpu`` vCPUs
+and ``limits.memory`` of memory between them, and at most ``limits.nodes`` nodes. The most addresses they
+can take is then an unbounded knapsack: each candidate type is an item that weighs its capacity and is
+worth one node's addresses (or /28 prefixes), and Karpenter may launch any number of each.
+
+Judging the pool at (its most nodes) x (its largest type's addresses), as if every node could be the largest
+type, is safe but far off: a pool of ``limits.cpu: 1000`` over c, m and r types holds 500 nodes of 2 vCPUs,
+or 10 of 96, never 500 of 96.
+
+* ``cpu``: vCPU counts are small whole numbers, so the knapsack is solved exactly by dynamic programming.
+  Only a bounded remainder needs the table: some optimal mix has fewer than ``w_b`` nodes of types other
+  than the best (most value per vCPU) type ``b`` (pigeonhole: among ``w_b`` such nodes a non-empty subset
+  weighs a multiple of ``w_b`` and is worth no more than that many ``b`` nodes), so the table runs to
+  ``(w_b - 1) x`` the heaviest type's vCPUs and ``b`` fills the rest.
+* ``memory``: weights are MiB, too many for a table: depth-first branch and bound over the types in order
+  of value per MiB (Martello and Toth's MTU1), each branch cut by the linear-relaxation bound. A search
+  that would take too long ends at that bound instead, which is still an upper bound.
+* ``nodes``: the count times the most any one type's node takes.
+
+Each limit alone bounds the pool, so the least of those bounds holds for all of them. When a mix of nodes
+reaches it and keeps every other limit too, it is the pool's exact worst case (``exact``); otherwise the
+figure is an upper bound, never below what the pool can take.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from podcap.model.records import record
+
+# table cells (capacity x types) the cpu knapsack may fill before it falls back to its relaxation bound;
+# a pool of the usual types needs under 20,000
+_TABLE_BUDGET = 3_000_000
+# branches the memory search may visit before it does the same
+_SEARCH_BUDGET = 200_000
+
+
+@record(frozen=True)
+class Item:
+    """One candidate instance type: its capacity as Karpenter counts it, and what one node of it takes."""
+
+    name: str
+    value: int
+    vcpus: int | None = None
+    memory_mib: int | None = None
+
+
+@record(frozen=True)
+class Bound:
+    """The most the pool's nodes take together, the limit that sets it, and a mix of nodes that reaches it."""
+
+    value: int
+    limit: str  # "cpu", "memory" or "nodes"
+    mix: tuple[tuple[str, int], ...] = ()  # (type, nodes), largest count first; () when no mix is known
+    exact: bool = True  # the mix keeps every limit: no mix of nodes takes more
+
+    def describe_mix(self, most: int = 3) -> str:
+        parts = [f"{n} x {name}" for name, n in self.mix[:most]]
+        if len(self.mix) > most:
+            parts.append(f"+{len(self.mix) - most} more types")
+        return ", ".join(parts)
+
+
+def most_within(items: Sequence[Item], *, cpu: float | None = None, memory_mib: float | None = None,
+                nodes: int | None = None) -> Bound | None:
+    """The most ``value`` a pool of these candidate types holds within the limits given (None: no limit).
+
+    None when no limit is given, or a limit needs a weight some item lacks (its vCPUs or memory)."""
+    if cpu is None and memory_mib is None and nodes is None:
+        return None
+    if cpu is not None and any(i.vcpus is None or i.vcpus < 1 for i in items):
+        return None
+    if memory_mib is not None and any(i.memory_mib is None or i.memory_mib < 1 for i in items):
+        return None
+    cpu_cap = None if cpu is None else int(cpu)  # capacities are whole vCPUs: sum <= 1.5 means sum <= 1
+    mem_cap = None if memory_mib is None else int(memory_mib)
+    fit = [i for i in items if (cpu_cap is None or i.vcpus <= cpu_cap)  # type: ignore[operator]
+           and (mem_cap is None or i.memory_mib <= mem_cap)]  # type: ignore[operator]
+    first = "cpu" if cpu is not None else "memory" if memory_mib is not None else "nodes"
+    if not fit or nodes == 0 or max(i.value for i in fit) <= 0:
+        return Bound(0, first)
+    bounds: list[Bound] = []
+    if nodes is not None:
+        top = max(fit, key=lambda i: i.value)
+        bounds.append(Bound(nodes * top.value, "nodes", ((top.name, nodes),)))
+    if cpu_cap is not None:
+        bounds.append(_by_table(fit, cpu_cap))
+    if mem_cap is not None:
+        bounds.append(_by_search(fit, mem_cap))
+    best = min(bounds, key=lambda b: (b.value, not b.exact))
+    if best.exact and best.mix:
+        counts = dict(best.mix)
+        by_name = {i.name: i for i in fit if i.name in counts}
+        keeps = ((cpu_cap is None or sum(by_name[n].vcpus * k for n, k in counts.items()) <= cpu_cap)  # type: ignore[misc]
+                 and (mem_cap is None or sum(by_name[n].memory_mib * k for n, k in counts.items()) <= mem_cap)  # type: ignore[misc]
+                 and (nodes is None or sum(counts.values()) <= nodes))
+        if not keeps:
+            best = Bound(best.value, best.limit, best.mix, exact=False)
+    return best
+
+
+def _useful(items: Sequence[Item], weight) -> list[tuple[int, int, Item]]:
+    """(weight, value, item), without the items another one (or copies of it) matches at no more weight: the
+    most valuable of each weight, then none that a lighter item's copies outweigh in value."""
+    heaviest: dict[int, Item] = {}
+    for i in items:
+        w = weight(i)
+        if i.value > 0 and (w not in heaviest or i.value > heaviest[w].value):
+            heaviest[w] = i
+    kept: list[tuple[int, int, Item]] = []
+    for w in sorted(heaviest):
+        i = heaviest[w]
+        # q copies of a kept, lighter item weigh no more than this one: it must be worth more than them
+        if all((w // kw) * kv < i.value for kw, kv, _ in kept):
+            kept.append((w, i.value, i))
+    return kept
+
+
+def _best_ratio(kept: list[tuple[int, int, Item]]) -> int:
+    """Index of the item worth most per unit of weight (the lighter one of a tie)."""
+    b = 0
+    for k, (w, v, _) in enumerate(kept):
+        bw, bv, _ = kept[b]
+        if v * bw > bv * w or (v * bw == bv * w and w < bw):
+            b = k
+    return b
+
+
+def _relaxation(kept: list[tuple[int, int, Item]], cap: int, limit: str) -> Bound:
+    """The linear-relaxation bound: cap x the best value per unit, rounded down; an upper bound."""
+    return Bound(max(cap * v // w for w, v, _ in kept), limit, (), exact=False)
+
+
+def _mix(kept: list[tuple[int, int, Item]], counts: dict[int, int]) -> tuple[tuple[str, int], ...]:
+    named = [(kept[k][2].name, n) for k, n in counts.items() if n > 0]
+    return tuple(sorted(named, key=lambda x: (-x[1], x[0])))
+
+
+def _by_table(items: Sequence[Item], cap: int) -> Bound:
+    """cpu: exact unbounded knapsack by a table over vCPUs up to the pigeonhole remainder."""
+    kept = _useful(items, lambda i: i.vcpus)
+    b = _best_ratio(kept)
+    wb, vb, _ = kept[b]
+    wmax = max(w for w, _, _ in kept)
+    top = min(cap, (wb - 1) * wmax)
+    if top * len(kept) > _TABLE_BUDGET:
+        return _relaxation(kept, cap, "cpu")
+    best = [0] * (top + 1)  # the most value within c vCPUs
+    took = [-1] * (top + 1)  # the item that reached it (-1: as within c - 1)
+    for c in range(1, top + 1):
+        value, pick = best[c - 1], -1
+        for k, (w, v, _) in enumerate(kept):
+            if w <= c and best[c - w] + v > value:
+                value, pick = best[c - w] + v, k
+        best[c], took[c] = value, pick
+    total, at = -1, 0
+    for c in range(top + 1):
+        x = best[c] + vb * ((cap - c) // wb)
+        if x > total:
+            total, at = x, c
+    counts: dict[int, int] = {}
+    c = at
+    while c > 0:
+        k = took[c]
+        if k < 0:
+            c -= 1
+            continue
+        counts[k] = counts.get(k, 0) + 1
+        c -= kept[k][0]
+    counts[b] = counts.get(b, 0) + (cap - at) // wb
+    return Bound(total, "cpu", _mix(kept, counts))
+
+
+class _OutOfBudget(Exception):
+    pass
+
+
+def _by_search(items: Sequence[Item], cap: int) -> Bound:
+    """memory: exact unbounded knapsack by branch and bound, or the relaxation bound past the search budget."""
+    kept = _useful(items, lambda i: i.memory_mib)
+    # value per MiB, highest first (the lighter one of a tie): each level's relaxation uses its own item's
+    kept.sort(key=lambda t: (-t[1] / t[0], t[0]))
+    weights = [w for w, _, _ in kept]
+    values = [v for _, v, _ in kept]
+    last = len(kept) - 1
+    found = {"value": -1, "counts": [0] * len(kept), "visits": 0}
+    counts = [0] * len(kept)
+
+    def search(k: int, room: int, value: int) -> None:
+        found["visits"] += 1
+        if found["visits"] > _SEARCH_BUDGET:
+            raise _OutOfBudget
+        w, v = weights[k], values[k]
+        most = room // w
+        if k == last:
+            if value + most * v > found["value"]:
+                counts[k] = most
+                found["value"], found["counts"] = value + most * v, list(counts)
+                counts[k] = 0
+            return
+        nw, nv = weights[k + 1], values[k + 1]
+        for x in range(most, -1, -1):
+            left = room - x * w
+            # the next items are worth at most nv / nw per MiB, and less as x falls: no better below here
+            if value + x * v + left * nv // nw <= found["value"]:
+                break
+            counts[k] = x
+            search(k + 1, left, value + x * v)
+        counts[k] = 0
+
+    try:
+        search(0, cap, 0)  # one level per kept type: a few dozen deep
+    except _OutOfBudget:
+        return _relaxation(kept, cap, "memory")
+    return Bound(found["value"], "memory", _mix(kept, dict(enumerate(found["counts"]))))
