@@ -194,6 +194,10 @@ group balances them), each holding what ipamd holds at that pod count (ENI prima
 secondary IPs or whole /28 prefixes, the warm pool included), plus EKS control-plane ENIs, need more
 addresses than the subnet has: its size minus the 5 AWS reserves, minus addresses already in use and
 reserved ranges. Nodes then fail to get addresses and pods stay in ContainerCreating.
+
+A Karpenter or EKS Auto Mode pool whose NodePool has cpu or memory limits counts the most addresses any
+mix of its candidate types within those limits takes (Karpenter launches no node past them), all of it
+in each AZ it may use, since Karpenter does not balance zones (docs/node-pools.md).
 """,
     help_uri=DOCS_SUBNETS,
     fix="Use a larger subnet, lower the max size, or lower the warm pool.",
@@ -336,7 +340,10 @@ underutilized nodes by launching their replacements first, as many at once as th
 is rounded up; no budgets means one of `nodes: 10%`, which is also what EKS Auto Mode's built-in pools
 use). At its most nodes the pool then briefly holds that many more. A budget with a schedule limits only
 inside its window, so it is not counted; expiration (`expireAfter`) is not limited by budgets and is not
-modelled.
+modelled. For a pool whose cpu or memory limits hold its nodes below max nodes x the largest type's
+addresses (docs/node-pools.md), the nodes picked for disruption no longer count against the limits
+(kubernetes-sigs/karpenter `updateNodePoolResources`): the pool's bound plus those nodes at the largest
+type's addresses, never more than twice the bound.
 """,
     help_uri=DOCS_MNG_UPDATE,
     fix="Leave room for the surge: a larger subnet, or a lower max size.",
