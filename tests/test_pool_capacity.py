@@ -74,13 +74,26 @@ def test_memory_alone_is_exact(items, memory):
 @settings(max_examples=400, deadline=None)
 @given(ITEMS, st.one_of(st.none(), st.integers(0, 40)), st.one_of(st.none(), st.integers(0, 60)),
        st.one_of(st.none(), st.integers(0, 6)))
-def test_limits_together_never_below_the_most_and_exact_when_it_says_so(items, cpu, memory, nodes):
+def test_limits_together_are_exact(items, cpu, memory, nodes):
     if cpu is None and memory is None and nodes is None:
         assert most_within(items) is None
         return
     b = most_within(items, cpu=cpu, memory_mib=memory, nodes=nodes)
+    assert b.value == brute(items, cpu, memory, nodes) and b.exact
+    _mix_keeps(items, b, cpu=cpu, memory=memory, nodes=nodes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ITEMS, st.integers(0, 40), st.integers(0, 60), st.one_of(st.none(), st.integers(0, 6)))
+def test_limits_together_past_the_search_budget_are_an_upper_bound_said_so(items, cpu, memory, nodes):
+    budgets = pool_capacity._SEARCH_BUDGET, pool_capacity._JOINT_BUDGET
+    try:
+        pool_capacity._SEARCH_BUDGET = pool_capacity._JOINT_BUDGET = 1
+        b = most_within(items, cpu=cpu, memory_mib=memory, nodes=nodes)
+    finally:
+        pool_capacity._SEARCH_BUDGET, pool_capacity._JOINT_BUDGET = budgets
     most = brute(items, cpu, memory, nodes)
-    assert b.value >= most  # an upper bound, never a silent pass
+    assert b.value >= most  # never below what the pool can take: no silent pass
     if b.exact:
         assert b.value == most
         _mix_keeps(items, b, cpu=cpu, memory=memory, nodes=nodes)
@@ -121,6 +134,12 @@ def test_hand_computed_mixes():
     # cpu 20 and 3 nodes: 3 x m5.xlarge (12 vCPUs) = 180 keeps both; the cpu bound alone (300) does not
     b = most_within([large, xlarge], cpu=20, nodes=3)
     assert (b.value, b.limit, b.exact) == (180, "nodes", True)
+    # memory 64Gi and 2 nodes (PC202's two nodes marked for disruption, docs/node-pools.md): Graviton types
+    # m9g.4xlarge 400 addresses / 60561 MiB and m9g.medium 40 / 3729: one of each (64290 MiB) = 440; memory
+    # alone 17 x m9g.medium = 680 and 2 nodes alone 2 x 400 = 800 are each more than the two can take
+    big, medium = Item("m9g.4xlarge", 400, 16, 60561), Item("m9g.medium", 40, 1, 3729)
+    b = most_within([big, medium], memory_mib=65536, nodes=2)
+    assert (b.value, b.exact, b.mix) == (440, True, (("m9g.4xlarge", 1), ("m9g.medium", 1)))
     # a weight an item lacks (a type whose vCPUs the snapshot has none for, no floor): no bound at all
     assert most_within([Item("x", 5)], cpu=10) is None
 
@@ -133,16 +152,39 @@ def test_cpu_and_memory_together_upper_bound_said_so():
     b = most_within([cpu_t, mem_t], cpu=8, memory_mib=3072)
     assert (b.value, b.exact, b.limit) == (30, True, "memory")
     assert brute((cpu_t, mem_t), 8, 3072, None) == 30
-    # 8 vCPUs, 8 GiB: cpu alone 96, memory alone 8 x cpu = 80 (16 vCPUs: breaks cpu): 80 is only an upper
-    # bound, said so. The most: 2x + y <= 8 vCPUs and x + 4y <= 8 GiB: x = 3, y = 1, 42
+    # 8 vCPUs, 8 GiB: cpu alone 96, memory alone 8 x cpu = 80 (16 vCPUs: breaks cpu). The mixes that keep
+    # both, 2x + y <= 8 vCPUs and x + 4y <= 8 GiB: x = 3, y = 1 takes the most, 42
     b = most_within([cpu_t, mem_t], cpu=8, memory_mib=8192)
-    assert (b.value, b.exact) == (80, False)
+    assert (b.value, b.exact, b.mix, b.limit) == (42, True, (("cpu", 3), ("mem", 1)), "cpu+memory")
     assert brute((cpu_t, mem_t), 8, 8192, None) == 42
-    # 4 vCPUs, 6 GiB: cpu alone 4 x mem = 48 (16 GiB, breaks memory), memory alone 6 x cpu = 60: 48, a bound
-    # (the most is 1 x mem + 1 x cpu = 22)
+    # 4 vCPUs, 6 GiB: cpu alone 4 x mem = 48 (16 GiB), memory alone 6 x cpu = 60 (12 vCPUs); together
+    # 1 x mem + 1 x cpu = 22
     b = most_within([cpu_t, mem_t], cpu=4, memory_mib=6144)
-    assert (b.value, b.exact, b.mix) == (48, False, (("mem", 4),))
-    assert brute((cpu_t, mem_t), 4, 6144, None) == 22
+    assert (b.value, b.exact) == (22, True) and brute((cpu_t, mem_t), 4, 6144, None) == 22
+    # past the search budget: the relaxation of both limits together, said to be only a bound: 2x + y = 4 and
+    # x + 4y = 6 meet at x = 10/7, y = 8/7: 100/7 + 96/7 = 28 (each limit alone: 48 and 60)
+    budget = pool_capacity._JOINT_BUDGET
+    try:
+        pool_capacity._JOINT_BUDGET = 1
+        b = most_within([cpu_t, mem_t], cpu=4, memory_mib=6144)
+    finally:
+        pool_capacity._JOINT_BUDGET = budget
+    assert (b.value, b.exact) == (28, False)
+
+
+def test_cpu_and_a_node_count_together(monkeypatch):
+    # 1000 vCPUs and 100 nodes (a surge of 100 nodes within limits.cpu 1000): small 2 vCPUs worth 80, big 64
+    # worth 1024. By the number of big nodes y, the small ones x = min(100 - y, (1000 - 64y) // 2):
+    # y = 12: x = 88, 7040 + 12288 = 19328; y = 13: x = 84, 6720 + 13312 = 20032 (1000 vCPUs, 97 nodes);
+    # y = 14: x = 52, 4160 + 14336 = 18496. The most: 20032
+    small, big = Item("small", 80, 2), Item("big", 1024, 64)
+    b = most_within([small, big], cpu=1000, nodes=100)
+    assert (b.value, b.exact, b.mix) == (20032, True, (("small", 84), ("big", 13)))
+    # each alone: cpu 500 x 80 = 40000 (or 15 x 1024 + 20 x 80 = 16960 ...), nodes 100 x 1024; together, the
+    # relaxation: x + y = 100 and 2x + 64y = 1000 meet at x = 5400/62, y = 800/62: 20180.6, rounded down
+    monkeypatch.setattr(pool_capacity, "_JOINT_BUDGET", 1)
+    b = most_within([small, big], cpu=1000, nodes=100)
+    assert (b.value, b.exact) == (20180, False)
 
 
 def test_search_past_its_budget_ends_at_the_relaxation_bound(monkeypatch):

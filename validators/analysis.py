@@ -95,6 +95,8 @@ class NodegroupAnalysis:
     # a node pool with cpu or memory limits: the most its nodes take together however their types mix, by
     # what they take ("node": node-subnet addresses, "pod": pod-subnet addresses, "prefixes": /28 prefixes)
     limit_bounds: dict[str, Bound] = field(default_factory=dict)
+    # the same pool's "k more nodes" bounds (see _extra_nodes_bound), one per kind, shared by its contributions
+    extra_bounds: dict[str, Callable[[int], int]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def settings(self) -> CniSettings:
@@ -143,8 +145,10 @@ class Contribution:
     # in an AZ of several subnets: place_most_free); None: ceil(count / share)
     placement: Callable[[int], int] | None = None
     # a node pool whose limits hold its nodes below nodes x per_node: how (addresses is then that bound), and
-    # the most /28 prefixes they hold together (None: nodes x prefixes_per_node)
+    # the most addresses k more of its nodes take (nodes the limits stop counting: PC202's replacements)
     limit: str = ""
+    extra: Callable[[int], int] | None = None
+    # the most /28 prefixes the pool's nodes hold together under its limits (None: nodes x prefixes_per_node)
     prefix_cap: int | None = None
 
     @property
@@ -1084,11 +1088,35 @@ def _within_limits(na: NodegroupAnalysis, kind: str, c: Contribution) -> Contrib
     if bound is not None and c.addresses is not None and bound.value < c.addresses:
         c.addresses = bound.value
         c.limit = limit_text(na, bound, "addresses")
+        if kind not in na.extra_bounds:
+            na.extra_bounds[kind] = _extra_nodes_bound(na, kind)
+        c.extra = na.extra_bounds[kind]
     prefixes = na.limit_bounds.get("prefixes") if c.prefixes_per_node and c.nodes is not None else None
     if prefixes is not None and prefixes.value < c.nodes * c.prefixes_per_node:  # type: ignore[operator]
         c.prefix_cap = prefixes.value
-        c.limit = c.limit or limit_text(na, prefixes, "prefixes")
     return c
+
+
+def _extra_nodes_bound(na: NodegroupAnalysis, kind: str) -> Callable[[int], int]:
+    """k -> the most addresses k of the pool's nodes take, within its limits: nodes that Karpenter has marked
+    for disruption stop counting against the limits (kubernetes-sigs/karpenter state ``updateNodePoolResources``
+    counts a node marked for deletion as nothing), so beside their replacements they are k more nodes, but
+    nodes the limits once admitted: at most the best k nodes within them."""
+    from podcap.engine.pool_capacity import most_within
+
+    pl = na.ng.pool_limits
+    items = pool_items(na, kind)
+    memory = None if pl is None or pl.memory is None else pl.memory / 2**20
+    known: dict[int, int] = {}
+
+    def most(k: int) -> int:
+        if k not in known:
+            nodes = k if pl is None or pl.nodes is None else min(k, pl.nodes)
+            b = most_within(items, cpu=None if pl is None else pl.cpu, memory_mib=memory, nodes=nodes)
+            known[k] = b.value if b is not None else k * max((i.value for i in items), default=0)
+        return known[k]
+
+    return most
 
 
 def limit_text(na: NodegroupAnalysis, bound: Bound, what: str) -> str:

@@ -24,8 +24,11 @@ or 10 of 96, never 500 of 96.
 * ``nodes``: the count times the most any one type's node takes.
 
 Each limit alone bounds the pool, so the least of those bounds holds for all of them. When a mix of nodes
-reaches it and keeps every other limit too, it is the pool's exact worst case (``exact``); otherwise the
-figure is an upper bound, never below what the pool can take.
+reaches it and keeps every other limit too, it is the pool's exact worst case (``exact``). Otherwise (cpu
+and memory both, or a count of nodes beside them: PC202's nodes marked for disruption) a branch and bound
+over the types that no other type matches in every limit searches the mixes that keep them all, up to the
+linear relaxation of the limits two at a time; a search past its budget ends at that relaxation, an upper
+bound said to be one (``exact`` False), never below what the pool can take.
 """
 from __future__ import annotations
 
@@ -38,6 +41,9 @@ from podcap.model.records import record
 _TABLE_BUDGET = 3_000_000
 # branches the memory search may visit before it does the same
 _SEARCH_BUDGET = 200_000
+# branches the search over several limits at once may visit (about 20 ms) before it gives the relaxation
+# bound, said to be a bound: a count of nodes beside cpu over hundreds of types can take longer
+_JOINT_BUDGET = 5_000
 
 
 @record(frozen=True)
@@ -93,15 +99,24 @@ def most_within(items: Sequence[Item], *, cpu: float | None = None, memory_mib: 
     if mem_cap is not None:
         bounds.append(_by_search(fit, mem_cap))
     best = min(bounds, key=lambda b: (b.value, not b.exact))
-    if best.exact and best.mix:
-        counts = dict(best.mix)
-        by_name = {i.name: i for i in fit if i.name in counts}
-        keeps = ((cpu_cap is None or sum(by_name[n].vcpus * k for n, k in counts.items()) <= cpu_cap)  # type: ignore[misc]
-                 and (mem_cap is None or sum(by_name[n].memory_mib * k for n, k in counts.items()) <= mem_cap)  # type: ignore[misc]
-                 and (nodes is None or sum(counts.values()) <= nodes))
-        if not keeps:
-            best = Bound(best.value, best.limit, best.mix, exact=False)
-    return best
+    if len(bounds) == 1 or (best.exact and _keeps(fit, best.mix, cpu_cap, mem_cap, nodes)):
+        return best
+    # each limit alone allows a mix the others do not: search the mixes that keep them all, up to the
+    # relaxation of the limits taken two at a time (no mix passes it)
+    front = _pareto(fit, cpu_cap, mem_cap, nodes)
+    upper = min(best.value, _pairs_relaxation(front, cpu_cap, mem_cap, nodes))
+    joint = _joint_search(front, cpu_cap, mem_cap, nodes, upper)
+    return joint if joint is not None else Bound(upper, best.limit if upper == best.value else "limits", (),
+                                                 exact=False)
+
+
+def _keeps(items: Sequence[Item], mix: tuple[tuple[str, int], ...], cpu: int | None, memory: int | None,
+           nodes: int | None) -> bool:
+    counts = dict(mix)
+    by_name = {i.name: i for i in items if i.name in counts}
+    return ((cpu is None or sum(by_name[n].vcpus * k for n, k in counts.items()) <= cpu)  # type: ignore[misc]
+            and (memory is None or sum(by_name[n].memory_mib * k for n, k in counts.items()) <= memory)  # type: ignore[misc]
+            and (nodes is None or sum(counts.values()) <= nodes))
 
 
 def _useful(items: Sequence[Item], weight) -> list[tuple[int, int, Item]]:
@@ -218,3 +233,101 @@ def _by_search(items: Sequence[Item], cap: int) -> Bound:
     except _OutOfBudget:
         return _relaxation(kept, cap, "memory")
     return Bound(found["value"], "memory", _mix(kept, dict(enumerate(found["counts"]))))
+
+
+def _joint_search(items: Sequence[Item], cpu: int | None, memory: int | None, nodes: int | None,
+                  upper: int) -> Bound | None:
+    """Several limits at once: depth-first branch and bound over the types, each branch cut by the least of
+    the limits' relaxation bounds over the types left (each limit alone bounds the rest of the mix), and the
+    search ended as soon as a mix reaches ``upper`` (the least single-limit bound, which none can pass).
+    None past the search budget."""
+    dims = [d for d, c in (("cpu", cpu), ("memory", memory), ("nodes", nodes)) if c is not None]
+    kept = [(tuple(w for w, _ in _weights(i, cpu, memory, nodes)), i.value, i) for i in items]
+    caps = [c for _, c in _weights(items[0], cpu, memory, nodes)]
+    # value per share of the limits it takes, highest first: good mixes are found early, so more is cut
+    kept.sort(key=lambda t: -t[1] / sum(w / max(c, 1) for w, c in zip(t[0], caps)))
+    m, n_dims = len(kept), len(dims)
+    # per level and limit, the best value per unit of that limit among the types from that level on
+    best_ratio: list[list[tuple[int, int]]] = [[(0, 1)] * n_dims for _ in range(m + 1)]
+    for k in range(m - 1, -1, -1):
+        for d in range(n_dims):
+            v, w = kept[k][1], kept[k][0][d]
+            bv, bw = best_ratio[k + 1][d]
+            best_ratio[k][d] = (v, w) if v * bw > bv * w else (bv, bw)
+    found = {"value": 0, "counts": [0] * m, "visits": 0}
+    counts = [0] * m
+
+    def search(k: int, room: list[int], value: int) -> None:
+        found["visits"] += 1
+        if found["visits"] > _JOINT_BUDGET:
+            raise _OutOfBudget
+        if value > found["value"]:
+            found["value"], found["counts"] = value, list(counts)
+        if k == m or found["value"] >= upper:
+            return
+        ceiling = value + min(r * v // w for r, (v, w) in zip(room, best_ratio[k]))
+        if ceiling <= found["value"]:
+            return
+        w, v, _ = kept[k]
+        for x in range(min(r // a for r, a in zip(room, w)), -1, -1):
+            counts[k] = x
+            search(k + 1, [r - x * a for r, a in zip(room, w)], value + x * v)
+            if found["value"] >= upper:
+                break
+        counts[k] = 0
+
+    try:
+        search(0, caps, 0)
+    except _OutOfBudget:
+        return None
+    mix = tuple(sorted(((kept[k][2].name, n) for k, n in enumerate(found["counts"]) if n > 0),
+                       key=lambda x: (-x[1], x[0])))
+    return Bound(found["value"], "+".join(dims), mix)
+
+
+def _pareto(items: Sequence[Item], cpu: int | None, memory: int | None, nodes: int | None) -> list[Item]:
+    """The types no other one matches: worth as much and weighing no more in every limit given."""
+    kept: list[tuple[list[int], Item]] = []
+    for i in sorted(items, key=lambda i: -i.value):
+        w = [a for a, _ in _weights(i, cpu, memory, nodes)]
+        if i.value > 0 and not any(k.value >= i.value and all(a <= b for a, b in zip(kw, w)) for kw, k in kept):
+            kept.append((w, i))
+    return [i for _, i in kept]
+
+
+def _weights(i: Item, cpu: int | None, memory: int | None, nodes: int | None) -> list[tuple[int, int]]:
+    """(weight, cap) of the item in each limit given."""
+    out = []
+    if cpu is not None:
+        out.append((i.vcpus, cpu))  # type: ignore[arg-type]
+    if memory is not None:
+        out.append((i.memory_mib, memory))  # type: ignore[arg-type]
+    if nodes is not None:
+        out.append((1, nodes))
+    return out
+
+
+def _pairs_relaxation(items: Sequence[Item], cpu: int | None, memory: int | None, nodes: int | None) -> int:
+    """The linear-relaxation bound of every two limits together, the least of them; an upper bound.
+
+    For limits A and B (weights a_i, b_i) the relaxation's dual is min over prices l, m >= 0 of A l + B m with
+    a_i l + b_i m >= v_i for every type; for a given l the least m is max(0, max_i (v_i - a_i l) / b_i), so the
+    dual is a convex, piecewise-linear function of l alone, least at l = 0 or where two of its pieces meet."""
+    rows = [(i.value, _weights(i, cpu, memory, nodes)) for i in items if i.value > 0]
+    if not rows:
+        return 0
+    n_dims = len(rows[0][1])
+    least = None
+    for da in range(n_dims):
+        for db in range(da + 1, n_dims):
+            cap_a, cap_b = rows[0][1][da][1], rows[0][1][db][1]
+            lines = [(v / w[db][0], w[da][0] / w[db][0]) for v, w in rows]  # m >= c - s * l
+
+            def dual(price: float, lines=lines, cap_a=cap_a, cap_b=cap_b) -> float:
+                return cap_a * price + cap_b * max(0.0, max(c - s * price for c, s in lines))
+
+            prices = {0.0} | {c / s for c, s in lines}
+            prices |= {(c1 - c2) / (s1 - s2) for c1, s1 in lines for c2, s2 in lines if s1 != s2}
+            value = min(dual(p) for p in prices if p >= 0)
+            least = value if least is None else min(least, value)
+    return int(least * (1 + 1e-12) + 1e-6) if least is not None else 0  # rounded down, never below the bound

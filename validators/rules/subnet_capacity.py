@@ -207,15 +207,17 @@ def check_exhausted(a: Analysis):
 
 
 # one max-size contribution, as a scenario reads it: (node group, AZ, share, placement, per node, addresses,
-# and for a node pool its limits hold below nodes x per node: its nodes at max size, else None)
-_Term = tuple[str | None, str | None, int, Callable[[int], int] | None, int | None, int | None, int | None]
+# and for a node pool its limits hold below nodes x per node: its nodes at max size and what k more of its
+# nodes take, else None, None)
+_Term = tuple[str | None, str | None, int, Callable[[int], int] | None, int | None, int | None, int | None,
+              Callable[[int], int] | None]
 
 
 def _terms(sa: SubnetAnalysis) -> list[_Term]:
     """The subnet's max-size contributions as plain tuples, read once per subnet: the scenario rules evaluate
     every subnet of their node groups in every scenario (three lost AZs over thousands of subnets)."""
     return [(c.nodegroup, c.az, c.share, getattr(c, "placement", None), c.per_node, c.addresses,
-             c.nodes if c.limit else None)
+             c.nodes if c.limit else None, c.extra)
             for c in sa.contributions.get("max", [])]
 
 
@@ -249,9 +251,10 @@ def _scenario_total(terms: list[_Term], per_az: dict[str, dict[str, int]]) -> in
         elif term[6] is not None and addresses is not None:
             # a pool its limits hold to `addresses`: nodes beyond its max-size count are ones the limits no
             # longer count (nodes marked for disruption, beside their replacements), each at most the worst
-            # type's, and together no more than the limits ever let the pool hold
-            extra = max(nodes - term[6], 0) * per_node
-            total += min(nodes * per_node, addresses + min(extra, addresses))
+            # type's, and together no more than that many nodes within the limits take
+            more = max(nodes - term[6], 0)
+            extra = min(more * per_node, term[7](more)) if more and term[7] is not None else more * per_node
+            total += min(nodes * per_node, addresses + extra)
         else:
             total += nodes * per_node
     return total
@@ -342,8 +345,8 @@ use). At its most nodes the pool then briefly holds that many more. A budget wit
 inside its window, so it is not counted; expiration (`expireAfter`) is not limited by budgets and is not
 modelled. For a pool whose cpu or memory limits hold its nodes below max nodes x the largest type's
 addresses (docs/node-pools.md), the nodes picked for disruption no longer count against the limits
-(kubernetes-sigs/karpenter `updateNodePoolResources`): the pool's bound plus those nodes at the largest
-type's addresses, never more than twice the bound.
+(kubernetes-sigs/karpenter `updateNodePoolResources`): the pool's bound plus the most that many of its
+nodes take within the limits.
 """,
     help_uri=DOCS_MNG_UPDATE,
     fix="Leave room for the surge: a larger subnet, or a lower max size.",
