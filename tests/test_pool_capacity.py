@@ -307,3 +307,17 @@ def test_a_node_count_bound_alone_is_nodes_x_the_largest(tmp_path, limits, addre
     ng = next(n for n in report["nodegroups"] if n["name"] == "web")
     assert ng["max_size"] == 5 and ng["limit_bound"] is addresses
     assert {s["subnet"]: s["at_max"] for s in report["subnets"]}["a"] == 300
+
+
+def test_a_pool_that_does_not_balance_zones_is_held_to_what_one_subnet_holds(tmp_path):
+    # limits.nodes 20 of m5.large (30 addresses each) over two /24s in two AZs: Karpenter may put all 20 in
+    # one AZ, 600 > 251. The subnet holds 251 // 30 = 8 nodes; with no zone balancing all 8 may be in this
+    # AZ, so the pool must be held to 8 nodes, not 8 x 2 AZs = 16 (16 in one AZ: 480 > 251)
+    small = SPEC.replace("10.0.0.0/22", "10.0.0.0/24").replace("10.0.4.0/22", "10.0.1.0/24")
+    pool = POOL.replace("limits: {cpu: 64}", "limits: {nodes: 20}").replace(
+        "values: [m5.large, m5.xlarge, m5.2xlarge]", "values: [m5.large]")
+    code, report = _cli(tmp_path, pool, small)
+    assert code == 1
+    f = next(f for f in report["findings"] if f["rule_id"] == "PC201" and f["resource"] == "a")
+    assert f["data"]["at_max"] == 600
+    assert "or hold web to 8 nodes (NodePool limits.nodes" in f["fix"] and "16" not in f["fix"]

@@ -98,10 +98,14 @@ def _max_nodes_hint(a: Analysis, sa: SubnetAnalysis, used: int = 0) -> str | Non
     if c.limit:
         return _limit_hint(na, c, sa.usable - others)
     fit = max((sa.usable - others) // c.per_node, 0)  # this node group's nodes the subnet holds
-    k = len(na.az_groups)
+    # a pool that does not balance zones may put all its nodes in this AZ: no AZ factor
+    k = len(na.az_groups) if na.ng.zone_balanced else 1
     n_fit = fit * max(c.share, 1) * k
     low = na.sizes.get("min") or 0
     if n_fit >= max(low, 1):
+        if na.ng.provisioner is not None:
+            return (f"or hold {c.who} to {plural(n_fit, 'node')} (NodePool limits.nodes, or the max nodes stated "
+                    f"for it; {plural(fit, 'node')} in this subnet)")
         return f"or lower {c.who}'s max size to {n_fit} ({plural(fit, 'node')} in this subnet)"
     nodes_low = ceil_div(ceil_div(max(low, 1), k), max(c.share, 1))
     need_low = others + nodes_low * c.per_node
