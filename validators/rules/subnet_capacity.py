@@ -130,7 +130,8 @@ def _limit_hint(na: NodegroupAnalysis, c, room: int) -> str | None:
     items = pool_items(na, "pod" if c.who.endswith("(pods)") else "node")
 
     def bound(cpu: int) -> int | None:
-        b = most_within(items, cpu=cpu, nodes=pl.nodes) if items else None
+        # cpu alone (a node count beside it only lowers the figure): quick, and the limit named surely fits
+        b = most_within(items, cpu=cpu) if items else None
         return None if b is None else b.value
 
     lo, hi = 0, int(pl.cpu)  # bound(lo) fits; bound(hi) does not (it is this finding's figure)
