@@ -93,7 +93,8 @@ class NodegroupAnalysis:
     # the max pods per type under the add-on configuration and without it, when they differ (PC105)
     ordering_figures: dict[str, tuple[int, int]] = field(default_factory=dict)
     # a node pool with cpu or memory limits: the most its nodes take together however their types mix, by
-    # what they take ("node": node-subnet addresses, "pod": pod-subnet addresses, "prefixes": /28 prefixes)
+    # what they take ("all": every subnet address, "node": node-subnet addresses, "pod": pod-subnet addresses,
+    # "prefixes": /28 prefixes; see _BOUND_VALUES)
     limit_bounds: dict[str, Bound] = field(default_factory=dict)
     # the same pool's "k more nodes" bounds (see _extra_nodes_bound), one per kind, shared by its contributions
     extra_bounds: dict[str, Callable[[int], int]] = field(default_factory=dict, compare=False, repr=False)
@@ -1047,11 +1048,10 @@ def limit_bounds(na: NodegroupAnalysis) -> dict[str, Bound]:
         return {}
     from podcap.engine.pool_capacity import most_within
 
-    memory = None if pl.memory is None else pl.memory / 2**20
     out: dict[str, Bound] = {}
     for kind in _BOUND_VALUES:
         items = pool_items(na, kind)
-        bound = most_within(items, cpu=pl.cpu, memory_mib=memory, nodes=pl.nodes) if items else None
+        bound = most_within(items, cpu=pl.cpu, memory_mib=pl.memory_mib, nodes=pl.nodes) if items else None
         if bound is not None:
             out[kind] = bound
     return out
@@ -1068,7 +1068,7 @@ def pool_items(na: NodegroupAnalysis, kind: str) -> list:
     from podcap.engine.pool_capacity import Item
 
     value = _BOUND_VALUES[kind]
-    return [Item(t.limits.name, value(t), t.limits.vcpus or pl.cpu_floor,
+    return [Item(t.limits.name, value(t), getattr(t.limits, "vcpus", None) or pl.cpu_floor,
                  memory_capacity_mib(t.limits, pl.vm_memory_overhead)) for t in na.types]
 
 
@@ -1106,13 +1106,13 @@ def _extra_nodes_bound(na: NodegroupAnalysis, kind: str) -> Callable[[int], int]
 
     pl = na.ng.pool_limits
     items = pool_items(na, kind)
-    memory = None if pl is None or pl.memory is None else pl.memory / 2**20
     known: dict[int, int] = {}
 
     def most(k: int) -> int:
         if k not in known:
             nodes = k if pl is None or pl.nodes is None else min(k, pl.nodes)
-            b = most_within(items, cpu=None if pl is None else pl.cpu, memory_mib=memory, nodes=nodes)
+            b = most_within(items, cpu=None if pl is None else pl.cpu,
+                            memory_mib=None if pl is None else pl.memory_mib, nodes=nodes)
             known[k] = b.value if b is not None else k * max((i.value for i in items), default=0)
         return known[k]
 

@@ -95,6 +95,10 @@ class PoolLimits:
     cpu_floor: int | None = None  # the vCPUs of a type the snapshot has none for: what the pool's requirements allow
     written: tuple[tuple[str, str], ...] = ()  # the limits as the NodePool writes them: (("cpu", "1000"),)
 
+    @property
+    def memory_mib(self) -> float | None:
+        return None if self.memory is None else self.memory / 2**20
+
     def describe(self) -> str:
         return ", ".join(f"limits.{k} {v}" for k, v in self.written)
 
