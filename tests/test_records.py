@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from podcap.model import records
 from podcap.model.plan import NodeGroup, Plan, Subnet
 from podcap.model.records import record
 from podcap.model.unknown import Unknown
@@ -103,3 +104,60 @@ def test_the_model_classes_compare_and_print_as_before():
     p = Plan(source="x", kind="spec")
     p.nodegroups.append(NodeGroup(name="ng"))
     assert p == Plan(source="x", kind="spec", nodegroups=[NodeGroup(name="ng")])
+
+
+def test_a_record_is_built_on_first_need_with_the_same_results():
+    """dataclasses' work on a class waits for its first instance or its first field read (see records.py)."""
+
+    @record
+    class Base:
+        a: int
+        b: list = field(default_factory=list)
+
+    @record
+    class Child(Base):
+        c: str = "x"
+
+    @record(frozen=True)
+    class FrozenBase:
+        a: int
+
+    @record(frozen=True)
+    class FrozenChild(FrozenBase):
+        c: str = "x"
+
+    class Plain(Base):  # a subclass that is not a record
+        pass
+
+    assert isinstance(Base.__dict__["__dataclass_fields__"], records._Unbuilt)
+    # the subclass first: building it builds its base, whose fields come first
+    assert Child(1, [2], "y") == Child(1, [2], "y") != Child(1, [2], "z")
+    assert not isinstance(Base.__dict__["__dataclass_fields__"], records._Unbuilt)
+    assert [f.name for f in dataclasses.fields(Child)] == ["a", "b", "c"]
+    assert hash(FrozenChild(1, "y")) == hash(FrozenChild(1, "y")) and FrozenChild(1) == FrozenChild(1, "x")
+    assert [f.name for f in dataclasses.fields(FrozenBase)] == ["a"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        FrozenChild(1).c = "z"  # type: ignore[misc]
+    assert Plain(3).b == [] and Plain(3) != Base(3)  # another class
+    assert repr(Base(1)).endswith(".Base(a=1, b=[])") and Base(1, b=[1]) == Base(1, [1])
+
+    @record
+    class FieldsFirst:
+        x: int = 4
+
+    # read before any instance: dataclasses.fields, is_dataclass, replace all see the built class
+    assert dataclasses.is_dataclass(FieldsFirst) and [f.name for f in dataclasses.fields(FieldsFirst)] == ["x"]
+    assert dataclasses.replace(FieldsFirst(), x=5) == FieldsFirst(5)
+    with pytest.raises(TypeError):
+        FieldsFirst(1, 2)  # type: ignore[call-arg]  # the generated __init__'s own error
+
+    @record
+    class OwnInit:
+        v: int
+
+        def __init__(self, v: str) -> None:
+            self.v = int(v)
+
+    # a class that writes its own __init__ is built at once and keeps it
+    assert not isinstance(OwnInit.__dict__["__dataclass_fields__"], records._Unbuilt)
+    assert OwnInit("7").v == 7
