@@ -883,9 +883,9 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
                     continue
                 for sid in subs:
                     k = spread.get(sid)
-                    add(sid, scale, _within_limits(na, "node", Contribution(
-                        na.ng.name, k, per_node, None if (k is None or per_node is None) else k * per_node, detail,
-                        prefixes, na.ng.name, az, len(subs))))
+                    c = Contribution(na.ng.name, k, per_node, None if (k is None or per_node is None) else k * per_node,
+                                     detail, prefixes, na.ng.name, az, len(subs))
+                    add(sid, scale, _within_limits(na, "node", c) if na.limit_bounds else c)
             # custom networking: pod addresses go to the ENIConfig subnet of each node's AZ
             if na.settings.custom_networking and (na.cluster is not None or na.ng.pod_subnets is not None):
                 targets_by_az = pod_subnet_targets(plan, na)
@@ -897,11 +897,12 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
                     for target in targets:
                         k_t = None if k_az is None else ceil_div(k_az, len(targets))
                         per_node = worst.alloc.pod_subnet_addresses if worst else None
-                        add(target, scale, _within_limits(na, "pod", Contribution(
+                        c = Contribution(
                             f"{na.ng.name} (pods)", k_t, per_node,
                             None if (k_t is None or per_node is None) else k_t * per_node,
                             f"custom networking, AZ {az}", worst.alloc.prefixes if worst else 0, na.ng.name, az,
-                            len(targets))))
+                            len(targets))
+                        add(target, scale, _within_limits(na, "pod", c) if na.limit_bounds else c)
     # EKS control-plane ENIs
     unknowns: list[tuple[str, Unknown]] = []
     add_fargate(plan, add, unknowns)
@@ -931,9 +932,9 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
         for sid in subs:
             k = None if counts is None else counts[sid]
             # a scenario (PC202, PC203) with another count of this AZ's nodes replays the launches too
-            add(sid, scale, _within_limits(na, "node", Contribution(
-                na.ng.name, k, per_node, None if (k is None or per_node is None) else k * per_node,
-                f"{detail}; {how}" if detail else how, prefixes, na.ng.name, az, 1, placed.get(sid))))
+            c = Contribution(na.ng.name, k, per_node, None if (k is None or per_node is None) else k * per_node,
+                             f"{detail}; {how}" if detail else how, prefixes, na.ng.name, az, 1, placed.get(sid))
+            add(sid, scale, _within_limits(na, "node", c) if na.limit_bounds else c)
         if scale == "max" and how:
             note = f"AZ {az}: {how}"
             if (na.ng.name, note) not in plan.notes:
