@@ -97,7 +97,10 @@ def most_within(items: Sequence[Item], *, cpu: float | None = None, memory_mib: 
     if cpu_cap is not None:
         bounds.append(_by_table(fit, cpu_cap))
     if mem_cap is not None:
-        bounds.append(_by_search(fit, mem_cap))
+        kept = _useful(fit, lambda i: i.memory_mib)
+        relaxed = _relaxation(kept, mem_cap, "memory")
+        found = _search([i for _, _, i in kept], None, mem_cap, None, relaxed.value, _SEARCH_BUDGET)
+        bounds.append(relaxed if found is None else found)
     best = min(bounds, key=lambda b: (b.value, not b.exact))
     if len(bounds) == 1 or (best.exact and _keeps(fit, best.mix, cpu_cap, mem_cap, nodes)):
         return best
@@ -105,7 +108,7 @@ def most_within(items: Sequence[Item], *, cpu: float | None = None, memory_mib: 
     # relaxation of the limits taken two at a time (no mix passes it)
     front = _pareto(fit, cpu_cap, mem_cap, nodes)
     upper = min(best.value, _pairs_relaxation(front, cpu_cap, mem_cap, nodes))
-    joint = _joint_search(front, cpu_cap, mem_cap, nodes, upper)
+    joint = _search(front, cpu_cap, mem_cap, nodes, upper, _JOINT_BUDGET)
     return joint if joint is not None else Bound(upper, best.limit if upper == best.value else "limits", (),
                                                  exact=False)
 
@@ -195,57 +198,18 @@ class _OutOfBudget(Exception):
     pass
 
 
-def _by_search(items: Sequence[Item], cap: int) -> Bound:
-    """memory: exact unbounded knapsack by branch and bound, or the relaxation bound past the search budget."""
-    kept = _useful(items, lambda i: i.memory_mib)
-    # value per MiB, highest first (the lighter one of a tie): each level's relaxation uses its own item's
-    kept.sort(key=lambda t: (-t[1] / t[0], t[0]))
-    weights = [w for w, _, _ in kept]
-    values = [v for _, v, _ in kept]
-    last = len(kept) - 1
-    found = {"value": -1, "counts": [0] * len(kept), "visits": 0}
-    counts = [0] * len(kept)
-
-    def search(k: int, room: int, value: int) -> None:
-        found["visits"] += 1
-        if found["visits"] > _SEARCH_BUDGET:
-            raise _OutOfBudget
-        w, v = weights[k], values[k]
-        most = room // w
-        if k == last:
-            if value + most * v > found["value"]:
-                counts[k] = most
-                found["value"], found["counts"] = value + most * v, list(counts)
-                counts[k] = 0
-            return
-        nw, nv = weights[k + 1], values[k + 1]
-        for x in range(most, -1, -1):
-            left = room - x * w
-            # the next items are worth at most nv / nw per MiB, and less as x falls: no better below here
-            if value + x * v + left * nv // nw <= found["value"]:
-                break
-            counts[k] = x
-            search(k + 1, left, value + x * v)
-        counts[k] = 0
-
-    try:
-        search(0, cap, 0)  # one level per kept type: a few dozen deep
-    except _OutOfBudget:
-        return _relaxation(kept, cap, "memory")
-    return Bound(found["value"], "memory", _mix(kept, dict(enumerate(found["counts"]))))
-
-
-def _joint_search(items: Sequence[Item], cpu: int | None, memory: int | None, nodes: int | None,
-                  upper: int) -> Bound | None:
-    """Several limits at once: depth-first branch and bound over the types, each branch cut by the least of
-    the limits' relaxation bounds over the types left (each limit alone bounds the rest of the mix), and the
-    search ended as soon as a mix reaches ``upper`` (the least single-limit bound, which none can pass).
-    None past the search budget."""
+def _search(items: Sequence[Item], cpu: int | None, memory: int | None, nodes: int | None, upper: int,
+            budget: int) -> Bound | None:
+    """Depth-first branch and bound over the types (Martello and Toth's MTU1, with one relaxation per limit):
+    each branch is cut by the least of the limits' relaxation bounds over the types left (each limit alone
+    bounds the rest of the mix), and the search ends as soon as a mix reaches ``upper``, which none can pass.
+    None past ``budget`` branches."""
     dims = [d for d, c in (("cpu", cpu), ("memory", memory), ("nodes", nodes)) if c is not None]
     kept = [(tuple(w for w, _ in _weights(i, cpu, memory, nodes)), i.value, i) for i in items]
     caps = [c for _, c in _weights(items[0], cpu, memory, nodes)]
-    # value per share of the limits it takes, highest first: good mixes are found early, so more is cut
-    kept.sort(key=lambda t: -t[1] / sum(w / max(c, 1) for w, c in zip(t[0], caps)))
+    # value per share of the limits it takes, highest first (the lighter one of a tie): good mixes are found
+    # early, so more is cut; with one limit this is value per unit of it
+    kept.sort(key=lambda t: (-t[1] / sum(w / max(c, 1) for w, c in zip(t[0], caps)), sum(t[0])))
     m, n_dims = len(kept), len(dims)
     # per level and limit, the best value per unit of that limit among the types from that level on
     best_ratio: list[list[tuple[int, int]]] = [[(0, 1)] * n_dims for _ in range(m + 1)]
@@ -259,25 +223,27 @@ def _joint_search(items: Sequence[Item], cpu: int | None, memory: int | None, no
 
     def search(k: int, room: list[int], value: int) -> None:
         found["visits"] += 1
-        if found["visits"] > _JOINT_BUDGET:
+        if found["visits"] > budget:
             raise _OutOfBudget
         if value > found["value"]:
             found["value"], found["counts"] = value, list(counts)
         if k == m or found["value"] >= upper:
             return
-        ceiling = value + min(r * v // w for r, (v, w) in zip(room, best_ratio[k]))
-        if ceiling <= found["value"]:
-            return
         w, v, _ = kept[k]
         for x in range(min(r // a for r, a in zip(room, w)), -1, -1):
+            left = [r - x * a for r, a in zip(room, w)]
+            if value + x * v + min(r * bv // bw for r, (bv, bw) in zip(left, best_ratio[k + 1])) <= found["value"]:
+                if n_dims == 1:
+                    break  # this type is worth the most per unit: fewer of it only lowers the bound
+                continue
             counts[k] = x
-            search(k + 1, [r - x * a for r, a in zip(room, w)], value + x * v)
+            search(k + 1, left, value + x * v)
             if found["value"] >= upper:
                 break
         counts[k] = 0
 
     try:
-        search(0, caps, 0)
+        search(0, caps, 0)  # one level per type kept: a few dozen deep
     except _OutOfBudget:
         return None
     mix = tuple(sorted(((kept[k][2].name, n) for k, n in enumerate(found["counts"]) if n > 0),

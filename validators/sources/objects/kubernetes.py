@@ -490,9 +490,10 @@ def _node_pool(plan: Plan, p: PendingObject, classes: dict[tuple[str, str], Pend
     if replicas is None:
         ng.pool_limits = pool_limits(limits, sel.cpu_floor, vm_overhead)
     if ng.pool_limits is not None and types:
-        fit = [t for t in types if fits_alone(t, ng.pool_limits)]
+        fits = [fits_alone(t, ng.pool_limits) for t in types]
+        fit = [t for t, ok in zip(types, fits) if ok]
         if fit and len(fit) < len(types):
-            big = [t.name for t in types if not fits_alone(t, ng.pool_limits)]
+            big = [t.name for t, ok in zip(types, fits) if not ok]
             ng.instance_types = [t.name for t in fit]
             shown = ", ".join(big[:3]) + (", ..." if len(big) > 3 else "")
             note = (f"{len(big)} candidate type(s) larger than {ng.pool_limits.describe()} left out ({shown}): "
