@@ -420,7 +420,8 @@ def _table(heads: list[str], rows: list[list[object]]) -> list[str]:
 
 
 def render_text(ans: SizeAnswer, width: int = 100) -> str:
-    """The answer for people, no line longer than `width`."""
+    """The answer for people: paragraphs wrapped at `width`; tables as wide as their cells (a CIDR or a
+    figure is never cut), the subnets' CIDRs and prefix reservations listed below the table, wrapped."""
     import textwrap
 
     r = ans.request
@@ -447,8 +448,6 @@ def render_text(ans: SizeAnswer, width: int = 100) -> str:
         heads += ["AZ LOST"]
     pd = any(z.prefix_blocks_needed for z in ans.azs)
     heads += ["NEEDED"] + (["/28 BLOCKS"] if pd else []) + ["SUBNET", "USABLE"]
-    if r.vpc_cidr:
-        heads += ["CIDR"] + (["PREFIX RESERVATION"] if pd else [])
     rows = []
     for z in ans.azs:
         row: list[object] = [z.az, z.nodes_at_max, z.addresses_at_max]
@@ -458,10 +457,13 @@ def render_text(ans: SizeAnswer, width: int = 100) -> str:
             row.append(f"{z.addresses_after_az_loss} ({z.nodes_after_az_loss} nodes)")
         row += [z.addresses_needed] + ([z.prefix_blocks_needed] if pd else [])
         row += [f"/{z.subnet_prefix_length}" if z.subnet_prefix_length else None, z.usable_addresses]
-        if r.vpc_cidr:
-            row += [z.cidr] + ([", ".join(z.prefix_reservation) or None] if pd else [])
         rows.append(row)
     out += ["", "Addresses per AZ (control-plane ENIs included)"] + _table(heads, rows)
+    if r.vpc_cidr:
+        out += ["", f"Subnets in {r.vpc_cidr}"]
+        for z in ans.azs:
+            out += para(f"{z.az}: {_cell(z.cidr)}" + (f"; prefix reservation {', '.join(z.prefix_reservation)}"
+                                                       if pd and z.prefix_reservation else ""), "  ")
     z0 = max(ans.azs, key=lambda z: z.addresses_needed)
     if ans.subnet_prefix_length is not None:
         smaller = ans.subnet_prefix_length + 1
@@ -489,4 +491,4 @@ def render_text(ans: SizeAnswer, width: int = 100) -> str:
         out += para(f"note: {n}")
     for e in ans.errors:
         out += para(f"error: {e}")
-    return "\n".join(ln[:width] for ln in out) + "\n"
+    return "\n".join(out) + "\n"

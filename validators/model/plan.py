@@ -118,6 +118,9 @@ class NodeGroup:
     max_size: MaybeUnknown[int] = 1
     max_unavailable: MaybeUnknown[int] | None = None  # UpdateConfig.MaxUnavailable
     max_unavailable_percentage: MaybeUnknown[int] | None = None
+    # UpdateConfig.UpdateStrategy: "DEFAULT" (new nodes first: the update surges) or "MINIMAL" (old nodes
+    # terminated first: no surge); None or anything else is taken as DEFAULT, the worst case
+    update_strategy: MaybeUnknown[str] | None = None
     kubelet_max_pods: MaybeUnknown[int] | None = None  # set through launch template / user data
     ami_type: MaybeUnknown[str] | None = None
     capacity_type: MaybeUnknown[str] | None = None

@@ -36,6 +36,12 @@ def smallest_prefix_for(addresses: int, already_used: int = 0) -> int | None:
     return None
 
 
+def not_usable(sa: SubnetAnalysis) -> int:
+    """Addresses of the subnet that are neither AWS's five nor usable: in use and reserved. A larger subnet
+    replacing it still holds them, so a size hint counts them."""
+    return max((sa.size or 0) - AWS_RESERVED - (sa.usable or 0), 0)
+
+
 def plural(n: int | None, word: str) -> str:
     """"1 node", "3 nodes", "1 address", "30 addresses" ('?' when unknown)."""
     if n is None:

@@ -77,7 +77,7 @@ def _walk_pd_subnets(a: Analysis) -> Iterable[tuple[str, SubnetAnalysis, int, in
 
 
 def _finding(a: Analysis, r: Rule, sid: str, sa: SubnetAnalysis, need: int, singles: int,
-             have: int, case: str, fix: str) -> Finding:
+             have: int, case: str, fix: str, plen: int | None, extra: dict | None = None) -> Finding:
     b = sa.blocks
     assert b is not None
     s = sa.subnet
@@ -87,14 +87,44 @@ def _finding(a: Analysis, r: Rule, sid: str, sa: SubnetAnalysis, need: int, sing
         f"subnet {sid} ({s.cidr}, {az}) needs {need} free aligned /28 blocks for prefix delegation at max size "
         f"({_breakdown(sa)}) plus {singles} single addresses (ENI primaries, secondary IPs, control plane), "
         f"but {case} only {have} /28 blocks are left for prefixes. {b.explanation}"
-        + (f"; {sa.unplaced_used} addresses in use at unknown places" if sa.unplaced_used else ""),
+        + (f"; {sa.unplaced_used} of those free addresses are in use at unknown places, so "
+           f"{max(b.usable - sa.unplaced_used, 0)} are free" if sa.unplaced_used else ""),
         resource_type="subnet",
         location=subnet_location(a, sa),
         fix=fix,
         data={"cidr": s.cidr, "prefix_blocks_needed": need, "single_addresses": singles,
               "blocks_left": have, "free_blocks": b.free_blocks, "prefix_reserved_blocks": b.prefix_reserved_blocks,
-              "free_addresses": b.usable, "fragmented": b.fragmented, "suggested_prefix_length":
-                  smallest_subnet_for(need, singles), "suggested_reservation_prefix_length": reservation_for(need)},
+              "free_addresses": max(b.usable - sa.unplaced_used, 0), "fragmented": b.fragmented,
+              "suggested_prefix_length": plen, "suggested_reservation_prefix_length": reservation_for(need),
+              **(extra or {})},
+        source=a.plan.source,
+    )
+
+
+def _singles_finding(a: Analysis, r: Rule, sid: str, sa: SubnetAnalysis, need: int, singles: int,
+                     room: int) -> Finding:
+    """Single addresses (ENI primaries, secondary IPs, control-plane ENIs, Fargate pods) that do not fit
+    outside the subnet's prefix reservations: EC2 assigns a reservation of type ``prefix`` to prefixes only
+    (VPC user guide, subnet CIDR reservations), so those ENIs and pods get no address however many /28s
+    are kept."""
+    b = sa.blocks
+    assert b is not None
+    s = sa.subnet
+    az = s.az if isinstance(s.az, str) else "?"
+    plen = smallest_subnet_for(need, singles)
+    return r.finding(
+        sid,
+        f"subnet {sid} ({s.cidr}, {az}) needs {singles} single addresses at max size (ENI primaries, secondary "
+        f"IPs, control plane, Fargate pods) besides {need} /28 prefixes ({_breakdown(sa)}), but only {room} "
+        f"addresses are free outside its prefix reservations ({b.prefix_reserved_blocks} /28s, "
+        f"{b.prefix_reserved} addresses, kept for prefixes only): {singles - room} cannot be assigned",
+        resource_type="subnet",
+        location=subnet_location(a, sa),
+        fix=(f"shrink the prefix reservations to {need} /28s (they hold {b.prefix_reserved_blocks}), or use "
+             + (f"a /{plen} or larger subnet" if plen else "more subnets") + ", or lower the max size"),
+        data={"cidr": s.cidr, "prefix_blocks_needed": need, "single_addresses": singles,
+              "room_outside_prefix_reservations": room, "prefix_reserved_blocks": b.prefix_reserved_blocks,
+              "suggested_prefix_length": plen},
         source=a.plan.source,
     )
 
@@ -110,6 +140,9 @@ in use and explicit reservations spoil theirs). At max size the subnet lacks eno
 every single address (ENI primaries, secondary IPs, control-plane ENIs) were packed into partly used
 /28s: ipamd's prefix calls fail with InsufficientCidrBlocks and pods stay in ContainerCreating, although
 the subnet may still show free addresses.
+
+It fires too when the single addresses themselves do not fit outside the subnet's `prefix` CIDR
+reservations, which EC2 assigns to prefixes only: ENIs and Fargate pods beyond that room get no address.
 """,
     help_uri=DOCS_PREFIX,
     fix="Use a larger subnet (or a new one with a prefix CIDR reservation), or lower the max size.",
@@ -117,6 +150,12 @@ the subnet may still show free addresses.
 def check_blocks(a: Analysis):
     r = REGISTRY["PC204"]
     for sid, sa, need, singles in _pd_subnets(a):
+        b = sa.blocks
+        # without prefix reservations the room is the subnet's usable addresses, and PC201 reports an overflow
+        room = b.free_addresses - sa.unplaced_used if b is not None and b.prefix_reserved_blocks else None
+        if room is not None and singles > room:
+            yield _singles_finding(a, r, sid, sa, need, singles, max(room, 0))
+            continue
         have = sa.blocks_left(singles)
         if have is None or have >= need:
             continue
@@ -127,7 +166,7 @@ def check_blocks(a: Analysis):
             parts.append(f"or a new subnet with a prefix CIDR reservation of a /{reservation_for(need)} "
                          f"({need} /28s): in-use addresses strand {sa.blocks.stranded_addresses} addresses here")
         parts.append("or lower the max size")
-        yield _finding(a, r, sid, sa, need, singles, have, "even at best", "; ".join(parts))
+        yield _finding(a, r, sid, sa, need, singles, have, "even at best", "; ".join(parts), plen)
 
 
 @rule(
@@ -164,4 +203,5 @@ def check_fragmentation(a: Analysis):
         parts.append(f"use a /{plen}, where even the worst placement leaves {need} /28s" if plen
                      else "split the node groups over more subnets")
         fix = "; or ".join(parts)
-        yield _finding(a, r, sid, sa, need, singles, worst, "in the worst placement", fix)
+        yield _finding(a, r, sid, sa, need, singles, worst, "in the worst placement", fix, plen,
+                       {"suggested_reservation_cidrs": cidrs})

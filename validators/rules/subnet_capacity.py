@@ -14,6 +14,7 @@ from podcap.rules.common import (
     DOCS_MNG_UPDATE,
     DOCS_SUBNETS,
     fmt_scales,
+    not_usable,
     plural,
     smallest_prefix_for,
     subnet_location,
@@ -162,10 +163,11 @@ def exhaustion_findings(a: Analysis, r: Rule, pods_subnets: bool) -> Iterable[Fi
         if s.used_ips is not None and sa.blocks is not None:
             used = sa.blocks.in_use  # the ENIs' own addresses decided `usable`: the message counts the same
         other = (sa.size or 0) - 5 - used - sa.usable  # reservations, or in-use addresses AWS did not count
-        plen = smallest_prefix_for(need, used)
+        # a larger subnet still holds what is in use and reserved here: the hint counts it
+        plen = smallest_prefix_for(need, used + max(other, 0))
         fix_parts = [f"needs a /{plen} ({usable_of(plen)} usable) or larger, has a /{sa.network.prefixlen}"
                      if plen and sa.network else "needs more than a /16 can hold: split the node groups over more subnets"]
-        hint = _max_nodes_hint(a, sa, used)
+        hint = _max_nodes_hint(a, sa, used + max(other, 0))
         if hint:
             fix_parts.append(hint)
         cheaper = _cheaper_setting(a, sa)
@@ -289,11 +291,52 @@ def _scenario_subnets(a: Analysis) -> tuple[dict[str | None, list[str]], dict[st
     return by_ng, terms
 
 
+def _pd_scenario_subnets(a: Analysis) -> dict[str, list]:
+    """The subnets where prefix delegation takes /28 blocks at max size and every figure is known: their
+    max-size contributions, for the scenarios' block test."""
+    out = {}
+    for sid, sa in a.subnets.items():
+        if sa.blocks is None or sa.usable is None:
+            continue
+        contributions = sa.contributions.get("max", [])
+        if sa.prefix_demand("max") and sa.single_demand("max") is not None:
+            out[sid] = contributions
+    return out
+
+
+def _scenario_blocks(contributions: list, per_az: dict[str, dict[str, int]]) -> tuple[int, int] | None:
+    """/28 prefixes and single addresses the subnet's users take in the scenario (as :func:`_scenario_total`
+    counts addresses): a contribution the scenario moves holds its per-node prefixes and singles on each of
+    its nodes there; a pool its limits hold keeps its prefix bound, plus the nodes beyond its max-size count."""
+    prefixes = singles = 0
+    for c in contributions:
+        nodes = _term_nodes((c.nodegroup, c.az, c.share, getattr(c, "placement", None)), per_az)
+        if nodes is None:
+            if c.prefixes is None or c.singles is None:
+                return None
+            prefixes += c.prefixes
+            singles += c.singles
+            continue
+        if c.per_node is None:
+            return None
+        ppn = c.prefixes_per_node or 0
+        p = nodes * ppn
+        if c.prefix_cap is not None and c.nodes is not None:
+            p = min(p, c.prefix_cap + max(nodes - c.nodes, 0) * ppn)
+        prefixes += p
+        singles += nodes * (c.per_node - 16 * ppn)
+    return prefixes, singles
+
+
 def _scenario_findings(a: Analysis, r: Rule, scenarios) -> Iterable[Finding]:
     """Each scenario: (per_az, label, data). A subnet that holds at max size but not in a scenario gets one
-    finding, for its worst scenario."""
+    finding, for its worst scenario: addresses first; with prefix delegation, /28 blocks where the
+    addresses fit but even the best placement of the single addresses leaves too few (EC2 then refuses
+    the prefixes: InsufficientCidrBlocks)."""
     worst: dict[str, tuple[int, str, dict, dict[str, int]]] = {}
+    short: dict[str, tuple[int, int, int, int, str, dict, dict[str, int]]] = {}
     by_ng, terms = a.derived("scenario_subnets", _scenario_subnets)
+    pd = a.derived("scenario_pd_subnets", _pd_scenario_subnets)
     for per_az, label, data in scenarios:
         for sid in dict.fromkeys(sid for ng in per_az for sid in by_ng.get(ng, ())):
             here = terms[sid]
@@ -303,10 +346,18 @@ def _scenario_findings(a: Analysis, r: Rule, scenarios) -> Iterable[Finding]:
             need = _scenario_total(here, per_az)
             if need is not None and need > sa.usable and need > worst.get(sid, (-1,))[0]:
                 worst[sid] = (need, label, data, _nodes_here(here, per_az))
+            elif need is not None and sid in pd:
+                got = _scenario_blocks(pd[sid], per_az)
+                if got is None:
+                    continue
+                blocks, singles = got
+                have = sa.blocks_left(singles)
+                if have is not None and blocks > have and blocks - have > short.get(sid, (-1,))[0]:
+                    short[sid] = (blocks - have, blocks, singles, have, label, data, _nodes_here(here, per_az))
     for sid, (need, label, data, nodes) in worst.items():
         sa = a.subnets[sid]
         who = ", ".join(f"{ng} puts {plural(n, 'node')} here" for ng, n in nodes.items())
-        plen = smallest_prefix_for(need)
+        plen = smallest_prefix_for(need, not_usable(sa))
         fix = (f"needs a /{plen} ({usable_of(plen)} usable) or larger for this, has a /{sa.network.prefixlen}"
                if plen and sa.network is not None else "split the node groups over more subnets")
         yield r.finding(
@@ -320,6 +371,36 @@ def _scenario_findings(a: Analysis, r: Rule, scenarios) -> Iterable[Finding]:
                   "nodes_by_nodegroup": nodes, "need": need, "usable": sa.usable},
             source=a.plan.source,
         )
+    for sid, (_, blocks, singles, have, label, data, nodes) in short.items():
+        if sid in worst:
+            continue
+        sa = a.subnets[sid]
+        who = ", ".join(f"{ng} puts {plural(n, 'node')} here" for ng, n in nodes.items())
+        fix = ("a prefix-type subnet CIDR reservation or a larger subnet with room for "
+               f"{blocks} /28s beside the single addresses")
+        yield r.finding(
+            sid,
+            f"subnet {sid} ({sa.subnet.cidr}): {label}: {who}; prefix delegation needs {blocks} free aligned /28 "
+            f"blocks with the other users at max size, plus {singles} single addresses, but even at best only "
+            f"{have} /28 blocks are left for prefixes (InsufficientCidrBlocks)",
+            resource_type="subnet",
+            location=subnet_location(a, sa),
+            fix=f"{fix}; {r.fix[0].lower()}{r.fix[1:]}" if r.fix else fix,
+            data={**data, "nodegroup": next(iter(nodes), None), "nodes": next(iter(nodes.values()), None),
+                  "nodes_by_nodegroup": nodes, "prefix_blocks_needed": blocks, "single_addresses": singles,
+                  "blocks_left": have, "usable": sa.usable},
+            source=a.plan.source,
+        )
+
+
+def minimal_update(na: NodegroupAnalysis) -> bool:
+    """NodegroupUpdateConfig updateStrategy MINIMAL: "terminates the old instances before launching the new
+    instances" (EKS API reference), so an update adds no nodes. DEFAULT, an unknown value or none: it surges."""
+    s = na.ng.update_strategy
+    return isinstance(s, str) and s.strip().upper() == "MINIMAL"
+
+
+MAX_UNAVAILABLE_QUOTA = 100  # EKS managed node groups: nodes updated in parallel at most
 
 
 def surge_nodes(na: NodegroupAnalysis, n_max: int) -> int:
@@ -330,7 +411,9 @@ def surge_nodes(na: NodegroupAnalysis, n_max: int) -> int:
         mu = na.ng.max_unavailable
     elif isinstance(na.ng.max_unavailable_percentage, int):
         mu = max(1, ceil_div(na.ng.max_unavailable_percentage * n_max, 100))
-    return max(2 * k, mu)
+    # EKS: "The maximum unavailable has a quota of 100 nodes" (managed-node-update-behavior, setup phase;
+    # NodegroupUpdateConfig: a percentage is updated "up to 100 nodes at once")
+    return max(2 * k, min(mu, MAX_UNAVAILABLE_QUOTA))
 
 
 @rule(
@@ -339,7 +422,9 @@ def surge_nodes(na: NodegroupAnalysis, n_max: int) -> int:
     "Subnet exhausted during a managed node group update at max size",
     description="""
 A managed node group update first scales the group out by the larger of twice its AZ count and its
-maxUnavailable, then drains old nodes. At max size, the surge nodes need addresses too; if the subnet
+maxUnavailable (a percentage of the max size, rounded up; at most 100 nodes, EKS's quota), then drains
+old nodes. A group whose updateConfig asks for the MINIMAL update strategy terminates old nodes first and
+does not surge. At max size, the surge nodes need addresses too; if the subnet
 cannot hold them the update stalls with nodes that cannot join or pods that cannot start.
 
 A Karpenter or EKS Auto Mode node pool is not updated that way: Karpenter replaces drifted or
@@ -377,6 +462,8 @@ def check_surge(a: Analysis):
                        f"replacing nodes of node pool {na.ng.name} (surge of {plural(surge, 'node')}: {how})",
                        {"surge": surge, "disruption_budget": how})
                 continue
+            if minimal_update(na):
+                continue  # old nodes go first: the group never grows
             surge = surge_nodes(na, n_max)
             per = ceil_div(n_max + surge, len(na.az_groups))  # the group stays balanced while it surges
             yield ({na.ng.name: dict.fromkeys(na.az_groups, per)},

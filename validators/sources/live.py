@@ -657,6 +657,7 @@ def _nodegroup(cluster: Cluster, cluster_name: str, ng: dict, by_aws_id: dict[st
         max_size=size("maxSize"),
         max_unavailable=optional(update.get("maxUnavailable"), "maxUnavailable"),
         max_unavailable_percentage=optional(update.get("maxUnavailablePercentage"), "maxUnavailablePercentage"),
+        update_strategy=update.get("updateStrategy") if isinstance(update.get("updateStrategy"), str) else None,
         kubelet_max_pods=kubelet,
         ami_type=ng.get("amiType") if isinstance(ng.get("amiType"), str) else None,
         capacity_type=ng.get("capacityType") if isinstance(ng.get("capacityType"), str) else None,

@@ -350,6 +350,7 @@ def _build(doc: dict, source: str, lines: dict[str, int]) -> Plan:
             max_size=ng["max"],
             max_unavailable=upd.get("max_unavailable"),
             max_unavailable_percentage=upd.get("max_unavailable_percentage"),
+            update_strategy=upd.get("strategy"),
             kubelet_max_pods=ng.get("kubelet_max_pods"),
             ami_type=ng.get("ami_type"),
             capacity_type=ng.get("capacity_type"),

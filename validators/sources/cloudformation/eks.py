@@ -210,6 +210,8 @@ def read_nodegroup(b: BuilderBase, lid: str, res: dict) -> None:
             ng.max_unavailable_percentage = as_int(update["MaxUnavailablePercentage"],
                                                    "MaxUnavailablePercentage",
                                                    pw("UpdateConfig", "MaxUnavailablePercentage"))
+        if isinstance(update.get("UpdateStrategy"), str | Unknown):
+            ng.update_strategy = update["UpdateStrategy"]
 
     if lt is not None and lt.kind == "lt":
         ng.custom_ami = lt_custom_ami(b, lt.logical_id)

@@ -283,6 +283,8 @@ def _update_config(b: Builder, res: Res, ng: NodeGroup) -> None:
             if val is None or val == 0:
                 continue
             setattr(ng, attr, _as_int(val, key, _where(uw, (key,))))
+        if isinstance(update.get("update_strategy"), str):  # hashicorp/aws: update_config.update_strategy
+            ng.update_strategy = update["update_strategy"]
 
 
 def read_nodegroup(b: Builder, res: Res) -> None:
