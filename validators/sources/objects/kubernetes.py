@@ -460,6 +460,7 @@ def _node_pool(plan: Plan, p: PendingObject, classes: dict[tuple[str, str], Pend
         ng.ami_family = fam
         if ami_family(fam) is not None and ami_family(fam).windows:
             ng.os = "windows"
+        _user_data_max_pods(ng, fam, ncspec, f"{kind} {class_name}", where, problems)
         nics = ncspec.get("networkInterfaces") if isinstance(ncspec.get("networkInterfaces"), list) else []
         efa = sum(1 for n in nics if isinstance(n, dict) and n.get("interfaceType") == "efa-only"
                   and str(n.get("networkCardIndex") or 0) == "0")
@@ -515,6 +516,55 @@ def _node_pool(plan: Plan, p: PendingObject, classes: dict[tuple[str, str], Pend
     for u in problems:
         plan.unresolved.append((ng.name, u))
     return ng
+
+
+def _user_data_max_pods(ng: NodeGroup, fam: str, ncspec: dict, who: str, where: str,
+                        problems: list[Unknown]) -> None:
+    """The EC2NodeClass ``spec.userData`` where it, not Karpenter's figure, decides the node's kubelet max pods
+    (karpenter-provider-aws pkg/providers/amifamily):
+
+    * Custom: Karpenter passes the user data through unchanged and writes no kubelet configuration
+      (``custom.go``, ``bootstrap/custom.go``), so ``spec.kubelet`` feeds only Karpenter's own scheduling
+      (its docs: with Custom, set the fields both in ``spec.kubelet`` and ``spec.userData``). The user data's
+      max pods is the node's; without one the custom AMI decides, which no input states (PC001, Karpenter's
+      figure assumed).
+    * AL2023: Karpenter's NodeConfig comes after the user's and sets ``kubelet.config.maxPods``
+      (``bootstrap/nodeadm.go``), but nodeadm appends kubelet flags when it merges NodeConfigs, and a
+      ``--max-pods`` flag beats the config file.
+    * AL2 and Bottlerocket: Karpenter's own arguments and settings win (``bootstrap/eksbootstrap.go``,
+      ``bootstrap/bottlerocket.go``), so the user data changes nothing here.
+    """
+    from podcap.sources.objects.user_data import read_user_data
+
+    raw = ncspec.get("userData")
+    text = raw if isinstance(raw, str) and raw.strip() else None
+    if fam == "custom":
+        assumed = "Karpenter's own figure assumed"
+        if text is None:
+            problems.append(Unknown(f"{who} uses the Custom AMI family without userData: the custom AMI decides "
+                                    f"kubelet max pods; {assumed}", where))
+            return
+        r = read_user_data(text)
+        if r.problem:
+            problems.append(Unknown(f"{who} userData (Custom AMI family, passed to the node unchanged): "
+                                    f"{r.problem}; {assumed}", where))
+        elif r.max_pods is not None:
+            ng.kubelet_max_pods = r.max_pods
+            ng.pods_per_core = None  # spec.kubelet does not reach a Custom node
+            ng.max_pods_origin = f"{who} userData, {r.origin} (the Custom AMI family passes it unchanged)"
+        else:
+            problems.append(Unknown(f"{who} userData (Custom AMI family) "
+                                    + ("sets max pods by maxPodsExpression, which podcap does not evaluate for "
+                                       "node pools" if r.expression else "sets no max pods: the custom AMI decides")
+                                    + f"; {assumed}", where))
+    elif fam == "al2023" and text is not None:
+        r = read_user_data(text)
+        if r.from_flag and r.max_pods is not None:
+            ng.kubelet_max_pods = r.max_pods
+            ng.max_pods_origin = (f"{who} userData, {r.origin}: a kubelet flag, which beats the maxPods "
+                                  "Karpenter's NodeConfig writes")
+        elif r.problem and "flag" in r.problem:
+            problems.append(Unknown(f"{who} userData: {r.problem}", where))
 
 
 def _family_of(ncspec: dict) -> str | None:

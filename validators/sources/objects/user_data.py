@@ -65,6 +65,7 @@ class UserDataMaxPods:
     origin: str | None = None
     family: str | None = None
     problem: str | None = None
+    from_flag: bool = False  # set by a kubelet --max-pods flag, which beats any kubelet config file
 
 
 @record
@@ -77,6 +78,7 @@ class _Found:
     family: str | None = None
     problem: str | None = None
     kubelet_default: bool = False  # value is kubelet's built-in default (nothing in the user data sets it)
+    flag: bool = False  # the value is a kubelet --max-pods flag
 
 
 # --------------------------------------------------------------------------- decoding and parts
@@ -288,18 +290,23 @@ def _bootstrap_call(args: list[str], env: Mapping[str, str], partial: Mapping[st
     if raw is not None:
         return _Found(value=raw, family=AL2, origin=f"{where} --max-pods={raw}")
     stray = kubelet_flag_max_pods(positional)
+    ignored = ""
     if stray is not None or any(w.startswith("--max-pods") for w in positional):
         shown = f"--max-pods {stray}" if stray is not None else "--max-pods"
         name = (" and takes it as the cluster name, so the node does not join" if positional
                 and positional[0].startswith("--max-pods") else "")
-        why = ""
-        unknowns = token_unknowns(stray or "", partial)
-        if unknowns:
-            why = f" (its value is not known either: {unknowns[0].reason})"
-        return _Found(family=AL2, problem=(
-            f"bootstrap.sh has no --max-pods option: the EKS AL2 AMI's bootstrap.sh ignores '{shown}' (kept as a "
-            f"positional argument){name}, so kubelet does not get it; set max pods with --kubelet-extra-args "
-            f"'--max-pods=N'{why}"))
+        if not name and use_max_pods != "true" and not token_unknowns(use_max_pods, partial):
+            # the stray option changes nothing: what --use-max-pods decides below is what kubelet runs
+            ignored = f"; bootstrap.sh ignores '{shown}' (it has no --max-pods option)"
+        else:
+            why = ""
+            unknowns = token_unknowns(stray or "", partial)
+            if unknowns:
+                why = f" (its value is not known either: {unknowns[0].reason})"
+            return _Found(family=AL2, problem=(
+                f"bootstrap.sh has no --max-pods option: the EKS AL2 AMI's bootstrap.sh ignores '{shown}' (kept as "
+                f"a positional argument){name}, so kubelet does not get it; set max pods with --kubelet-extra-args "
+                f"'--max-pods=N'{why}"))
     if use_max_pods != "true":
         unknowns = token_unknowns(use_max_pods, partial)
         if unknowns:
@@ -313,7 +320,7 @@ def _bootstrap_call(args: list[str], env: Mapping[str, str], partial: Mapping[st
         return _Found(value=KUBELET_DEFAULT_MAX_PODS, family=AL2, kubelet_default=True, origin=(
             f"bootstrap.sh {set_by} without --max-pods in --kubelet-extra-args: kubelet's "
             f"own default {KUBELET_DEFAULT_MAX_PODS} (bootstrap.sh writes no maxPods, and the AL2 AMI's "
-            "kubelet-config.json has none)"))
+            f"kubelet-config.json has none){ignored}"))
     return _Found(family=AL2)
 
 
@@ -377,7 +384,8 @@ def _read_nodeconfigs(bodies: list[str], partial: Mapping[str, Unknown]) -> _Fou
     kubelet = merged.get("kubelet") or {"config": {}, "flags": [], "maxPodsExpression": ""}
     flag = kubelet_flag_max_pods(_flag_words(kubelet["flags"]))
     if flag is not None:
-        return _Found(value=flag, family=AL2023, origin=f"NodeConfig spec.kubelet.flags --max-pods={flag}")
+        return _Found(value=flag, family=AL2023, origin=f"NodeConfig spec.kubelet.flags --max-pods={flag}",
+                      flag=True)
     if "maxPods" in kubelet["config"]:
         return _Found(value=kubelet["config"]["maxPods"], family=AL2023,
                       origin="NodeConfig spec.kubelet.config.maxPods")
@@ -568,7 +576,7 @@ def read_user_data(text: str, partial: Mapping[str, Unknown] | None = None) -> U
                 f"{what}, but a later part of the user data is not known and could set it again "
                 f"({later[0].reason})"))
         return UserDataMaxPods(max_pods=n, expression=found.expression if n is None else None,
-                               origin=found.origin, family=fam)
+                               origin=found.origin, family=fam, from_flag=found.flag)
     pieces = _open_unknown_pieces(decoded, partial)
     if pieces:
         return UserDataMaxPods(family=fam, problem=(
