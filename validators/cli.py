@@ -498,26 +498,28 @@ def _windows_node(a: argparse.Namespace, lim) -> int:
         print(f"podcap: error: {msg}", file=sys.stderr)
         return EXIT_FINDINGS
     wa = windows_allocation(lim, ws, a.pods)
+    starved = max(a.pods - wa.pool_addresses, 0)  # pods the controller's pool does not serve
+    code = EXIT_FINDINGS if starved else EXIT_OK
     if a.format == "json":
         print(json.dumps({"instance_type": lim.name, "os": "windows", "pods": a.pods, "kubelet_max_pods": kubelet,
                           "kubelet_max_pods_source": why, "enis": 1, "secondary_ips": wa.secondary_ips,
                           "prefixes": wa.prefixes, "pool_addresses": wa.pool_addresses,
-                          "warm_addresses": wa.pool_addresses - a.pods,
+                          "warm_addresses": max(wa.pool_addresses - a.pods, 0), "starved_pods": starved,
                           "node_subnet_addresses": wa.subnet_addresses, "pod_subnet_addresses": wa.subnet_addresses,
                           "subnet_addresses": wa.subnet_addresses, "network_max_pods": cap, "max_pods": ami,
                           "ami_default_max_pods": ami, "managed_max_pods": ami,
                           "settings": ws.__dict__, "notes": list(wa.notes)}, indent=2))
-        return EXIT_OK
+        return code
     unit = "prefixes (/28)" if ws.prefix_delegation else "secondary IPs"
     print("\n".join([
         f"{lim.name} (Windows), {a.pods} pods, kubelet max-pods {kubelet} ({why})",
         f"VPC resource controller: {ws.describe()}",
         f"  capacity: primary ENI, {lim.ipv4_per_eni - 1} slots = {cap} pods",
         f"  {unit + ':':23} {wa.prefixes or wa.secondary_ips}",
-        f"  warm (free) addresses:  {wa.pool_addresses - a.pods}",
+        f"  warm (free) addresses:  {max(wa.pool_addresses - a.pods, 0)}",
         f"  subnet addresses taken: {wa.subnet_addresses}  (the node's own address + {wa.pool_addresses} pool)",
-    ]))
-    return EXIT_OK
+    ] + [f"  note: {n}" for n in wa.notes]))
+    return code
 
 
 def explain_allocation(alloc, mp, s, notes, kubelet_why: str | None = None, managed: int | None = None) -> str:

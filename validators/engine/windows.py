@@ -91,6 +91,10 @@ def parse_windows_config(data: Mapping[str, object] | None) -> WindowsSettings:
             warm = WIN_PD_WARM_IP_TARGET
         if not min_def and (warm_def or not wpt_def):
             minimum = WIN_PD_MIN_IP_TARGET
+    else:
+        # calculateSecondaryIPDeviation: a negative target (strconv.Atoi keeps "-1") is replaced by its default
+        warm = WIN_WARM_IP_TARGET if warm < 0 else warm
+        minimum = WIN_MIN_IP_TARGET if minimum < 0 else minimum
     return WindowsSettings(pd, max(warm, 0), max(minimum, 0), max(wpt, 0))
 
 
@@ -137,6 +141,15 @@ def windows_allocation(limits: InstanceLimits, ws: WindowsSettings, pods: int) -
                        -(-ws.minimum_ip_target // IPS_PER_PREFIX))
         prefixes = min(want, slots)
         ips, pool = 0, prefixes * IPS_PER_PREFIX
+    elif ws.warm_ip_target <= 0:
+        # calculateSecondaryIPDeviation with no warm target: short = max(0 - free, minimum - held) is 0 once
+        # minimum-ip-target addresses are held and used, so the pool never grows past it; later pods find the
+        # warm pool empty (ErrWarmPoolEmpty) and get no address
+        ips = min(ws.minimum_ip_target, slots)
+        prefixes, pool = 0, ips
+        if min(pods, cap) > ips:
+            notes.append(f"{min(pods, cap) - ips} pod(s) get no address: with warm-ip-target 0 the resource "
+                         f"controller holds only minimum-ip-target={ws.minimum_ip_target} addresses")
     else:
         ips = min(max(used + ws.warm_ip_target, ws.minimum_ip_target), slots)
         prefixes, pool = 0, ips
