@@ -125,3 +125,10 @@ def test_karpenter_al2023_flag_beats_karpenters_config_but_config_does_not(tmp_p
     assert rule_ids(report).count("PC102") == 2
     code, report = check(*karpenter(tmp_path, {**alias, "userData": NODECONFIG_MAXPODS_80}))
     assert code == 0 and report["nodegroups"][0]["max_pods"] == 4 and rule_ids(report) == []
+
+
+def test_karpenter_al2023_flag_that_is_no_number_is_reported(tmp_path):
+    # --max-pods=abc in kubelet.flags would beat Karpenter's maxPods, but kubelet cannot read it: PC001
+    flags = NODECONFIG_FLAG_80.replace("--max-pods=80", "--max-pods=abc")
+    _, report = check(*karpenter(tmp_path, {"amiSelectorTerms": [{"alias": "al2023@latest"}], "userData": flags}))
+    assert any(f["rule_id"] == "PC001" and "'abc' is not a number of pods" in f["message"] for f in report["findings"])

@@ -498,13 +498,12 @@ def _windows_node(a: argparse.Namespace, lim) -> int:
         print(f"podcap: error: {msg}", file=sys.stderr)
         return EXIT_FINDINGS
     wa = windows_allocation(lim, ws, a.pods)
-    starved = max(a.pods - wa.pool_addresses, 0)  # pods the controller's pool does not serve
-    code = EXIT_FINDINGS if starved else EXIT_OK
+    code = EXIT_FINDINGS if wa.starved_pods else EXIT_OK
     if a.format == "json":
         print(json.dumps({"instance_type": lim.name, "os": "windows", "pods": a.pods, "kubelet_max_pods": kubelet,
                           "kubelet_max_pods_source": why, "enis": 1, "secondary_ips": wa.secondary_ips,
                           "prefixes": wa.prefixes, "pool_addresses": wa.pool_addresses,
-                          "warm_addresses": max(wa.pool_addresses - a.pods, 0), "starved_pods": starved,
+                          "warm_addresses": max(wa.pool_addresses - a.pods, 0), "starved_pods": wa.starved_pods,
                           "node_subnet_addresses": wa.subnet_addresses, "pod_subnet_addresses": wa.subnet_addresses,
                           "subnet_addresses": wa.subnet_addresses, "network_max_pods": cap, "max_pods": ami,
                           "ami_default_max_pods": ami, "managed_max_pods": ami,

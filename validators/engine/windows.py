@@ -121,6 +121,7 @@ class WindowsAllocation:
     subnet_addresses: int  # the primary ENI's own address + the pool
     settings: WindowsSettings
     notes: tuple[str, ...] = ()
+    starved_pods: int = 0  # pods the pool serves no address (the primary ENI's capacity, or the targets)
 
 
 def windows_allocation(limits: InstanceLimits, ws: WindowsSettings, pods: int) -> WindowsAllocation:
@@ -147,11 +148,11 @@ def windows_allocation(limits: InstanceLimits, ws: WindowsSettings, pods: int) -
         # warm pool empty (ErrWarmPoolEmpty) and get no address
         ips = min(ws.minimum_ip_target, slots)
         prefixes, pool = 0, ips
-        if min(pods, cap) > ips:
-            notes.append(f"{min(pods, cap) - ips} pod(s) get no address: with warm-ip-target 0 the resource "
+        if used > ips:
+            notes.append(f"{used - ips} pod(s) get no address: with warm-ip-target 0 the resource "
                          f"controller holds only minimum-ip-target={ws.minimum_ip_target} addresses")
     else:
         ips = min(max(used + ws.warm_ip_target, ws.minimum_ip_target), slots)
         prefixes, pool = 0, ips
     return WindowsAllocation(limits.name, pods, cap, windows_max_pods(limits), ips, prefixes, pool,
-                             1 + pool, ws, tuple(notes))
+                             1 + pool, ws, tuple(notes), max(pods - pool, 0))

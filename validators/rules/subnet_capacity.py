@@ -163,11 +163,11 @@ def exhaustion_findings(a: Analysis, r: Rule, pods_subnets: bool) -> Iterable[Fi
         if s.used_ips is not None and sa.blocks is not None:
             used = sa.blocks.in_use  # the ENIs' own addresses decided `usable`: the message counts the same
         other = (sa.size or 0) - 5 - used - sa.usable  # reservations, or in-use addresses AWS did not count
-        # a larger subnet still holds what is in use and reserved here: the hint counts it
-        plen = smallest_prefix_for(need, used + max(other, 0))
+        taken = used + max(other, 0)  # a larger subnet still holds what is in use and reserved here
+        plen = smallest_prefix_for(need, taken)
         fix_parts = [f"needs a /{plen} ({usable_of(plen)} usable) or larger, has a /{sa.network.prefixlen}"
                      if plen and sa.network else "needs more than a /16 can hold: split the node groups over more subnets"]
-        hint = _max_nodes_hint(a, sa, used + max(other, 0))
+        hint = _max_nodes_hint(a, sa, taken)
         if hint:
             fix_parts.append(hint)
         cheaper = _cheaper_setting(a, sa)
@@ -354,43 +354,38 @@ def _scenario_findings(a: Analysis, r: Rule, scenarios) -> Iterable[Finding]:
                 have = sa.blocks_left(singles)
                 if have is not None and blocks > have and blocks - have > short.get(sid, (-1,))[0]:
                     short[sid] = (blocks - have, blocks, singles, have, label, data, _nodes_here(here, per_az))
-    for sid, (need, label, data, nodes) in worst.items():
+    def finding(sid: str, label: str, nodes: dict[str, int], what: str, fix: str, data: dict,
+                figures: dict) -> Finding:
         sa = a.subnets[sid]
         who = ", ".join(f"{ng} puts {plural(n, 'node')} here" for ng, n in nodes.items())
+        return r.finding(
+            sid,
+            f"subnet {sid} ({sa.subnet.cidr}): {label}: {who}; {what}",
+            resource_type="subnet",
+            location=subnet_location(a, sa),
+            fix=f"{fix}; {r.fix[0].lower()}{r.fix[1:]}" if r.fix else fix,
+            data={**data, "nodegroup": next(iter(nodes), None), "nodes": next(iter(nodes.values()), None),
+                  "nodes_by_nodegroup": nodes, **figures, "usable": sa.usable},
+            source=a.plan.source,
+        )
+
+    for sid, (need, label, data, nodes) in worst.items():
+        sa = a.subnets[sid]
         plen = smallest_prefix_for(need, not_usable(sa))
         fix = (f"needs a /{plen} ({usable_of(plen)} usable) or larger for this, has a /{sa.network.prefixlen}"
                if plen and sa.network is not None else "split the node groups over more subnets")
-        yield r.finding(
-            sid,
-            f"subnet {sid} ({sa.subnet.cidr}): {label}: {who}; {need} addresses with the other users at max size, "
-            f"{sa.usable} usable",
-            resource_type="subnet",
-            location=subnet_location(a, sa),
-            fix=f"{fix}; {r.fix[0].lower()}{r.fix[1:]}" if r.fix else fix,
-            data={**data, "nodegroup": next(iter(nodes), None), "nodes": next(iter(nodes.values()), None),
-                  "nodes_by_nodegroup": nodes, "need": need, "usable": sa.usable},
-            source=a.plan.source,
-        )
+        yield finding(sid, label, nodes, f"{need} addresses with the other users at max size, {sa.usable} usable",
+                      fix, data, {"need": need})
     for sid, (_, blocks, singles, have, label, data, nodes) in short.items():
         if sid in worst:
             continue
-        sa = a.subnets[sid]
-        who = ", ".join(f"{ng} puts {plural(n, 'node')} here" for ng, n in nodes.items())
-        fix = ("a prefix-type subnet CIDR reservation or a larger subnet with room for "
-               f"{blocks} /28s beside the single addresses")
-        yield r.finding(
-            sid,
-            f"subnet {sid} ({sa.subnet.cidr}): {label}: {who}; prefix delegation needs {blocks} free aligned /28 "
-            f"blocks with the other users at max size, plus {singles} single addresses, but even at best only "
-            f"{have} /28 blocks are left for prefixes (InsufficientCidrBlocks)",
-            resource_type="subnet",
-            location=subnet_location(a, sa),
-            fix=f"{fix}; {r.fix[0].lower()}{r.fix[1:]}" if r.fix else fix,
-            data={**data, "nodegroup": next(iter(nodes), None), "nodes": next(iter(nodes.values()), None),
-                  "nodes_by_nodegroup": nodes, "prefix_blocks_needed": blocks, "single_addresses": singles,
-                  "blocks_left": have, "usable": sa.usable},
-            source=a.plan.source,
-        )
+        yield finding(sid, label, nodes,
+                      f"prefix delegation needs {blocks} free aligned /28 blocks with the other users at max size, "
+                      f"plus {singles} single addresses, but even at best only {have} /28 blocks are left for "
+                      "prefixes (InsufficientCidrBlocks)",
+                      f"a prefix-type subnet CIDR reservation or a larger subnet with room for {blocks} /28s beside "
+                      "the single addresses",
+                      data, {"prefix_blocks_needed": blocks, "single_addresses": singles, "blocks_left": have})
 
 
 def minimal_update(na: NodegroupAnalysis) -> bool:

@@ -563,7 +563,7 @@ def _user_data_max_pods(ng: NodeGroup, fam: str, ncspec: dict, who: str, where: 
             ng.kubelet_max_pods = r.max_pods
             ng.max_pods_origin = (f"{who} userData, {r.origin}: a kubelet flag, which beats the maxPods "
                                   "Karpenter's NodeConfig writes")
-        elif r.problem and "flag" in r.problem:
+        elif r.problem and r.from_flag:  # a --max-pods flag whose value is no number
             problems.append(Unknown(f"{who} userData: {r.problem}", where))
 
 

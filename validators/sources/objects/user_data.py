@@ -65,7 +65,7 @@ class UserDataMaxPods:
     origin: str | None = None
     family: str | None = None
     problem: str | None = None
-    from_flag: bool = False  # set by a kubelet --max-pods flag, which beats any kubelet config file
+    from_flag: bool = False  # a kubelet --max-pods flag sets it (or, with a problem, holds no number)
 
 
 @record
@@ -566,8 +566,8 @@ def read_user_data(text: str, partial: Mapping[str, Unknown] | None = None) -> U
         if found.value is not None:
             n = _positive_int(found.value)
             if n is None:
-                return UserDataMaxPods(family=fam, problem=f"{found.value!r} is not a number of pods "
-                                                           f"({found.origin})")
+                return UserDataMaxPods(family=fam, from_flag=found.flag,
+                                       problem=f"{found.value!r} is not a number of pods ({found.origin})")
         last = max((m.end() for m in _MENTIONS.finditer(decoded)), default=0)
         later = _open_unknown_pieces(decoded, partial, after=last)
         if later:
