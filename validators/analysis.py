@@ -288,10 +288,14 @@ def cluster_settings(cluster: Cluster | None) -> tuple[ParsedSettings, Unknown |
     if isinstance(env, Unknown):
         unknown = Unknown(f"aws-node settings unreadable, the CNI's defaults assumed: {env.reason}", env.where)
         env = None
-    parsed = parse_env(env)
-    if cluster is not None and cluster.ip_family == "ipv6" and not parsed.settings.ipv6:
-        parsed = parse_env({**(env or {}), "ENABLE_IPv6": "true", "ENABLE_PREFIX_DELEGATION": "true"})
-    return parsed, unknown
+    if cluster is not None and cluster.ip_family == "ipv6":
+        # the vpc-cni add-on on an IPv6 cluster runs IPv6 with prefix delegation and IPv4 off (the EKS user
+        # guide's cni-ipv6); what the add-on configuration sets explicitly still wins, as in the DaemonSet env
+        env = {**IPV6_CLUSTER_ENV, **(env or {})}
+    return parse_env(env), unknown
+
+
+IPV6_CLUSTER_ENV = {"ENABLE_IPv6": "true", "ENABLE_IPv4": "false", "ENABLE_PREFIX_DELEGATION": "true"}
 
 
 def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> NodegroupAnalysis:

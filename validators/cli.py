@@ -66,6 +66,7 @@ def _mode_env(a: argparse.Namespace) -> dict[str, str]:
         env["MAX_ENI"] = str(a.max_eni)
     if a.ipv6:
         env["ENABLE_IPv6"] = "true"
+        env["ENABLE_IPv4"] = "false"  # as on an IPv6 cluster: ipamd refuses dual stack
     return env
 
 
@@ -441,6 +442,14 @@ def cmd_node(a: argparse.Namespace) -> int:
         kubelet = mp.ami_default_max_pods
         kubelet_why = (f"the AMI default, as on a self-managed node; a managed node group gets "
                        f"{mm.value if mm.value is not None else f'110 or {min(mm.recommended, 250)}'} from EKS: --managed")
+    if parsed.refused:
+        if a.format == "json":
+            print(json.dumps({"error": f"aws-node does not start: {parsed.refused}", "refused": parsed.refused,
+                              "instance_type": lim.name, "pods": a.pods, "starved_pods": a.pods,
+                              "settings": s.__dict__, "warnings": parsed.warnings}, indent=2))
+        print(f"podcap: error: {lim.name}: aws-node does not start, so none of the {a.pods} pods gets an "
+              f"address: {parsed.refused}", file=sys.stderr)
+        return EXIT_FINDINGS
     try:
         alloc = allocate(lim, s, a.pods, kubelet)
     except CapacityError as e:
@@ -525,13 +534,16 @@ def explain_allocation(alloc, mp, s, notes, kubelet_why: str | None = None, mana
     unit = "prefixes (/28)" if alloc.prefixes else "secondary IPs"
     held = alloc.prefixes or alloc.secondary_ips
     rec = f"110 or {min(mp.network_max_pods, 250)}, vCPUs unknown" if mp.max_pods is None else mp.max_pods
+    figures = (f"recommended {rec}, AMI default {mp.ami_default_max_pods}"
+               + (f", managed node group {managed}" if managed is not None else ""))
+    capacity = (f"  capacity: one /80 on the primary ENI: addresses never limit pods ({figures})" if alloc.ipv6_prefixes
+                else f"  capacity: {mp.pod_enis} ENIs for pods x {mp.slots_per_eni} slots x {mp.addresses_per_slot} "
+                     f"+ 2 host-network = {mp.network_max_pods} pods ({figures})")
     lines = [
         f"{alloc.instance_type}, {alloc.pods} address-taking pods, kubelet max-pods {alloc.kubelet_max_pods}"
         + (f" ({kubelet_why})" if kubelet_why else ""),
         f"CNI: {s.describe()}",
-        (f"  capacity: {mp.pod_enis} ENIs for pods x {mp.slots_per_eni} slots x {mp.addresses_per_slot} "
-         f"+ 2 host-network = {mp.network_max_pods} pods (recommended {rec}, AMI default {mp.ami_default_max_pods}"
-         + (f", managed node group {managed}" if managed is not None else "") + ")"),
+        capacity,
         f"  ENIs attached:          {alloc.enis}" + (" + trunk ENI" if alloc.trunk_eni else ""),
         f"  {unit + ':':23} {held}" + (f"  ({alloc.pool_addresses} addresses)" if alloc.prefixes else ""),
         f"  warm (free) addresses:  {alloc.warm_addresses}",

@@ -30,6 +30,8 @@ ADDON_DEFAULT_ENV: dict[str, str] = {
     "ENABLE_PREFIX_DELEGATION": "false",
     "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG": "false",
     "ENABLE_POD_ENI": "false",
+    # ipamd's code default is false (isIPv4Enabled); the manifest and the add-on set true
+    "ENABLE_IPv4": "true",
 }
 
 ALLOCATION_ENV = (
@@ -74,6 +76,8 @@ class CniSettings:
             parts.append("custom networking")
         if self.pod_eni:
             parts.append("security groups for pods")
+        if self.ipv6:  # warm targets and MAX_ENI are no-ops in IPv6 mode (ipamd's IPv6 path)
+            return ", ".join(parts)
         if self.warm_ip_targets_defined:
             parts.append(f"WARM_IP_TARGET={self.warm_ip_target} MINIMUM_IP_TARGET={self.minimum_ip_target}")
         elif self.prefix_delegation:
@@ -92,6 +96,9 @@ class ParsedSettings:
     settings: CniSettings
     warnings: list[str] = field(default_factory=list)  # values the CNI ignores or reads differently
     notes: list[str] = field(default_factory=list)  # settings that are valid but have no effect here
+    # why ipamd exits at start with these settings (isConfigValid false): aws-node never becomes ready and
+    # no pod on the node gets an address; None: it starts
+    refused: str | None = None
 
 
 def atoi(value: str) -> int | None:
@@ -173,11 +180,8 @@ def parse_env(env: Mapping[str, object] | None, *, with_addon_defaults: bool = T
     custom = _parse_bool(raw, "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG", w)
     pod_eni = _parse_bool(raw, "ENABLE_POD_ENI", w)
     ipv6 = _parse_bool(raw, "ENABLE_IPv6", w)
-
-    if ipv6 and not pd:
-        notes.append("IPv6 runs only in prefix-delegation mode; the CNI refuses to start without it")
-    if ipv6 and custom:
-        notes.append("custom networking is not supported in IPv6 mode")
+    ipv4 = _parse_bool(raw, "ENABLE_IPv4", w)
+    refused = config_refusal(ipv4, ipv6, pd, custom)
     user = {str(k) for k in (env or {})}
     if warm_ip or min_ip:
         if "WARM_ENI_TARGET" in user:
@@ -209,7 +213,25 @@ def parse_env(env: Mapping[str, object] | None, *, with_addon_defaults: bool = T
         pod_eni=pod_eni,
         ipv6=ipv6,
     )
-    return ParsedSettings(s, w, notes)
+    return ParsedSettings(s, w, notes, refused)
+
+
+def config_refusal(ipv4: bool, ipv6: bool, prefix_delegation: bool, custom_networking: bool) -> str | None:
+    """Why ipamd's ``isConfigValid`` (pkg/ipamd/ipamd.go) fails, which ends aws-node at start (the node
+    stays NotReady and no pod gets an address); None when it passes. Prefix delegation on a non-Nitro type
+    is judged per type (maxpods: an IPv6 node there holds no pod)."""
+    if ipv4 and ipv6:
+        return ("ENABLE_IPv4 and ENABLE_IPv6 are both true: the VPC CNI does not support dual stack and "
+                "ipamd exits at start (on an IPv6 cluster set ENABLE_IPv4=false)")
+    if not ipv4 and not ipv6:
+        return "ENABLE_IPv4 and ENABLE_IPv6 are both false: ipamd needs one of them and exits at start"
+    if ipv6 and custom_networking:
+        return ("custom networking (AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG) is not supported in IPv6 mode: "
+                "ipamd exits at start")
+    if ipv6 and not prefix_delegation:
+        return ("IPv6 runs only in prefix-delegation mode (ENABLE_PREFIX_DELEGATION=true): without it "
+                "ipamd exits at start")
+    return None
 
 
 def _shown(value: str, limit: int = 60) -> str:

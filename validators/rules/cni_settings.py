@@ -44,13 +44,37 @@ With MINIMUM_IP_TARGET set and WARM_IP_TARGET unset (0), ipamd's shortfall is
 `max(0 - available, MINIMUM_IP_TARGET - total)`: once a node holds MINIMUM_IP_TARGET addresses and
 all are assigned, the pool is never "too low" again and pods beyond it wait in ContainerCreating with
 "failed to assign an IP address".
+
+Settings ipamd's `isConfigValid` rejects stop aws-node at start, and no pod on the node gets an address:
+ENABLE_IPv4 and ENABLE_IPv6 both true (no dual stack) or both false, IPv6 without prefix delegation, and
+IPv6 with custom networking (pkg/ipamd/ipamd.go). On an IPv6 cluster the add-on's own values are IPv6 on,
+IPv4 off and prefix delegation on; what the add-on configuration sets explicitly wins. Windows nodes are
+not supported on an IPv6 cluster at all (EKS user guide, cni-ipv6).
 """,
     help_uri=DOCS_WARM,
-    fix="Set WARM_IP_TARGET (for example 2) together with MINIMUM_IP_TARGET.",
+    fix="Set WARM_IP_TARGET (for example 2) together with MINIMUM_IP_TARGET; for IPv6 set ENABLE_IPv6=true, "
+        "ENABLE_IPv4=false and ENABLE_PREFIX_DELEGATION=true, without custom networking.",
 )
 def check_starved(a: Analysis):
     r = REGISTRY["PC104"]
     for na in a.nodegroups:
+        refused = na.parsed.refused
+        if na.os == "windows" and na.cluster is not None and na.cluster.ip_family == "ipv6":
+            refused = ("Windows nodes are not supported on an IPv6 cluster (EKS user guide, cni-ipv6: no "
+                       "Windows pods or services)")
+        if refused:
+            pods = max((t.pods for t in na.types), default=None)
+            per_node = f"none of its {pods} pods per node" if pods else "no pod"
+            serves = "the node's pods find no network" if na.os == "windows" else "aws-node does not start"
+            yield r.finding(
+                na.ng.name,
+                f"node group {na.ng.name}: {serves}, so {per_node} gets an address: {refused}",
+                resource_type="nodegroup",
+                location=na.ng.location,
+                data={"refused": refused, "pods": pods, "starved_pods": pods},
+                source=a.plan.source,
+            )
+            continue
         for t in na.types:
             if t.alloc.starved_pods:
                 yield r.finding(
