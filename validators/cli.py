@@ -326,7 +326,7 @@ def cmd_maxpods(a: argparse.Namespace) -> int:
                 "notes": list(m.notes),
             }
             if m.max_pods is None:
-                row["notes"].append(f"recommended 110 or {min(m.network_max_pods, 250)}, vCPUs unknown")
+                row["notes"].append(f"recommended 110 or {min(m.uncapped_max_pods, 250)}, vCPUs unknown")
         if a.kubelet_max_pods is not None:
             k = a.kubelet_max_pods
             row["kubelet_max_pods"] = k
@@ -533,7 +533,7 @@ def _windows_node(a: argparse.Namespace, lim) -> int:
 def explain_allocation(alloc, mp, s, notes, kubelet_why: str | None = None, managed: int | None = None) -> str:
     unit = "prefixes (/28)" if alloc.prefixes else "secondary IPs"
     held = alloc.prefixes or alloc.secondary_ips
-    rec = f"110 or {min(mp.network_max_pods, 250)}, vCPUs unknown" if mp.max_pods is None else mp.max_pods
+    rec = f"110 or {min(mp.uncapped_max_pods, 250)}, vCPUs unknown" if mp.max_pods is None else mp.max_pods
     figures = (f"recommended {rec}, AMI default {mp.ami_default_max_pods}"
                + (f", managed node group {managed}" if managed is not None else ""))
     capacity = (f"  capacity: one /80 on the primary ENI: addresses never limit pods ({figures})" if alloc.ipv6_prefixes

@@ -100,6 +100,8 @@ class MaxPods:
     max_pods: int | None  # AWS's recommendation for the mode (None: vCPUs unknown and above 110)
     ami_default_max_pods: int  # what the EKS AMIs set when max-pods is not given
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # the recommendation before the 110/250 vCPU cap: with vCPUs unknown it is "110 or min(this, 250)"
+    uncapped_max_pods: int = 0
 
     @property
     def pod_address_capacity(self) -> int:
@@ -163,6 +165,7 @@ def max_pods(limits: InstanceLimits, settings: CniSettings) -> MaxPods:
         max_pods=recommended_max_pods(limits, settings, capacity),
         ami_default_max_pods=standard_max_pods(limits),
         notes=tuple(notes),
+        uncapped_max_pods=uncapped_recommendation(limits, settings, capacity),
     )
 
 
@@ -187,14 +190,22 @@ def calculator_max_pods(limits: InstanceLimits, settings: CniSettings) -> int:
     return max(enis, 0) * per_eni + HOST_NETWORK_PODS
 
 
-def recommended_max_pods(limits: InstanceLimits, settings: CniSettings, capacity: int) -> int | None:
-    """AWS's recommended max pods for the mode: the address capacity capped at 110/250; with IPv6 the
-    calculator's prefix-delegation figure capped (addresses never limit IPv6 pods)."""
+def uncapped_recommendation(limits: InstanceLimits, settings: CniSettings, capacity: int) -> int:
+    """The recommended figure before the vCPU cap: max-pods-calculator.sh's figure, never above what the
+    CNI can address (security groups for pods, which the calculator does not know, lower the capacity).
+    The two differ on bare metal with prefix delegation: ipamd treats bare metal as Nitro and hands out
+    prefixes, the calculator (Hypervisor == "nitro" only) gives the secondary-IP formula (u-6tb1.metal 147).
+    With IPv6 addresses never limit pods: the calculator's prefix-delegation figure."""
     if settings.ipv6:
-        if not limits.nitro:
-            return capacity
-        return apply_cap(calculator_max_pods(limits, settings), limits.vcpus)
-    return apply_cap(capacity, limits.vcpus)
+        return capacity if not limits.nitro else calculator_max_pods(limits, settings)
+    return min(capacity, calculator_max_pods(limits, settings))
+
+
+def recommended_max_pods(limits: InstanceLimits, settings: CniSettings, capacity: int) -> int | None:
+    """AWS's recommended max pods for the mode: :func:`uncapped_recommendation` capped at 110/250."""
+    if settings.ipv6 and not limits.nitro:
+        return capacity
+    return apply_cap(uncapped_recommendation(limits, settings, capacity), limits.vcpus)
 
 
 def kubelet_max_pods_effective(mp: MaxPods, kubelet_max_pods: int | None) -> int:

@@ -88,6 +88,11 @@ kubelet schedules up to max-pods pods on a node, but the VPC CNI can give addres
 ContainerCreating with "failed to assign an IP address". Typical after switching on custom networking
 (the primary ENI no longer carries pods) or security groups for pods (the trunk ENI takes a slot)
 without lowering max-pods.
+
+Windows nodes are exempt: the VPC resource controller advertises their address capacity as the node
+resource `vpc.amazonaws.com/PrivateIPv4Address` (pkg/provider/ip and pkg/provider/prefix getCapacity) and
+its webhook adds a request of one to every Windows pod, so the scheduler never places more pods than
+there are addresses; the rest stay Pending, as Karpenter's Windows pools with max-pods 110 expect.
 """,
     help_uri=DOCS_MAXPODS,
     fix="Set kubelet max-pods to the network max pods for the mode (see `podcap maxpods`).",
@@ -95,6 +100,8 @@ without lowering max-pods.
 def check_above(a: Analysis):
     r = REGISTRY["PC102"]
     for na in a.nodegroups:
+        if na.os == "windows":
+            continue  # the scheduler stops at the advertised address capacity (see the description)
         for t in na.types:
             if t.kubelet_max_pods > t.maxpods.network_max_pods:
                 over = t.kubelet_max_pods - t.maxpods.network_max_pods
