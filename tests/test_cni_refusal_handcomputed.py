@@ -117,3 +117,21 @@ def test_windows_nodes_on_an_ipv6_cluster(tmp_path):
     assert code == 1
     (f,) = refusals(r)
     assert f["resource"] == "win" and "Windows" in f["data"]["refused"] and f["data"]["starved_pods"] == 5
+
+
+def test_warm_prefix_target_zero_is_warned(tmp_path):
+    # docs/prefix-and-ip-target.md: "Setting either WARM_PREFIX_TARGET or both WARM_IP_TARGET and
+    # MINIMUM_IP_TARGET to zero is not supported with prefix delegation enabled". ipamd then grows a prefix when
+    # the last one fills (available 0) and frees it again when it is idle: 16 pods hold 2 prefixes at the peak.
+    _, r = check(tmp_path, "ipv4", {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "0"},
+                    windows=False)
+    (f,) = [f for f in r["findings"] if f["rule_id"] == "PC003"]
+    assert f["severity"] == "warning" and "WARM_PREFIX_TARGET=0" in f["message"]
+    # with WARM_IP_TARGET set the prefix target is not used: no warning
+    _, r = check(tmp_path, "ipv4", {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "0",
+                                    "WARM_IP_TARGET": "5"}, windows=False)
+    assert not [f for f in r["findings"] if f["rule_id"] == "PC003"]
+    run = cli(["node", "m5.large", "--pods", "16", "--prefix-delegation", "--warm-prefix-target", "0",
+               "--kubelet-max-pods", "110", "--format", "json"]).assert_promise()
+    d = json.loads(run.out)
+    assert d["prefixes"] == 2 and any("WARM_PREFIX_TARGET=0" in w for w in d["warnings"])

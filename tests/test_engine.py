@@ -24,7 +24,9 @@ M5 = SNAP.get("m5.large")
 
 def env(**kw) -> CniSettings:
     parsed = parse_env({k: str(v) for k, v in kw.items()})
-    assert not parsed.warnings, parsed.warnings
+    # every value is read as given; the only warning allowed is the one for a setting AWS does not support
+    # (WARM_PREFIX_TARGET=0 with prefix delegation), whose growth path the cases below still hold
+    assert all(w.startswith("WARM_PREFIX_TARGET=0 with prefix delegation") for w in parsed.warnings), parsed.warnings
     return parsed.settings
 
 

@@ -190,6 +190,10 @@ def parse_env(env: Mapping[str, object] | None, *, with_addon_defaults: bool = T
             notes.append("WARM_PREFIX_TARGET has no effect: WARM_IP_TARGET/MINIMUM_IP_TARGET take precedence")
     if pd and "WARM_ENI_TARGET" in user and not (warm_ip or min_ip):
         notes.append("WARM_ENI_TARGET has no effect with prefix delegation (WARM_PREFIX_TARGET applies)")
+    if pd and not (warm_ip or min_ip) and warm_prefix == 0 and "WARM_PREFIX_TARGET" in user:
+        w.append("WARM_PREFIX_TARGET=0 with prefix delegation is not supported (the VPC CNI's "
+                 "docs/prefix-and-ip-target.md): ipamd keeps no free /28, so a pod that needs a new prefix waits "
+                 "for EC2 to assign it; set WARM_PREFIX_TARGET=1, or WARM_IP_TARGET and MINIMUM_IP_TARGET")
     if not pd and "WARM_PREFIX_TARGET" in user:
         notes.append("WARM_PREFIX_TARGET has no effect without prefix delegation")
     if min_ip and not warm_ip:

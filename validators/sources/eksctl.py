@@ -17,6 +17,8 @@ The defaults are eksctl's own (eksctl-io/eksctl, pkg/apis/eksctl.io/v1alpha5 and
   eksctl creates the vpc-cni add-on before any node group (``KnownAddons``: ``CreateBeforeNodeGroup``).
 * ``maxPodsPerNode`` is written into the nodes' bootstrap (nodebootstrap: bootstrap.sh ``--max-pods``,
   nodeadm ``maxPods``, Bottlerocket ``max-pods``); ``overrideBootstrapCommand`` replaces the bootstrap.
+  Without it, a self-managed Linux group's ``kubeletExtraConfig.maxPods`` and Bottlerocket's
+  ``bottlerocket.settings.kubernetes.max-pods`` set it.
 * ``autoModeConfig.nodePools`` defaults to [general-purpose, system] (``SetClusterConfigDefaults``). On a VPC
   eksctl creates, Auto Mode gives the cluster only the private subnets (``pkg/cfn/builder``
   ``SubnetDetails.ControlPlaneSubnetRefs``); an existing VPC keeps every subnet given.
@@ -451,12 +453,47 @@ class _Reader:
                     "eksctl overrideBootstrapCommand"
                 return
             # AL2023 merges eksctl's maxPods NodeConfig with the override; on AL2 the override replaces it
-            if per_node and "amazonlinux2023" not in family.lower() and family:
-                self.note(ng.name, "overrideBootstrapCommand replaces eksctl's bootstrap: maxPodsPerNode is not "
-                                   "applied")
+            if "amazonlinux2023" not in family.lower() and family:
+                if per_node or self._own_max_pods(ng, spec, path, family) is not None:
+                    self.note(ng.name, "overrideBootstrapCommand replaces eksctl's bootstrap: maxPodsPerNode and "
+                                       "kubeletExtraConfig are not applied")
                 return
         if per_node:
             ng.kubelet_max_pods, ng.max_pods_origin = per_node, f"eksctl maxPodsPerNode {per_node}"
+            return
+        own = self._own_max_pods(ng, spec, path, family)
+        if own is not None:
+            ng.kubelet_max_pods, ng.max_pods_origin = own
+
+    def _own_max_pods(self, ng: NodeGroup, spec: dict, path: str, family: str) -> tuple[Any, str] | None:
+        """Max pods the node group's own kubelet settings give, which eksctl's maxPodsPerNode overrides
+        (pkg/nodebootstrap): ``bottlerocket.settings.kubernetes.max-pods`` on Bottlerocket (setDerivedSettings
+        writes max-pods over it), ``kubeletExtraConfig.maxPods`` on a self-managed Linux node group (AL2 and
+        Ubuntu merge it into kubelet-config.json with jq, AL2023 puts it in the first NodeConfig, before the
+        maxPodsPerNode one). A value kubelet or Bottlerocket would refuse is Unknown."""
+        fam = family.lower()
+        if fam == "bottlerocket":
+            bottlerocket = spec.get("bottlerocket")
+            settings = bottlerocket.get("settings") if isinstance(bottlerocket, dict) else None
+            kube = settings.get("kubernetes") if isinstance(settings, dict) else None
+            if not isinstance(kube, dict) or "max-pods" not in kube:
+                return None
+            return self._pods_value(kube["max-pods"], f"{path}.bottlerocket.settings.kubernetes.max-pods",
+                                    "eksctl bottlerocket.settings.kubernetes.max-pods")
+        if not ng.self_managed or fam.startswith("windows"):
+            return None
+        extra = spec.get("kubeletExtraConfig")
+        if not isinstance(extra, dict) or "maxPods" not in extra:
+            return None
+        return self._pods_value(extra["maxPods"], f"{path}.kubeletExtraConfig.maxPods",
+                                "eksctl kubeletExtraConfig.maxPods")
+
+    @staticmethod
+    def _pods_value(v: Any, where: str, origin: str) -> tuple[Any, str]:
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 < v < 2 ** 31:
+            return Unknown(f"{where} is {str(v)[:40]!r}, not a whole number of pods: the node does not start "
+                           "with it", where), origin
+        return v, f"{origin} {v}"
 
     # Fargate -----------------------------------------------------------------------------------------------
     def _fargate(self, spec: dict, path: str) -> None:
