@@ -784,18 +784,28 @@ def _subnet_base(s: Subnet, pd_here: bool) -> SubnetAnalysis:
     """
     unknowns: list[Unknown] = []
     net = None
+    sized = None  # the network the size arithmetic runs on: the subnet's, or a stand-in of its known length
     size = usable = None
     blocks = None
     unplaced = 0
     if isinstance(s.cidr, Unknown):
-        unknowns.append(Unknown(f"CIDR of subnet {s.id}: {s.cidr.reason}", s.cidr.where or s.id))
+        if s.prefix_length is not None and 16 <= s.prefix_length <= 28 and not s.reservations:
+            # an IPAM allocation: EC2 aligns it to its length, so its addresses and /28 blocks are those of any
+            # aligned block of that length; where it lies (overlaps, inside the VPC) stays unknown
+            sized = ipaddress.IPv4Network((0, s.prefix_length))
+            unknowns.append(Unknown(f"CIDR of subnet {s.id}: {s.cidr.reason}; its size, a /{s.prefix_length}, "
+                                    "is judged, but not whether it overlaps other subnets or lies in its VPC",
+                                    s.cidr.where or s.id))
+        else:
+            unknowns.append(Unknown(f"CIDR of subnet {s.id}: {s.cidr.reason}", s.cidr.where or s.id))
     else:
         try:
             net = parse_cidr(s.cidr) if isinstance(s.cidr, str) else ipaddress.IPv4Network(s.cidr, strict=False)
         except ValueError as e:
             unknowns.append(Unknown(f"invalid CIDR {s.cidr!r} for subnet {s.id}: {e}", s.id))
-    if net is not None:
-        size = 1 << (32 - net.prefixlen)  # net.num_addresses, without building its broadcast address
+        sized = net
+    if sized is not None:
+        size = 1 << (32 - sized.prefixlen)  # num_addresses, without building its broadcast address
         used = 0
         if isinstance(s.used_addresses, Unknown):
             unknowns.append(Unknown(f"addresses in use in {s.id}: {s.used_addresses.reason}", s.id))
@@ -813,8 +823,8 @@ def _subnet_base(s: Subnet, pd_here: bool) -> SubnetAnalysis:
                 continue
             reservations.append(r)
         try:  # a size EC2 refuses is PC503's error; no block arithmetic on it (a /0 holds 2^28 /28s)
-            blocks = fragmentation_report(net, s.used_ips or (), reservations) \
-                if 16 <= net.prefixlen <= 28 else None
+            blocks = fragmentation_report(sized, s.used_ips or (), reservations) \
+                if 16 <= sized.prefixlen <= 28 else None
         except ValueError as e:
             unknowns.append(Unknown(f"reservations of {s.id}: {e}", s.id))
         if blocks is None:

@@ -74,6 +74,9 @@ class Subnet:
     location: Location = field(default_factory=Location)
     # the subnet's tags, for selectors that pick subnets by tag (Karpenter / Auto Mode subnetSelectorTerms)
     tags: dict[str, str] = field(default_factory=dict)
+    # the CIDR's length when only that is known: an IPAM pool allocation (Ipv4NetmaskLength /
+    # ipv4_netmask_length), which EC2 aligns to its size, so its capacity and /28 blocks are known
+    prefix_length: int | None = None
 
     def network(self) -> ipaddress.IPv4Network | None:
         if isinstance(self.cidr, Unknown):

@@ -5,7 +5,7 @@ from podcap.analysis import Analysis
 from podcap.model.findings import Severity
 from podcap.model.unknown import Unknown
 from podcap.rules.base import REGISTRY, rule
-from podcap.rules.common import DOCS_SUBNETS, subnet_location
+from podcap.rules.common import DOCS_SUBNETS, cidr_text, subnet_location
 
 DOCS_UPDATE = "https://docs.aws.amazon.com/eks/latest/userguide/update-cluster.html"
 UPDATE_FREE = 5  # EKS user guide, update-cluster: "up to five available IP addresses" in the cluster subnets
@@ -49,7 +49,7 @@ def check(a: Analysis):
                 users = sorted({c.nodegroup for c in sa.contributions.get("max", []) if c.nodegroup})
                 yield r.finding(
                     sid,
-                    f"cluster subnet {sid} ({sa.subnet.cidr}) of {cl.id}: {demand} of {sa.usable} usable addresses "
+                    f"cluster subnet {sid} ({cidr_text(sa.subnet)}) of {cl.id}: {demand} of {sa.usable} usable addresses "
                     f"taken at max size ({', '.join(users) or 'control plane'}), {free} left; EKS needs up to "
                     f"{UPDATE_FREE} free to update the cluster",
                     resource_type="subnet",

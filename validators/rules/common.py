@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from podcap.analysis import AWS_RESERVED, Analysis, SubnetAnalysis
-from podcap.model.plan import Location
+from podcap.model.plan import Location, Subnet
 
 DOCS_IP = "https://docs.aws.amazon.com/eks/latest/userguide/cni-increase-ip-addresses.html"
 DOCS_SUBNETS = "https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html"
@@ -40,6 +40,13 @@ def not_usable(sa: SubnetAnalysis) -> int:
     """Addresses of the subnet that are neither AWS's five nor usable: in use and reserved. A larger subnet
     replacing it still holds them, so a size hint counts them."""
     return max((sa.size or 0) - AWS_RESERVED - (sa.usable or 0), 0)
+
+
+def cidr_text(s: Subnet) -> str:
+    """A subnet's CIDR as a message shows it: the block, or what is known of it (an IPAM allocation's length)."""
+    if isinstance(s.cidr, str):
+        return s.cidr
+    return f"a /{s.prefix_length} from IPAM" if s.prefix_length is not None else "CIDR unknown"
 
 
 def plural(n: int | None, word: str) -> str:

@@ -22,7 +22,7 @@ from podcap.analysis import Analysis, SubnetAnalysis, ceil_div
 from podcap.engine.blocks import BLOCK, fragmentation_report, reservation_cidrs
 from podcap.model.findings import Finding, Severity
 from podcap.rules.base import REGISTRY, Rule, rule
-from podcap.rules.common import DOCS_PREFIX, DOCS_RESERVATION, plural, subnet_location
+from podcap.rules.common import DOCS_PREFIX, DOCS_RESERVATION, cidr_text, plural, subnet_location
 
 SCALE = "max"
 
@@ -84,7 +84,7 @@ def _finding(a: Analysis, r: Rule, sid: str, sa: SubnetAnalysis, need: int, sing
     az = s.az if isinstance(s.az, str) else "?"
     return r.finding(
         sid,
-        f"subnet {sid} ({s.cidr}, {az}) needs {need} free aligned /28 blocks for prefix delegation at max size "
+        f"subnet {sid} ({cidr_text(s)}, {az}) needs {need} free aligned /28 blocks for prefix delegation at max size "
         f"({_breakdown(sa)}) plus {singles} single addresses (ENI primaries, secondary IPs, control plane), "
         f"but {case} only {have} /28 blocks are left for prefixes. {b.explanation}"
         + (f"; {sa.unplaced_used} of those free addresses are in use at unknown places, so "
@@ -114,7 +114,7 @@ def _singles_finding(a: Analysis, r: Rule, sid: str, sa: SubnetAnalysis, need: i
     plen = smallest_subnet_for(need, singles)
     return r.finding(
         sid,
-        f"subnet {sid} ({s.cidr}, {az}) needs {singles} single addresses at max size (ENI primaries, secondary "
+        f"subnet {sid} ({cidr_text(s)}, {az}) needs {singles} single addresses at max size (ENI primaries, secondary "
         f"IPs, control plane, Fargate pods) besides {need} /28 prefixes ({_breakdown(sa)}), but only {room} "
         f"addresses are free outside its prefix reservations ({b.prefix_reserved_blocks} /28s, "
         f"{b.prefix_reserved} addresses, kept for prefixes only): {singles - room} cannot be assigned",

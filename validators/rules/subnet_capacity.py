@@ -13,6 +13,7 @@ from podcap.rules.base import REGISTRY, Rule, rule
 from podcap.rules.common import (
     DOCS_MNG_UPDATE,
     DOCS_SUBNETS,
+    cidr_text,
     fmt_scales,
     not_usable,
     plural,
@@ -165,8 +166,8 @@ def exhaustion_findings(a: Analysis, r: Rule, pods_subnets: bool) -> Iterable[Fi
         other = (sa.size or 0) - 5 - used - sa.usable  # reservations, or in-use addresses AWS did not count
         taken = used + max(other, 0)  # a larger subnet still holds what is in use and reserved here
         plen = smallest_prefix_for(need, taken)
-        fix_parts = [f"needs a /{plen} ({usable_of(plen)} usable) or larger, has a /{sa.network.prefixlen}"
-                     if plen and sa.network else "needs more than a /16 can hold: split the node groups over more subnets"]
+        fix_parts = [f"needs a /{plen} ({usable_of(plen)} usable) or larger, has a /{33 - sa.size.bit_length()}"
+                     if plen and sa.size else "needs more than a /16 can hold: split the node groups over more subnets"]
         hint = _max_nodes_hint(a, sa, taken)
         if hint:
             fix_parts.append(hint)
@@ -175,7 +176,7 @@ def exhaustion_findings(a: Analysis, r: Rule, pods_subnets: bool) -> Iterable[Fi
             fix_parts.append(f"or {cheaper}")
         yield r.finding(
             sid,
-            f"subnet {sid} ({s.cidr}, {s.az if isinstance(s.az, str) else '?'}) needs "
+            f"subnet {sid} ({cidr_text(s)}, {s.az if isinstance(s.az, str) else '?'}) needs "
             + ("at least " if partial else "") + f"{need} addresses at max size "
             f"but has {sa.usable} usable ({sa.size} - 5 AWS-reserved"
             + (f" - {used} in use" if used else "") + (f" - {other} reserved" if other > 0 else "")
@@ -360,7 +361,7 @@ def _scenario_findings(a: Analysis, r: Rule, scenarios) -> Iterable[Finding]:
         who = ", ".join(f"{ng} puts {plural(n, 'node')} here" for ng, n in nodes.items())
         return r.finding(
             sid,
-            f"subnet {sid} ({sa.subnet.cidr}): {label}: {who}; {what}",
+            f"subnet {sid} ({cidr_text(sa.subnet)}): {label}: {who}; {what}",
             resource_type="subnet",
             location=subnet_location(a, sa),
             fix=f"{fix}; {r.fix[0].lower()}{r.fix[1:]}" if r.fix else fix,
@@ -372,8 +373,8 @@ def _scenario_findings(a: Analysis, r: Rule, scenarios) -> Iterable[Finding]:
     for sid, (need, label, data, nodes) in worst.items():
         sa = a.subnets[sid]
         plen = smallest_prefix_for(need, not_usable(sa))
-        fix = (f"needs a /{plen} ({usable_of(plen)} usable) or larger for this, has a /{sa.network.prefixlen}"
-               if plen and sa.network is not None else "split the node groups over more subnets")
+        fix = (f"needs a /{plen} ({usable_of(plen)} usable) or larger for this, has a /{33 - sa.size.bit_length()}"
+               if plen and sa.size else "split the node groups over more subnets")
         yield finding(sid, label, nodes, f"{need} addresses with the other users at max size, {sa.usable} usable",
                       fix, data, {"need": need})
     for sid, (_, blocks, singles, have, label, data, nodes) in short.items():

@@ -92,11 +92,13 @@ def read_vpc_cidr(b: BuilderBase, lid: str, res: dict) -> None:
 
 def read_subnet(b: BuilderBase, lid: str, res: dict) -> None:
     rid = b.rid(lid)
+    prefix_length = None
     cidr = b.prop(lid, res, "CidrBlock")
     if cidr is MISSING:
         where = b.w(lid, "Properties", "CidrBlock")
         if b.raw_prop(lid, res, "Ipv4IpamPoolId") is not MISSING:
             cidr = Unknown("the subnet gets its CIDR from an IPAM pool at deployment", where)
+            prefix_length = _netmask_length(b, lid, res)
         elif b.prop(lid, res, "Ipv6Native") in (True, "true"):
             cidr = Unknown("an IPv6-only subnet has no IPv4 CIDR", where)
         else:
@@ -118,7 +120,29 @@ def read_subnet(b: BuilderBase, lid: str, res: dict) -> None:
         ipv6_cidr=None if ipv6 is MISSING else b.prop_string(ipv6, "Ipv6CidrBlock", lid, "Ipv6CidrBlock"),
         location=b.plan.resource_locations[rid],
         tags=_tags(b.prop(lid, res, "Tags")),
+        prefix_length=prefix_length,
     )
+
+
+def _netmask_length(b: BuilderBase, lid: str, res: dict) -> int | None:
+    """``Ipv4NetmaskLength`` of an IPAM-allocated subnet: the size EC2 gives it (aligned to that size). A value
+    that cannot be read, or outside the /16 to /28 EC2 allows, leaves the size unknown, with a PC001."""
+    where = b.w(lid, "Properties", "Ipv4NetmaskLength")
+    v = b.prop(lid, res, "Ipv4NetmaskLength")
+    if v is MISSING:
+        b.unresolved(lid, Unknown("no Ipv4NetmaskLength: the IPAM pool's default allocation length decides the "
+                                  "subnet's size", where))
+        return None
+    if isinstance(v, Unknown):
+        b.unresolved(lid, Unknown(f"Ipv4NetmaskLength: {v.reason}", v.where or where))
+        return None
+    n = v if isinstance(v, int) and not isinstance(v, bool) else \
+        int(v) if isinstance(v, str) and v.strip().isascii() and v.strip().isdigit() and len(v.strip()) < 4 else None
+    if n is None or not 16 <= n <= 28:
+        b.unresolved(lid, Unknown(f"Ipv4NetmaskLength {str(v)[:40]!r} is not a length EC2 gives a subnet "
+                                  "(16 to 28)", where))
+        return None
+    return n
 
 
 def _ipv4_cidr_of(b: BuilderBase, value: Any, lid: str) -> str | Unknown:

@@ -6,7 +6,7 @@ vpc-cni add-on). Adding the next consumer is a new function in the module of its
 
 * :mod:`.plan`: the document, values, references, modules, count / for_each, creation order
 * :mod:`.network`: ``aws_vpc``, ``aws_vpc_ipv4_cidr_block_association``, ``aws_subnet``,
-  ``aws_ec2_subnet_cidr_reservation``
+  ``data.aws_subnet`` (an existing subnet the data source read), ``aws_ec2_subnet_cidr_reservation``
 * :mod:`.eks`: ``aws_eks_cluster`` (Auto Mode), ``aws_eks_addon`` ``vpc-cni``, ``aws_eks_node_group``,
   ``aws_eks_fargate_profile``
 * :mod:`.compute`: ``aws_launch_template``, self-managed ``aws_autoscaling_group`` nodes
@@ -36,6 +36,7 @@ READERS: dict[str, Reader] = {
     "aws_vpc": network.read_vpc,
     "aws_vpc_ipv4_cidr_block_association": network.read_vpc_cidr,
     "aws_subnet": network.read_subnet,
+    "data.aws_subnet": network.read_data_subnet,  # a ``data.`` key reads the data sources of that type
     "aws_ec2_subnet_cidr_reservation": network.read_reservation,
     "aws_launch_template": compute.index_launch_template,
     "aws_eks_cluster": eks.read_cluster,

@@ -1,16 +1,22 @@
 """Network resources of a Terraform plan: ``aws_vpc`` (+ ``aws_vpc_ipv4_cidr_block_association``) ->
-:class:`Vpc`, ``aws_subnet`` (+ ``aws_ec2_subnet_cidr_reservation``) -> :class:`Subnet`, and the placeholders
-for existing subnets the plan only references."""
+:class:`Vpc`, ``aws_subnet`` (+ ``aws_ec2_subnet_cidr_reservation``) -> :class:`Subnet`, ``data.aws_subnet``
+(an existing subnet read while planning) -> :class:`Subnet` with ``defined_in_plan=False``, and the
+placeholders for existing subnets the plan only references."""
 from __future__ import annotations
 
+import ipaddress
+import re
+from collections.abc import Callable
 from typing import Any
 
+from podcap.engine.blocks import AWS_RESERVED
 from podcap.model.plan import CidrReservation, Location, Subnet, Vpc
 from podcap.model.unknown import Unknown
 from podcap.sources._common import referenced_subnet_ids, subnet_like
 from podcap.sources.terraform.plan import (
     AFTER_APPLY,
     EXISTING_SUBNET,
+    INT32,
     Builder,
     Lit,
     Res,
@@ -19,6 +25,9 @@ from podcap.sources.terraform.plan import (
     _is_type_ref,
     _where,
 )
+
+# an AZ name (us-east-1a, us-west-2-lax-1a, …) or AZ id (use1-az1): lower-case words joined by hyphens
+_AZ = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
 
 
 def cidr(b: Builder, res: Res, attr: str) -> Any:
@@ -90,16 +99,154 @@ def read_subnet(b: Builder, res: Res) -> None:
     elif not (isinstance(v6, str) and v6):
         v6 = None
     aid = v.get("id")
+    block = cidr(b, res, "cidr_block")
     b.plan.subnets[a] = Subnet(
         id=a,
-        cidr=cidr(b, res, "cidr_block"),
+        cidr=block,
         az=az,
         vpc=vpc_ref(b, res),
         ipv6_cidr=v6,
         aws_id=aid if isinstance(aid, str) and aid else None,
         location=b.loc(res),
         tags=_tags(v),
+        prefix_length=_ipam_length(b, res) if isinstance(block, Unknown) else None,
     )
+
+
+def _ipam_length(b: Builder, res: Res) -> int | None:
+    """``ipv4_netmask_length`` of a subnet an IPAM pool allocates: EC2 gives it a block of that length, aligned
+    to it, so its size is known before its CIDR. A length EC2 refuses (outside 16 to 28) is a PC001."""
+    if not isinstance(res.values.get("ipv4_ipam_pool_id"), (str, Unknown)):
+        return None
+    n = res.values.get("ipv4_netmask_length")
+    where = _where(res.address, ("ipv4_netmask_length",))
+    if isinstance(n, Unknown):
+        b.unresolved(res.address, Unknown(f"ipv4_netmask_length {AFTER_APPLY}", where))
+        return None
+    if n is None:
+        b.unresolved(res.address, Unknown("no ipv4_netmask_length: the IPAM pool's default allocation length "
+                                          "decides the subnet's size", where))
+        return None
+    if isinstance(n, bool) or not isinstance(n, int) or not 16 <= n <= 28:
+        b.unresolved(res.address, Unknown(f"ipv4_netmask_length {_shown(n)} is not a length EC2 gives a subnet "
+                                          "(16 to 28)", where))
+        return None
+    return n
+
+
+def read_data_subnet(b: Builder, res: Res) -> None:
+    """``data.aws_subnet``: an existing subnet whose figures the plan carries (a data source read while
+    planning): CIDR, AZ, VPC, IPv6 CIDR, tags, and the addresses already in use (size - 5 -
+    ``available_ip_address_count``, as :mod:`podcap.sources.live` counts AWS's AvailableIpAddressCount).
+
+    Node groups, clusters and Fargate profiles name it by its subnet-… id (:meth:`Builder.subnet_id` maps
+    the id to this data source's address) or by reference (``data.aws_subnet.x.id``, a for expression over
+    ``data.aws_subnet.x``). A data source read only at apply (its id unknown) is left alone: what refers to
+    it stays unknown. A value that is not what AWS writes is an Unknown saying so, never a guess."""
+    v = res.values
+    a = res.address
+    aid = v.get("id")
+    if not (isinstance(aid, str) and aid):
+        return  # read only at apply (or no id): references to it are unknown (Builder.expand says why)
+    canonical = b.subnet_by_aws_id.get(aid)
+    if canonical != a:  # another data source, or a subnet the plan manages, describes the same subnet
+        b.plan.notes.append((a, f"reads subnet {aid}, which {canonical} also describes: judged once, as that"))
+        return
+
+    def where(attr: str) -> str:
+        return _where(a, (attr,))
+
+    label = f"data source {a}"
+    net, block = _data_cidr(v.get("cidr_block"), label, where("cidr_block"))
+    b.plan.subnets[a] = Subnet(
+        id=a,
+        cidr=block,
+        az=_data_az(v, label, where),
+        vpc=_data_vpc(b, v.get("vpc_id"), label, where("vpc_id")),
+        ipv6_cidr=_data_ipv6(v.get("ipv6_cidr_block"), label, where("ipv6_cidr_block")),
+        aws_id=aid if subnet_like(aid) else None,
+        defined_in_plan=False,
+        used_addresses=_data_used(net, v.get("available_ip_address_count"), label,
+                                  where("available_ip_address_count"), block),
+        location=Location(file=b.source, path=a),
+        tags=_tags(v),
+    )
+
+
+def _shown(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else f"{text[:50]}… ({len(text)} characters)"
+
+
+def _data_cidr(v: Any, label: str, where: str) -> tuple[ipaddress.IPv4Network | None, Any]:
+    if isinstance(v, Unknown):
+        return None, Unknown(f"{AFTER_APPLY}: cidr_block of {label}", where)
+    if v is None or v == "":
+        return None, Unknown(f"{label} has no cidr_block in the plan; use --live", where)
+    net = None
+    if isinstance(v, str) and len(v) <= 18 and v.isascii():
+        try:
+            net = ipaddress.IPv4Network(v, strict=True)
+        except ValueError:
+            net = None
+    if net is None:
+        return None, Unknown(f"cidr_block of {label} is not an IPv4 CIDR: {_shown(v)}", where)
+    return net, str(net)
+
+
+def _data_az(v: dict, label: str, where: Callable[[str], str]) -> Any:
+    """The AZ name, else (when the name is absent) the AZ id, as ``read_subnet`` takes them."""
+    az, az_id = v.get("availability_zone"), v.get("availability_zone_id")
+    key, value = ("availability_zone", az) if az not in (None, "") else ("availability_zone_id", az_id)
+    if isinstance(value, str) and len(value) <= 64 and _AZ.fullmatch(value):
+        return value
+    if isinstance(value, Unknown):
+        return Unknown(f"{AFTER_APPLY}: {key} of {label}", where(key))
+    if value not in (None, ""):
+        return Unknown(f"{key} of {label} is not an AZ: {_shown(value)}", where(key))
+    return Unknown(f"{label} has no availability_zone in the plan; use --live", where("availability_zone"))
+
+
+def _data_vpc(b: Builder, v: Any, label: str, where: str) -> Any:
+    if v is None or v == "":
+        return None
+    if isinstance(v, Unknown):
+        return Unknown(f"{AFTER_APPLY}: vpc_id of {label}", where)
+    if isinstance(v, str) and len(v) <= 64 and v.isascii() and v.isprintable():
+        return b.vpc_by_aws_id.get(v, v)
+    return Unknown(f"vpc_id of {label} is not a VPC id: {_shown(v)}", where)
+
+
+def _data_ipv6(v: Any, label: str, where: str) -> Any:
+    if v is None or v == "":
+        return None  # no IPv6 block (the data source writes "")
+    if isinstance(v, Unknown):
+        return Unknown(f"{AFTER_APPLY}: ipv6_cidr_block of {label}", where)
+    if isinstance(v, str) and len(v) <= 43 and v.isascii():
+        try:
+            return str(ipaddress.IPv6Network(v, strict=True))
+        except ValueError:
+            pass
+    return Unknown(f"ipv6_cidr_block of {label} is not an IPv6 CIDR: {_shown(v)}", where)
+
+
+def _data_used(net: ipaddress.IPv4Network | None, v: Any, label: str, where: str, block: Any) -> Any:
+    """Addresses in use = usable (size - 5) - ``available_ip_address_count``; Unknown when the count is
+    absent, not a count, or more than the subnet can hold (never a negative figure)."""
+    if net is None:
+        return Unknown(f"addresses in use in {label}: its CIDR is unknown ({block.reason})", where)
+    usable = max(net.num_addresses - AWS_RESERVED, 0)
+    if isinstance(v, Unknown):
+        return Unknown(f"{AFTER_APPLY}: available_ip_address_count of {label}", where)
+    if v is None:
+        return Unknown(f"{label} has no available_ip_address_count: the addresses already in use in {net} are "
+                       "unknown; use --live", where)
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < INT32:
+        return Unknown(f"available_ip_address_count of {label} is not a count: {_shown(v)}", where)
+    if v > usable:
+        return Unknown(f"available_ip_address_count of {label} is {v}, more than the {usable} usable addresses "
+                       f"of {net} ({net.num_addresses} addresses, {AWS_RESERVED} AWS-reserved)", where)
+    return usable - v
 
 
 def _tags(values: dict) -> dict[str, str]:

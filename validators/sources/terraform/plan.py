@@ -4,8 +4,11 @@ hands each resource to its reader (the ``READERS`` registry of :mod:`podcap.sour
 
 Values come from ``resource_changes[].change.after`` merged with ``after_unknown`` (a ``true`` leaf there
 becomes ``Unknown("known only after apply")``), else from ``planned_values`` (or the ``values`` of a state
-shown with ``terraform show -json``). Resources being only deleted, and data sources, are not part of the
-plan. Ids are Terraform addresses (``module.vpc.aws_subnet.private[0]``).
+shown with ``terraform show -json``). Resources being only deleted are not part of the plan. Data sources
+are read from ``prior_state`` (where Terraform writes the ones it read while planning) or ``planned_values``,
+or from a ``read`` change when they are read only at apply (their values then unknown); a registry entry
+``data.<type>`` reads them (``data.aws_subnet``: an existing subnet). Ids are Terraform addresses
+(``module.vpc.aws_subnet.private[0]``, ``data.aws_subnet.private["a"]``).
 
 What is unknown at plan time (a node group's ``subnet_ids``, a subnet's ``vpc_id`` …) is followed through
 the plan's ``configuration`` section: the attribute's expression ``references`` lead to resource instances
@@ -501,6 +504,7 @@ class Builder:
         self.config_modules: dict[tuple, dict] = {}  # module call names -> configuration module
         self.config_resources: dict[tuple, dict] = {}  # (module call names, config address) -> resource
         self.by_type: dict[str, list[Res]] = {}
+        self.data_by_type: dict[str, list[Res]] = {}  # data sources by type (data.aws_subnet -> "aws_subnet")
         self.subnet_by_aws_id: dict[str, str] = {}
         self.vpc_by_aws_id: dict[str, str] = {}
         self.referrers: dict[str, tuple[str, str]] = {}  # literal subnet id -> (where, address)
@@ -635,6 +639,8 @@ class Builder:
                 self.module_instances.setdefault((a.ctx[:i], a.ctx[i][0]), {})[a.ctx[i][1]] = None
         for res in self.managed.values():
             self.by_type.setdefault(res.addr.type, []).append(res)
+        for res in self.data.values():
+            self.data_by_type.setdefault(res.addr.type, []).append(res)
 
         conf = doc.get("configuration")
         if conf is not None:
@@ -863,6 +869,10 @@ class Builder:
             if r.addr.mode == "managed" and accept(r, attr):
                 out.append(it)
                 continue
+            if r.mode == "data" and not attr and accept(r, attr):
+                # a whole data source of the kind wanted (``[for s in data.aws_subnet.x : s.id]``): its id,
+                # which names the existing resource as the data source's own ``.id`` does
+                attr = ("id",)
             value = _walk(r.values, attr) if attr else MISSING
             if r.mode == "data":
                 if value is not MISSING and value is not None and not _has_unknown(value):
@@ -1011,12 +1021,19 @@ class Builder:
             aid = r.values.get("id")
             if isinstance(aid, str) and aid:
                 self.subnet_by_aws_id.setdefault(aid, r.address)
+        # an existing subnet a data source read: its subnet-… id names it (a subnet the plan manages wins)
+        for r in self.data_by_type.get("aws_subnet", []):
+            aid = r.values.get("id")
+            if isinstance(aid, str) and aid:
+                self.subnet_by_aws_id.setdefault(aid, r.address)
         for r in self.by_type.get("aws_vpc", []):
             aid = r.values.get("id")
             if isinstance(aid, str) and aid:
                 self.vpc_by_aws_id.setdefault(aid, r.address)
         for rtype, reader in readers.items():
-            for r in self.by_type.get(rtype, []):
+            # "data.aws_subnet": the data sources of that type; any other key: managed resources
+            group = self.data_by_type.get(rtype[5:], []) if rtype.startswith("data.") else self.by_type.get(rtype, [])
+            for r in group:
                 reader(self, r)
         for rtype, resources in self.by_type.items():
             if rtype.startswith("aws_eks_") and rtype not in readers:
