@@ -17,8 +17,11 @@ from podcap.sources.terraform.plan import (
     Res,
     ResItem,
     _as_int,
+    _ctx_text,
     _decode_user_data,
+    _eks_submodule,
     _is_type_ref,
+    _specific_references,
     _walk,
     _where,
 )
@@ -57,12 +60,68 @@ def launch_template(b: Builder, res: Res, path: tuple, id_key: str, name_key: st
             got = b.single(res, full, _is_type_ref("aws_launch_template"), "a launch template")
             if isinstance(got, ResItem):
                 return True, got.res, None
+            if isinstance(got, Unknown):
+                own = module_launch_template(b, res, full)
+                if own is not None:
+                    return True, own, None
             if isinstance(got, Lit) and isinstance(got.value, str):
                 if got.value in b.lt_by_id or got.value in b.lt_by_name:
                     return True, b.lt_by_id.get(got.value) or b.lt_by_name[got.value], None
                 return True, None, Unknown(f"launch template {got.value} is not in the plan", where)
             why = why or (got if isinstance(got, Unknown) else Unknown(f"launch template {AFTER_APPLY}", where))
     return True, None, why or Unknown("launch template has neither an id nor a name", where)
+
+
+def module_launch_template(b: Builder, res: Res, path: tuple) -> Res | None:
+    """The launch template of the group's own module instance, when the group's launch template id (or
+    name) at ``path`` is computed only from that module's locals and defaults and the module instance
+    holds exactly one ``aws_launch_template``; None otherwise (the group's template stays unknown).
+
+    The plan JSON records no local's expression (terraform-aws-eks: ``id = local.launch_template_id``,
+    which is ``aws_launch_template.this[0].id`` when the module creates its template). The id's expression
+    may reference ``local.*`` and ``var.*`` the module call does not set (a default is a constant: it names
+    no resource of the plan). A ``dynamic "launch_template"`` block is not recorded at all (Terraform leaves
+    dynamic blocks out of the configuration JSON): then only for terraform-aws-eks's node-group
+    submodules, whose block names the module's own template whenever the module creates it
+    (modules/eks-managed-node-group and modules/self-managed-node-group, main.tf: ``launch_template_id =
+    var.create && var.create_launch_template ? aws_launch_template.this[0].id : var.launch_template_id``,
+    the template existing only under that condition)."""
+    if not res.ctx:
+        return None
+    names = b._names(res.ctx)
+    call = b._module_call(names[:-1], names[-1])
+    conf = b.config_of(res)
+    if conf is None:
+        return None
+    expr = b.expression(res, path)
+    if expr is None:
+        block = conf.get("expressions", {}).get(path[0]) if isinstance(conf.get("expressions"), dict) else None
+        if block is not None or _eks_submodule(call.get("source")) not in (
+                "eks-managed-node-group", "self-managed-node-group"):
+            return None
+        how = f"its {path[0]} block is dynamic (not recorded in the plan) in terraform-aws-eks's module"
+    else:
+        refs = _specific_references(expr.get("references") or []) if isinstance(expr, dict) else []
+        if not refs or "constant_value" in expr:
+            return None
+        passed = call.get("expressions") if isinstance(call.get("expressions"), dict) else {}
+        for ref in refs:
+            parts = ref.split(".")
+            if parts[0] == "local" and len(parts) > 1:
+                continue
+            if parts[0] == "var" and len(parts) > 1 and parts[1].split("[")[0] not in passed:
+                continue
+            return None
+        how = f"its {path[-1]} is computed from {', '.join(refs[:3])}, which the plan does not record"
+    own = [r for (ctx, mode, rtype, _), found in b.instances.items()
+           if ctx == res.ctx and mode == "managed" and rtype == "aws_launch_template" for r in found.values()]
+    if len(own) != 1:
+        return None
+    lt = own[0]
+    note = (f"launch template {lt.address} linked by module instance: {how}, and it is the only launch "
+            f"template in {_ctx_text(res.ctx).rstrip('.')}")
+    b.plan.notes.append((res.address, note))
+    return lt
 
 
 def custom_ami(lt: Res) -> Any:
@@ -141,6 +200,11 @@ def read_asg(b: Builder, res: Res) -> None:
         lt_path = ("mixed_instances_policy", 0, "launch_template", 0, "launch_template_specification")
         id_key, name_key = "launch_template_id", "launch_template_name"
         overrides = mip.get("override", MISSING)
+    if isinstance(mip, Unknown) and isinstance(v.get("launch_template"), list) and v["launch_template"]:
+        # a launch_template block is planned: the provider's schema allows exactly one of launch_template,
+        # mixed_instances_policy and launch_configuration, so the unknown policy is none (hashicorp/aws
+        # marks the absent block unknown when the group is created)
+        mip = MISSING
     present, lt, lt_why = launch_template(b, res, lt_path, id_key, name_key)
     if isinstance(mip, Unknown):
         present, lt_why = True, Unknown(f"mixed instances policy {AFTER_APPLY}", mip.where)

@@ -14,8 +14,13 @@ What is unknown at plan time (a node group's ``subnet_ids``, a subnet's ``vpc_id
 the plan's ``configuration`` section: the attribute's expression ``references`` lead to resource instances
 (``aws_subnet.private[0].id``; ``aws_subnet.private`` = every planned instance), through module outputs,
 module input variables, root variables with a value, and attributes of other resources whose own expression
-can be followed. A reference podcap cannot follow (a ``local``, ``count.index`` / ``each``, a data source
-read only at apply) leaves an :class:`Unknown` saying why: podcap never guesses.
+can be followed. ``each.value.x`` in a for_each module call's argument is read from the call's for_each map
+when that is a variable with a known value: an attribute the map entry does not set contributes nothing
+(``try(each.value.subnet_ids, var.subnet_ids)`` is then ``var.subnet_ids``); one it sets, combined with other
+references, stays unknown. A reference podcap cannot follow (a ``local``, ``count.index``, a data source
+read only at apply) leaves an :class:`Unknown` saying why: podcap never guesses. (A node group whose
+launch template id comes through its module's locals is linked to that module instance's only
+``aws_launch_template``: :func:`podcap.sources.terraform.compute.module_launch_template`.)
 """
 
 from __future__ import annotations
@@ -704,7 +709,9 @@ class Builder:
         return self.expression(res, path) is not None
 
     # -- resolving references -----------------------------------------------------------------------------
-    def resolve_expr(self, expr: Any, ctx: Ctx, where: str, depth: int) -> list[Item]:
+    def resolve_expr(self, expr: Any, ctx: Ctx, where: str, depth: int, each: _Each | None = None) -> list[Item]:
+        """The items an expression's references lead to. ``each``: the module instance whose call's
+        argument this is (its ``each.key`` / ``each.value``; see :meth:`_resolve_each`)."""
         if depth > MAX_REF_DEPTH:
             return [Unknown("references nested too deep to follow", where)]
         if not isinstance(expr, dict):
@@ -715,9 +722,71 @@ class Builder:
         if not isinstance(refs, list) or not refs:
             return [Unknown(f"{AFTER_APPLY}: computed by an expression the plan does not record", where)]
         out: list[Item] = []
-        for ref in _specific_references(refs):
+        specific = _specific_references(refs)
+        for ref in specific:
+            if each is not None and ref.startswith("each."):
+                got = self._resolve_each(ref, each, where, depth)
+                if len(specific) > 1 and any(isinstance(i, Lit) for i in got) and ref.startswith("each.value"):
+                    # set in the node-group map and combined with other values (try / coalesce pick the
+                    # first, concat joins them): podcap cannot tell which
+                    return [Unknown(f"{AFTER_APPLY}: {ref} is set and combined with "
+                                    f"{', '.join(r for r in specific if r != ref)[:200]} by an expression the plan "
+                                    "does not record; podcap cannot tell how", where)]
+                out.extend(got)
+                continue
             out.extend(self.resolve_ref(ref, ctx, where, depth))
         return out
+
+    def _for_each_entry(self, each: _Each, where: str, depth: int) -> Any:
+        """The for_each map entry of one module instance (``each.value``): the call's ``for_each`` must be a
+        map variable with a known value holding the instance's key; any other reference of the for_each
+        expression must be a known scalar (a filter such as ``if var.create``). terraform-aws-eks's
+        node-group and Fargate calls also filter on a boolean local (``!local.create_outposts_local_cluster``,
+        node_groups.tf), which the plan does not record: accepted for those calls only."""
+        parent, call_name, key = each
+        call = self._module_call(self._names(parent), call_name)
+        fe = call.get("for_each_expression")
+        refs = _specific_references(fe.get("references") or []) if isinstance(fe, dict) else []
+        why = Unknown(f"{AFTER_APPLY}: chosen per instance through each.value of module.{call_name}; podcap "
+                      "cannot tell the for_each map entry", where)
+        if key is None or not refs:
+            return why
+        known_module = _eks_submodule(call.get("source"))
+        entry: Any = MISSING
+        for ref in refs:
+            if ref.startswith("local.") and known_module:
+                continue
+            got = self.resolve_ref(ref, parent, where, depth + 1)
+            if len(got) != 1 or not isinstance(got[0], Lit):
+                return why
+            value = got[0].value
+            if isinstance(value, dict):
+                if entry is not MISSING or key not in value:
+                    return why
+                entry = value[key]
+            elif isinstance(value, (list, tuple)):
+                return why
+        if not isinstance(entry, dict):
+            return why
+        return entry
+
+    def _resolve_each(self, ref: str, each: _Each, where: str, depth: int) -> list[Item]:
+        """``each.key`` / ``each.value.x`` in a module call's argument, for one instance of the call. An
+        attribute the map entry does not set (or sets to null) contributes nothing: the argument can
+        only have been written to fall back past it (``try``, ``coalesce``; a plain reference to a missing
+        attribute is an error Terraform stops the plan on)."""
+        segs = _segments(ref)
+        parts = [s for s, _ in segs] if segs else []
+        if len(parts) < 2 or parts[1] not in ("key", "value"):
+            return [Unknown(f"{AFTER_APPLY}: computed from {ref}", where)]
+        path = tuple(p.value if isinstance(p, _Key) else p for p in parts[2:])
+        if parts[1] == "key":
+            return [self._walk_lit(each[2], path, ref, where)] if each[2] is not None else [
+                Unknown(f"{AFTER_APPLY}: computed from {ref}", where)]
+        entry = self._for_each_entry(each, where, depth)
+        if isinstance(entry, Unknown):
+            return [entry]
+        return _attribute_items(entry, path, ref, where)
 
     def resolve_ref(self, ref: str, ctx: Ctx, where: str, depth: int) -> list[Item]:
         segs = _segments(ref)
@@ -780,7 +849,7 @@ class Builder:
             variables = self.doc.get("variables")
             var = variables.get(name) if isinstance(variables, dict) else None
             if isinstance(var, dict) and "value" in var:
-                return [self._walk_lit(var["value"], path, ref, where)]
+                return _attribute_items(var["value"], path, ref, where)
             return [Unknown(f"{AFTER_APPLY}: computed from var.{name}, which has no known value in the plan",
                             where)]
         parent, (call_name, _) = ctx[:-1], ctx[-1]
@@ -790,7 +859,7 @@ class Builder:
         exprs = call.get("expressions") if isinstance(call, dict) else None
         label = f"var.{name} of {_ctx_text(ctx).rstrip('.')}"
         if isinstance(exprs, dict) and name in exprs:
-            items = self.resolve_expr(exprs[name], parent, where, depth + 1)
+            items = self.resolve_expr(exprs[name], parent, where, depth + 1, each=(parent, call_name, ctx[-1][1]))
             if not path:
                 return items
             return self._index_items(items, path, label, where)
@@ -798,7 +867,7 @@ class Builder:
         variables = module.get("variables")
         var = variables.get(name) if isinstance(variables, dict) else None
         if isinstance(var, dict) and "default" in var:
-            return [self._walk_lit(var["default"], path, ref, where)]
+            return _attribute_items(var["default"], path, ref, where)
         return [Unknown(f"{AFTER_APPLY}: computed from {label}, which has no known value in the plan", where)]
 
     def _resolve_module(self, parts: list, ref: str, ctx: Ctx, where: str, depth: int) -> list[Item]:
@@ -1174,6 +1243,43 @@ class Builder:
             return []
         # depends_on = [module.x] names every resource of module.x: a ("module", …) node
         return self._ref_nodes([d for d in deps if isinstance(d, str)], names, blind)
+
+
+_Each = tuple  # (parent module ctx, call name, instance key): the module instance an argument is for
+
+# terraform-aws-modules/eks's node-group and Fargate submodules (their ``source`` in a plan's configuration:
+# ``./modules/eks-managed-node-group`` from the eks module, ``terraform-aws-modules/eks/aws//modules/…``
+# when called directly)
+_EKS_SUBMODULES = ("eks-managed-node-group", "self-managed-node-group", "fargate-profile")
+
+
+def _eks_submodule(source: Any) -> str | None:
+    """Which terraform-aws-eks submodule a module call's source names, or None."""
+    if not isinstance(source, str):
+        return None
+    path = source.split("?", 1)[0].rstrip("/")
+    for name in _EKS_SUBMODULES:
+        if path == f"./modules/{name}" or path.endswith(f"//modules/{name}"):
+            return name
+    return None
+
+
+def _attribute_items(value: Any, path: tuple, ref: str, where: str) -> list[Item]:
+    """The items of ``ref`` = ``value[path…]``: a literal; nothing when an object along the path does not
+    set the attribute or sets it to null (a reference Terraform planned without an error, so one the
+    expression falls back past: ``try(var.defaults.subnet_ids, …)``); Unknown for an index out of range."""
+    v = value
+    for i, p in enumerate(path):
+        if isinstance(v, dict) and not isinstance(p, int):
+            if v.get(p) is None:
+                return []
+            v = v[p]
+            continue
+        got = _walk(v, path[i:])
+        if got is MISSING:
+            return [Unknown(f"{ref} has no such element", where)]
+        return [Lit(got, ref)]
+    return [Lit(v, ref)]
 
 
 def _all_references(node: Any) -> list[str]:
