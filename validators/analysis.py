@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 AWS_RESERVED = 5  # first four addresses and the last of every subnet
 CONTROL_PLANE_ENIS = 4  # EKS places 2 to 4 cross-account ENIs in the cluster subnets
+MAX_UNAVAILABLE_QUOTA = 100  # EKS managed node groups: nodes updated in parallel at most (managed-node-update-behavior)
 SCALES = ("min", "desired", "max")
 
 

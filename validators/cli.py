@@ -208,8 +208,8 @@ def _size_arguments(sz: argparse.ArgumentParser) -> None:
     sz.add_argument("--managed", action="store_true",
                     help="an EKS managed node group: max pods as EKS writes it for the CNI settings")
     sz.add_argument("--surge", type=_nonneg_int, nargs="?", const=-1, metavar="S",
-                    help="also size for a managed node group update adding S nodes "
-                         "(no value: EKS's max(2 x AZs, maxUnavailable 1))")
+                    help="also size for a managed node group update adding S nodes, at most EKS's "
+                         "max(2 x AZs, 100) (no value: EKS's max(2 x AZs, maxUnavailable 1))")
     sz.add_argument("--survive-az-loss", action="store_true",
                     help="also size for a lost AZ whose nodes move to the other AZs")
     sz.add_argument("--vpc-cidr", metavar="CIDR", help="lay out aligned, non-overlapping subnet CIDRs in this VPC CIDR")
@@ -580,11 +580,19 @@ def _outputs(a: argparse.Namespace) -> list[tuple[str, str | None]]:
             outs.append((name, path))
         elif not sep and spec in REPORT_FORMATS:
             outs.append((spec, None))
+        elif sep and name.isascii() and name.isalpha():
+            shown = spec if len(spec) <= 80 else spec[:80] + "…"
+            raise UsageError(f"--output {shown}: unknown format {name!r} (formats: {', '.join(REPORT_FORMATS)}); "
+                             f"a file whose name holds '=' is written as ./{shown}")
         else:
             outs.append((fmt, spec))
             bare = True
     if not bare and not any(p is None for _, p in outs):
         outs.insert(0, (fmt, None))
+    on_stdout = [f for f, p in outs if p is None]
+    if len(on_stdout) > 1:
+        raise UsageError(f"--output: {' and '.join(on_stdout)} would both go to standard output, one after the "
+                         "other; give all but one a path (-o FORMAT=PATH)")
     paths = [p for _, p in outs if p is not None]
     dup = next((p for p in paths if paths.count(p) > 1), None)
     if dup is not None:
@@ -669,7 +677,9 @@ def cmd_check(a: argparse.Namespace) -> int:
     from podcap.report import FORMATS
     from podcap.rules import REGISTRY
 
-    for fmt, path in outs:
+    stdout: list[str] = []
+    # files first: a report that cannot be written is exit 2, with nothing on stdout
+    for fmt, path in sorted(outs, key=lambda o: o[1] is None):
         kwargs = {}
         if fmt == "text" and path is None:
             from podcap.report.text import output_width
@@ -683,7 +693,9 @@ def cmd_check(a: argparse.Namespace) -> int:
             except OSError as e:
                 raise UsageError(f"cannot write {path}: {e.strerror}") from None
         else:
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            stdout.append(text if text.endswith("\n") else text + "\n")
+    for text in stdout:
+        sys.stdout.write(text)
     return exit_code(result, fail_threshold(opts, strict))
 
 

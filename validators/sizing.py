@@ -21,7 +21,15 @@ import ipaddress
 from dataclasses import field
 from typing import Any
 
-from podcap.analysis import AWS_RESERVED, CONTROL_PLANE_ENIS, Analysis, SubnetAnalysis, analyse, ceil_div
+from podcap.analysis import (
+    AWS_RESERVED,
+    CONTROL_PLANE_ENIS,
+    MAX_UNAVAILABLE_QUOTA,
+    Analysis,
+    SubnetAnalysis,
+    analyse,
+    ceil_div,
+)
 from podcap.engine.blocks import BLOCK, fragmentation_report, reservation_cidrs
 from podcap.engine.maxpods import pd_active
 from podcap.engine.settings import parse_env
@@ -219,9 +227,13 @@ def _control_plane(sa: SubnetAnalysis) -> int:
 
 
 def surge_of(req: SizeRequest) -> int | None:
+    """The nodes an update adds: S as given, but never more than EKS adds, max(2 x AZs, 100) (maxUnavailable's
+    quota of 100 nodes); no S: EKS's max(2 x AZs, maxUnavailable 1)."""
     if req.surge is None:
         return None
-    return req.surge if req.surge >= 0 else 2 * req.azs  # EKS: max(2 x AZs, maxUnavailable 1)
+    if req.surge < 0:
+        return 2 * req.azs
+    return min(req.surge, max(2 * req.azs, MAX_UNAVAILABLE_QUOTA))
 
 
 def _az_sizings(req: SizeRequest, run: _Run) -> list[AzSizing]:
@@ -390,6 +402,10 @@ def size(req: SizeRequest, snapshot: Snapshot) -> SizeAnswer:
                         kubelet_max_pods=run.kubelet, max_pods_origin=run.origin, azs=zs,
                         subnet_prefix_length=overall, errors=errors)
     answer.notes.extend(parse_env(req.env).warnings)
+    if req.surge is not None and req.surge > (surge_of(req) or 0):
+        answer.notes.append(f"surge {req.surge} capped at {surge_of(req)}: an EKS managed node group update adds "
+                            f"at most max(2 x AZs, {MAX_UNAVAILABLE_QUOTA}) nodes (maxUnavailable's quota of "
+                            f"{MAX_UNAVAILABLE_QUOTA} nodes)")
     answer.notes.append(f"EKS control plane: up to {CONTROL_PLANE_ENIS} ENIs over the cluster's {req.azs} "
                         f"subnet{'s' if req.azs != 1 else ''} ({zs[0].control_plane_enis} per subnet counted)")
     answer.options = _options(req, snapshot, pods)

@@ -35,7 +35,8 @@ def annotation(f: Finding, base_dir: str | None = None) -> str:
         if f.location.line:
             props.append(("line", str(f.location.line)))
     props.append(("title", f"{f.rule_id} {f.title}".strip()))
-    message = f"{f.resource}: {f.message}"
+    # a message that starts with its resource (PC001's do) is not prefixed with it again
+    message = f.message if f.message.startswith(f"{f.resource}:") else f"{f.resource}: {f.message}"
     if f.fix:
         message += f"\nFix: {f.fix}"
     head = ",".join(f"{k}={escape_property(v)}" for k, v in props)

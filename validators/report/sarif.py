@@ -31,7 +31,7 @@ SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/s
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 # Where a suppression lives: in the checked file itself, or beside it (a config file).
-IN_SOURCE = {"metadata", "cdk-acknowledge", "inline", "comment"}
+IN_SOURCE = {"metadata", "cdk-acknowledge", "inline", "comment", "spec"}  # written in the checked file itself
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 FINGERPRINT_KEY = "podcapFinding/v1"
 

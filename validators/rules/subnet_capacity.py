@@ -4,7 +4,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable
 
-from podcap.analysis import Analysis, NodegroupAnalysis, SubnetAnalysis, ceil_div, pool_items
+from podcap.analysis import (
+    MAX_UNAVAILABLE_QUOTA,
+    Analysis,
+    NodegroupAnalysis,
+    SubnetAnalysis,
+    ceil_div,
+    pool_items,
+)
 from podcap.engine.allocation import allocate
 from podcap.engine.disruption import DEFAULT_BUDGETS, replacement_surge
 from podcap.model.findings import Finding, Severity
@@ -394,9 +401,6 @@ def minimal_update(na: NodegroupAnalysis) -> bool:
     instances" (EKS API reference), so an update adds no nodes. DEFAULT, an unknown value or none: it surges."""
     s = na.ng.update_strategy
     return isinstance(s, str) and s.strip().upper() == "MINIMAL"
-
-
-MAX_UNAVAILABLE_QUOTA = 100  # EKS managed node groups: nodes updated in parallel at most
 
 
 def surge_nodes(na: NodegroupAnalysis, n_max: int) -> int:
