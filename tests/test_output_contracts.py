@@ -65,3 +65,15 @@ def test_github_annotation_names_the_resource_once():
     assert annotation(f).endswith("::Subnet03: Subnet03 exists only if condition HasThree holds")
     g = Finding("PC201", Severity.ERROR, "Subnet exhausted", "needs 60 of 59", "a")
     assert annotation(g).endswith("::a: needs 60 of 59")
+
+
+def test_yaml_syntax_error_of_an_unrecognised_file_has_its_line(tmp_path):
+    # docs/spec.md: "YAML and JSON syntax errors give FILE:LINE:COLUMN: problem", also when the error comes
+    # before anything that tells the kind of input (the unclosed flow sequence ends at line 3, column 1)
+    path = tmp_path / "spec.yaml"
+    path.write_text("version: 1\nname: [x\n")
+    run = cli(["check", str(path)])
+    assert run.code == 2 and f"{path}:3:1: while parsing a flow sequence" in run.err
+    path.write_text("hello: world\n")  # valid YAML of no known kind: still "cannot tell"
+    run = cli(["check", str(path)])
+    assert run.code == 2 and "cannot tell what this is" in run.err

@@ -87,8 +87,29 @@ def detect_kind(path: str) -> str:
         return kind
     if _text(head).lstrip().startswith("{"):
         raise CheckInputError(f"{label}: JSON, but neither a Terraform plan, a CloudFormation template nor a podcap spec")
+    if complete:
+        _yaml_syntax(label, _text(head))
     raise CheckInputError(f"{label}: cannot tell what this is (expected a podcap spec, a CloudFormation template, "
                           "a `terraform show -json` plan or a cdk.out folder)")
+
+
+def _yaml_syntax(label: str, text: str) -> None:
+    """A whole YAML text that names no kind: its syntax error, if it has one, says more than "cannot tell"
+    (``FILE:LINE:COLUMN: problem``, as docs/spec.md promises). Composing builds no values (no tags are
+    resolved, aliases stay shared nodes), so it is bounded by the text."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        for _ in yaml.compose_all(text, Loader=loader):
+            pass
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = "; ".join(p for p in (e.context, e.problem) if p)
+        if mark is not None:
+            raise CheckInputError(f"{label}:{mark.line + 1}:{mark.column + 1}: {problem}") from None
+    except (yaml.YAMLError, RecursionError):
+        return  # a reader error (a control character) or nesting: the readers say it with their own rules
 
 
 def _text(raw: bytes) -> str:
