@@ -17,7 +17,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from podcap.engine.allocation import NodeAllocation
-from podcap.engine.blocks import BLOCK, FragmentationReport, fragmentation_report, parse_cidr
+from podcap.engine.blocks import AWS_RESERVED, BLOCK, FragmentationReport, fragmentation_report, parse_cidr
 from podcap.engine.fast_allocation import allocate_fast
 from podcap.engine.managed import ManagedMaxPods, managed_max_pods
 from podcap.engine.maxpods import (
@@ -37,7 +37,6 @@ from podcap.model.unknown import MaybeUnknown, Unknown
 if TYPE_CHECKING:
     from podcap.engine.pool_capacity import Bound
 
-AWS_RESERVED = 5  # first four addresses and the last of every subnet
 CONTROL_PLANE_ENIS = 4  # EKS places 2 to 4 cross-account ENIs in the cluster subnets
 MAX_UNAVAILABLE_QUOTA = 100  # EKS managed node groups: nodes updated in parallel at most (managed-node-update-behavior)
 SCALES = ("min", "desired", "max")
@@ -199,6 +198,11 @@ class SubnetAnalysis:
     @property
     def used(self) -> bool:
         return any(self.contributions.get(s) for s in SCALES)
+
+    @property
+    def prefix_length(self) -> int | None:
+        """The subnet's CIDR length where its size is known (also an IPAM allocation's, whose CIDR is not)."""
+        return None if not self.size else 33 - self.size.bit_length()
 
     def known_demand(self, scale: str) -> int:
         """What the contributions known so far take: a floor when some are unknown."""

@@ -402,8 +402,9 @@ def size(req: SizeRequest, snapshot: Snapshot) -> SizeAnswer:
                         kubelet_max_pods=run.kubelet, max_pods_origin=run.origin, azs=zs,
                         subnet_prefix_length=overall, errors=errors)
     answer.notes.extend(parse_env(req.env).warnings)
-    if req.surge is not None and req.surge > (surge_of(req) or 0):
-        answer.notes.append(f"surge {req.surge} capped at {surge_of(req)}: an EKS managed node group update adds "
+    surge = surge_of(req)
+    if req.surge is not None and surge is not None and req.surge > surge:
+        answer.notes.append(f"surge {req.surge} capped at {surge}: an EKS managed node group update adds "
                             f"at most max(2 x AZs, {MAX_UNAVAILABLE_QUOTA}) nodes (maxUnavailable's quota of "
                             f"{MAX_UNAVAILABLE_QUOTA} nodes)")
     answer.notes.append(f"EKS control plane: up to {CONTROL_PLANE_ENIS} ENIs over the cluster's {req.azs} "

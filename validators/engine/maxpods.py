@@ -203,8 +203,6 @@ def uncapped_recommendation(limits: InstanceLimits, settings: CniSettings, capac
 
 def recommended_max_pods(limits: InstanceLimits, settings: CniSettings, capacity: int) -> int | None:
     """AWS's recommended max pods for the mode: :func:`uncapped_recommendation` capped at 110/250."""
-    if settings.ipv6 and not limits.nitro:
-        return capacity
     return apply_cap(uncapped_recommendation(limits, settings, capacity), limits.vcpus)
 
 

@@ -173,7 +173,7 @@ def exhaustion_findings(a: Analysis, r: Rule, pods_subnets: bool) -> Iterable[Fi
         other = (sa.size or 0) - 5 - used - sa.usable  # reservations, or in-use addresses AWS did not count
         taken = used + max(other, 0)  # a larger subnet still holds what is in use and reserved here
         plen = smallest_prefix_for(need, taken)
-        fix_parts = [f"needs a /{plen} ({usable_of(plen)} usable) or larger, has a /{33 - sa.size.bit_length()}"
+        fix_parts = [f"needs a /{plen} ({usable_of(plen)} usable) or larger, has a /{sa.prefix_length}"
                      if plen and sa.size else "needs more than a /16 can hold: split the node groups over more subnets"]
         hint = _max_nodes_hint(a, sa, taken)
         if hint:
@@ -380,7 +380,7 @@ def _scenario_findings(a: Analysis, r: Rule, scenarios) -> Iterable[Finding]:
     for sid, (need, label, data, nodes) in worst.items():
         sa = a.subnets[sid]
         plen = smallest_prefix_for(need, not_usable(sa))
-        fix = (f"needs a /{plen} ({usable_of(plen)} usable) or larger for this, has a /{33 - sa.size.bit_length()}"
+        fix = (f"needs a /{plen} ({usable_of(plen)} usable) or larger for this, has a /{sa.prefix_length}"
                if plen and sa.size else "split the node groups over more subnets")
         yield finding(sid, label, nodes, f"{need} addresses with the other users at max size, {sa.usable} usable",
                       fix, data, {"need": need})

@@ -37,13 +37,13 @@ from typing import Any
 
 from podcap import aws_clients
 from podcap.aws_clients import AwsAccessError
+from podcap.engine.blocks import AWS_RESERVED
 from podcap.model.plan import CidrReservation, Cluster, Location, NodeGroup, Plan, Subnet
 from podcap.model.unknown import Unknown
 from podcap.sources._common import referenced_subnet_ids
 
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$")
 FILTER_BATCH = 100  # values per subnet-id filter (EC2 accepts up to 200)
-AWS_RESERVED = 5
 MAX_PAGES = 1000  # pages of one paginated call (1000 x 1000 ENIs is far beyond any subnet)
 DEFAULT_TIMEOUT = 120.0  # seconds for the whole live phase
 ENV_TIMEOUT = "PODCAP_LIVE_TIMEOUT"
