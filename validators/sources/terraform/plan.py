@@ -17,7 +17,10 @@ module input variables, root variables with a value, and attributes of other res
 can be followed. ``each.value.x`` in a for_each module call's argument is read from the call's for_each map
 when that is a variable with a known value: an attribute the map entry does not set contributes nothing
 (``try(each.value.subnet_ids, var.subnet_ids)`` is then ``var.subnet_ids``); one it sets, combined with other
-references, stays unknown. A reference podcap cannot follow (a ``local``, ``count.index``, a data source
+references, stays unknown. A count / for_each resource's own ``each.key``, ``each.value`` and ``count.index``
+are its instance's (:meth:`Builder._resolve_own_instance`; the plan records references, not how they are
+combined, so a collection and one key are read as the collection at that key only where the collection has
+the instance's own keys, with a note). A reference podcap cannot follow (a ``local``, ``count.index``, a data source
 read only at apply) leaves an :class:`Unknown` saying why: podcap never guesses. (A node group whose
 launch template id comes through its module's locals is linked to that module instance's only
 ``aws_launch_template``: :func:`podcap.sources.terraform.compute.module_launch_template`.)
@@ -292,6 +295,17 @@ def _str_list(v: Any) -> bool:
     if len(v) == 1:
         return isinstance(v[0], str)
     return all(isinstance(a, str) for a in v)
+
+
+def _reads_instance(expr: Any) -> bool:
+    """Whether an expression's references include the instance's own each.* / count.index."""
+    refs = expr.get("references") if isinstance(expr, dict) else None
+    return isinstance(refs, list) and any(isinstance(r, str) and _is_instance_ref(r) for r in refs)
+
+
+def _is_instance_ref(ref: str) -> bool:
+    """``each.key`` / ``each.value…`` / ``count.index``: a value of the resource instance being read."""
+    return ref.startswith(("each.", "count."))
 
 
 def _specific_references(refs: list) -> list[str]:
@@ -709,9 +723,12 @@ class Builder:
         return self.expression(res, path) is not None
 
     # -- resolving references -----------------------------------------------------------------------------
-    def resolve_expr(self, expr: Any, ctx: Ctx, where: str, depth: int, each: _Each | None = None) -> list[Item]:
+    def resolve_expr(self, expr: Any, ctx: Ctx, where: str, depth: int, each: _Each | None = None,
+                     own: Res | None = None) -> list[Item]:
         """The items an expression's references lead to. ``each``: the module instance whose call's
-        argument this is (its ``each.key`` / ``each.value``; see :meth:`_resolve_each`)."""
+        argument this is (its ``each.key`` / ``each.value``; see :meth:`_resolve_each`). ``own``: the
+        resource instance whose own attribute this is, for its ``each.*`` / ``count.index``
+        (:meth:`_resolve_own_instance`)."""
         if depth > MAX_REF_DEPTH:
             return [Unknown("references nested too deep to follow", where)]
         if not isinstance(expr, dict):
@@ -723,6 +740,8 @@ class Builder:
             return [Unknown(f"{AFTER_APPLY}: computed by an expression the plan does not record", where)]
         out: list[Item] = []
         specific = _specific_references(refs)
+        if own is not None and each is None and own.addr.key is not None and any(map(_is_instance_ref, specific)):
+            return self._resolve_own_instance(specific, own, ctx, where, depth)
         for ref in specific:
             if each is not None and ref.startswith("each."):
                 got = self._resolve_each(ref, each, where, depth)
@@ -736,6 +755,101 @@ class Builder:
                 continue
             out.extend(self.resolve_ref(ref, ctx, where, depth))
         return out
+
+    def _resolve_own_instance(self, specific: list[str], own: Res, ctx: Ctx, where: str, depth: int
+                              ) -> list[Item]:
+        """An attribute of one count / for_each instance whose expression reads ``each.key``,
+        ``each.value[.x]`` or ``count.index``. Those are the instance's own: its key, its for_each entry
+        (:meth:`_own_for_each_entry`), its index. The plan records an expression's references, not the
+        expression: ``[aws_subnet.private[each.key].id]`` is recorded as ``aws_subnet.private`` and
+        ``each.key``. So exactly two references, one collection (a resource, a variable, a module output,
+        without an index) and one instance value that is a single key, are read as that collection at that
+        key, the one-subnet-per-instance layout (a node group per AZ), and a note says so. Anything else
+        with an instance value in it stays Unknown, as before."""
+        inst = [r for r in specific if _is_instance_ref(r)]
+        rest = [r for r in specific if not _is_instance_ref(r)]
+        if len(rest) != 1 or len(inst) != 1:
+            if not rest:  # only the instance's own values (``each.value.subnet_ids``)
+                return [item for r in inst for item in self._own_instance_value(r, own, where, depth)]
+            return [Unknown(f"{AFTER_APPLY}: chosen per instance through {', '.join(inst)} combined with "
+                            f"{', '.join(rest)[:200]}; podcap cannot tell how", where)]
+        got = self._own_instance_value(inst[0], own, where, depth)
+        if len(got) != 1 or not isinstance(got[0], Lit) or not isinstance(got[0].value, (str, int)) \
+                or isinstance(got[0].value, bool):
+            return [next((i for i in got if isinstance(i, Unknown)), Unknown(
+                f"{AFTER_APPLY}: {rest[0]} indexed by {inst[0]}, which is not one key", where))]
+        collection = rest[0]
+        segs = _segments(collection)
+        if not segs or isinstance(segs[-1][0], _Key):
+            return [Unknown(f"{AFTER_APPLY}: chosen per instance through {inst[0]} from {collection}; podcap "
+                            "cannot tell which", where)]
+        index = got[0].value
+        if not inst[0].startswith("each.value") and not self._same_keys(collection, own, ctx, where, depth):
+            # ``[for k, s in aws_subnet.x : s.id if k != each.key]`` has the same references; only a
+            # collection with the instance's own keys (both made from one for_each / count) is read as indexed
+            return [Unknown(f"{AFTER_APPLY}: chosen per instance through {inst[0]} from {collection}, whose keys "
+                            f"are not those of {own.addr.config_address}; podcap cannot tell which", where)]
+        indexed = f"{collection}[{json.dumps(index)}]"
+        attribute = where[len(own.address) + 1:] if where.startswith(f"{own.address}.") else where
+        note = (f"{attribute}: read as {indexed} (the plan records only the references {collection} and "
+                f"{inst[0]}, not how they are combined)")
+        self.plan.notes.append((own.address, note))
+        return self.resolve_ref(indexed, ctx, where, depth)
+
+    def _same_keys(self, collection: str, own: Res, ctx: Ctx, where: str, depth: int) -> bool:
+        """Whether ``collection`` is a resource whose instances have the keys of ``own``'s instances, or a
+        value (a variable, a module output) that is not a resource's instances."""
+        items = self.resolve_ref(collection, ctx, where, depth + 1)
+        res_keys = {i.res.addr.key for i in items if isinstance(i, ResItem)}
+        if not res_keys:
+            return True
+        a = own.addr
+        return res_keys == set(self.instances.get((a.ctx, a.mode, a.type, a.name), {}))
+
+    def _own_instance_value(self, ref: str, own: Res, where: str, depth: int) -> list[Item]:
+        """``each.key``, ``each.value[.path]`` or ``count.index`` of the instance ``own``."""
+        segs = _segments(ref)
+        parts = [s for s, _ in segs] if segs else []
+        key = own.addr.key
+        if len(parts) < 2 or parts[1] not in ("key", "value", "index") or (parts[0] == "count") != (
+                parts[1] == "index") or (parts[0] == "count") != isinstance(key, int):
+            return [Unknown(f"{AFTER_APPLY}: computed from {ref}", where)]
+        path = tuple(p.value if isinstance(p, _Key) else p for p in parts[2:])
+        if parts[1] != "value":
+            return [self._walk_lit(key, path, ref, where)]
+        entry = self._own_for_each_entry(own, where, depth)
+        if isinstance(entry, Unknown):
+            return [entry]
+        if isinstance(entry, ResItem):  # for_each over a resource's instances: each.value is one of them
+            return [ResItem(entry.res, entry.attr + path, ref)]
+        return _attribute_items(entry, path, ref, where)
+
+    def _own_for_each_entry(self, own: Res, where: str, depth: int) -> Any:
+        """``each.value`` of a for_each resource instance: its for_each expression must reference one value
+        known at plan time, a map holding the instance's key (the entry), or a list / set holding it (a set's
+        ``each.value`` is its key)."""
+        conf = self.config_of(own) or {}
+        fe = conf.get("for_each_expression")
+        refs = _specific_references(fe.get("references") or []) if isinstance(fe, dict) else []
+        why = Unknown(f"{AFTER_APPLY}: each.value of {own.address}: podcap cannot tell its for_each entry", where)
+        if isinstance(fe, dict) and "constant_value" in fe:
+            value = fe["constant_value"]
+        else:
+            if len(refs) != 1 or _is_instance_ref(refs[0]):
+                return why
+            got = self.resolve_ref(refs[0], own.ctx, where, depth + 1)
+            if got and all(isinstance(i, ResItem) and not i.attr for i in got):
+                # ``for_each = aws_subnet.private``: the instance of that key
+                return next((i for i in got if i.res.addr.key == own.addr.key), why)
+            if len(got) != 1 or not isinstance(got[0], Lit):
+                return why
+            value = got[0].value
+        key = own.addr.key
+        if isinstance(value, dict):
+            return value.get(key, why) if isinstance(key, str) else why
+        if isinstance(value, list) and key in value:
+            return key
+        return why
 
     def _for_each_entry(self, each: _Each, where: str, depth: int) -> Any:
         """The for_each map entry of one module instance (``each.value``): the call's ``for_each`` must be a
@@ -960,7 +1074,7 @@ class Builder:
                 return Unknown(f"{AFTER_APPLY}: comes from {_where(r.address, attr)}", where)
             self._resolving.add(guard)
             try:
-                sub = self.resolve_expr(expr, r.ctx, where, depth + 1)
+                sub = self.resolve_expr(expr, r.ctx, where, depth + 1, own=r)
                 got = self.expand(sub, accept, what, where, depth + 1)
             finally:
                 self._resolving.discard(guard)
@@ -982,6 +1096,9 @@ class Builder:
             expr = self.expression(res, path)
             if expr is None:
                 got = _NO_EXPRESSION  # Unknown(AFTER_APPLY) at each instance's own path
+            elif _reads_instance(expr):  # each.* / count.index: an answer per instance, not cached for all
+                where = _where(res.address, path)
+                return self.expand(self.resolve_expr(expr, res.ctx, where, 0, own=res), accept, what, where)
             else:
                 key = (id(expr), res.ctx, accept, what)
                 got = self._follow_cache.get(key)
