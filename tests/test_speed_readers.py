@@ -600,7 +600,8 @@ def test_follow_with_its_caches_equals_the_uncached_walk():
                     if expr is None:
                         want: Any = Unknown(AFTER_APPLY, where)
                     else:
-                        want = fresh.expand(fresh.resolve_expr(expr, other.ctx, where, 0), accept, what, where)
+                        want = fresh.expand(fresh.resolve_expr(expr, other.ctx, where, 0, own=other), accept, what,
+                                            where)
                         if isinstance(want, Unknown):
                             want = Unknown(want.reason, where)
                     assert _follow_key(got) == _follow_key(want), (name, address, attr, what)
