@@ -10,6 +10,9 @@
    ``--moto`` (default) reads moto's recorded copy through a local moto server
    (scripts/refresh_snapshot_moto.sh); ``--account --region R ...`` reads an AWS account with boto3's usual
    credentials (read-only ``ec2:DescribeInstanceTypes``).
+3. The instance types of EKS Auto Mode's built-in pools, worked out from those records and stored beside
+   them (``selections``), so that checks need not judge every type again
+   (podcap.limits.refresh.store_selections).
 
 Usage: .venv/bin/python scripts/generate_snapshot.py [--reference DIR] [--moto | --account --region R] [-o OUT]
 """
@@ -66,10 +69,18 @@ def main(argv: list[str] | None = None) -> int:
             cmd += ["--region", r]
         if a.profile:
             cmd += ["--profile", a.profile]
-        return subprocess.call(cmd, cwd=ROOT)
-    env = dict(os.environ, PYTHON=os.environ.get("PYTHON", sys.executable))
-    return subprocess.call(["bash", str(ROOT / "scripts" / "refresh_snapshot_moto.sh"), str(a.output)],
-                           cwd=ROOT, env=env)
+        rc = subprocess.call(cmd, cwd=ROOT)
+    else:
+        env = dict(os.environ, PYTHON=os.environ.get("PYTHON", sys.executable))
+        rc = subprocess.call(["bash", str(ROOT / "scripts" / "refresh_snapshot_moto.sh"), str(a.output)],
+                             cwd=ROOT, env=env)
+    if rc != 0:
+        return rc
+    from podcap.limits.refresh import store_selections
+
+    out = store_selections(a.output)
+    print(f"stored the built-in pools' instance types in {out}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -73,6 +73,11 @@ class TypeCapacity:
     own_kubelet_max_pods: int | None = None  # the max pods EKS would write for this type alone
 
 
+# worst()'s order: subnet addresses, then pod-subnet addresses. An attrgetter, not a lambda: the rules ask
+# worst() of a node pool of hundreds of candidate types a dozen times
+_BY_ADDRESSES = attrgetter("alloc.subnet_addresses", "alloc.pod_subnet_addresses")
+
+
 @record
 class NodegroupAnalysis:
     """A node group's figures: sizes, subnets by AZ, and each instance type's capacity."""
@@ -111,7 +116,7 @@ class NodegroupAnalysis:
         """The instance type whose node takes the most addresses (mixed types: plan for the worst)."""
         if not self.types or self.unknown_types:
             return None
-        return max(self.types, key=lambda t: (t.alloc.subnet_addresses, t.alloc.pod_subnet_addresses))
+        return max(self.types, key=_BY_ADDRESSES)
 
     def limit_bound(self) -> Bound | None:
         """What a node pool's cpu or memory limits let all its nodes take together, when that is less than its

@@ -23,7 +23,11 @@
 """
 from __future__ import annotations
 
-from podcap.engine.karpenter import Requirement
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from podcap.engine.karpenter import Requirement, TypeSelection
+    from podcap.limits import Snapshot
 
 AUTO_MODE_MAX_PODS = 110
 BUILTIN_POOLS = ("general-purpose", "system")
@@ -69,21 +73,91 @@ def supported(lim) -> bool:
     return vcpus is None or vcpus > 1
 
 
+# the built-in pools' requirements as (key, operator, values): plain data, so that a check whose pools'
+# selections are stored (builtin_selection) builds no Requirement
 _COMMON = (
-    Requirement("karpenter.sh/capacity-type", "In", ("on-demand",)),
-    Requirement("eks.amazonaws.com/instance-category", "In", ("c", "m", "r")),
-    Requirement("eks.amazonaws.com/instance-generation", "Gt", ("4",)),
-    Requirement("kubernetes.io/os", "In", ("linux",)),
+    ("karpenter.sh/capacity-type", "In", ("on-demand",)),
+    ("eks.amazonaws.com/instance-category", "In", ("c", "m", "r")),
+    ("eks.amazonaws.com/instance-generation", "Gt", ("4",)),
+    ("kubernetes.io/os", "In", ("linux",)),
 )
+_ARCHITECTURES = {"general-purpose": ("amd64",), "system": ("amd64", "arm64")}
+
+
+def _terms(pool: str) -> tuple[tuple[str, str, tuple[str, ...]], ...] | None:
+    arch = _ARCHITECTURES.get(pool)
+    return None if arch is None else (*_COMMON, ("kubernetes.io/arch", "In", arch))
 
 
 def builtin_requirements(pool: str) -> list[Requirement] | None:
     """The documented requirements of a built-in pool (set-builtin-node-pools.html), None for another name."""
-    if pool == "general-purpose":
-        return [*_COMMON, Requirement("kubernetes.io/arch", "In", ("amd64",))]
-    if pool == "system":
-        return [*_COMMON, Requirement("kubernetes.io/arch", "In", ("amd64", "arm64"))]
-    return None
+    from podcap.engine.karpenter import Requirement
+
+    terms = _terms(pool)
+    return None if terms is None else [Requirement(key, op, values) for key, op, values in terms]
+
+
+def builtin_definition(pool: str) -> dict[str, Any] | None:
+    """What the instance types of a built-in pool depend on besides the snapshot's records, as JSON: its
+    requirements and the supported-instance reference (families, sizes too small). A selection is stored
+    with the definition it was worked out for, so one stored before the definition changed is not used.
+    None for another name."""
+    terms = _terms(pool)
+    if terms is None:
+        return None
+    return {"requirements": [[key, op, list(values)] for key, op, values in terms],
+            "supported_families": sorted(SUPPORTED_FAMILIES), "too_small": list(_TOO_SMALL)}
+
+
+def builtin_selection(pool: str, snapshot: Snapshot, where: str) -> TypeSelection:
+    """The instance types of a built-in pool: :func:`podcap.engine.karpenter.select_types` of its
+    requirements, narrowed to the supported types. The shipped snapshot stores each pool's selection
+    (``Snapshot.selections``, written by scripts/generate_snapshot.py: see :func:`stored_selections`), so
+    a check does not judge its ~1400 types again; a selection stored for another definition, or a --snapshot
+    file, is worked out from the records. tests/test_speed_selections.py holds the stored selections equal
+    to select_types of the shipped records."""
+    from podcap.engine.karpenter import select_types
+
+    stored = _from_store(snapshot.selections.get(pool), builtin_definition(pool))
+    if stored is not None:
+        return stored
+    return select_types(builtin_requirements(pool) or [], snapshot, where, supported, supported_name)
+
+
+def stored_selections(snapshot: Snapshot) -> dict[str, Any]:
+    """Each built-in pool's selection over ``snapshot``, as the snapshot file stores it (see
+    :func:`builtin_selection`): its definition and the selection's fields. A pool whose types the snapshot
+    cannot tell (``unknown``: its reason names where the pool is) is left out, and then worked out by every
+    check."""
+    from podcap.engine.karpenter import select_types
+
+    out: dict[str, Any] = {}
+    for pool in BUILTIN_POOLS:
+        sel = select_types(builtin_requirements(pool) or [], snapshot, pool, supported, supported_name)
+        if sel.unknown is None:
+            out[pool] = {"definition": builtin_definition(pool), "types": sel.types, "notes": sel.notes,
+                         "zones": sel.zones, "zones_excluded": sel.zones_excluded, "cpu_floor": sel.cpu_floor}
+    return out
+
+
+def _from_store(stored: Any, definition: dict[str, Any] | None) -> TypeSelection | None:
+    """A stored selection (see :func:`stored_selections`) as select_types gives it, when it was stored for
+    ``definition`` and has the fields a selection has; else None (then it is worked out)."""
+    from podcap.engine.karpenter import TypeSelection
+
+    if not isinstance(stored, dict) or definition is None or stored.get("definition") != definition:
+        return None
+    types, notes, zones = stored.get("types"), stored.get("notes"), stored.get("zones")
+    excluded, floor = stored.get("zones_excluded"), stored.get("cpu_floor")
+    if not (_strings(types) and types and _strings(notes) and (zones is None or _strings(zones))
+            and _strings(excluded) and (floor is None or type(floor) is int)):
+        return None
+    return TypeSelection(types=list(types), zones=None if zones is None else list(zones),
+                         zones_excluded=list(excluded), notes=list(notes), cpu_floor=floor)
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def network_env(ipv4_prefix_size: object = None, pod_subnets: bool = False) -> tuple[dict[str, str] | None, str]:

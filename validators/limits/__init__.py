@@ -218,6 +218,11 @@ class Snapshot:
     types: dict[str, InstanceLimits]
     # the records as stored (with "src", "in" and the DescribeInstanceTypes figures the tables overrode)
     records: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
+    # what the generator worked out from the records and stored beside them (the file's "selections": EKS
+    # Auto Mode's built-in pools' instance types, podcap.engine.auto_mode.builtin_selection), so that a check
+    # need not judge every type again. Only the shipped snapshot's are read: a --snapshot file may have been
+    # edited since it was generated, and its pools are worked out from its records.
+    selections: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def record(self, name: str) -> dict[str, Any]:
         return self.records.get(self.get(name).name, {})
@@ -298,6 +303,9 @@ class _LazyTypes(Mapping):
         self._records = records
         self._lower: dict[str, str] | None = None  # lower-case name -> name as stored, made when first needed
         self._built: dict[str, InstanceLimits] = {}
+        # a record's text as stored -> the type built from it: sizes of one family share their whole record
+        # (~1400 types, ~600 distinct records), and an EKS Auto Mode pool builds ~800 candidates
+        self._by_text: dict[str, InstanceLimits] = {}
 
     def _names(self) -> dict[str, str]:
         if self._lower is None:
@@ -311,9 +319,25 @@ class _LazyTypes(Mapping):
     def __getitem__(self, key: str) -> InstanceLimits:
         hit = self._built.get(key)
         if hit is None:
-            name = self._stored_name(key)
-            hit = self._built[key] = InstanceLimits.from_record(name, self._records[name])
+            hit = self._built[key] = self._build(key)
         return hit
+
+    def _build(self, key: str) -> InstanceLimits:
+        """``InstanceLimits.from_record(name, record)`` of the type stored as ``key`` (or, for a key that is
+        not a stored name, of the stored name it is the lower case of). A record whose text as stored was
+        built already for another name gives that type under this name: from_record reads nothing else of
+        the name (it names the type, and a malformed record, which is never kept).
+        tests/test_speed_limits.py holds every type equal to from_record of its record."""
+        records = self._records
+        text = records.text_of(key) if isinstance(records, _LineRecords) else None
+        if text is None:  # not a line of the shipped layout, or not a stored name
+            name = self._stored_name(key)
+            return InstanceLimits.from_record(name, records[name])
+        twin = self._by_text.get(text)
+        if twin is None:
+            twin = self._by_text[text] = InstanceLimits.from_record(key, records[key])
+            return twin
+        return _renamed(twin, key)
 
     def __iter__(self):
         return iter(self._names())
@@ -330,52 +354,61 @@ class _LineRecords(Mapping):
 
     ``dumps_snapshot`` (podcap.limits.refresh) writes one instance type per line, so a record is found by
     searching for its line and parsed alone: a check that reads a few types no longer parses all ~1400
-    (json.loads of the whole file was ~14 ms of every run). Listing the names indexes every line once;
-    reading every record (an EKS Auto Mode sweep) parses the section in one go. :func:`_index_lines`
-    declines a text not laid out that way, which is then read whole; tests hold every record equal to
-    json.loads of the whole file."""
+    (json.loads of the whole file was ~14 ms of every run). Listing the names, or reading more than a few
+    types (:data:`_SEARCHES_BEFORE_INDEX`), indexes every line once; reading every record parses the
+    section in one go. :func:`_index_lines` declines a text not laid out that way, which is then read
+    whole; tests hold every record equal to json.loads of the whole file."""
 
     def __init__(self, text: str, section: tuple[int, int]):
         self._text = text
         self._section = section  # the instance_types object: from its "{" to after its "}"
-        self._spans: dict[str, tuple[int, int]] | None = None
+        self._lines: dict[str, str] | None = None  # name -> its record's line, once every line is indexed
         self._parsed: dict[str, Any] = {}
         self._complete = False
+        self._found: dict[str, str | None] = {}  # lines searched for before the index was made
 
-    def _span(self, name: str) -> tuple[int, int] | None:
-        if self._spans is not None:
-            return self._spans.get(name)
+    def _line(self, name: str) -> str | None:
+        if self._lines is not None:
+            return self._lines.get(name)
+        if name in self._found:
+            return self._found[name]
+        if len(self._found) >= _SEARCHES_BEFORE_INDEX:
+            return self.index().get(name)
+        line = self._found[name] = self._search(name)
+        return line
+
+    def _search(self, name: str) -> str | None:
         if not name or any(c in name for c in '"\\\n'):
             return None
         start, end = self._section
         at = self._text.find(f'\n"{name}":{{', start, end)
         if at < 0:
             return None
-        line_start = at + 1
-        return _line_span(line_start, self._text[line_start:self._text.find("\n", line_start, end)])[1]
+        return self._text[at + 1:self._text.find("\n", at + 1, end)]
 
-    def index(self) -> dict[str, tuple[int, int]]:
-        if self._spans is None:
+    def index(self) -> dict[str, str]:
+        """Every record's line, by the type's name (as the line writes it)."""
+        if self._lines is None:
             start, end = self._section
-            spans: dict[str, tuple[int, int]] = {}
-            pos = start + 2  # after "{\n"
-            for line in self._text[pos:end - 2].split("\n"):
-                name, span = _line_span(pos, line)
-                spans[name] = span
-                pos += len(line) + 1
-            self._spans = spans
-        return self._spans
+            lines = self._text[start + 2:end - 2].split("\n")  # from after "{\n" to before "\n}"
+            self._lines = {line[1:line.find('":{')]: line for line in lines}
+        return self._lines
 
     def __getitem__(self, name: str) -> Any:
         rec = self._parsed.get(name)
         if rec is None:
             if self._complete:
                 raise KeyError(name)
-            span = self._span(name)
-            if span is None:
+            text = self.text_of(name)
+            if text is None:
                 raise KeyError(name)
-            rec = self._parsed[name] = json.loads(self._text[span[0]:span[1]])
+            rec = self._parsed[name] = json.loads(text)
         return rec
+
+    def text_of(self, name: str) -> str | None:
+        """A record's text as stored (None: no such line); equal texts are equal records."""
+        line = self._line(name)
+        return None if line is None else _record_text(line)
 
     def __iter__(self):
         return iter(self.index())
@@ -384,7 +417,7 @@ class _LineRecords(Mapping):
         return len(self.index())
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and (name in self._parsed or self._span(name) is not None)
+        return isinstance(name, str) and (name in self._parsed or self._line(name) is not None)
 
     def items(self):  # type: ignore[override]
         self._parse_all()
@@ -401,11 +434,25 @@ class _LineRecords(Mapping):
             self._complete = True
 
 
-def _line_span(pos: int, line: str) -> tuple[str, tuple[int, int]]:
-    """A record line ``"name":{...},`` starting at ``pos``: the type's name and the span of its value (from its
-    "{", without the comma that ends every line but the last)."""
-    sep = line.find('":{')
-    return line[1:sep], (pos + sep + 2, pos + len(line) - (1 if line.endswith(",") else 0))
+def _renamed(lim: InstanceLimits, name: str) -> InstanceLimits:
+    """``dataclasses.replace(lim, name=name)`` without its cost (a field-by-field ``__init__``): the copy
+    of a frozen record, its fields shared (they are immutable). ``lim`` was built by from_record, so its
+    class is a built dataclass (equality and hash by field) for the copy too."""
+    out = object.__new__(InstanceLimits)
+    out.__dict__.update(lim.__dict__)
+    out.__dict__["name"] = name
+    return out
+
+
+# a search scans the file up to the type's line (~50 us on average), the index of every line ~1 ms: a
+# check that reads more types than this (a node pool's hundreds of candidates) indexes the lines instead
+_SEARCHES_BEFORE_INDEX = 16
+
+
+def _record_text(line: str) -> str:
+    """A record line ``"name":{...},``: the text of its value (from its "{", without the comma that ends
+    every line but the last)."""
+    return line[line.find('":{') + 2:len(line) - (1 if line.endswith(",") else 0)]
 
 
 _TYPES_OPEN = '\n"instance_types":{\n'
@@ -451,12 +498,20 @@ def _shipped() -> Snapshot:
     indexed = _index_lines(text)
     if indexed is not None and isinstance(indexed[0].get("generated", {}), dict):
         doc, records = indexed
-        return Snapshot(provenance=doc.get("generated", {}), types=_LazyTypes(records), records=records)
+        return Snapshot(provenance=doc.get("generated", {}), types=_LazyTypes(records), records=records,
+                        selections=_selections(doc))
     doc = json.loads(text)
     types_doc = doc.get("instance_types") if isinstance(doc, dict) else None
     if not isinstance(types_doc, dict) or not isinstance(doc.get("generated", {}), dict):
         return parse_snapshot(doc)  # says what is wrong
-    return Snapshot(provenance=doc.get("generated", {}), types=_LazyTypes(types_doc), records=types_doc)
+    return Snapshot(provenance=doc.get("generated", {}), types=_LazyTypes(types_doc), records=types_doc,
+                    selections=_selections(doc))
+
+
+def _selections(doc: dict[str, Any]) -> dict[str, Any]:
+    """The shipped file's stored selections (see Snapshot.selections); none when it has no such object."""
+    stored = doc.get("selections")
+    return stored if isinstance(stored, dict) else {}
 
 
 def get(name: str) -> InstanceLimits:

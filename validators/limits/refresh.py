@@ -176,20 +176,46 @@ def fetch_instance_types(regions: list[str] | None, profile: str | None = None, 
 # --------------------------------------------------------------------------- writing
 
 
+# the objects written one entry per line: the records, and the selections worked out from them
+_ONE_PER_LINE = ("instance_types", "selections")
+
+
 def dumps_snapshot(doc: dict[str, Any]) -> str:
-    """Compact JSON, keys sorted, one instance type per line (readable diffs)."""
+    """Compact JSON, keys sorted, one instance type (and one stored selection) per line (readable diffs)."""
     def enc(v: Any) -> str:
         return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     parts = []
     for key in sorted(doc):
         value = doc[key]
-        if key == "instance_types":
+        if key in _ONE_PER_LINE and isinstance(value, dict):
             rows = ",\n".join(f"{enc(name)}:{enc(value[name])}" for name in sorted(value))
             parts.append(f"{enc(key)}:{{\n{rows}\n}}" if rows else f"{enc(key)}:{{}}")
         else:
             parts.append(f"{enc(key)}:{enc(value)}")
     return "{" + ",\n".join(parts) + "}\n"
+
+
+def with_selections(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with the selections checks would otherwise work out from its records each time (EKS Auto
+    Mode's built-in pools: podcap.engine.auto_mode.stored_selections), stored beside them. Only the shipped
+    snapshot's are read (Snapshot.selections): scripts/generate_snapshot.py stores them with
+    :func:`store_selections` once the records are written, and tests/test_speed_selections.py holds them
+    equal to what this gives for the shipped records."""
+    from podcap.engine.auto_mode import stored_selections
+    from podcap.limits import SnapshotError, parse_snapshot
+
+    try:
+        snapshot = parse_snapshot(doc)
+    except SnapshotError:  # records no check can read: nothing to work out, the file says what is wrong
+        return doc
+    return {**doc, "selections": stored_selections(snapshot)}
+
+
+def store_selections(path: str | os.PathLike[str]) -> Path:
+    """Rewrite the snapshot file at ``path`` with its selections (:func:`with_selections`)."""
+    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    return write_snapshot(with_selections(doc), path)
 
 
 def write_snapshot(doc: dict[str, Any], path: str | os.PathLike[str]) -> Path:

@@ -15,7 +15,7 @@ files, the instance-limits snapshot), so :func:`apply_kubernetes_objects` keeps 
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from podcap.engine.disruption import read_budgets
 from podcap.limits import Snapshot
@@ -23,9 +23,6 @@ from podcap.model.plan import Cluster, Location, NodeGroup, Plan
 from podcap.model.records import record
 from podcap.model.unknown import Unknown
 from podcap.sources.intrinsics import TOKEN_RE
-
-if TYPE_CHECKING:
-    from podcap.engine.karpenter import Requirement
 
 # podcap.engine.karpenter and podcap.engine.auto_mode are imported where a node pool is read: a plan
 # without NodePools or Auto Mode does not pay for them (every check passes through this module)
@@ -609,17 +606,13 @@ def _zone_filter(plan: Plan, subnets: Any, zones: list[str] | None, excluded: li
 
 def builtin_pool(plan: Plan, cluster: Cluster, pool: str, snapshot: Snapshot) -> NodeGroup:
     """An EKS Auto Mode built-in pool as a node pool (set-builtin-node-pools.html)."""
-    from podcap.engine.auto_mode import AUTO_MODE_MAX_PODS, builtin_requirements, network_env
-    from podcap.engine.auto_mode import supported as auto_mode_supported
-    from podcap.engine.auto_mode import supported_name as auto_mode_supported_name
-    from podcap.engine.karpenter import select_types
+    from podcap.engine.auto_mode import AUTO_MODE_MAX_PODS, builtin_selection, network_env
 
     where = f"{cluster.id}: Auto Mode built-in NodePool {pool}"
-    reqs: list[Requirement] = builtin_requirements(pool) or []
     ng = NodeGroup(name=f"{cluster.id}/{pool}", cluster=cluster.id, provisioner="auto-mode", zone_balanced=False,
                    location=cluster.location, min_size=0, ami_family="bottlerocket", max_pods_cap=AUTO_MODE_MAX_PODS,
                    carrier=cluster.id)
-    sel = select_types(reqs, snapshot, where, auto_mode_supported, auto_mode_supported_name)
+    sel = builtin_selection(pool, snapshot, where)
     ng.instance_types = sel.unknown if sel.unknown is not None else list(sel.types)
     plan.notes.extend((ng.name, n) for n in sel.notes)
     ng.subnets = _cluster_subnets(cluster, where)
