@@ -253,7 +253,10 @@ def test_sizes_follow_eksctl_and_refuse_what_it_refuses():
     plan = plan_of(nodeGroups=[{"name": "zero", "minSize": 0}, {"name": "d", "desiredCapacity": 5, "maxSize": 9}])
     # minSize 0, nothing else: maxSize = minSize = 0 -> DefaultMaxSize 1; desiredCapacity = minSize = 0
     assert (ng(plan, "nodeGroups.zero").min_size, ng(plan, "nodeGroups.zero").desired_size,
-            ng(plan, "nodeGroups.zero").max_size) == (0, 0, 1)
+            ng(plan, "nodeGroups.zero").max_size) == (0, 0, 0)  # self-managed: nodegroup.go keeps max = min
+    managed = plan_of(managedNodeGroups=[{"name": "zero", "minSize": 0}])
+    z = ng(managed, "managedNodeGroups.zero")
+    assert (z.min_size, z.desired_size, z.max_size) == (0, 0, 1)  # ValidateManagedNodeGroup: DefaultMaxSize
     d = ng(plan, "nodeGroups.d")
     assert (d.min_size, d.desired_size, d.max_size) == (5, 5, 9)  # minSize = desiredCapacity
     with pytest.raises(InputError, match="min <= desired <= max"):

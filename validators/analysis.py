@@ -318,7 +318,8 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
     for scale, value in zip(SCALES, (ng.min_size, ng.desired_size, ng.max_size)):
         na.sizes[scale] = _int_or_unknown(value, f"{scale} size", where, na.unknowns)
     lo, mid, hi = (na.sizes.get(x) for x in SCALES)
-    if any(v is not None and v < 0 for v in (lo, mid, hi)) or (hi is not None and hi < 1) or (
+    # EKS CreateNodegroup needs maxSize >= 1; an Auto Scaling group (a self-managed group) takes a MaxSize of 0
+    if any(v is not None and v < 0 for v in (lo, mid, hi)) or (hi is not None and hi < 1 and not ng.self_managed) or (
             lo is not None and hi is not None and lo > hi) or (
             mid is not None and ((lo is not None and mid < lo) or (hi is not None and mid > hi))):
         na.unknowns.append(Unknown(f"invalid scaling config: min {lo}, desired {mid}, max {hi} (EKS needs "

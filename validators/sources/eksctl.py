@@ -9,7 +9,7 @@ The defaults are eksctl's own (eksctl-io/eksctl, pkg/apis/eksctl.io/v1alpha5 and
   time (``az.GetAvailabilityZones``: 3, or 2 in us-east-1): podcap names those ``az-0`` …, abstract zones.
 * With ``vpc.subnets`` the VPC and subnets exist; their CIDRs are what the file says, else Unknown (--live).
 * Node group sizes (``validateNodeGroup`` / ``nodegroup.go``): minSize defaults to desiredCapacity, else 2
-  (``DefaultNodeCount``); maxSize to desiredCapacity, else minSize (1 if that is 0); desiredCapacity to
+  (``DefaultNodeCount``); maxSize to desiredCapacity, else minSize (1 if that is 0, for a managed group); desiredCapacity to
   minSize. No instance type: m5.large (``DefaultNodeType``, set by eksctl in ``NodeGroupService.Normalize``).
 * Node group subnets: the private subnets with ``privateNetworking``, else the public ones; narrowed by
   ``availabilityZones``, or named by ``subnets`` (subnet keys of ``vpc.subnets`` or ids).
@@ -337,7 +337,7 @@ class _Reader:
             self.unresolved(rid, Unknown("the node group runs on AWS Outposts: podcap does not model the subnets "
                                          "eksctl uses there", f"{path}.outpostARN"))
         ng.instance_types = self._instance_types(spec, path, rid, managed)
-        self._sizes(ng, spec, path)
+        self._sizes(ng, spec, path, managed=managed)
         ng.subnets = self._ng_subnets(spec, path)
         family = str(spec.get("amiFamily") or "")
         if family.lower().startswith("windows"):
@@ -383,7 +383,9 @@ class _Reader:
         self.note(rid, f"no instance type: eksctl uses {DEFAULT_NODE_TYPE}")
         return [DEFAULT_NODE_TYPE]
 
-    def _sizes(self, ng: NodeGroup, spec: dict, path: str) -> None:
+    def _sizes(self, ng: NodeGroup, spec: dict, path: str, *, managed: bool = True) -> None:
+        """A max of 0 becomes 1 (DefaultMaxSize) only for a managed group (ValidateManagedNodeGroup); a
+        self-managed group's ASG takes max = desired, else min, as it is (nodegroup.go AddAllResources)."""
         desired = _count(spec.get("desiredCapacity"), "desiredCapacity", path, self.source)
         lo = _count(spec.get("minSize"), "minSize", path, self.source)
         hi = _count(spec.get("maxSize"), "maxSize", path, self.source)
@@ -391,7 +393,7 @@ class _Reader:
             lo = desired if desired is not None else DEFAULT_NODE_COUNT
         if hi is None:
             hi = desired if desired is not None else lo
-            if hi == 0:
+            if hi == 0 and managed:
                 hi = DEFAULT_MAX_SIZE
         if desired is None:
             desired = lo
