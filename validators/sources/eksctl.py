@@ -338,7 +338,7 @@ class _Reader:
                                          "eksctl uses there", f"{path}.outpostARN"))
         ng.instance_types = self._instance_types(spec, path, rid, managed)
         self._sizes(ng, spec, path, managed=managed)
-        ng.subnets = self._ng_subnets(spec, path)
+        ng.subnets = self._ng_subnets(spec, path, rid)
         family = str(spec.get("amiFamily") or "")
         if family.lower().startswith("windows"):
             ng.os = "windows"
@@ -402,13 +402,45 @@ class _Reader:
                              f"maxSize {hi} (it needs min <= desired <= max)")
         ng.min_size, ng.desired_size, ng.max_size = lo, desired, hi
 
-    def _ng_subnets(self, spec: dict, path: str) -> Any:
+    def _ng_subnets(self, spec: dict, path: str, rid: str) -> Any:
+        """eksctl's choice of a node group's subnets (pkg/vpc/vpc.go SelectNodeGroupSubnets, and
+        nodegroup.go AssignSubnets when the group names neither subnets nor zones), with the refusals of
+        validateNodeGroupBase / ValidateNodeGroup that decide it."""
         topology = "private" if spec.get("privateNetworking") is True else "public"
         named = _sequence(spec.get("subnets"), f"{path}.subnets", self.source)
+        zones = _sequence(spec.get("availabilityZones"), f"{path}.availabilityZones", self.source)
+        if named and zones:
+            raise InputError(f"{self.source}: {path}: eksctl refuses it: only one of subnets or "
+                             "availabilityZones should be set")
+        if zones and _sequence(spec.get("localZones"), f"{path}.localZones", self.source):
+            raise InputError(f"{self.source}: {path}: eksctl refuses it: cannot specify both localZones and "
+                             "availabilityZones")
+        efa = spec.get("efaEnabled") is True
+        if efa and (len(named) > 1 or len(zones) > 1):
+            raise InputError(f"{self.source}: {path}: eksctl refuses it: efaEnabled node groups must have only "
+                             "one subnet or one availability zone")
+        chosen = self._chosen_subnets(spec, path, rid, topology, named)
+        if efa and (named or zones) and isinstance(chosen, list) and len(chosen) > 1:
+            # SelectNodeGroupSubnets keeps subnetIDs[:1], the first of a Go map's iteration: any of them
+            return Unknown(f"efaEnabled puts every node in one subnet, which eksctl picks arbitrarily among the "
+                           f"{len(chosen)} of this zone; name the subnet in {path}.subnets", path)
+        return chosen
+
+    def _chosen_subnets(self, spec: dict, path: str, rid: str, topology: str, named: list) -> Any:
         if named:
             out = []
             for s in named:
-                ref = self._by_alias(str(s), topology) or self._by_alias(str(s), None)
+                ref = self._by_alias(str(s), topology)
+                if ref is None:
+                    ref = self._by_alias(str(s), None)
+                    if ref is not None and ref.topology == "private" and topology == "public":
+                        # selectNodeGroupSubnetsFromIDs refuses it; the converse is only a warning
+                        raise InputError(f"{self.source}: {path}.subnets: eksctl refuses it: subnet {s} is "
+                                         "specified as private in ClusterConfig, thus must only be used when "
+                                         "privateNetworking is enabled")
+                    if ref is not None and ref.topology == "public" and topology == "private":
+                        self.note(rid, f"public subnet {s} is used with privateNetworking enabled (eksctl "
+                                        "warns and goes on)")
                 if ref is None and isinstance(s, str) and _AZ_NAME.fullmatch(s):
                     refs = [r for r in self.subnets if r.topology == topology and r.az == s]
                     out.extend(r.id for r in refs)
