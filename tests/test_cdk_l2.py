@@ -46,7 +46,12 @@ def test_node_groups_default_capacity_and_auto_scaling_capacity(plan):
     assert asg.kubelet_max_pods == 20 and "ClusterSelfManagedLaunchConfig477E1F9A" in asg.max_pods_origin
     for ng in ngs.values():
         assert ng.cluster == f"{S}Cluster9EE0221C" and ng.subnets == PRIVATE
-        assert ng.custom_ami is False and ng.ordered_after_cni is None  # no vpc-cni add-on in the app
+        assert ng.custom_ami is False
+    # the aws-node KubernetesPatch (AwsNodeEnv) sets the CNI's env, and nothing orders the managed groups
+    # after it: EKS may write their max pods from the defaults (the self-managed group's comes from its user data)
+    assert [ngs[n].ordered_after_cni for n in ("ClusterNodegroupDefaultCapacityDA0920A3",
+                                               "ClusterNodegroupWorkersA3EA85B0", "ClusterSelfManagedASG033403D3")] \
+        == [False, False, None]
 
 
 def test_manifest_and_aws_node_patch_reach_the_cluster(plan):

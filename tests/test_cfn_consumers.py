@@ -236,12 +236,14 @@ def test_default_instance_type_by_ami_type():
 def test_unmodelled_eks_types_are_pc001_and_known_ones_are_not():
     doc = _cluster_doc({
         "Acme": {"Type": "Acme::EKS::Cluster", "Properties": {}},
-        "Chart": {"Type": "Custom::AWSCDK-EKS-HelmChart", "Properties": {"Chart": "aws-vpc-cni"}},
+        "Chart": {"Type": "Custom::AWSCDK-EKS-HelmChart", "Properties": {"Chart": "aws-vpc-cni"}},  # no cluster
+        "Lbc": {"Type": "Custom::AWSCDK-EKS-HelmChart", "Properties": {"Chart": "aws-load-balancer-controller"}},
+        "Qs": {"Type": "AWSQS::Kubernetes::Helm", "Properties": {"Chart": "eks/aws-vpc-cni"}},
         "Oidc": {"Type": "Custom::AWSCDK-EKS-OpenIdConnectProvider", "Properties": {}},
         "Access": {"Type": "AWS::EKS::AccessEntry", "Properties": {}},
     }, addon_config=None)
     plan = plan_from_template(doc, "t.json")
-    assert sorted(rid for rid, _ in plan.unresolved) == ["Acme", "Chart"]
+    assert sorted(rid for rid, _ in plan.unresolved) == ["Acme", "Chart", "Qs"]
     assert "Custom::AWSCDK-EKS-KubernetesResource" in READERS and "AWSQS::EKS::Cluster" in READERS
 
 

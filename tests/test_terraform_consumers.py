@@ -84,6 +84,7 @@ def test_every_read_type_has_one_reader_in_reading_order():
     assert order.index("aws_vpc") < order.index("aws_subnet") < order.index("aws_eks_cluster")
     assert order.index("aws_launch_template") < order.index("aws_eks_node_group")
     assert order.index("aws_eks_addon") < order.index("aws_eks_node_group")  # creation order needs the add-ons
+    assert order.index("kubernetes_manifest") < order.index("aws_eks_node_group")  # and an aws-node DaemonSet
     assert {"aws_eks_fargate_profile", "kubernetes_manifest", "kubectl_manifest", "helm_release"} <= set(order)
 
 
@@ -223,6 +224,22 @@ def test_an_add_on_that_waits_on_the_node_group_is_created_after_it():
 def test_a_local_in_the_way_is_unknown():
     got, _ = _order(node_expr={"cluster_name": ref("local.cluster_name")})
     assert isinstance(got, Unknown) and "local.cluster_name" in got.reason
+
+
+def test_an_aws_node_daemonset_manifest_orders_the_node_groups_as_an_add_on_does():
+    """EKS writes a managed group's max pods from the aws-node settings in force when it creates the group;
+    a kubernetes_manifest of the aws-node DaemonSet sets them as the add-on's configuration does."""
+    ds = change("kubernetes_manifest.aws_node", {"manifest": {
+        "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "aws-node", "namespace": "kube-system"},
+        "spec": {"template": {"spec": {"containers": [{"name": "aws-node", "env": [
+            {"name": "ENABLE_PREFIX_DELEGATION", "value": "true"}]}]}}}}})
+    for deps, want in ((None, False), (["kubernetes_manifest.aws_node"], True)):
+        configuration = {"root_module": {"resources": [
+            conf("aws_eks_cluster.c"), conf("kubernetes_manifest.aws_node"),
+            conf("aws_eks_node_group.ng", {"cluster_name": ref("aws_eks_cluster.c.name")}, deps)]}}
+        plan = plan_of([CLUSTER, ds, nodegroup()], configuration)
+        assert plan.clusters["aws_eks_cluster.c"].cni_env == {"ENABLE_PREFIX_DELEGATION": "true"}
+        assert ng(plan).ordered_after_cni is want
 
 
 def test_no_add_on_configuration_is_not_applicable():

@@ -97,6 +97,8 @@ class NodegroupAnalysis:
     os: str = "linux"
     # the max pods per type under the add-on configuration and without it, when they differ (PC105)
     ordering_figures: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # the cluster's aws-node settings are unreadable (a PC001 says so) and the CNI's defaults stand in
+    settings_assumed: bool = False
     # a node pool with cpu or memory limits: the most its nodes take together however their types mix, by
     # what they take ("all": every subnet address, "node": node-subnet addresses, "pod": pod-subnet addresses,
     # "prefixes": /28 prefixes; see _BOUND_VALUES)
@@ -111,6 +113,21 @@ class NodegroupAnalysis:
     @property
     def pd(self) -> bool:
         return any(pd_active(t.limits, self.settings) for t in self.types)
+
+    def most_pods_any_settings(self, t: TypeCapacity) -> tuple[int, int]:
+        """(kubelet max pods, network max pods) of ``t`` at their largest over the CNI settings the cluster
+        may run, when its settings are unreadable: prefix delegation gives a Nitro type the most addresses,
+        and EKS writes a managed node group's max pods from it. A pods-per-node error that only the assumed
+        defaults give would be a guess; the PC001 on the settings says what is missing."""
+        kubelet, network = t.kubelet_max_pods, t.maxpods.network_max_pods
+        if not self.settings_assumed or self.settings.prefix_delegation:
+            return kubelet, network
+        pd = _pd_defaults()
+        network = max(network, max_pods(t.limits, pd).network_max_pods)
+        if t.managed is not None:
+            m = managed_max_pods(t.limits, pd)
+            kubelet = max(kubelet, m.value if m.value is not None else m.recommended)
+        return kubelet, network
 
     def worst(self) -> TypeCapacity | None:
         """The instance type whose node takes the most addresses (mixed types: plan for the worst)."""
@@ -315,6 +332,7 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
     where = ng.location.path or ng.name
     if env_unknown:
         na.unknowns.append(env_unknown)
+        na.settings_assumed = True
     for scale, value in zip(SCALES, (ng.min_size, ng.desired_size, ng.max_size)):
         na.sizes[scale] = _int_or_unknown(value, f"{scale} size", where, na.unknowns)
     lo, mid, hi = (na.sizes.get(x) for x in SCALES)
@@ -359,6 +377,7 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
         na.parsed = parse_env(None)
     elif ng.network_env is not None:
         na.parsed = parse_env(ng.network_env)
+        na.settings_assumed = False
     expr = ng.max_pods_expression
     if isinstance(expr, Unknown):
         na.unknowns.append(Unknown(f"maxPodsExpression unreadable: {expr.reason}", expr.where or where))
@@ -465,6 +484,11 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
 _figures_key = attrgetter("enis", "ipv4_per_eni", "ipv6_per_eni", "vcpus", "hypervisor", "bare_metal",
                           "network_cards", "default_card", "max_enis_all_cards", "efa", "max_efa_interfaces",
                           "trunking", "branch_enis")
+
+
+@lru_cache(maxsize=1)
+def _pd_defaults() -> CniSettings:
+    return parse_env({"ENABLE_PREFIX_DELEGATION": "true"}).settings
 
 
 def _name_free(mp: MaxPods, res: MaxPodsResolution) -> bool:

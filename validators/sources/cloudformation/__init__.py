@@ -102,13 +102,14 @@ READERS: dict[str, Reader] = {
     "AWS::AutoScaling::AutoScalingGroup": Reader(compute.read_asg, False),
     "Custom::AWSCDK-EKS-KubernetesResource": Reader(cdk_custom.read_kubernetes_resource, False),
     "Custom::AWSCDK-EKS-KubernetesPatch": Reader(cdk_custom.read_kubernetes_patch, False),
+    "Custom::AWSCDK-EKS-HelmChart": Reader(cdk_custom.read_cdk_helm_chart, False),
     "AWSQS::Kubernetes::Resource": Reader(cdk_custom.read_quickstart_kubernetes_resource, False),
     "AWS::CloudFormation::Stack": Reader(_nested, False),
     **{t: Reader(cdk_custom.ignore, False) for t in cdk_custom.IGNORED},
 }
 
 # EKS resource types podcap does not read and that could add pod networking: a third-party ``*::EKS::*``
-# registry type, any CDK ``Custom::AWSCDK-EKS-*`` not in READERS (Helm charts among them), the Quick Start's
+# registry type, any CDK ``Custom::AWSCDK-EKS-*`` not in READERS, the Quick Start's
 # ``AWSQS::Kubernetes::Helm`` (a chart such as aws-vpc-cni or Karpenter)
 UNMODELLED_EKS = re.compile(r"^(?!AWS::)[A-Za-z0-9]+::EKS::|^Custom::AWSCDK-EKS-|^AWSQS::Kubernetes::")
 

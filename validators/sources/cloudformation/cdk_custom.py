@@ -11,6 +11,10 @@ CDK apps use), read as what they create:
   DaemonSet and ConfigMap, Karpenter and Auto Mode objects).
 * ``AWSQS::Kubernetes::Resource`` (the Quick Start's registry type): its ``Manifest`` (YAML or JSON text),
   handed to the same reader.
+* ``Custom::AWSCDK-EKS-HelmChart`` (``HelmChart`` / ``cluster.addHelmChart``) of the aws-vpc-cni chart: its
+  ``Values`` (one JSON string, ``stack.toJsonString``) are the chart's values, whose ``env:`` and
+  ``eniConfig:`` are read as the vpc-cni add-on's configuration (:mod:`podcap.sources.objects.helm_chart`).
+  Other charts install controllers, not the objects podcap reads.
 * ``Custom::AWSCDK-EKS-KubernetesPatch`` of ``daemonset/aws-node`` (or ``configmap/amazon-vpc-cni``) in
   ``kube-system``: its ``ApplyPatchJson`` is read as the object it patches, with the patched fields, and
   handed to the same reader. Patches of other objects (CoreDNS for Fargate) do not touch pod networking.
@@ -27,9 +31,11 @@ from typing import Any
 
 from podcap.model.plan import Cluster
 from podcap.model.unknown import Unknown
-from podcap.sources.cloudformation.base import MISSING, BuilderBase, KubernetesCarrier
+from podcap.sources.cloudformation.base import MISSING, Addon, BuilderBase, KubernetesCarrier
 from podcap.sources.cloudformation.eks import _auto_mode, add_fargate_profile, ip_family
 from podcap.sources.intrinsics import NO_VALUE, TOKEN_RE
+from podcap.sources.objects.helm_chart import CNI_CHART, chart_cni_configuration, is_cni_chart
+from podcap.sources.objects.kubernetes import sets_aws_node
 
 # CDK custom resources that create nothing that takes VPC addresses
 IGNORED = ("Custom::AWSCDK-EKS-OpenIdConnectProvider", "Custom::AWSCDK-EKS-KubernetesObjectValue")
@@ -139,6 +145,57 @@ def read_kubernetes_resource(b: BuilderBase, lid: str, res: dict) -> None:
     _carry(b, lid, res, [o for o in objects if isinstance(o, dict)])
 
 
+def read_cdk_helm_chart(b: BuilderBase, lid: str, res: dict) -> None:
+    """aws-cdk-lib aws-eks/lib/helm-chart.ts: ``Chart`` names the chart (``ChartAssetURL`` instead, for a
+    chart asset), ``Values`` holds its values as one JSON string. The aws-vpc-cni chart's settings take the
+    place of an add-on's configuration, and like it decide the max pods EKS writes for a managed node group
+    created after it."""
+    chart = b.prop(lid, res, "Chart")
+    if chart is MISSING:
+        if b.prop(lid, res, "ChartAssetURL") is MISSING:
+            return
+        b.report_condition(lid)
+        b.unresolved(lid, Unknown(f"the chart comes from an asset (ChartAssetURL) podcap does not open: if it "
+                                  f"is {CNI_CHART}, its settings are not applied",
+                                  b.w(lid, "Properties", "ChartAssetURL")))
+        return
+    if isinstance(chart, Unknown):
+        b.report_condition(lid)
+        b.unresolved(lid, Unknown(f"the chart name is not known ({chart.reason}): if it is {CNI_CHART}, its "
+                                  "settings are not applied", chart.where))
+        return
+    if not isinstance(chart, str) or not is_cni_chart(chart):
+        return
+    b.report_condition(lid)
+    b.configured_cni_addons.add(lid)
+    where = b.w(lid, "Properties", "Values")
+    raw = b.raw_prop(lid, res, "Values")
+    env: Any = None
+    eni: dict[str, Any] = {}
+    if raw is not MISSING:
+        value, partial = b.r.resolve_text(raw, where)
+        if isinstance(value, str) and value.strip() in partial:
+            value = partial[value.strip()]
+        merged: Any = None
+        if isinstance(value, Unknown):
+            env = Unknown(f"the {CNI_CHART} chart values are not known: {value.reason}", value.where or where)
+        elif isinstance(value, str):
+            try:
+                merged = json.loads(value)
+            except ValueError as e:
+                env = Unknown(f"the {CNI_CHART} chart values are not JSON podcap can read ({e.msg})", where)
+        elif value is not NO_VALUE and value is not None:
+            env = Unknown(f"the {CNI_CHART} chart values are not a JSON string", where)
+        if merged is not None and not isinstance(merged, dict):
+            env = Unknown(f"the {CNI_CHART} chart values are not a mapping", where)
+        elif isinstance(merged, dict):
+            env, eni, problems = chart_cni_configuration(merged, partial, where)
+            for p in problems:
+                b.unresolved(lid, p)
+    cluster = b.prop(lid, res, "ClusterName")
+    b.pending.addons.append(Addon(b.rid(lid), cluster, env, eni, b.source, b.plan.resource_locations[b.rid(lid)]))
+
+
 def read_kubernetes_patch(b: BuilderBase, lid: str, res: dict) -> None:
     name = b.prop(lid, res, "ResourceName")
     namespace = b.prop(lid, res, "ResourceNamespace")
@@ -242,6 +299,10 @@ def _carry(b: BuilderBase, lid: str, res: dict, objects: list[dict], cluster_key
     if not objects:
         return
     b.report_condition(lid)
+    if sets_aws_node(objects):
+        # the aws-node settings EKS reads when it creates a managed node group (as an add-on's, see
+        # template._order_after_cni)
+        b.configured_cni_addons.add(lid)
     cluster = b.prop(lid, res, cluster_key)
     b.pending.kubernetes.append(KubernetesCarrier(b.rid(lid), objects, None if cluster is MISSING else cluster,
                                                   b.location(lid)))

@@ -100,6 +100,13 @@ def _no_cluster(plan: Plan, cluster: str | None) -> str:
     return "the cluster is not described by the input"
 
 
+def sets_aws_node(objects: list[Any]) -> bool:
+    """Whether the objects hold the aws-node DaemonSet, whose env EKS reads when it creates a managed node
+    group (its max pods): a carrier of it is ordered against the node groups as a vpc-cni add-on is."""
+    return any(obj.get("kind") == "DaemonSet" and str(_meta(obj).get("name") or "") == "aws-node"
+               for obj in _flatten(objects))
+
+
 def apply_kubernetes_objects(plan: Plan, objects: list[Any], *, where: str,
                              location: Location | None = None, cluster: str | None = None) -> None:
     """Fold Kubernetes objects (ENIConfig, the aws-node DaemonSet, the amazon-vpc-cni ConfigMap, Karpenter

@@ -11,8 +11,15 @@ import re
 from typing import Any
 
 from podcap.model.unknown import Unknown
-from podcap.sources.objects.cni_config import parse_cni_configuration
-from podcap.sources.objects.kubernetes import apply_kubernetes_objects
+from podcap.sources.objects.helm_chart import (
+    CNI_CHART,
+    chart_cni_configuration,
+    deep_merge,
+    is_cni_chart,
+    set_name,
+    set_path,
+)
+from podcap.sources.objects.kubernetes import apply_kubernetes_objects, sets_aws_node
 from podcap.sources.safe_yaml import InputError, load_yaml
 from podcap.sources.terraform.eks import apply_cni, cni_cluster
 from podcap.sources.terraform.plan import (
@@ -25,7 +32,6 @@ from podcap.sources.terraform.plan import (
     _where,
 )
 
-CNI_CHART = "aws-vpc-cni"
 _DOC_SPLIT = re.compile(r"^---[ \t]*(?:#.*)?$", re.MULTILINE)
 
 
@@ -41,6 +47,9 @@ def yaml_documents(text: str, where: str) -> list[Any]:
 
 
 def _objects(b: Builder, res: Res, objects: list[Any]) -> None:
+    cluster = _only_cluster(b)
+    if cluster is not None and sets_aws_node(objects):
+        b.cni_addons.setdefault(cluster, []).append(res)  # its env decides the managed groups' max pods
     apply_kubernetes_objects(b.plan, objects, where=res.address, location=b.loc(res),
                              cluster=_only_cluster(b))
 
@@ -107,7 +116,7 @@ def read_helm_release(b: Builder, res: Res) -> None:
         b.unresolved(a, Unknown(f"helm chart name {AFTER_APPLY}: if it is {CNI_CHART}, its settings are not "
                                 "applied", _where(a, ("chart",))))
         return
-    if not isinstance(chart, str) or not _is_cni_chart(chart):
+    if not isinstance(chart, str) or not is_cni_chart(chart):
         return
     where = _where(a, ("values",))
     merged, why = chart_values(v, a)
@@ -120,23 +129,13 @@ def read_helm_release(b: Builder, res: Res) -> None:
     if why is not None:
         apply_cni(b, res, cl, why, {})
         return
-    if isinstance(merged.get("eniConfig"), dict):
-        # the chart's default is eniConfig.create: false (values.yaml): subnets alone create no ENIConfig
-        merged["eniConfig"] = {"create": False, **merged["eniConfig"]}
-    env, eni, problems = parse_cni_configuration(
-        {k: merged[k] for k in ("env", "eniConfig") if k in merged}, {}, where)
+    env, eni, problems = chart_cni_configuration(merged, {}, where)
     for p in problems:
         b.unresolved(a, p)
     for az, sid in list(eni.items()):
         if isinstance(sid, str):
             eni[az] = b.subnet_id(sid, where, a)
     apply_cni(b, res, cl, env, eni)
-
-
-def _is_cni_chart(chart: str) -> bool:
-    """``aws-vpc-cni``, ``eks/aws-vpc-cni``, ``oci://…/aws-vpc-cni`` or a chart archive ``aws-vpc-cni-1.2.3.tgz``."""
-    last = chart.rstrip("/").rsplit("/", 1)[-1]
-    return last == CNI_CHART or bool(re.fullmatch(rf"{CNI_CHART}-\d[\w.+-]*\.tgz", last))
 
 
 def chart_values(values: dict, address: str) -> tuple[dict, Unknown | None]:
@@ -157,7 +156,7 @@ def chart_values(values: dict, address: str) -> tuple[dict, Unknown | None]:
         except InputError as e:
             return merged, Unknown(f"chart values not readable ({e})", _where(address, ("values", i)))
         if isinstance(doc, dict):
-            _deep_merge(merged, doc)
+            deep_merge(merged, doc)
     for block in ("set", "set_list", "set_sensitive"):
         entries = values.get(block)
         if isinstance(entries, Unknown):
@@ -169,28 +168,5 @@ def chart_values(values: dict, address: str) -> tuple[dict, Unknown | None]:
             if isinstance(name, Unknown) or isinstance(value, Unknown) or _has_unknown(value):
                 return merged, Unknown(f"a {block} value is {AFTER_APPLY}", _where(address, (block, i)))
             if isinstance(name, str) and name:
-                _set_path(merged, _set_name(name), value)
+                set_path(merged, set_name(name), value)
     return merged, None
-
-
-def _set_name(name: str) -> list[str]:
-    """Helm's ``--set`` key: dots separate keys, ``\\.`` is a dot inside one."""
-    return [p.replace("\0", ".") for p in name.replace("\\.", "\0").split(".")]
-
-
-def _set_path(target: dict, path: list[str], value: Any) -> None:
-    node = target
-    for key in path[:-1]:
-        nxt = node.get(key)
-        if not isinstance(nxt, dict):
-            nxt = node[key] = {}
-        node = nxt
-    node[path[-1]] = value
-
-
-def _deep_merge(into: dict, new: dict) -> None:
-    for k, v in new.items():
-        if isinstance(v, dict) and isinstance(into.get(k), dict):
-            _deep_merge(into[k], v)
-        else:
-            into[k] = v
