@@ -401,6 +401,8 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
         except UnknownInstanceType:
             na.unknown_types.append(t)
             continue
+        if ng.efa_only_enis:
+            lim = _without_efa_only(lim, ng.efa_only_enis)
         if na.os == "windows":
             na.types.append(_windows_type(ng, lim, kubelet, where, na))
             continue
@@ -484,6 +486,15 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
 _figures_key = attrgetter("enis", "ipv4_per_eni", "ipv6_per_eni", "vcpus", "hypervisor", "bare_metal",
                           "network_cards", "default_card", "max_enis_all_cards", "efa", "max_efa_interfaces",
                           "trunking", "branch_enis")
+
+
+def _without_efa_only(lim: InstanceLimits, efa_only: int) -> InstanceLimits:
+    """The type as the VPC CNI sees it with EFA-only ENIs on network card 0 (ipamd's DefaultNetworkCardIndex):
+    each is an unmanaged ENI of that card (ipamd filterUnmanagedENIs), so hasRoomForEni allows that many
+    fewer; Karpenter's ENILimitedPods subtracts them from the same card's ENIs."""
+    from dataclasses import replace
+
+    return replace(lim, enis=max(lim.enis - efa_only, 0))
 
 
 @lru_cache(maxsize=1)

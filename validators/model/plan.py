@@ -149,6 +149,10 @@ class NodeGroup:
     zone_balanced: bool = True
     pods_per_core: MaybeUnknown[int] | None = None  # Karpenter / Auto Mode kubelet podsPerCore
     reserved_enis: int = 0  # Karpenter's --reserved-enis
+    # EFA-only interfaces on network card 0 (an EC2NodeClass's networkInterfaces): no IP networking, and
+    # ipamd counts them as unmanaged ENIs of that card (filterUnmanagedENIs, hasRoomForEni), so the VPC CNI
+    # attaches that many fewer; Karpenter's ENILimitedPods takes them off its max pods as well
+    efa_only_enis: int = 0
     # Node pools whose nodes do not run the cluster's aws-node (EKS Auto Mode runs its own networking):
     # the CNI settings that model them (docs/auto-mode.md). None: the cluster's aws-node settings apply.
     network_env: dict[str, str] | None = None

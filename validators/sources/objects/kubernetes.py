@@ -469,8 +469,9 @@ def _node_pool(plan: Plan, p: PendingObject, classes: dict[tuple[str, str], Pend
         efa = sum(1 for n in nics if isinstance(n, dict) and n.get("interfaceType") == "efa-only"
                   and str(n.get("networkCardIndex") or 0) == "0")
         if efa:
-            ng.reserved_enis += efa
-            plan.notes.append((ng.name, f"{efa} EFA-only interface(s) on network card 0 take ENIs from max pods"))
+            ng.efa_only_enis += efa
+            plan.notes.append((ng.name, (f"{efa} EFA-only interface(s) on network card 0: ENIs without IP "
+                                         "addresses, which neither the VPC CNI nor Karpenter's max pods can use")))
     annotations = _meta(obj).get("annotations") if isinstance(_meta(obj).get("annotations"), dict) else {}
     reserved = _int_field(annotations.get(RESERVED_ENIS_ANNOTATION), RESERVED_ENIS_ANNOTATION, where, problems)
     if reserved:
