@@ -806,23 +806,31 @@ class Builder:
         a = own.addr
         return res_keys == set(self.instances.get((a.ctx, a.mode, a.type, a.name), {}))
 
-    def _own_instance_value(self, ref: str, own: Res, where: str, depth: int) -> list[Item]:
-        """``each.key``, ``each.value[.path]`` or ``count.index`` of the instance ``own``."""
+    def _instance_value(self, ref: str, key: Any, entry_of: Callable[[], Any], where: str) -> list[Item]:
+        """``each.key``, ``each.value[.path]`` or ``count.index`` of one instance, of a resource (its own
+        attributes) or of a module call (its arguments): ``key`` is the instance's key (None when not known),
+        ``entry_of`` gives its for_each entry (:meth:`_own_for_each_entry`, :meth:`_for_each_entry`). An
+        attribute the entry does not set (or sets to null) contributes nothing: the expression can only have
+        been written to fall back past it (``try``, ``coalesce``; a plain reference to a missing attribute
+        is an error Terraform stops the plan on)."""
         segs = _segments(ref)
         parts = [s for s, _ in segs] if segs else []
-        key = own.addr.key
-        if len(parts) < 2 or parts[1] not in ("key", "value", "index") or (parts[0] == "count") != (
-                parts[1] == "index") or (parts[0] == "count") != isinstance(key, int):
+        counted = bool(parts) and parts[0] == "count"
+        if len(parts) < 2 or parts[1] not in ("key", "value", "index") or counted != (parts[1] == "index") or (
+                key is None and parts[1] != "value") or (key is not None and counted != isinstance(key, int)):
             return [Unknown(f"{AFTER_APPLY}: computed from {ref}", where)]
         path = tuple(p.value if isinstance(p, _Key) else p for p in parts[2:])
         if parts[1] != "value":
             return [self._walk_lit(key, path, ref, where)]
-        entry = self._own_for_each_entry(own, where, depth)
+        entry = entry_of()
         if isinstance(entry, Unknown):
             return [entry]
         if isinstance(entry, ResItem):  # for_each over a resource's instances: each.value is one of them
             return [ResItem(entry.res, entry.attr + path, ref)]
         return _attribute_items(entry, path, ref, where)
+
+    def _own_instance_value(self, ref: str, own: Res, where: str, depth: int) -> list[Item]:
+        return self._instance_value(ref, own.addr.key, lambda: self._own_for_each_entry(own, where, depth), where)
 
     def _own_for_each_entry(self, own: Res, where: str, depth: int) -> Any:
         """``each.value`` of a for_each resource instance: its for_each expression must reference one value
@@ -885,22 +893,8 @@ class Builder:
         return entry
 
     def _resolve_each(self, ref: str, each: _Each, where: str, depth: int) -> list[Item]:
-        """``each.key`` / ``each.value.x`` in a module call's argument, for one instance of the call. An
-        attribute the map entry does not set (or sets to null) contributes nothing: the argument can
-        only have been written to fall back past it (``try``, ``coalesce``; a plain reference to a missing
-        attribute is an error Terraform stops the plan on)."""
-        segs = _segments(ref)
-        parts = [s for s, _ in segs] if segs else []
-        if len(parts) < 2 or parts[1] not in ("key", "value"):
-            return [Unknown(f"{AFTER_APPLY}: computed from {ref}", where)]
-        path = tuple(p.value if isinstance(p, _Key) else p for p in parts[2:])
-        if parts[1] == "key":
-            return [self._walk_lit(each[2], path, ref, where)] if each[2] is not None else [
-                Unknown(f"{AFTER_APPLY}: computed from {ref}", where)]
-        entry = self._for_each_entry(each, where, depth)
-        if isinstance(entry, Unknown):
-            return [entry]
-        return _attribute_items(entry, path, ref, where)
+        """``each.key`` / ``each.value.x`` in a module call's argument, for one instance of the call."""
+        return self._instance_value(ref, each[2], lambda: self._for_each_entry(each, where, depth), where)
 
     def resolve_ref(self, ref: str, ctx: Ctx, where: str, depth: int) -> list[Item]:
         segs = _segments(ref)
