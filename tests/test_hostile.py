@@ -461,3 +461,47 @@ def test_terraform_address_index_over_4300_digits(tmp_path):
     r = cli(["check", write(tmp_path, "plan.json", text), "--format", "json"])
     r.assert_promise()
     assert "set_int_max_str_digits" not in r.err
+
+
+# regression test of another part: Kubernetes manifests (Karpenter EC2NodeClass, ConfigMap): a field of the
+# wrong shape is a PC001 on what it would have told, never an internal error
+_NODE_POOL = """apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: pool}
+spec:
+  limits: {cpu: "64"}
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+      requirements:
+        - {key: node.kubernetes.io/instance-type, operator: In, values: [m5.large]}
+---
+apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata: {name: default}
+spec:
+  role: KarpenterNodeRole
+"""
+
+
+@pytest.mark.parametrize("node_class, needle", [
+    ("  amiSelectorTerms: [{alias: al2023@latest}]\n  subnetSelectorTerms:\n    - tags: [karpenter.sh/discovery]\n",
+     "a subnetSelectorTerms tags entry is not a mapping"),
+    ("  amiSelectorTerms: [{alias: al2023@latest}]\n  subnetSelectorTerms:\n    - tags: discovery\n",
+     "a subnetSelectorTerms tags entry is not a mapping"),
+    ("  amiSelectorTerms: 1\n  subnetSelectorTerms: [{id: subnet-0123456789abcdef0}]\n",
+     "the AMI family of EC2NodeClass 'default' is not known"),
+    ("  amiSelectorTerms: true\n  subnetSelectorTerms: [{id: subnet-0123456789abcdef0}]\n",
+     "the AMI family of EC2NodeClass 'default' is not known"),
+])
+def test_karpenter_fields_of_the_wrong_shape_are_pc001(tmp_path, node_class, needle):
+    r = cli(["check", write(tmp_path, "pool.yaml", _NODE_POOL + node_class), "--format", "json"]).assert_promise()
+    found = [f for f in json.loads(r.out)["findings"] if f["rule_id"] == "PC001"]
+    assert any(needle in f["message"] for f in found), [f["message"] for f in found]
+
+
+def test_vpc_cni_configmap_with_keys_of_mixed_types(tmp_path):
+    cm = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: amazon-vpc-cni, namespace: kube-system}\n"
+          "data:\n  enable-windows-ipam: 'true'\n  1: x\n")
+    # Kubernetes keys of ConfigMap data are strings: the loader refuses the int key with its line
+    cli(["check", write(tmp_path, "cm.yaml", cm)]).assert_one_line_error("cm.yaml:6:3", "reads as int 1")

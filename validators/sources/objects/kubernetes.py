@@ -280,6 +280,8 @@ def _subnets_by_selector(plan: Plan, terms: Any, where: str) -> list[str] | Unkn
         tags = term.get("tags")
         if sid is not None and (not isinstance(sid, str) or TOKEN_RE.search(sid)):
             return Unknown(f"a subnetSelectorTerms id is not known ({str(sid)[:80]})", where)
+        if tags is not None and not isinstance(tags, dict):
+            return Unknown(f"a subnetSelectorTerms tags entry is not a mapping ({str(tags)[:80]})", where)
         if isinstance(tags, dict) and any(TOKEN_RE.search(f"{k}={v}") for k, v in tags.items()):
             return Unknown("a subnetSelectorTerms tag is not known", where)
         matched = []
@@ -576,10 +578,13 @@ def _family_of(ncspec: dict) -> str | None:
     fam = ncspec.get("amiFamily")
     if isinstance(fam, str) and fam:
         return fam.lower()
-    for term in ncspec.get("amiSelectorTerms") or []:
+    terms = ncspec.get("amiSelectorTerms")
+    if not isinstance(terms, list):
+        return None  # absent, or not the list the CRD requires: the family is not known (PC001)
+    for term in terms:
         if isinstance(term, dict) and isinstance(term.get("alias"), str):
             return term["alias"].split("@", 1)[0].lower()
-    if ncspec.get("amiSelectorTerms"):
+    if terms:
         return "custom"  # selected AMIs without a family: Karpenter's Custom family
     return None
 
