@@ -147,6 +147,8 @@ def test_managed_node_group_max_pods(capsys):
     (["--instance-type", "m5.large", "--nodes", "2", "--azs", "1", "--survive-az-loss"], "at least 2 AZs"),
     (["--instance-type", "m5.large", "--nodes", "2", "--azs", "2", "--vpc-cidr", "10.0.0.1/24"], "host bits"),
     (["--instance-type", "m5.large", "--nodes", "0", "--azs", "2"], "whole number >= 1"),
+    (["--instance-type", "m5.large", "--nodes", "-3", "--azs", "2"], "whole number >= 1, got -3"),
+    (["--instance-type", "m5.large", "--nodes", "2", "--azs", "2", "--vpc-cidr", "fe80::/64"], "an IPv6 block"),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, args, text):
     try:

@@ -15,21 +15,22 @@ class UsageError(Exception):
     """Bad invocation or unreadable input: one line on stderr, exit 2."""
 
 
-def _nonneg_int(text: str) -> int:
+def _whole_number(text: str, least: int) -> int:
     try:
         v = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {v}")
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
+    if v < least:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= {least}, got {v}")
     return v
+
+
+def _nonneg_int(text: str) -> int:
+    return _whole_number(text, 0)
 
 
 def _pos_int(text: str) -> int:
-    v = _nonneg_int(text)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {v}")
-    return v
+    return _whole_number(text, 1)
 
 
 def _key_value(text: str) -> tuple[str, str]:

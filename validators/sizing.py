@@ -340,7 +340,8 @@ def vpc_network(vpc_cidr: str) -> ipaddress.IPv4Network:
     try:
         vpc = ipaddress.IPv4Network(vpc_cidr, strict=True)
     except ValueError as e:
-        raise SizingError(f"--vpc-cidr {vpc_cidr}: {e}") from None
+        why = "an IPv6 block: subnets are laid out in the VPC's IPv4 CIDR (a.b.c.d/n)" if ":" in vpc_cidr else str(e)
+        raise SizingError(f"--vpc-cidr {vpc_cidr[:60]}: {why[:200]}") from None
     if not MAX_SUBNET_PREFIX <= vpc.prefixlen <= MIN_SUBNET_PREFIX:
         raise SizingError(f"--vpc-cidr {vpc_cidr}: a VPC CIDR is a /16 to a /28")
     return vpc
