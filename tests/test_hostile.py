@@ -505,3 +505,15 @@ def test_vpc_cni_configmap_with_keys_of_mixed_types(tmp_path):
           "data:\n  enable-windows-ipam: 'true'\n  1: x\n")
     # Kubernetes keys of ConfigMap data are strings: the loader refuses the int key with its line
     cli(["check", write(tmp_path, "cm.yaml", cm)]).assert_one_line_error("cm.yaml:6:3", "reads as int 1")
+
+
+# regression test of another part: Terraform plan JSON: `references` that is not a list names no reference
+@pytest.mark.parametrize("refs", [1, True, "aws_subnet.pods.id", {"a": 1}])
+def test_terraform_references_not_a_list(tmp_path, refs):
+    plan = json.loads((DATA / "tfplan" / "existing-subnets.json").read_text())
+    res = next(r for r in plan["configuration"]["root_module"]["resources"] if r["address"] == "aws_eks_addon.vpc_cni")
+    res["expressions"]["configuration_values"]["references"] = refs
+    r = cli(["check", write(tmp_path, "plan.json", plan), "--format", "json"]).assert_promise()
+    msgs = [f["message"] for f in json.loads(r.out)["findings"] if f["rule_id"] == "PC001"]
+    assert any("aws-node settings unreadable" in m and "configuration_values known only after apply" in m
+               for m in msgs), msgs

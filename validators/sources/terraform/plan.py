@@ -308,10 +308,11 @@ def _is_instance_ref(ref: str) -> bool:
     return ref.startswith(("each.", "count."))
 
 
-def _specific_references(refs: list) -> list[str]:
+def _specific_references(refs: Any) -> list[str]:
     """Terraform lists every prefix of a reference too (``aws_subnet.a[0].id``, ``aws_subnet.a[0]``,
-    ``aws_subnet.a``): keep only the most specific ones, in order, once each."""
-    clean = [r for r in refs if isinstance(r, str)]
+    ``aws_subnet.a``): keep only the most specific ones, in order, once each. ``references`` that is not a
+    list (a damaged plan) names none."""
+    clean = [r for r in refs if isinstance(r, str)] if isinstance(refs, list) else []
     covered: set[str] = set()
     for r in clean:
         segs = _segments(r)
