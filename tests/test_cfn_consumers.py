@@ -592,7 +592,7 @@ def test_cdk_assembly_parameters_no_stack_declares_are_reported(tmp_path):
         "--parameter Typo: no stack of the assembly declares a parameter Typo; the value is not used"]
 
 
-def test_quickstart_kubernetes_resource_manifest_is_read_and_helm_is_pc001():
+def test_quickstart_kubernetes_resource_manifest_and_helm_values_are_read():
     manifest = ("apiVersion: crd.k8s.amazonaws.com/v1alpha1\nkind: ENIConfig\nmetadata:\n  name: us-east-1a\n"
                 "spec:\n  subnet: ${PodSubnet}\n")
     doc = fargate_doc(None)
@@ -600,10 +600,11 @@ def test_quickstart_kubernetes_resource_manifest_is_read_and_helm_is_pc001():
         "PodSubnet": subnet("100.64.0.0/19", "us-east-1a"),
         "Eni": {"Type": "AWSQS::Kubernetes::Resource",
                 "Properties": {"ClusterName": "qs", "Namespace": "default", "Manifest": {"Fn::Sub": manifest}}},
-        "Cni": {"Type": "AWSQS::Kubernetes::Helm", "Properties": {"ClusterID": "qs", "Chart": "eks/aws-vpc-cni"}},
+        "Cni": {"Type": "AWSQS::Kubernetes::Helm", "Properties": {
+            "ClusterID": "qs", "Chart": "eks/aws-vpc-cni", "Values": {"env.WARM_IP_TARGET": "5"}}},
     })
     del doc["Resources"]["Profile"]
     plan = plan_from_template(doc, "t.json")
     # ${PodSubnet} is the subnet's Ref: its logical id; the cluster is found by its Name "qs"
     assert plan.clusters["Cluster"].eni_configs == {"us-east-1a": "PodSubnet"}
-    assert [rid for rid, _ in plan.unresolved] == ["Cni"]
+    assert plan.clusters["Cluster"].cni_env == {"WARM_IP_TARGET": "5"} and plan.unresolved == []

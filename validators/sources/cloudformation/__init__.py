@@ -104,13 +104,13 @@ READERS: dict[str, Reader] = {
     "Custom::AWSCDK-EKS-KubernetesPatch": Reader(cdk_custom.read_kubernetes_patch, False),
     "Custom::AWSCDK-EKS-HelmChart": Reader(cdk_custom.read_cdk_helm_chart, False),
     "AWSQS::Kubernetes::Resource": Reader(cdk_custom.read_quickstart_kubernetes_resource, False),
+    "AWSQS::Kubernetes::Helm": Reader(cdk_custom.read_quickstart_helm, False),
     "AWS::CloudFormation::Stack": Reader(_nested, False),
     **{t: Reader(cdk_custom.ignore, False) for t in cdk_custom.IGNORED},
 }
 
 # EKS resource types podcap does not read and that could add pod networking: a third-party ``*::EKS::*``
-# registry type, any CDK ``Custom::AWSCDK-EKS-*`` not in READERS, the Quick Start's
-# ``AWSQS::Kubernetes::Helm`` (a chart such as aws-vpc-cni or Karpenter)
+# registry type, any CDK ``Custom::AWSCDK-EKS-*`` or Quick Start ``AWSQS::Kubernetes::*`` not in READERS
 UNMODELLED_EKS = re.compile(r"^(?!AWS::)[A-Za-z0-9]+::EKS::|^Custom::AWSCDK-EKS-|^AWSQS::Kubernetes::")
 
 __all__ = [

@@ -33,8 +33,16 @@ from podcap.model.plan import Cluster
 from podcap.model.unknown import Unknown
 from podcap.sources.cloudformation.base import MISSING, Addon, BuilderBase, KubernetesCarrier
 from podcap.sources.cloudformation.eks import _auto_mode, add_fargate_profile, ip_family
-from podcap.sources.intrinsics import NO_VALUE, TOKEN_RE
-from podcap.sources.objects.helm_chart import CNI_CHART, chart_cni_configuration, is_cni_chart
+from podcap.sources.intrinsics import NO_VALUE, TOKEN_RE, as_text
+from podcap.sources.objects.helm_chart import (
+    CNI_CHART,
+    chart_cni_configuration,
+    deep_merge,
+    is_cni_chart,
+    set_name,
+    set_pairs,
+    set_path,
+)
 from podcap.sources.objects.kubernetes import sets_aws_node
 
 # CDK custom resources that create nothing that takes VPC addresses
@@ -159,15 +167,8 @@ def read_cdk_helm_chart(b: BuilderBase, lid: str, res: dict) -> None:
                                   f"is {CNI_CHART}, its settings are not applied",
                                   b.w(lid, "Properties", "ChartAssetURL")))
         return
-    if isinstance(chart, Unknown):
-        b.report_condition(lid)
-        b.unresolved(lid, Unknown(f"the chart name is not known ({chart.reason}): if it is {CNI_CHART}, its "
-                                  "settings are not applied", chart.where))
+    if not _is_cni_release(b, lid, chart):
         return
-    if not isinstance(chart, str) or not is_cni_chart(chart):
-        return
-    b.report_condition(lid)
-    b.configured_cni_addons.add(lid)
     where = b.w(lid, "Properties", "Values")
     raw = b.raw_prop(lid, res, "Values")
     env: Any = None
@@ -194,6 +195,97 @@ def read_cdk_helm_chart(b: BuilderBase, lid: str, res: dict) -> None:
                 b.unresolved(lid, p)
     cluster = b.prop(lid, res, "ClusterName")
     b.pending.addons.append(Addon(b.rid(lid), cluster, env, eni, b.source, b.plan.resource_locations[b.rid(lid)]))
+
+
+def _is_cni_release(b: BuilderBase, lid: str, chart: Any) -> bool:
+    """Whether a Helm release installs the aws-vpc-cni chart; an unknown chart name is PC001 (it may). A
+    release of it configures the CNI as an add-on does (PC105 ordering)."""
+    if isinstance(chart, Unknown):
+        b.report_condition(lid)
+        b.unresolved(lid, Unknown(f"the chart name is not known ({chart.reason}): if it is {CNI_CHART}, its "
+                                  "settings are not applied", chart.where))
+        return False
+    if not isinstance(chart, str) or not is_cni_chart(chart):
+        return False
+    b.report_condition(lid)
+    b.configured_cni_addons.add(lid)
+    return True
+
+
+def read_quickstart_helm(b: BuilderBase, lid: str, res: dict) -> None:
+    """``AWSQS::Kubernetes::Helm`` (aws-quickstart/quickstart-helm-resource-provider, ``processValues``):
+    the release's values are ``ValueYaml`` (a values file's text) with ``Values`` over it (each entry
+    ``key: value`` parsed as Helm's ``--set key=value``), then the file ``ValueOverrideURL`` names in S3 over
+    both. Of the aws-vpc-cni chart they are the CNI configuration, as the CDK's HelmChart's are."""
+    chart = b.prop(lid, res, "Chart")
+    if chart is MISSING or not _is_cni_release(b, lid, chart):
+        return
+    where = b.w(lid, "Properties")
+    merged, partial, env = _quickstart_values(b, lid, res)
+    eni: dict[str, Any] = {}
+    if env is None and b.raw_prop(lid, res, "ValueOverrideURL") is not MISSING:
+        env = Unknown(f"the {CNI_CHART} chart values include a file in S3 (ValueOverrideURL) podcap does not "
+                      "read, which can set any of them", b.w(lid, "Properties", "ValueOverrideURL"))
+    if env is None:
+        env, eni, problems = chart_cni_configuration(merged, partial, where)
+        for p in problems:
+            b.unresolved(lid, p)
+    cluster = b.prop(lid, res, "ClusterID")
+    b.pending.addons.append(Addon(b.rid(lid), cluster, env, eni, b.source, b.plan.resource_locations[b.rid(lid)]))
+
+
+def _quickstart_values(b: BuilderBase, lid: str, res: dict) -> tuple[dict, dict, Unknown | None]:
+    """(merged values, unknown-piece tokens, None) or an Unknown saying which part could not be read."""
+    from podcap.sources.safe_yaml import InputError, load_yaml
+
+    merged: dict = {}
+    partial: dict = {}
+    where = b.w(lid, "Properties", "ValueYaml")
+    raw = b.raw_prop(lid, res, "ValueYaml")
+    if raw is not MISSING:
+        text, partial = b.r.resolve_text(raw, where)
+        if isinstance(text, Unknown):
+            return merged, partial, Unknown(f"the {CNI_CHART} chart ValueYaml is not known: {text.reason}",
+                                            text.where or where)
+        if not isinstance(text, str):
+            return merged, partial, Unknown(f"the {CNI_CHART} chart ValueYaml is not text", where)
+        try:
+            doc = load_yaml(_BARE_TOKEN.sub(r'"\1"', text), where)
+        except InputError as e:
+            return merged, partial, Unknown(f"the {CNI_CHART} chart ValueYaml is not YAML podcap can read "
+                                            f"({str(e)[:160]})", where)
+        if isinstance(doc, dict):
+            merged = doc
+        elif doc is not None:
+            return merged, partial, Unknown(f"the {CNI_CHART} chart ValueYaml is not a mapping", where)
+    where = b.w(lid, "Properties", "Values")
+    values = b.prop(lid, res, "Values")
+    if values is MISSING:
+        return merged, partial, None
+    if isinstance(values, Unknown):
+        return merged, partial, Unknown(f"the {CNI_CHART} chart Values are not known: {values.reason}",
+                                        values.where or where)
+    if not isinstance(values, dict):
+        return merged, partial, Unknown(f"the {CNI_CHART} chart Values are not a mapping", where)
+    over: dict = {}
+    for key, value in values.items():
+        text = as_text(value)
+        if isinstance(value, Unknown) or text is None:
+            why = value.reason if isinstance(value, Unknown) else "not a string"
+            return merged, partial, Unknown(f"the {CNI_CHART} chart value {str(key)[:60]} is not known ({why})",
+                                            where)
+        pairs = set_pairs(f"{key}={text}")
+        if isinstance(pairs, str):  # Helm refuses the release
+            return merged, partial, Unknown(f"the {CNI_CHART} chart Values entry {str(key)[:60]}: {pairs}", where)
+        for name, v in pairs:
+            if "[" in name:  # a list index (name[0]=...): not a setting of env or eniConfig podcap models
+                if set_name(name)[0].split("[", 1)[0] in ("env", "eniConfig"):
+                    return merged, partial, Unknown(f"the {CNI_CHART} chart value {name[:60]} sets a list "
+                                                    "index podcap does not read", where)
+                continue
+            set_path(over, set_name(name), v)
+    deep_merge(merged, over)
+    return merged, partial, None
 
 
 def read_kubernetes_patch(b: BuilderBase, lid: str, res: dict) -> None:

@@ -29,6 +29,43 @@ def set_name(name: str) -> list[str]:
     return [p.replace("\0", ".") for p in name.replace("\\.", "\0").split(".")]
 
 
+def set_pairs(text: str) -> list[tuple[str, str]] | str:
+    """``name=value[,name=value...]`` as Helm's strvals parser reads a ``--set`` argument: an unescaped
+    comma starts the next pair, the first unescaped ``=`` ends a name, a backslash escapes the next
+    character of a value (a name keeps its ``\\.`` for :func:`set_name`). A pair without ``=`` is
+    Helm's "key has no value" error, returned as its message."""
+    pairs: list[tuple[str, str]] = []
+    name: list[str] = []
+    value: list[str] | None = None  # None while the name is read
+
+    def flush() -> str | None:
+        key = "".join(name)
+        if value is None:
+            return f"key {key[:60]!r} has no value"
+        pairs.append((key, "".join(value)))
+        return None
+
+    chars = iter(text)
+    for c in chars:
+        if c == "\\":
+            nxt = next(chars, "")
+            if value is None:
+                name.append(c + nxt if nxt == "." else nxt)
+            else:
+                value.append(nxt)
+        elif c == ",":
+            if (problem := flush()) is not None:
+                return problem
+            name, value = [], None
+        elif c == "=" and value is None:
+            value = []
+        else:
+            (name if value is None else value).append(c)
+    if (value is not None or name) and (problem := flush()) is not None:  # a trailing comma ends nothing
+        return problem
+    return pairs
+
+
 def set_path(target: dict, path: list[str], value: Any) -> None:
     node = target
     for key in path[:-1]:
