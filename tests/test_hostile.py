@@ -517,3 +517,47 @@ def test_terraform_references_not_a_list(tmp_path, refs):
     msgs = [f["message"] for f in json.loads(r.out)["findings"] if f["rule_id"] == "PC001"]
     assert any("aws-node settings unreadable" in m and "configuration_values known only after apply" in m
                for m in msgs), msgs
+
+
+# regression test of another part: numbers past Python's 4300-digit limit, and JSON manifests, read as every
+# JSON input is (one line in podcap's words, duplicate keys refused)
+def test_unrecognised_json_with_a_huge_number_is_one_line(tmp_path):
+    r = cli(["check", write(tmp_path, "x.json", '{"x": ' + HUGE + "}")])
+    r.assert_one_line_error("more than 4300 digits")
+    assert "set_int_max_str_digits" not in r.err
+
+
+def test_json_manifest_duplicate_keys_and_huge_numbers(tmp_path):
+    dup = ('{"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "a"}, '
+           '"metadata": {"name": "b"}, "spec": {}}')
+    cli(["check", write(tmp_path, "dup.json", dup)]).assert_one_line_error("duplicate key 'metadata'")
+    big = '{"apiVersion": "karpenter.sh/v1", "kind": "NodePool", "metadata": {"name": "a"}, "spec": {"limits": {"cpu": ' \
+        + HUGE + "}}}"
+    r = cli(["check", write(tmp_path, "big.json", big)])
+    r.assert_one_line_error("more than 4300 digits")
+    assert "set_int_max_str_digits" not in r.err
+
+
+def test_cdk_manifest_with_a_huge_number_is_pc001(tmp_path):
+    tpl = small_template(Manifest={"Type": "Custom::AWSCDK-EKS-KubernetesResource", "Properties": {
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:kubectl", "ClusterName": {"Ref": "Cluster"},
+        "Manifest": '[{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"n": ' + HUGE + "}}]"}})
+    r = cli(["check", write(tmp_path, "t.json", tpl), "--format", "json"]).assert_promise()
+    msgs = [f["message"] for f in json.loads(r.out)["findings"] if f["rule_id"] == "PC001"]
+    assert any("is not JSON podcap can read (a number of more than 4300 digits" in m for m in msgs), msgs
+
+
+def test_snapshot_with_a_huge_number_says_so_in_one_line(tmp_path):
+    snap = write(tmp_path, "snap.json", '{"instance_types": {"a": ' + HUGE + "}}")
+    r = cli(["--snapshot", snap, "maxpods", "m5.large"])
+    r.assert_one_line_error("more than 4300 digits", max_seconds=5)
+    assert "set_int_max_str_digits" not in r.err
+
+
+@pytest.mark.parametrize("memory", [HUGE, "1e400", 10**400])
+def test_karpenter_limit_past_a_float_is_no_bound(tmp_path, memory):
+    pool = _NODE_POOL.replace('limits: {cpu: "64"}', "limits: {memory: " + json.dumps(str(memory)) + "}")
+    pool += "  amiSelectorTerms: [{alias: al2023@latest}]\n  subnetSelectorTerms: [{id: subnet-0123456789abcdef0}]\n"
+    r = cli(["check", write(tmp_path, "pool.yaml", pool), "--format", "json"]).assert_promise()
+    msgs = [f["message"] for f in json.loads(r.out)["findings"] if f["rule_id"] == "PC001"]
+    assert any("limits.memory" in m and "is not a quantity" in m for m in msgs), msgs

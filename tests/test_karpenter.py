@@ -149,6 +149,17 @@ def test_node_bound_from_limits():
         assert isinstance(node_bound({"memory": "64Gi"}, types, "p")[0], Unknown)
         assert node_bound({"cpu": 10, "memory": "64Gi"}, types, "p")[0] == 5  # the cpu bound alone holds
     assert parse_quantity("64Gi") == 64 * 2**30 and parse_quantity("1.5") == 1.5 and parse_quantity("x") is None
+    # a limit at or below zero leaves room for no node (Karpenter launches none), not a negative count
+    assert node_bound({"cpu": "-5"}, types, "p")[0] == 0 and node_bound({"nodes": -1}, types, "p")[0] == 0
+
+
+def test_parse_quantity_follows_kubernetes_grammar():
+    """k8s.io/apimachinery resource.Quantity: a signed decimal number, then an exponent or a suffix."""
+    assert [parse_quantity(v) for v in ("+4", "-5", ".5", "2.", "1e3", "5E-1", "100m", "1E", "1Ki")] == \
+        [4, -5, 0.5, 2, 1000, 0.5, 0.1, 1e18, 1024]
+    # not quantities: spaces, a lone sign or dot, an unknown suffix; and none a float cannot hold
+    for bad in ("64 Gi", " 5", "+", ".", "e3", "5x", "1e400", "9" * 5000, 10**400, True, None, [5]):
+        assert parse_quantity(bad) is None, bad
 
 
 SPEC = {

@@ -5,7 +5,6 @@ very same pipeline and reach the same verdict.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import field
@@ -135,13 +134,12 @@ def _kind_of(path: str, text: str, *, complete: bool) -> str | None:
         if _is_manifest(text):
             return "kubernetes"
         if complete:  # the whole file: a syntax error says more than "not recognised"
+            from podcap.sources.safe_yaml import InputError, load_json
+
             try:
-                json.loads(text)
-            except RecursionError:
-                raise CheckInputError(f"{path}: JSON nested too deeply to read") from None
-            except json.JSONDecodeError as e:
-                what = "truncated JSON" if e.pos >= len(text.rstrip()) else "invalid JSON"
-                raise CheckInputError(f"{path}:{e.lineno}:{e.colno}: {what}: {e.msg}") from None
+                load_json(text, path)
+            except InputError as e:
+                raise CheckInputError(str(e)) from None
         return None
     if _CFN_MARKERS.search(text):
         return "cloudformation"

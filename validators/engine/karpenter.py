@@ -446,7 +446,9 @@ def karpenter_max_pods(lim: InstanceLimits, family: AmiFamilyFlags, *, max_pods:
     return count
 
 
-_QUANTITY = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$")
+# k8s.io/apimachinery resource.Quantity's grammar (quantity.go): an optionally signed decimal number
+# ("5", "+4", "-1", "1.5", "2.", ".5"), then a decimal exponent ("1e3", "5E-1") or an SI or binary suffix
+_QUANTITY = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:[eE]([+-]?[0-9]+)|([a-zA-Z]*))$")
 _SUFFIXES = {
     "": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
     "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
@@ -457,14 +459,19 @@ def parse_quantity(value: Any) -> float | None:
     """A Kubernetes resource quantity ("100", "1000m", "64Gi") as a number of units; None when unreadable."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if not isinstance(value, str):
+    try:
+        if isinstance(value, (int, float)):
+            q = float(value)
+        elif not isinstance(value, str):
+            return None
+        else:
+            m = _QUANTITY.match(value)
+            if not m or (m.group(2) is None and m.group(3) not in _SUFFIXES) or len(m.group(2) or "") > 5:
+                return None
+            q = float(m.group(1)) * (10.0 ** int(m.group(2)) if m.group(2) is not None else _SUFFIXES[m.group(3)])
+    except OverflowError:  # an int past a float's range
         return None
-    m = _QUANTITY.match(value)
-    if not m or m.group(2) not in _SUFFIXES:
-        return None
-    return float(m.group(1)) * _SUFFIXES[m.group(2)]
+    return q if math.isfinite(q) else None  # "9" x 5000 reads as inf: no quantity a cluster can have
 
 
 VM_MEMORY_OVERHEAD_PERCENT = 0.075  # options.go --vm-memory-overhead-percent / VM_MEMORY_OVERHEAD_PERCENT default
@@ -521,7 +528,8 @@ def node_bound(limits: Any, types: list[InstanceLimits], where: str,
         if n is None:
             problems.append(f"limits.nodes {limits['nodes']!r} is not a quantity")
         else:
-            bounds.append((int(n), f"limits.nodes {int(n)}"))
+            n = max(int(n), 0)  # a limit at or below the usage leaves room for no node
+            bounds.append((n, f"limits.nodes {n}"))
     if "cpu" in limits:
         cpu = parse_quantity(limits["cpu"])
         # a type whose vCPUs the snapshot lacks has at least what the pool's cpu requirements allow
@@ -534,7 +542,7 @@ def node_bound(limits: Any, types: list[InstanceLimits], where: str,
                             f"{', '.join(missing)})")
         else:
             smallest = min(vcpus)
-            n = int(cpu // smallest)
+            n = max(int(cpu // smallest), 0)
             bounds.append((n, f"limits.cpu {limits['cpu']} / {smallest} vCPUs of the smallest type = {n}"))
     if "memory" in limits:
         mem = parse_quantity(limits["memory"])
@@ -547,7 +555,7 @@ def node_bound(limits: Any, types: list[InstanceLimits], where: str,
                             f"snapshot has none for {', '.join(missing)})")
         else:
             smallest = min(m for m in mibs if m is not None)
-            n = int(mem // (smallest * 2**20))
+            n = max(int(mem // (smallest * 2**20)), 0)
             how = (f"limits.memory {limits['memory']} / {smallest} MiB of the smallest type's capacity after "
                    f"Karpenter's {vm_memory_overhead:g} VM memory overhead = {n}")
             bounds.append((n, how))

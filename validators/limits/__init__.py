@@ -290,6 +290,10 @@ def load_snapshot(path: str | Path | None = None) -> Snapshot:
             raise SnapshotError(f"not JSON ({e.msg} at line {e.lineno})") from None
         except RecursionError:
             raise SnapshotError("not a snapshot: JSON nested too deeply") from None
+        except ValueError as e:  # Python's 4300-digit limit on integers
+            if "integer string conversion" not in str(e):
+                raise
+            raise SnapshotError("not a snapshot: a number of more than 4300 digits") from None
         return parse_snapshot(doc)
     return _shipped()
 

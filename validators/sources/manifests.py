@@ -7,12 +7,11 @@ reader, podcap.sources.objects.kubernetes.
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from podcap.model.plan import Location, Plan
-from podcap.sources.safe_yaml import InputError, SafeLoader, read_file
+from podcap.sources.safe_yaml import InputError, SafeLoader, load_json, read_file
 
 KIND = "kubernetes"
 _MARKERS_YAML = re.compile(r"^apiVersion\s*:\s*['\"]?([\w.\-/]+)", re.MULTILINE)
@@ -42,10 +41,7 @@ def read_objects(path: str) -> list[Any]:
     """Every document of a manifest file (a JSON file holds one object or a List)."""
     text = _decode(read_file(path, "manifest"), path)
     if text.lstrip().startswith(("{", "[")):
-        try:
-            doc = json.loads(text)
-        except ValueError as e:
-            raise InputError(f"{path}: invalid JSON: {e}") from None
+        doc = load_json(text, path)  # InputError: FILE:LINE:COL, duplicate keys refused as in YAML
         return doc if isinstance(doc, list) else [doc]
     import yaml
 

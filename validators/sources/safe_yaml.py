@@ -214,6 +214,16 @@ def _duplicate_line(text: str, key: str) -> str:
     return f":{line}:{col}"
 
 
+def json_problem(e: ValueError) -> str:
+    """What a ``json.loads`` failure says, in one line of podcap's words: the decoder's message, or for
+    Python's 4300-digit limit on integers the fact (never Python's advice to raise the limit)."""
+    if isinstance(e, json.JSONDecodeError):
+        return e.msg
+    if "integer string conversion" in str(e):
+        return "a number of more than 4300 digits; no real value is that large"
+    return _one_line(str(e))
+
+
 def load_json(text: str | bytes, filename: str = "<input>") -> Any:
     """Parse JSON; truncated or invalid input raises InputError ``FILE:LINE:COL: problem``.
 
@@ -235,10 +245,8 @@ def load_json(text: str | bytes, filename: str = "<input>") -> Any:
         raise InputError(f"{filename}:{e.lineno}:{e.colno}: {what}: {e.msg}") from None
     except RecursionError:
         raise InputError(f"{filename}: JSON nested too deeply to read") from None
-    except ValueError as e:
-        if "integer string conversion" in str(e):  # Python's 4300-digit limit: say it in our words
-            raise InputError(f"{filename}: a number of more than 4300 digits; no real value is that large") from None
-        raise InputError(f"{filename}: {_one_line(str(e))}") from None
+    except ValueError as e:  # Python's 4300-digit limit on integers, in our words
+        raise InputError(f"{filename}: {json_problem(e)}") from None
 
 
 def read_file(path: str, what: str = "") -> bytes:

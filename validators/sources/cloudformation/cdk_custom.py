@@ -44,6 +44,7 @@ from podcap.sources.objects.helm_chart import (
     set_path,
 )
 from podcap.sources.objects.kubernetes import sets_aws_node
+from podcap.sources.safe_yaml import json_problem
 
 # CDK custom resources that create nothing that takes VPC addresses
 IGNORED = ("Custom::AWSCDK-EKS-OpenIdConnectProvider", "Custom::AWSCDK-EKS-KubernetesObjectValue")
@@ -135,7 +136,7 @@ def _json_objects(b: BuilderBase, lid: str, raw: Any, where: str, what: str) -> 
     try:
         data = json.loads(value)
     except ValueError as e:
-        return Unknown(f"the {what} of {lid} is not JSON podcap can read ({e.msg})", where)
+        return Unknown(f"the {what} of {lid} is not JSON podcap can read ({json_problem(e)})", where)
     data = _untokenize(data, partial, where)
     return data if isinstance(data, list) else [data]
 
@@ -184,7 +185,7 @@ def read_cdk_helm_chart(b: BuilderBase, lid: str, res: dict) -> None:
             try:
                 merged = json.loads(value)
             except ValueError as e:
-                env = Unknown(f"the {CNI_CHART} chart values are not JSON podcap can read ({e.msg})", where)
+                env = Unknown(f"the {CNI_CHART} chart values are not JSON podcap can read ({json_problem(e)})", where)
         elif value is not NO_VALUE and value is not None:
             env = Unknown(f"the {CNI_CHART} chart values are not a JSON string", where)
         if merged is not None and not isinstance(merged, dict):
