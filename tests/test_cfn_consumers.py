@@ -406,6 +406,9 @@ def test_json_resource_lines_come_from_one_scan():
     t0 = time.perf_counter()
     lines = json_resource_lines(many)
     assert len(lines) == 2500 and time.perf_counter() - t0 < 2.0
+    # given the template's resource ids, a one-line (compact) template needs no scan: every key is on line 1
+    assert json_resource_lines(many + "\n", [f"R{i}" for i in range(2500)]) == {f"Resources.R{i}": 1 for i in range(2500)}
+    assert json_resource_lines(text, ["A", "B"]) == {"Resources.A": 3, "Resources.B": 7}
 
 
 # -- several templates read together ----------------------------------------------------------------------

@@ -296,3 +296,28 @@ def test_invalid_update_config_is_reported_not_defaulted():
         assert any("invalid update maxUnavailable" in f.message for f in by_rule(r, "PC001"))
     r, _ = run(plan(("10.0.0.0/24", "10.0.1.0/24"), max_size=14, max_unavailable_percentage=150))
     assert any("maxUnavailablePercentage 150" in f.message for f in by_rule(r, "PC001"))
+
+
+def test_pc201_fix_names_a_cheaper_warm_setting_per_group(tmp_path):
+    """The PC201 fix's WARM_IP_TARGET=2 hint, worked out once per node group (not per subnet and group).
+
+    One /25 (123 usable), control plane's 4 ENIs there. c5.4xlarge (8 ENIs x 30 IPv4, 16 vCPUs), managed:
+    EKS writes 8 x 29 + 2 = 234 capped at 110; 108 pods. Defaults (WARM_ENI_TARGET=1): ipamd stops growing
+    at 4 ENIs, 116 secondaries >= 110 max pods: 4 + 116 = 120 per node. WARM_IP_TARGET=2: 108 + 2 = 110
+    secondaries on 4 ENIs: 4 + 110 = 114. m5.large at its 27 pods holds all 3 ENIs either way (30): no hint.
+    Need: 2 x 120 + 30 + 4 = 274 > 123.
+    """
+    from podcap.cli import main
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "version: 1\nname: hint\nvpc: {cidr: 10.0.0.0/16}\nsubnets:\n  - {name: a, az: us-east-1a, cidr: 10.0.0.0/25}\n"
+        "nodegroups:\n  - {name: big, instance_types: [c5.4xlarge], subnets: [a], min: 1, desired: 1, max: 2}\n"
+        "  - {name: small, instance_types: [m5.large], subnets: [a], min: 1, desired: 1, max: 1}\n")
+    out = tmp_path / "r.json"
+    assert main(["check", str(spec), "--format", "json", "-o", str(out)]) == 1
+    import json
+
+    (f,) = [f for f in json.loads(out.read_text())["findings"] if f["rule_id"] == "PC201"]
+    assert "needs 274 addresses" in f["message"] and "over 1 subnet)" in f["message"]
+    assert f["fix"].endswith("or WARM_IP_TARGET=2 takes 114 instead of 120 addresses per c5.4xlarge node of big")

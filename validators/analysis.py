@@ -986,7 +986,8 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
         for sid in ids:
             for scale in SCALES:
                 add(sid, scale, Contribution(f"EKS control plane ({cl.id})", None, None, per,
-                                             f"up to {CONTROL_PLANE_ENIS} ENIs over {len(ids)} subnets"))
+                                             f"up to {CONTROL_PLANE_ENIS} ENIs over {len(ids)} subnet"
+                                             + ("s" if len(ids) != 1 else "")))
     for na, scale, az, subs, k_az, per_node, detail, prefixes in deferred:
         counts, how, placed = place_most_free(subnets, subs, scale, k_az, per_node)
         for sid in subs:

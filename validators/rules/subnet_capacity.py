@@ -72,21 +72,28 @@ def _cheaper_allocation(limits, settings, pods, kubelet_max_pods):
 
 def _cheaper_setting(a: Analysis, sa: SubnetAnalysis) -> str | None:
     """A warm-pool setting that lowers the per-node addresses, with the figure it gives."""
-    best = None
+    hints = a.derived("warm_ip_hints", _warm_ip_hints).get(sa.subnet.id)
+    return hints[-1] if hints else None  # the last node group's, as the groups are listed
+
+
+def _warm_ip_hints(a: Analysis) -> dict[str, list[str]]:
+    """Per subnet, for each node group using it (in the analysis's order) whose worst node would take fewer
+    addresses with WARM_IP_TARGET=2 (and no MINIMUM_IP_TARGET), the hint saying so: worked out once per
+    node group, not once per subnet and node group."""
+    out: dict[str, list[str]] = {}
     for na in a.nodegroups:
-        if sa.subnet.id not in na.subnet_ids:
-            continue
         w = na.worst()
-        if w is None or na.settings.warm_ip_targets_defined:
+        if w is None or na.settings.warm_ip_targets_defined or not na.subnet_ids:
             continue
         alt = dataclasses.replace(na.settings, warm_ip_target=2, minimum_ip_target=0)
         alloc = _cheaper_allocation(w.limits, alt, w.pods, w.kubelet_max_pods)
-        if alloc is None:
+        if alloc is None or alloc.starved_pods or alloc.node_subnet_addresses >= w.alloc.node_subnet_addresses:
             continue
-        if alloc.starved_pods == 0 and alloc.node_subnet_addresses < w.alloc.node_subnet_addresses:
-            best = (f"WARM_IP_TARGET=2 takes {alloc.node_subnet_addresses} instead of "
-                    f"{w.alloc.node_subnet_addresses} addresses per {w.limits.name} node of {na.ng.name}")
-    return best
+        hint = (f"WARM_IP_TARGET=2 takes {alloc.node_subnet_addresses} instead of "
+                f"{w.alloc.node_subnet_addresses} addresses per {w.limits.name} node of {na.ng.name}")
+        for sid in dict.fromkeys(na.subnet_ids):
+            out.setdefault(sid, []).append(hint)
+    return out
 
 
 def _max_nodes_hint(a: Analysis, sa: SubnetAnalysis, used: int = 0) -> str | None:
