@@ -105,6 +105,9 @@ class NodegroupAnalysis:
     limit_bounds: dict[str, Bound] = field(default_factory=dict)
     # the same pool's "k more nodes" bounds (see _extra_nodes_bound), one per kind, shared by its contributions
     extra_bounds: dict[str, Callable[[int], int]] = field(default_factory=dict, compare=False, repr=False)
+    # pool_items' (vCPUs, memory) of each candidate type, the same for every kind: made once for the pool's
+    # final candidate list (kept beside them: a new list of types makes them again)
+    pool_item_weights: tuple[list, list] | None = field(default=None, compare=False, repr=False)
 
     @property
     def settings(self) -> CniSettings:
@@ -1129,9 +1132,13 @@ def pool_items(na: NodegroupAnalysis, kind: str) -> list:
     from podcap.engine.karpenter import memory_capacity_mib
     from podcap.engine.pool_capacity import Item
 
+    weights = na.pool_item_weights
+    if weights is None or weights[0] is not na.types:
+        weights = na.pool_item_weights = (na.types, [(getattr(t.limits, "vcpus", None) or pl.cpu_floor,
+                                                      memory_capacity_mib(t.limits, pl.vm_memory_overhead))
+                                                     for t in na.types])
     value = _BOUND_VALUES[kind]
-    return [Item(t.limits.name, value(t), getattr(t.limits, "vcpus", None) or pl.cpu_floor,
-                 memory_capacity_mib(t.limits, pl.vm_memory_overhead)) for t in na.types]
+    return [Item(t.limits.name, value(t), c, m) for t, (c, m) in zip(na.types, weights[1])]
 
 
 def _limit_note(plan: Plan, na: NodegroupAnalysis) -> None:
