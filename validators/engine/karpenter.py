@@ -466,9 +466,17 @@ def parse_quantity(value: Any) -> float | None:
             return None
         else:
             m = _QUANTITY.match(value)
-            if not m or (m.group(2) is None and m.group(3) not in _SUFFIXES) or len(m.group(2) or "") > 5:
+            if not m:
                 return None
-            q = float(m.group(1)) * (10.0 ** int(m.group(2)) if m.group(2) is not None else _SUFFIXES[m.group(3)])
+            number, exponent, suffix = m.groups()
+            if exponent is not None:
+                if len(exponent) > 5:  # not read: no float holds 1e99999, and int() refuses 4300 digits
+                    return None
+                q = float(number) * 10.0 ** int(exponent)
+            elif suffix in _SUFFIXES:
+                q = float(number) * _SUFFIXES[suffix]
+            else:
+                return None
     except OverflowError:  # an int past a float's range
         return None
     return q if math.isfinite(q) else None  # "9" x 5000 reads as inf: no quantity a cluster can have

@@ -44,7 +44,7 @@ from podcap.sources.objects.helm_chart import (
     set_path,
 )
 from podcap.sources.objects.kubernetes import sets_aws_node
-from podcap.sources.safe_yaml import json_problem
+from podcap.sources.safe_yaml import InputError, json_problem, load_yaml
 
 # CDK custom resources that create nothing that takes VPC addresses
 IGNORED = ("Custom::AWSCDK-EKS-OpenIdConnectProvider", "Custom::AWSCDK-EKS-KubernetesObjectValue")
@@ -237,8 +237,6 @@ def read_quickstart_helm(b: BuilderBase, lid: str, res: dict) -> None:
 
 def _quickstart_values(b: BuilderBase, lid: str, res: dict) -> tuple[dict, dict, Unknown | None]:
     """(merged values, unknown-piece tokens, None) or an Unknown saying which part could not be read."""
-    from podcap.sources.safe_yaml import InputError, load_yaml
-
     merged: dict = {}
     partial: dict = {}
     where = b.w(lid, "Properties", "ValueYaml")
@@ -332,7 +330,7 @@ def _yaml_objects(text: str, partial: dict, where: str) -> list | Unknown:
     """The documents of a YAML (or JSON) manifest text; unknown pieces (tokens) are quoted so the text
     parses, then become Unknown values."""
     import yaml
-    from podcap.sources.safe_yaml import InputError, SafeLoader
+    from podcap.sources.safe_yaml import SafeLoader  # on first use: a JSON check imports no YAML
 
     def load(t: str) -> list:
         ldr = SafeLoader(t)

@@ -102,7 +102,7 @@ def json_resource_lines(text: str, ids: list[str] | None = None) -> dict[str, in
     brackets of the text decides.
     """
     if ids is not None:
-        if text.count("\n", 0, len(text.rstrip())) == 0:  # compact JSON on one line: every key is on line 1
+        if text.find("\n", 0, len(text.rstrip())) < 0:  # compact JSON on one line: every key is on line 1
             return {f"Resources.{i}": 1 for i in ids}
         by_indent = _indented_resource_lines(text, ids)
         if by_indent is not None:
