@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import pytest
 from hypothesis import given
@@ -161,3 +162,125 @@ def test_a_record_is_built_on_first_need_with_the_same_results():
     # a class that writes its own __init__ is built at once and keeps it
     assert not isinstance(OwnInit.__dict__["__dataclass_fields__"], records._Unbuilt)
     assert OwnInit("7").v == 7
+
+
+def _twins(frozen: bool):
+    """The same class body under @record and under @dataclass: every field option this project uses."""
+    made = []
+    for deco in (record(frozen=frozen), dataclass(frozen=frozen)):
+
+        @deco
+        class Options:
+            a: int
+            b: str = "b"
+            c: list = field(default_factory=list)
+            d: int = field(default=4, repr=False)
+            e: dict = field(default_factory=dict, compare=False)
+            f: int = field(default=6, init=False)
+            g: list = field(default_factory=lambda: [7], init=False)
+
+        made.append(Options)
+    return made
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_the_builder_makes_what_dataclass_makes(frozen):
+    import inspect
+
+    rec, dc = _twins(frozen)
+    dataclasses.fields(rec)  # built (before, its __init__ is the one that builds it)
+    assert str(inspect.signature(rec)) == str(inspect.signature(dc))  # same parameters and defaults
+    assert rec.__match_args__ == dc.__match_args__ == ("a", "b", "c", "d", "e")
+    for one, other in zip(dataclasses.fields(rec), dataclasses.fields(dc), strict=True):
+        assert (one.name, one.type, one.init, one.repr, one.compare, one.default) == (
+            other.name, other.type, other.init, other.repr, other.compare, other.default)
+    x, y = rec(1), dc(1)
+    assert dataclasses.asdict(x) == dataclasses.asdict(y) == {"a": 1, "b": "b", "c": [], "d": 4, "e": {},
+                                                             "f": 6, "g": [7]}
+    assert rec(1).c is not rec(1).c  # a factory runs per instance
+    assert repr(x) == repr(y).replace(dc.__qualname__, rec.__qualname__)
+    assert (rec(1, e={"z": 1}) == rec(1)) is True  # e is compare=False
+    assert rec(1) != rec(2) and dataclasses.replace(x, a=3) == rec(3)
+    assert rec.b == dc.b == "b" and "c" not in rec.__dict__ and rec.d == 4  # class attributes as dataclass
+    if frozen:
+        for cls in (rec, dc):  # the hash is of the compare fields, a list among them: unhashable in both
+            with pytest.raises(TypeError, match="unhashable type: 'list'"):
+                hash(cls(1))
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            del x.a
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            x.new = 1  # type: ignore[attr-defined]
+    else:
+        x.a = 9
+        assert x.a == 9 and rec.__hash__ is None
+
+
+def test_the_builder_refuses_what_dataclass_refuses():
+    @record
+    class Order:
+        a: int = 1
+        b: int  # type: ignore[misc]
+
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+        Order()
+
+    @record
+    class Mutable:
+        a: list = []  # type: ignore[assignment]  # noqa: RUF012
+
+    with pytest.raises(ValueError, match="mutable default"):
+        Mutable()
+
+    @record(frozen=True)
+    class FrozenBase:
+        a: int
+
+    @record
+    class Thawed(FrozenBase):
+        b: int = 0
+
+    with pytest.raises(TypeError, match="non-frozen dataclass from a frozen one"):
+        Thawed(1)
+
+
+def test_post_init_class_vars_and_plain_subclasses():
+
+
+    @record
+    class Post:
+        a: int
+        doubled: int = field(default=0, init=False)
+
+        def __post_init__(self) -> None:
+            self.doubled = 2 * self.a
+
+    assert Post(3).doubled == 6
+
+    @record
+    class WithClassVar:  # a ClassVar is left to @dataclass, which knows it is no field
+        kind: ClassVar[str] = "k"
+        a: int = 1
+
+    assert [f.name for f in dataclasses.fields(WithClassVar)] == ["a"] and WithClassVar(2) == WithClassVar(2)
+
+    @record(frozen=True)
+    class Sealed:
+        a: int
+
+    class Loose(Sealed):  # not a record: attributes that are not fields may be set, as with @dataclass
+        pass
+
+    one = Loose(1)
+    one.extra = 2  # type: ignore[attr-defined]
+    assert one.extra == 2
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        one.a = 5  # type: ignore[misc]
+
+    @record(frozen=True)
+    class OwnEq:
+        a: int
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, OwnEq) and abs(other.a) == abs(self.a)
+
+    assert OwnEq(-1) == OwnEq(1) and isinstance(hash(OwnEq(1)), int)  # frozen with eq: hashable, as dataclass
