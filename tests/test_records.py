@@ -130,10 +130,10 @@ def test_a_record_is_built_on_first_need_with_the_same_results():
     class Plain(Base):  # a subclass that is not a record
         pass
 
-    assert isinstance(Base.__dict__["__dataclass_fields__"], records._Unbuilt)
+    assert records._BUILD in Base.__dict__ and records._SPECS not in Base.__dict__  # not built yet
     # the subclass first: building it builds its base, whose fields come first
     assert Child(1, [2], "y") == Child(1, [2], "y") != Child(1, [2], "z")
-    assert not isinstance(Base.__dict__["__dataclass_fields__"], records._Unbuilt)
+    assert records._SPECS in Base.__dict__ and records._BUILD not in Base.__dict__
     assert [f.name for f in dataclasses.fields(Child)] == ["a", "b", "c"]
     assert hash(FrozenChild(1, "y")) == hash(FrozenChild(1, "y")) and FrozenChild(1) == FrozenChild(1, "x")
     assert [f.name for f in dataclasses.fields(FrozenBase)] == ["a"]
@@ -160,7 +160,7 @@ def test_a_record_is_built_on_first_need_with_the_same_results():
             self.v = int(v)
 
     # a class that writes its own __init__ is built at once and keeps it
-    assert not isinstance(OwnInit.__dict__["__dataclass_fields__"], records._Unbuilt)
+    assert records._SPECS in OwnInit.__dict__
     assert OwnInit("7").v == 7
 
 
@@ -284,3 +284,25 @@ def test_post_init_class_vars_and_plain_subclasses():
             return isinstance(other, OwnEq) and abs(other.a) == abs(self.a)
 
     assert OwnEq(-1) == OwnEq(1) and isinstance(hash(OwnEq(1)), int)  # frozen with eq: hashable, as dataclass
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_records_own_fields_replace_and_asdict_are_the_dataclass_ones(frozen):
+    """records.fields / replace / asdict (what podcap calls, without importing dataclasses) give what the
+    standard library's functions give for the twin @dataclass class."""
+    rec, dc = _twins(frozen)
+    assert [(f.name, f.init, f.repr, f.compare) for f in records.fields(rec)] == [
+        (f.name, f.init, f.repr, f.compare) for f in dataclasses.fields(dc)]
+    x, y = rec(1, "s", [2], 5, {"k": (1, [2])}), dc(1, "s", [2], 5, {"k": (1, [2])})
+    assert records.asdict(x) == dataclasses.asdict(y)
+    assert records.asdict(x)["c"] is not x.c  # a copy, as dataclasses makes
+    nested = Node("leaf", parent=Node("root"))
+    assert records.asdict(nested) == {"name": "leaf", "parent": {"name": "root", "parent": None}}
+    assert records.replace(x, b="t") == rec(1, "t", [2], 5, {"k": (1, [2])})
+    assert records.replace(x, b="t").g == [7] == dataclasses.replace(y, b="t").g  # init=False: set anew
+    for fn in (records.replace, dataclasses.replace):
+        with pytest.raises(ValueError, match="init=False"):
+            fn(x if fn is records.replace else y, f=1)
+    with pytest.raises(TypeError):
+        records.asdict(rec)  # a class, not an instance
+    assert records.is_record(x) and records.is_record(dc) and not records.is_record(1)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import field
 from functools import lru_cache
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
@@ -31,7 +30,7 @@ from podcap.engine.maxpods import (
 from podcap.engine.settings import CniSettings, ParsedSettings, parse_env
 from podcap.limits import InstanceLimits, Snapshot, UnknownInstanceType
 from podcap.model.plan import Cluster, NodeGroup, Plan, Subnet, SubnetRole
-from podcap.model.records import record
+from podcap.model.records import field, record, replace
 from podcap.model.unknown import MaybeUnknown, Unknown
 
 if TYPE_CHECKING:
@@ -495,8 +494,6 @@ def _without_efa_only(lim: InstanceLimits, efa_only: int) -> InstanceLimits:
     """The type as the VPC CNI sees it with EFA-only ENIs on network card 0 (ipamd's DefaultNetworkCardIndex):
     each is an unmanaged ENI of that card (ipamd filterUnmanagedENIs), so hasRoomForEni allows that many
     fewer; Karpenter's ENILimitedPods subtracts them from the same card's ENIs."""
-    from dataclasses import replace
-
     return replace(lim, enis=max(lim.enis - efa_only, 0))
 
 
@@ -741,8 +738,6 @@ def _figure(small: int, large: int) -> str:
 
 
 def _with_branch_addresses(alloc: NodeAllocation, sgp: int, custom: bool) -> NodeAllocation:
-    from dataclasses import replace
-
     note = f"{sgp} pod(s) on branch ENIs: one address each from the trunk ENI's subnet"
     if custom:
         return replace(alloc, pod_subnet_addresses=alloc.pod_subnet_addresses + sgp,
@@ -1037,8 +1032,6 @@ def pod_subnet_targets(plan: Plan, na: NodegroupAnalysis) -> dict[str, list[str]
 def refine_node_pool(plan: Plan, na: NodegroupAnalysis, snapshot: Snapshot) -> None:
     """Max pods of a node pool's nodes by its provisioner's own rule (podcap.engine.karpenter: Karpenter's
     ``pods()``; EKS Auto Mode: the same, capped at 110), and one short note instead of one per type."""
-    from dataclasses import replace
-
     from podcap.engine.karpenter import ami_family, karpenter_max_pods
 
     ng = na.ng

@@ -8,11 +8,10 @@ max) is compared: "this change takes SubnetA from 189 to 12 free at max".
 from __future__ import annotations
 
 import json
-from dataclasses import field
 from typing import Any
 
 from podcap.model.findings import Finding
-from podcap.model.records import record
+from podcap.model.records import field, record
 
 
 class BaselineError(ValueError):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,7 @@ from podcap.analysis import SCALES, Analysis, analyse
 from podcap.limits import Snapshot, load_snapshot
 from podcap.model.findings import Finding
 from podcap.model.plan import Location, Plan, SubnetRole
-from podcap.model.records import record
+from podcap.model.records import field, record
 from podcap.model.result import CheckResult, NodegroupSummary, SubnetUsage
 
 if TYPE_CHECKING:

@@ -16,9 +16,7 @@ EKS user guide "Managed node update behavior"); a lost AZ moves its nodes to the
 """
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
-from dataclasses import field
 from typing import Any
 
 from podcap.analysis import (
@@ -35,7 +33,7 @@ from podcap.engine.maxpods import pd_active
 from podcap.engine.settings import parse_env
 from podcap.limits import Snapshot
 from podcap.model.plan import Cluster, NodeGroup, Plan, Subnet
-from podcap.model.records import record
+from podcap.model.records import asdict, field, record
 
 NODEGROUP = "nodes"
 CLUSTER = "cluster"
@@ -87,7 +85,7 @@ class AzSizing:
     prefix_reservation: list[str] = field(default_factory=list)  # with --vpc-cidr and prefix delegation
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return asdict(self)
 
 
 @record
@@ -105,7 +103,7 @@ class SettingOption:
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return asdict(self)
 
 
 @record

@@ -15,8 +15,6 @@ the count of entirely free prefixes (which WARM_PREFIX_TARGET and the release pa
 """
 from __future__ import annotations
 
-from dataclasses import field
-
 from podcap.engine.maxpods import (
     HOST_NETWORK_PODS,
     IPS_PER_PREFIX,
@@ -29,7 +27,7 @@ from podcap.engine.maxpods import (
 )
 from podcap.engine.settings import CniSettings
 from podcap.limits import InstanceLimits
-from podcap.model.records import record
+from podcap.model.records import field, record
 
 
 class CapacityError(ValueError):

@@ -24,12 +24,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import field
 from typing import Any
 
 from podcap.limits import InstanceLimits, Snapshot
 from podcap.model.plan import PoolLimits
-from podcap.model.records import record
+from podcap.model.records import field, record
 from podcap.model.unknown import Unknown
 
 INSTANCE_TYPE_SCHEME = re.compile(r"(^[a-z]+)(\-[0-9]+tb)?([0-9]+).*\.")

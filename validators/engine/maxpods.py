@@ -14,11 +14,9 @@ Three different figures, because they are three different things that users conf
 """
 from __future__ import annotations
 
-from dataclasses import field
-
 from podcap.engine.settings import CniSettings
 from podcap.limits import InstanceLimits
-from podcap.model.records import record
+from podcap.model.records import field, record
 
 IPS_PER_PREFIX = 16  # a /28
 HOST_NETWORK_PODS = 2  # aws-node and kube-proxy: counted by kubelet, take no VPC address

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import field
 
-from podcap.model.records import record
+from podcap.model.records import field, record
 
 # Go's strconv.Atoi: an optional sign and ASCII digits, nothing else ("5\n", " 5", "5_0", "٥" all fail),
 # and the value must fit Go's int (int64 on the 64-bit nodes EKS runs); re.ASCII keeps \d out of it.

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import field
 from functools import lru_cache
 from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from podcap.model.records import record
+from podcap.model.records import field, record
 
 SNAPSHOT_NAME = "instance_limits.json"
 MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024  # the shipped one is ~0.4 MB; read no more than this of a --snapshot

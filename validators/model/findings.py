@@ -1,12 +1,11 @@
 """Findings: the one list every reporter reads (text, JSON, SARIF, JUnit, GitHub, Markdown, CDK)."""
 from __future__ import annotations
 
-from dataclasses import field
 from enum import Enum
 from typing import Any
 
 from podcap.model.plan import Location, Suppression
-from podcap.model.records import record
+from podcap.model.records import field, record
 
 
 class Severity(str, Enum):

@@ -6,10 +6,9 @@ an :class:`Unknown` where the source could not resolve it; rules report those in
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import field
 from enum import Enum
 
-from podcap.model.records import record
+from podcap.model.records import field, record
 from podcap.model.unknown import MaybeUnknown, Unknown
 
 

@@ -1,11 +1,10 @@
 """What one `podcap check` produced: findings plus the capacity tables the text/markdown reports show."""
 from __future__ import annotations
 
-from dataclasses import field
 from typing import Any
 
 from podcap.model.findings import Finding, Severity
-from podcap.model.records import record
+from podcap.model.records import field, record
 
 
 @record

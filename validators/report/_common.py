@@ -10,13 +10,12 @@ import math
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, is_dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, runtime_checkable
 
 from podcap.model.findings import Finding, Severity
-from podcap.model.records import record
+from podcap.model.records import asdict, is_record, record
 from podcap.model.unknown import Unknown
 
 
@@ -220,7 +219,7 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if isinstance(value, (set, frozenset)):
         return sorted((jsonable(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
-    if is_dataclass(value) and not isinstance(value, type):
+    if not isinstance(value, type) and is_record(value):
         return jsonable(asdict(value))
     return str(value)
 

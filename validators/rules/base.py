@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from podcap.model.findings import Finding, Severity
 from podcap.model.plan import Location
-from podcap.model.records import record
+from podcap.model.records import field, record
 
 if TYPE_CHECKING:
     from podcap.analysis import Analysis

@@ -1,7 +1,6 @@
 """PC201-PC203: will the subnets hold every node at max size, during an update, and after losing an AZ."""
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable
 
 from podcap.analysis import (
@@ -15,6 +14,7 @@ from podcap.analysis import (
 from podcap.engine.allocation import allocate
 from podcap.engine.disruption import DEFAULT_BUDGETS, replacement_surge
 from podcap.model.findings import Finding, Severity
+from podcap.model.records import replace
 from podcap.model.unknown import Unknown
 from podcap.rules.base import REGISTRY, Rule, rule
 from podcap.rules.common import (
@@ -85,7 +85,7 @@ def _warm_ip_hints(a: Analysis) -> dict[str, list[str]]:
         w = na.worst()
         if w is None or na.settings.warm_ip_targets_defined or not na.subnet_ids:
             continue
-        alt = dataclasses.replace(na.settings, warm_ip_target=2, minimum_ip_target=0)
+        alt = replace(na.settings, warm_ip_target=2, minimum_ip_target=0)
         alloc = _cheaper_allocation(w.limits, alt, w.pods, w.kubelet_max_pods)
         if alloc is None or alloc.starved_pods or alloc.node_subnet_addresses >= w.alloc.node_subnet_addresses:
             continue

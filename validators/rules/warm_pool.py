@@ -1,11 +1,10 @@
 """PC401: a warm pool that holds many unused addresses at max scale."""
 from __future__ import annotations
 
-import dataclasses
-
 from podcap.analysis import Analysis
 from podcap.engine.allocation import allocate
 from podcap.model.findings import Severity
+from podcap.model.records import replace
 from podcap.rules.base import REGISTRY, rule
 from podcap.rules.common import DOCS_WARM
 
@@ -33,7 +32,7 @@ def check(a: Analysis):
         warm = w.alloc.warm_addresses
         if warm < 8 or warm * 2 < w.alloc.pool_addresses:
             continue
-        suggestion = dataclasses.replace(na.settings, warm_ip_target=2, minimum_ip_target=w.pods)
+        suggestion = replace(na.settings, warm_ip_target=2, minimum_ip_target=w.pods)
         try:
             alt = allocate(w.limits, suggestion, w.pods, w.kubelet_max_pods)
         except ValueError:

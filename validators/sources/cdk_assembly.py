@@ -29,12 +29,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from podcap.model.plan import Cluster, FargateProfile, Location, NodeGroup, Plan, Subnet, Suppression, Vpc
-from podcap.model.records import record
+from podcap.model.records import field, record
 from podcap.model.unknown import Unknown
 from podcap.sources.cloudformation import Pending, StackBuilder, read_template
 from podcap.sources.cloudformation.template import (

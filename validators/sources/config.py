@@ -18,12 +18,11 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Iterable
-from dataclasses import field
 from typing import Any
 
 from podcap.model.findings import Finding
 from podcap.model.plan import Suppression
-from podcap.model.records import record
+from podcap.model.records import field, record
 from podcap.sources._common import unknown_key
 from podcap.sources.safe_yaml import InputError, load_yaml, read_file
 

@@ -30,11 +30,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from dataclasses import field
 from typing import Any
 
 from podcap.model.plan import Cluster, FargateProfile, Location, NodeGroup, Plan, Subnet, Vpc
-from podcap.model.records import record
+from podcap.model.records import field, record
 from podcap.model.unknown import Unknown
 from podcap.sources._common import subnet_like
 from podcap.sources.objects.cni_config import parse_cni_configuration

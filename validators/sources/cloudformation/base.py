@@ -3,11 +3,10 @@ links left for after every stack is read (:class:`Pending`), notes, and the mark
 
 from __future__ import annotations
 
-from dataclasses import field
 from typing import Any
 
 from podcap.model.plan import CidrReservation, Location, NodeGroup, Plan
-from podcap.model.records import record
+from podcap.model.records import field, record
 from podcap.model.unknown import Unknown
 from podcap.sources.intrinsics import LITERAL_TYPES, NO_VALUE, TOKEN_RE, Resolver, ResourceRef, as_text
 

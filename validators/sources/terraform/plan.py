@@ -34,12 +34,11 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import field
 from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from podcap.model.plan import Location, Plan
-from podcap.model.records import record
+from podcap.model.records import field, record
 from podcap.model.unknown import Unknown
 from podcap.sources.intrinsics import as_int
 from podcap.sources.safe_yaml import InputError, load_json, read_file
