@@ -306,3 +306,33 @@ def test_records_own_fields_replace_and_asdict_are_the_dataclass_ones(frozen):
     with pytest.raises(TypeError):
         records.asdict(rec)  # a class, not an instance
     assert records.is_record(x) and records.is_record(dc) and not records.is_record(1)
+
+
+def test_compiled_inits_are_kept_like_bytecode(tmp_path):
+    """records keeps each generated __init__'s code (see _compiled): a second run compiles none, a file it
+    cannot read is ignored and written anew, and nothing is written when Python writes no bytecode."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import podcap.model.records as r; from podcap.model.plan import NodeGroup, Subnet; "
+            "s = Subnet(id='a', cidr='10.0.0.0/24', az='x'); ng = NodeGroup(name='n'); "
+            "assert s.cidr == '10.0.0.0/24' and ng.name == 'n'; "
+            "print(len(r._CACHE_MISSES), len(r._CACHE_USED), r._cache_path())")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    def run(prefix, **extra):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**env, "PYTHONPYCACHEPREFIX": str(prefix), **extra})
+        misses, used, path = out.stdout.split()
+        return int(misses), int(used), path
+
+    misses, used, path = run(tmp_path / "a")
+    assert misses == used >= 2 and path.startswith(str(tmp_path / "a")) and os.path.isfile(path)
+    assert run(tmp_path / "a")[0] == 0  # every text found: nothing compiled
+    with open(path, "wb") as fh:
+        fh.write(b"not a cache")
+    assert run(tmp_path / "a")[0] == used  # ignored, compiled again
+    assert run(tmp_path / "a")[0] == 0  # and written anew
+    misses, _, path = run(tmp_path / "b", PYTHONDONTWRITEBYTECODE="1")
+    assert misses == used and not os.path.exists(path)

@@ -337,12 +337,103 @@ def _init(c: type, specs: tuple[Field, ...], frozen: bool) -> Any:
     if hasattr(c, "__post_init__"):
         body.append("self.__post_init__()")
     src = f"def __init__({', '.join(params)}):\n    " + "\n    ".join(body or ["pass"]) + "\n"
-    exec(src, env)  # noqa: S102 - our own generated text, as dataclasses does
+    exec(_compiled(src), env)  # noqa: S102 - our own generated text, as dataclasses does
     init = env["__init__"]
     init.__qualname__ = f"{c.__qualname__}.__init__"
     init.__module__ = c.__module__
     init.__annotations__ = {**{f.name: f.type for f in specs if f.init}, "return": None}
     return init
+
+
+# Compiling an __init__ costs ~0.04-0.2 ms (a check compiles ~15-30); loading it back from marshal ~5 us. So
+# the code compiled from each generated text is kept, as Python keeps a module's bytecode: in
+# __pycache__/records-init.<cache tag>.bin beside this module (under PYTHONPYCACHEPREFIX when that is set),
+# read at the first build, written at exit when this run compiled a text it did not hold, never when
+# Python writes no bytecode (PYTHONDONTWRITEBYTECODE, -B). A text is its own key, so an entry cannot be
+# stale; the file starts with the interpreter's bytecode magic number, and one that cannot be read (another
+# Python's, truncated, unwritable) is only ignored. tests/test_records.py runs it both ways.
+_CODE_CACHE: dict[str, Any] | None = None
+_CACHE_USED: set[str] = set()
+_CACHE_MISSES: list[str] = []
+_CACHE_LIMIT = 2000  # texts kept; past it, only those of the last run that compiled one
+
+
+def _cache_path() -> str | None:
+    import os
+
+    tag = sys.implementation.cache_tag
+    if tag is None:
+        return None
+    here = os.path.dirname(os.path.abspath(__file__))
+    prefix = sys.pycache_prefix
+    folder = os.path.join(prefix, here.lstrip(os.sep)) if prefix else os.path.join(here, "__pycache__")
+    return os.path.join(folder, f"records-init.{tag}.bin")
+
+
+def _magic() -> bytes:
+    import _frozen_importlib_external  # loaded at start-up: the import system's own module
+
+    return _frozen_importlib_external.MAGIC_NUMBER
+
+
+def _read_cache() -> dict[str, Any]:
+    import marshal
+
+    path = _cache_path()
+    try:
+        with open(path, "rb") as fh:  # type: ignore[arg-type]
+            data = fh.read()
+        magic = _magic()
+        if not data.startswith(magic):
+            return {}
+        cache = marshal.loads(data[len(magic):])
+    except (OSError, TypeError, ValueError, EOFError):
+        return {}
+    code_type = type(_read_cache.__code__)
+    if not isinstance(cache, dict) or not all(isinstance(k, str) and type(v) is code_type for k, v in cache.items()):
+        return {}
+    return cache
+
+
+def _compiled(src: str) -> Any:
+    """The code of ``src`` (a generated ``def __init__``), from the cache or compiled (and then kept)."""
+    global _CODE_CACHE
+    if _CODE_CACHE is None:
+        _CODE_CACHE = _read_cache()
+    code = _CODE_CACHE.get(src)
+    _CACHE_USED.add(src)
+    if code is None:
+        code = _CODE_CACHE[src] = compile(src, "<podcap record __init__>", "exec")
+        if not _CACHE_MISSES and not sys.dont_write_bytecode:
+            import atexit
+
+            atexit.register(_write_cache)
+        _CACHE_MISSES.append(src)
+    return code
+
+
+def _write_cache() -> None:
+    """Keep this run's new code with what the file holds now (another run may have added some)."""
+    import marshal
+    import os
+
+    path = _cache_path()
+    if path is None or _CODE_CACHE is None:
+        return
+    merged = {**_read_cache(), **{k: _CODE_CACHE[k] for k in _CACHE_USED}}
+    if len(merged) > _CACHE_LIMIT:
+        merged = {k: _CODE_CACHE[k] for k in _CACHE_USED}
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(_magic() + marshal.dumps(merged))
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def _frozen_methods(c: type, names: frozenset[str]) -> tuple[Any, Any]:
