@@ -128,10 +128,55 @@ class _LazyParser(_Parser):
         return super().format_help()
 
 
+class _Pending:
+    """A sub-command parser not made yet: its class and arguments (see _Commands)."""
+
+    def __init__(self, make: type, kwargs: dict) -> None:
+        self.make, self.kwargs = make, kwargs
+
+
+class _CommandMap(dict):
+    """Command name -> its parser, made at its first lookup: argparse's sub-parsers action looks up only
+    the command given (membership and listing, for "invalid choice", read the names alone)."""
+
+    def __getitem__(self, name: str) -> argparse.ArgumentParser:
+        v = dict.__getitem__(self, name)
+        if isinstance(v, _Pending):
+            v = v.make(**v.kwargs)
+            dict.__setitem__(self, name, v)
+        return v
+
+    def get(self, name, default=None):  # type: ignore[override]
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+
+class _Commands(argparse._SubParsersAction):
+    """Sub-commands whose parsers are made only when run: each ArgumentParser asks gettext for its titles
+    and help texts (a search for message catalogues each time), so making the eight a check does not run
+    cost more than the one it does. ``add_parser`` makes the parser at once (its arguments may be added
+    next); ``add_later`` keeps a command's parser for its first use. Help lists every command either way."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._name_parser_map = self.choices = _CommandMap()
+
+    def add_later(self, name: str, **kwargs) -> None:
+        real = self._parser_class
+        self._parser_class = lambda **kw: _Pending(real, kw)
+        try:
+            super().add_parser(name, **kwargs)
+        finally:
+            self._parser_class = real
+
+
 def _refresh_arguments(p: argparse.ArgumentParser) -> None:
     from podcap.limits import refresh
 
     refresh.add_arguments(p)
+    p.set_defaults(func=cmd_limits_refresh)
 
 
 def _maxpods_arguments(mp: argparse.ArgumentParser) -> None:
@@ -218,6 +263,29 @@ def _size_arguments(sz: argparse.ArgumentParser) -> None:
     sz.set_defaults(func=cmd_size)
 
 
+def _rules_arguments(rl: argparse.ArgumentParser) -> None:
+    rl.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    rl.add_argument("-o", "--output", metavar="FILE")
+    rl.set_defaults(func=cmd_rules)
+
+
+def _limits_arguments(lm: argparse.ArgumentParser) -> None:
+    lsub = lm.add_subparsers(dest="limits_command", metavar="SUBCOMMAND", parser_class=_LazyParser,
+                             action=_Commands)
+    lsub.add_later("refresh", help="regenerate the snapshot from EC2 DescribeInstanceTypes, merged with AWS's "
+                                   "published per-type tables", add_arguments=_refresh_arguments)
+    lsub.add_later("show", help="where the snapshot came from, or each field of one instance type",
+                   description="JSON: the snapshot's provenance (DescribeInstanceTypes and the AWS tables "
+                               "merged), or with TYPE each field's value and source, and each table's row.",
+                   add_arguments=_show_arguments)
+    lm.set_defaults(func=lambda a: (lm.print_help(), EXIT_USAGE)[1])
+
+
+def _show_arguments(sh: argparse.ArgumentParser) -> None:
+    sh.add_argument("type", nargs="?", metavar="TYPE", help="an instance type: where each of its fields came from")
+    sh.set_defaults(func=cmd_limits_show)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="podcap",
@@ -228,45 +296,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-input-mb", type=float, metavar="MB",
                    help="refuse input files larger than this (default 256, or PODCAP_MAX_INPUT_MB)")
     # each command's arguments are added when it runs (or shows its help): start-up builds one parser
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_LazyParser)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_LazyParser, action=_Commands)
 
-    sub.add_parser("maxpods", help="max pods per instance type and CNI mode",
-                   description="Max pods: address capacity, AWS's recommended value, and the EKS AMI default.",
-                   add_arguments=_maxpods_arguments)
+    sub.add_later("maxpods", help="max pods per instance type and CNI mode",
+                  description="Max pods: address capacity, AWS's recommended value, and the EKS AMI default.",
+                  add_arguments=_maxpods_arguments)
 
-    sub.add_parser("node", help="what one node takes from its subnets at N pods",
-                   description="ENIs, secondary IPs or prefixes, and subnet addresses one node holds with N "
-                               "address-taking pods, as ipamd reaches it while the node fills up.",
-                   add_arguments=_node_arguments)
+    sub.add_later("node", help="what one node takes from its subnets at N pods",
+                  description="ENIs, secondary IPs or prefixes, and subnet addresses one node holds with N "
+                              "address-taking pods, as ipamd reaches it while the node fills up.",
+                  add_arguments=_node_arguments)
 
-    sub.add_parser("check", help="check a spec, CloudFormation template, cdk.out or Terraform plan",
-                   description="Exit 0: no finding at or above --fail-on (default error) outside the "
-                               "--baseline; 1: such a finding; 2: bad invocation or unreadable input.",
-                   add_arguments=_check_arguments)
+    sub.add_later("check", help="check a spec, CloudFormation template, cdk.out or Terraform plan",
+                  description="Exit 0: no finding at or above --fail-on (default error) outside the "
+                              "--baseline; 1: such a finding; 2: bad invocation or unreadable input.",
+                  add_arguments=_check_arguments)
 
-    sub.add_parser("size", help="how big the subnets must be for N nodes of a type over K AZs",
-                   description="Addresses per AZ at max size (EKS control-plane ENIs included), the smallest "
-                               "subnet prefix that holds them, a comparison of CNI settings, and with "
-                               "--vpc-cidr concrete subnet CIDRs. Same engine as `podcap check`. Exit 0: "
-                               "an answer; 1: nothing fits as asked; 2: bad invocation.",
-                   add_arguments=_size_arguments)
+    sub.add_later("size", help="how big the subnets must be for N nodes of a type over K AZs",
+                  description="Addresses per AZ at max size (EKS control-plane ENIs included), the smallest "
+                              "subnet prefix that holds them, a comparison of CNI settings, and with "
+                              "--vpc-cidr concrete subnet CIDRs. Same engine as `podcap check`. Exit 0: "
+                              "an answer; 1: nothing fits as asked; 2: bad invocation.",
+                  add_arguments=_size_arguments)
 
-    rl = sub.add_parser("rules", help="list the rules, or write docs/rules.md")
-    rl.add_argument("--format", choices=["text", "markdown", "json"], default="text")
-    rl.add_argument("-o", "--output", metavar="FILE")
-    rl.set_defaults(func=cmd_rules)
-
-    lm = sub.add_parser("limits", help="instance-type limits snapshot")
-    lsub = lm.add_subparsers(dest="limits_command", metavar="SUBCOMMAND", parser_class=_LazyParser)
-    rf = lsub.add_parser("refresh", help="regenerate the snapshot from EC2 DescribeInstanceTypes, merged with AWS's "
-                                         "published per-type tables", add_arguments=_refresh_arguments)
-    rf.set_defaults(func=cmd_limits_refresh)
-    sh = lsub.add_parser("show", help="where the snapshot came from, or each field of one instance type",
-                         description="JSON: the snapshot's provenance (DescribeInstanceTypes and the AWS tables "
-                                     "merged), or with TYPE each field's value and source, and each table's row.")
-    sh.add_argument("type", nargs="?", metavar="TYPE", help="an instance type: where each of its fields came from")
-    sh.set_defaults(func=cmd_limits_show)
-    lm.set_defaults(func=lambda a: (lm.print_help(), EXIT_USAGE)[1])
+    sub.add_later("rules", help="list the rules, or write docs/rules.md", add_arguments=_rules_arguments)
+    sub.add_later("limits", help="instance-type limits snapshot", add_arguments=_limits_arguments)
     return p
 
 
