@@ -190,8 +190,9 @@ def test_a_json_check_imports_no_yaml_no_shutil_no_difflib(tmp_path):
     """Start-up stays lean (docs/architecture.md "Start-up"): a JSON template's check never loads PyYAML,
     shutil (argparse's terminal width), difflib (only a mistyped name needs it), datetime (only
     suppressions with an expiry need today's date), the node pools' limits solver (only a pool with cpu or
-    memory limits needs it) or dataclasses and inspect (records are built without them,
-    podcap.model.records); a YAML one loads PyYAML."""
+    memory limits needs it), dataclasses and inspect (records are built without them,
+    podcap.model.records) or typing (annotation names are imported under TYPE_CHECKING only); a YAML one
+    loads PyYAML."""
     import os
     import subprocess
     import sys
@@ -204,11 +205,11 @@ def test_a_json_check_imports_no_yaml_no_shutil_no_difflib(tmp_path):
                              "      VpcId: vpc-1\n      CidrBlock: 10.0.0.0/24\n      AvailabilityZone: us-east-1a\n")
     code = ("import sys, os; from podcap.cli import main; main(['check', sys.argv[1], '-o', 'json=' + os.devnull]); "
             "print('\\nloaded:', *sorted(m for m in ('yaml', 'shutil', 'difflib', 'datetime', "
-            "'podcap.engine.pool_capacity', 'dataclasses', 'inspect') if m in sys.modules))")
+            "'podcap.engine.pool_capacity', 'dataclasses', 'inspect', 'typing') if m in sys.modules))")
     seen = {}
     for path in (template, yaml_template):
         out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
                              env={**os.environ, "COLUMNS": "100"}, check=True, cwd=tmp_path)
         seen[path.suffix] = out.stdout.splitlines()[-1].split() if out.stdout.strip() else []
     assert seen[".json"] == ["loaded:"]
-    assert "yaml" in seen[".yaml"] and "dataclasses" not in seen[".yaml"] and "inspect" not in seen[".yaml"]
+    assert "yaml" in seen[".yaml"] and not {"dataclasses", "inspect", "typing"} & set(seen[".yaml"])

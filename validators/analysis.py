@@ -13,7 +13,6 @@ import ipaddress
 from collections.abc import Callable
 from functools import lru_cache
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
 
 from podcap.engine.allocation import NodeAllocation
 from podcap.engine.blocks import AWS_RESERVED, BLOCK, FragmentationReport, fragmentation_report, parse_cidr
@@ -31,10 +30,14 @@ from podcap.engine.settings import CniSettings, ParsedSettings, parse_env
 from podcap.limits import InstanceLimits, Snapshot, UnknownInstanceType
 from podcap.model.plan import Cluster, NodeGroup, Plan, Subnet, SubnetRole
 from podcap.model.records import field, record, replace
-from podcap.model.unknown import MaybeUnknown, Unknown
+from podcap.model.unknown import Unknown
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from podcap.engine.pool_capacity import Bound
+    from podcap.model.unknown import MaybeUnknown
 
 CONTROL_PLANE_ENIS = 4  # EKS places 2 to 4 cross-account ENIs in the cluster subnets
 MAX_UNAVAILABLE_QUOTA = 100  # EKS managed node groups: nodes updated in parallel at most (managed-node-update-behavior)

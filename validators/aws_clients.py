@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 RETRY_MODE = "adaptive"
 MAX_ATTEMPTS = 5

@@ -8,10 +8,13 @@ max) is compared: "this change takes SubnetA from 189 to 12 free at max".
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from podcap.model.findings import Finding
 from podcap.model.records import field, record
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class BaselineError(ValueError):

@@ -9,7 +9,6 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from podcap.analysis import SCALES, Analysis, analyse
 from podcap.limits import Snapshot, load_snapshot
@@ -18,8 +17,10 @@ from podcap.model.plan import Location, Plan, SubnetRole
 from podcap.model.records import field, record
 from podcap.model.result import CheckResult, NodegroupSummary, SubnetUsage
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
 if TYPE_CHECKING:
     from datetime import date
+    from typing import Any
 
 DEFAULT_CONFIG = ".podcap.yaml"
 

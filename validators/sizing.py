@@ -17,7 +17,6 @@ EKS user guide "Managed node update behavior"); a lost AZ moves its nodes to the
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
 
 from podcap.analysis import (
     AWS_RESERVED,
@@ -34,6 +33,10 @@ from podcap.engine.settings import parse_env
 from podcap.limits import Snapshot
 from podcap.model.plan import Cluster, NodeGroup, Plan, Subnet
 from podcap.model.records import asdict, field, record
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 NODEGROUP = "nodes"
 CLUSTER = "cluster"

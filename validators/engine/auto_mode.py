@@ -23,9 +23,10 @@
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from podcap.engine.karpenter import Requirement, TypeSelection
     from podcap.limits import Snapshot
 

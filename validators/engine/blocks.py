@@ -19,7 +19,6 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Union
 
 from podcap.model.plan import CidrReservation, Subnet
 from podcap.model.records import record
@@ -31,7 +30,7 @@ AWS_RESERVED_TAIL = 1  # the "broadcast" address
 AWS_RESERVED = AWS_RESERVED_HEAD + AWS_RESERVED_TAIL
 
 Interval = tuple[int, int]  # [start, end) as offsets from the network address
-ReservationLike = Union[CidrReservation, tuple[str, str]]  # CidrReservation or (cidr, "prefix"|"explicit")
+ReservationLike = CidrReservation | tuple[str, str]  # CidrReservation or (cidr, "prefix"|"explicit")
 
 
 @lru_cache(maxsize=16384)

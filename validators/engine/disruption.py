@@ -26,10 +26,13 @@ forceful method budgets do not limit; it is not modelled here.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from podcap.model.records import record
 from podcap.model.unknown import Unknown
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_BUDGET_NODES = "10%"  # karpenter.sh/v1 NodePool: +kubebuilder:default:="10%"
 REPLACING_REASONS = ("Drifted", "Underutilized")  # Empty nodes are deleted, not replaced

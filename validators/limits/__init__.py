@@ -14,9 +14,12 @@ from collections.abc import Mapping
 from functools import lru_cache
 from itertools import repeat
 from pathlib import Path
-from typing import Any
 
 from podcap.model.records import field, record
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 SNAPSHOT_NAME = "instance_limits.json"
 MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024  # the shipped one is ~0.4 MB; read no more than this of a --snapshot

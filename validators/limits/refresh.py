@@ -15,9 +15,12 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from podcap.limits import SNAPSHOT_NAME
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 SOURCE = "EC2 DescribeInstanceTypes"
 TOOL = "podcap limits refresh"

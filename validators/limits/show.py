@@ -8,10 +8,13 @@ them, and each table's row for the type as the package ships it, so a disagreeme
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 from podcap.limits import Snapshot
 from podcap.limits.published import EC2, TABLES, load_published, source_label, table_facts
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # InstanceLimits attribute -> the record key it is read from
 FIELD_KEYS = {

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
 
 from podcap.model.plan import Location, Suppression
 from podcap.model.records import field, record
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Severity(str, Enum):

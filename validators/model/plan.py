@@ -9,7 +9,11 @@ import ipaddress
 from enum import Enum
 
 from podcap.model.records import field, record
-from podcap.model.unknown import MaybeUnknown, Unknown
+from podcap.model.unknown import Unknown
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from podcap.model.unknown import MaybeUnknown
 
 
 @record(frozen=True)

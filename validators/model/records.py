@@ -28,7 +28,13 @@ from __future__ import annotations
 import reprlib
 import sys
 from operator import attrgetter
-from typing import Any, dataclass_transform
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any, dataclass_transform
+else:
+    def dataclass_transform(**_options):  # what type checkers read; nothing to do at run time
+        return lambda decorator: decorator
 
 
 class _Missing:

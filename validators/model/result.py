@@ -1,10 +1,12 @@
 """What one `podcap check` produced: findings plus the capacity tables the text/markdown reports show."""
 from __future__ import annotations
 
-from typing import Any
-
 from podcap.model.findings import Finding, Severity
 from podcap.model.records import field, record
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @record

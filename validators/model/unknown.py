@@ -5,11 +5,13 @@ source records *why* a value is unknown and *where* it came from, and the rules 
 """
 from __future__ import annotations
 
-from typing import TypeVar, Union
-
 from podcap.model.records import record
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import TypeVar, Union
+
+    T = TypeVar("T")
 
 
 @record(frozen=True)
@@ -24,7 +26,8 @@ class Unknown:
         return f"unknown ({self.reason}{' at ' + self.where if self.where else ''})"
 
 
-MaybeUnknown = Union[T, Unknown]
+if TYPE_CHECKING:  # a value, or why it could not be told: annotations only (import it under TYPE_CHECKING)
+    MaybeUnknown = Union[T, Unknown]
 
 
 def is_unknown(value: object) -> bool:

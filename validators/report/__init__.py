@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 
-from podcap.report._common import TOOL_VERSION, RuleInfo
+from podcap.report._common import TOOL_VERSION
 
 _MODULES: dict[str, str] = {
     "text": "text",
@@ -45,3 +45,11 @@ class _Formats(Mapping[str, Callable[..., str]]):
 FORMATS: Mapping[str, Callable[..., str]] = _Formats()
 
 __all__ = ["FORMATS", "TOOL_VERSION", "RuleInfo"]
+
+
+def __getattr__(name: str) -> object:
+    if name == "RuleInfo":  # imported when asked for (it needs typing, which a check never loads)
+        from podcap.report.rule_info import RuleInfo
+
+        return RuleInfo
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,23 +12,15 @@ import sys
 from collections.abc import Iterable, Mapping
 from enum import Enum
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol, runtime_checkable
 
 from podcap.model.findings import Finding, Severity
 from podcap.model.records import asdict, is_record, record
 from podcap.model.unknown import Unknown
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
-@runtime_checkable
-class RuleInfo(Protocol):
-    """The rule metadata reporters read (``podcap.rules.base.Rule`` has this shape)."""
-
-    id: str
-    severity: Severity
-    title: str
-    description: str
-    help_uri: str | None
-    fix: str | None
 
 
 def _tool_version() -> str:

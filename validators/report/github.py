@@ -10,11 +10,14 @@ values also ``:`` and ``,``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from podcap.model.findings import Finding, Severity
 from podcap.model.result import CheckResult
 from podcap.report._common import TOOL_NAME, TOOL_VERSION, counts_text, finding_file, relative_path, split
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from html import escape
-from typing import Any
 
 from podcap.model.findings import Finding, Severity
 from podcap.model.result import CheckResult, SubnetUsage
@@ -26,6 +25,10 @@ from podcap.report._common import (
     size_range,
     split,
 )
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # Flat colours (the rendering test looks for them in a screenshot): keep them distinct.
 COLORS = {

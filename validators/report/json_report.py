@@ -6,10 +6,13 @@ only states what was found.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from podcap.model.result import CheckResult, NodegroupSummary, SubnetUsage
 from podcap.report._common import TOOL_NAME, TOOL_VERSION, dumps, jsonable, ordered
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 SCHEMA_VERSION = 1
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from typing import Any
 
 from podcap.model.findings import Finding, Severity
 from podcap.model.result import CheckResult
@@ -24,6 +23,10 @@ from podcap.report._common import (
     ordered,
     relative_path,
 )
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # XML 1.0 forbids most control characters even escaped; ElementTree would write them as they are.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -5,7 +5,6 @@ The first line is the HTML comment ``<!-- podcap-report -->`` so a bot can find 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from podcap.model.findings import Finding, Severity
 from podcap.model.result import CheckResult
@@ -20,6 +19,10 @@ from podcap.report._common import (
     size_range,
     split,
 )
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 MARKER = "<!-- podcap-report -->"
 ICONS = {Severity.ERROR: ":x:", Severity.WARNING: ":warning:", Severity.INFO: ":information_source:"}

@@ -10,7 +10,6 @@ import os
 import sys
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from podcap.model.findings import Finding, Severity
 from podcap.model.result import CheckResult
@@ -27,6 +26,10 @@ from podcap.report._common import (
     size_range,
     split,
 )
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 _RESET = "\x1b[0m"
 _COLORS = {

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
 
 from podcap.model.findings import Finding, Severity
 from podcap.model.plan import Location
 from podcap.model.records import field, record
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from podcap.analysis import Analysis
 
 CheckFn = Callable[["Analysis"], Iterable[Finding]]

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from podcap.model.plan import Plan
 from podcap.model.unknown import Unknown
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 EKS_DEFAULT_INSTANCE_TYPE = "t3.medium"  # EKS API default for a managed node group with no instance type
 

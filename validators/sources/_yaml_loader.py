@@ -7,8 +7,6 @@ never imports PyYAML: safe_yaml loads this module on the first YAML document.
 
 from __future__ import annotations
 
-from typing import Any
-
 from podcap.sources.safe_yaml import (
     _MERGE_TAG,
     _TIMESTAMP_TAG,
@@ -24,6 +22,10 @@ from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 try:  # libyaml's scanner and parser (C) when PyYAML was built with it; composition stays in Python
     from yaml.cyaml import CParser as _Parser

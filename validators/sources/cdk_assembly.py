@@ -30,7 +30,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 from podcap.model.plan import Cluster, FargateProfile, Location, NodeGroup, Plan, Subnet, Suppression, Vpc
 from podcap.model.records import field, record
@@ -43,6 +42,10 @@ from podcap.sources.cloudformation.template import (
     undeclared_parameters,
 )
 from podcap.sources.safe_yaml import InputError, load_json, read_file
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_ASSEMBLY_DEPTH = 8
 STACK_TYPE = "aws:cloudformation:stack"

@@ -18,13 +18,16 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from podcap.model.findings import Finding
 from podcap.model.plan import Suppression
 from podcap.model.records import field, record
 from podcap.sources._common import unknown_key
 from podcap.sources.safe_yaml import InputError, load_yaml, read_file
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 CONFIG_SOURCE = ".podcap.yaml"
 MIN_REASON = 10

@@ -30,7 +30,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from typing import Any
 
 from podcap.model.plan import Cluster, FargateProfile, Location, NodeGroup, Plan, Subnet, Vpc
 from podcap.model.records import field, record
@@ -39,6 +38,10 @@ from podcap.sources._common import subnet_like
 from podcap.sources.objects.cni_config import parse_cni_configuration
 from podcap.sources.objects.user_data import UserDataMaxPods, read_user_data
 from podcap.sources.safe_yaml import InputError, compose_yaml, line_map, load_yaml, read_file
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 KIND = "eksctl"
 API_VERSION = "eksctl.io/v1alpha5"

@@ -31,10 +31,13 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Self
 
 from podcap.model.unknown import Unknown
 from podcap.sources.safe_yaml import InputError
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any, Self
 
 MAX_DEPTH = 120  # nesting of intrinsic functions / references followed while resolving one value
 GET_AZS_COUNT = 6  # the most AZs a region has (us-east-1)

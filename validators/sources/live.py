@@ -33,7 +33,6 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 from podcap import aws_clients
 from podcap.aws_clients import AwsAccessError
@@ -41,6 +40,10 @@ from podcap.engine.blocks import AWS_RESERVED
 from podcap.model.plan import CidrReservation, Cluster, Location, NodeGroup, Plan, Subnet
 from podcap.model.unknown import Unknown
 from podcap.sources._common import referenced_subnet_ids
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$")
 FILTER_BATCH = 100  # values per subnet-id filter (EC2 accepts up to 200)

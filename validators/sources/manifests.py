@@ -8,10 +8,13 @@ reader, podcap.sources.objects.kubernetes.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from podcap.model.plan import Location, Plan
 from podcap.sources.safe_yaml import InputError, SafeLoader, load_json, read_file
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 KIND = "kubernetes"
 _MARKERS_YAML = re.compile(r"^apiVersion\s*:\s*['\"]?([\w.\-/]+)", re.MULTILINE)

@@ -21,10 +21,13 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections import namedtuple
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from podcap.sources._yaml_loader import SafeLoader
     from yaml.nodes import Node
 
@@ -73,7 +76,7 @@ def _one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-Constructor = Callable[[Any, "Node"], Any]
+Constructor = Callable[["Any", "Node"], "Any"]  # strings: typing is not imported at run time
 
 
 def make_loader(extra_tags: dict[str, Constructor], name: str = "ExtendedSafeLoader") -> type[SafeLoader]:
@@ -255,13 +258,10 @@ def read_file(path: str, what: str = "") -> bytes:
     return reading.read_bytes(path, what)
 
 
-class Document(NamedTuple):
-    """A parsed input file: the document, the line of each path in it (see line_map) and its text."""
-
-    doc: Any
-    lines: dict[str, int]
-    text: str
-    is_json: bool
+# A parsed input file: ``doc`` (the document), ``lines`` (the line of each path in it, see line_map: a
+# dict[str, int]), ``text`` (the file's text) and ``is_json``. A named tuple, built by collections (not
+# typing.NamedTuple: typing is not imported at run time).
+Document = namedtuple("Document", ["doc", "lines", "text", "is_json"])
 
 
 def load_document(path: str, loader: type[SafeLoader] | None = None) -> Document:

@@ -16,7 +16,6 @@ import ipaddress
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import Any
 
 from podcap.model.plan import (
     CidrReservation,
@@ -31,6 +30,10 @@ from podcap.model.plan import (
 )
 from podcap.sources._common import unknown_key
 from podcap.sources.safe_yaml import InputError, format_path, load_document
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 VPC_ID = "vpc"  # the spec's one VPC, as Vpc.id / Subnet.vpc
 MAX_PROBLEMS = 50

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 from podcap.model.records import record
 from podcap.sources._common import EKS_DEFAULT_INSTANCE_TYPE
@@ -58,6 +57,10 @@ from podcap.sources.cloudformation.template import (
     read_template,
 )
 from podcap.sources.objects.cni_config import parse_cni_configuration
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def __getattr__(name: str) -> Any:

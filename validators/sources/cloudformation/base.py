@@ -3,12 +3,14 @@ links left for after every stack is read (:class:`Pending`), notes, and the mark
 
 from __future__ import annotations
 
-from typing import Any
-
 from podcap.model.plan import CidrReservation, Location, NodeGroup, Plan
 from podcap.model.records import field, record
 from podcap.model.unknown import Unknown
 from podcap.sources.intrinsics import LITERAL_TYPES, NO_VALUE, TOKEN_RE, Resolver, ResourceRef, as_text
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 EKS_DEFAULT_SCALING = {"MinSize": 1, "DesiredSize": 2, "MaxSize": 2}  # EKS API default scalingConfig
 EXISTING_SUBNET = "existing subnet not described by the template; use --live"

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from podcap.model.plan import Cluster
 from podcap.model.unknown import Unknown
@@ -45,6 +44,10 @@ from podcap.sources.objects.helm_chart import (
 )
 from podcap.sources.objects.kubernetes import sets_aws_node
 from podcap.sources.safe_yaml import InputError, json_problem, load_yaml
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # CDK custom resources that create nothing that takes VPC addresses
 IGNORED = ("Custom::AWSCDK-EKS-OpenIdConnectProvider", "Custom::AWSCDK-EKS-KubernetesObjectValue")

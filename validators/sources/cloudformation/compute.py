@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from podcap.model.plan import NodeGroup
 from podcap.model.unknown import Unknown
 from podcap.sources._common import EKS_USER_DATA, eks_tag_signs
 from podcap.sources.cloudformation.base import MISSING, BuilderBase, LaunchRef
 from podcap.sources.intrinsics import NO_VALUE, TOKEN_RE, as_int
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # podcap.sources.objects.user_data (shlex, base64, the AMI families' readers) is imported by the functions
 # that read user data, when a template has some: a template without launch templates never needs it.

@@ -9,8 +9,6 @@ max 2; no instance type: :func:`podcap.sources._common.default_instance_type` of
 
 from __future__ import annotations
 
-from typing import Any
-
 from podcap.model.plan import Cluster, FargateProfile, NodeGroup
 from podcap.model.unknown import Unknown
 from podcap.sources._common import default_instance_type
@@ -29,6 +27,10 @@ from podcap.sources.cloudformation.compute import (
 from podcap.sources.intrinsics import as_int
 from podcap.sources.objects.cni_config import parse_cni_configuration
 from podcap.sources.safe_yaml import InputError
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 AUTO_MODE_DEMAND_KEYS = ("max_nodes", "pods_per_node", "sgp_pods_per_node")
 

@@ -10,12 +10,15 @@ no figure podcap could print about that subnet would be true (docs/rules.md, "In
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
 
 from podcap.model.plan import CidrReservation, Subnet, Vpc
 from podcap.model.unknown import Unknown
 from podcap.sources.cloudformation.base import MISSING, BuilderBase
 from podcap.sources.safe_yaml import InputError
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # the canonical decimal text of each octet value and prefix length, as ipaddress writes them
 _OCTETS = {str(i): i for i in range(256)}

@@ -9,7 +9,6 @@ import os
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
 
 from podcap.model.plan import Cluster, FargateProfile, Location, NodeGroup, Plan, Subnet, Suppression
 from podcap.model.unknown import Unknown
@@ -30,6 +29,10 @@ from podcap.sources.intrinsics import (
     uses_language_extensions,
 )
 from podcap.sources.safe_yaml import InputError, decode_text, load_document, load_json, make_loader, read_file
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_NESTED_STACK_DEPTH = 8
 RULE_ID = re.compile(r"PC\d{3}")

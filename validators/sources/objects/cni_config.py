@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
 
 from podcap.model.unknown import Unknown
 from podcap.sources.intrinsics import NO_VALUE, TOKEN_RE, as_text
 from podcap.sources.safe_yaml import InputError, load_yaml
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def token_unknowns(text: str, partial: Mapping[str, Unknown]) -> list[Unknown]:

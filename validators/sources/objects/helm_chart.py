@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from podcap.model.unknown import Unknown
 from podcap.sources.objects.cni_config import parse_cni_configuration
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 CNI_CHART = "aws-vpc-cni"
 

@@ -15,14 +15,16 @@ files, the instance-limits snapshot), so :func:`apply_kubernetes_objects` keeps 
 """
 from __future__ import annotations
 
-from typing import Any
-
 from podcap.engine.disruption import read_budgets
 from podcap.limits import Snapshot
 from podcap.model.plan import Cluster, Location, NodeGroup, Plan
 from podcap.model.records import record
 from podcap.model.unknown import Unknown
 from podcap.sources.intrinsics import TOKEN_RE
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # podcap.engine.karpenter and podcap.engine.auto_mode are imported where a node pool is read: a plan
 # without NodePools or Auto Mode does not pay for them (every check passes through this module)

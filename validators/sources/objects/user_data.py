@@ -36,13 +36,16 @@ import binascii
 import re
 import shlex
 from collections.abc import Mapping
-from typing import Any
 
 from podcap.model.records import record
 from podcap.model.unknown import Unknown
 from podcap.sources.intrinsics import TOKEN_RE
 from podcap.sources.objects.cni_config import token_unknowns
 from podcap.sources.safe_yaml import InputError, load_yaml
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 NODECONFIG_MEDIA_TYPE = "application/node.eks.aws"
 MAX_USER_DATA_CHARS = 1_000_000  # EC2 allows 16 KB (raw); a launch template's text, decoded, is far below

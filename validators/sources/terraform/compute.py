@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from podcap.model.plan import NodeGroup
 from podcap.model.unknown import Unknown
@@ -25,6 +24,10 @@ from podcap.sources.terraform.plan import (
     _walk,
     _where,
 )
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def index_launch_template(b: Builder, res: Res) -> None:

@@ -3,8 +3,6 @@
 ``aws_eks_fargate_profile``."""
 from __future__ import annotations
 
-from typing import Any
-
 from podcap.model.plan import Cluster, FargateProfile, NodeGroup
 from podcap.model.unknown import Unknown
 from podcap.sources._common import default_instance_type
@@ -21,6 +19,10 @@ from podcap.sources.terraform.plan import (
     _walk,
     _where,
 )
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # terraform-aws-eks orders its ``before_compute`` add-ons before the node groups with a time_sleep the
 # node groups' inputs go through (node_groups.tf, ``dataplane_wait_duration``), not with a dependency.

@@ -8,7 +8,6 @@ The objects go to the one reader every carrier shares (:mod:`podcap.sources.obje
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from podcap.model.unknown import Unknown
 from podcap.sources.objects.helm_chart import (
@@ -31,6 +30,10 @@ from podcap.sources.terraform.plan import (
     _is_subnet_ref,
     _where,
 )
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 _DOC_SPLIT = re.compile(r"^---[ \t]*(?:#.*)?$", re.MULTILINE)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from typing import Any
 
 from podcap.engine.blocks import AWS_RESERVED
 from podcap.model.plan import CidrReservation, Location, Subnet, Vpc
@@ -25,6 +24,10 @@ from podcap.sources.terraform.plan import (
     _is_type_ref,
     _where,
 )
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # an AZ name (us-east-1a, us-west-2-lax-1a, …) or AZ id (use1-az1): lower-case words joined by hyphens
 _AZ = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
