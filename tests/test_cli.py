@@ -172,3 +172,36 @@ def test_a_command_makes_only_its_own_parser(monkeypatch, capsys):
     assert e.value.code == 2
     assert "invalid choice: 'bogus' (choose from 'maxpods', 'node', 'check', 'size', 'rules', 'limits')" in \
         capsys.readouterr().err
+
+
+def test_the_process_entry_runs_main_and_hides_its_objects_from_the_last_collection(monkeypatch):
+    """entry() (the `podcap` command, `python -m podcap`) exits with main's code after gc.freeze(); main
+    itself, which the CDK plugin and the tests call in-process, never freezes."""
+    import gc
+
+    from podcap import cli
+
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(cli, "main", lambda argv=None: calls.append("main") or 1)
+    with pytest.raises(SystemExit) as e:
+        cli.entry()
+    assert e.value.code == 1 and calls == ["main", "freeze"]
+
+
+def test_python_m_podcap_keeps_exit_codes_and_output(tmp_path):
+    template = tmp_path / "t.json"
+    template.write_text(json.dumps({"Resources": {"S": {"Type": "AWS::EC2::Subnet", "Properties": {
+        "VpcId": "vpc-1", "CidrBlock": "10.0.0.0/28", "AvailabilityZone": "us-east-1a"}}, "N": {
+        "Type": "AWS::EKS::Nodegroup", "Properties": {"ClusterName": "c", "NodeRole": "r", "Subnets": [{"Ref": "S"}],
+                                                       "InstanceTypes": ["m5.large"],
+                                                       "ScalingConfig": {"MinSize": 1, "DesiredSize": 1,
+                                                                         "MaxSize": 5}}}}}))
+    done = subprocess.run([sys.executable, "-m", "podcap", "check", str(template), "--format", "json"],
+                          capture_output=True, text=True, check=False)
+    # a /28 has 16 - 5 = 11 usable addresses; five m5.large nodes hold far more (each at least its primary
+    # ENI's 10): PC201
+    assert done.returncode == 1 and "PC201" in {f["rule_id"] for f in json.loads(done.stdout)["findings"]}
+    bad = subprocess.run([sys.executable, "-m", "podcap", "check", str(tmp_path / "missing.json")],
+                         capture_output=True, text=True, check=False)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1

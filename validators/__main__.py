@@ -1,3 +1,3 @@
-from podcap.cli import main
+from podcap.cli import entry
 
-raise SystemExit(main())
+entry()

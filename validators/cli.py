@@ -957,5 +957,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             set_max_input_mb(None)
 
 
+def entry() -> None:
+    """The `podcap` command and `python -m podcap`: :func:`main`, then the process ends.
+
+    Before it ends, every object is moved out of the cyclic garbage collector's sight (``gc.freeze``): the
+    interpreter's shutdown otherwise runs a full collection over every object the check made and every
+    module it loaded, only to free memory the process is about to give back (~7 ms of a small template's
+    check, ~9 ms of a 500-subnet one). Nothing else changes: atexit handlers run and the standard streams
+    are flushed as usual. Only here, never in :func:`main`, which a long-lived process (the CDK plugin,
+    the tests) may call many times."""
+    code = main()
+    import gc
+
+    gc.freeze()
+    raise SystemExit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()
