@@ -102,6 +102,12 @@ _SPECS, _BUILD, _FROZEN = "__podcap_fields__", "__podcap_build__", "__podcap_fro
 _REPR, _COMPARE = "__podcap_repr_fields__", "__podcap_compare_fields__"
 
 
+def _declares_fields(k: type) -> bool:
+    """Whether class ``k`` itself declares fields: a record, built or not, or a class @dataclass built."""
+    d = k.__dict__
+    return _SPECS in d or _BUILD in d or "__dataclass_fields__" in d
+
+
 def fields(class_or_instance: Any) -> tuple[Field, ...]:
     """``dataclasses.fields``: a record's fields in order (its bases' first), building it if need be; a
     class ``@dataclass`` built gives its own fields, as records' Field objects."""
@@ -123,6 +129,16 @@ def _from_dataclass(k: type) -> tuple[Field, ...]:
     return tuple(_from_dataclass_field(dataclasses, f) for f in dataclasses.fields(k))
 
 
+def _to_dataclass_field(dc: Any, spec: Field) -> Any:
+    """``dataclasses.field(...)`` with what ``spec`` says (MISSING read as the standard library's)."""
+    def std(value: Any) -> Any:
+        return dc.MISSING if value is MISSING else value
+
+    return dc.field(default=std(spec.default), default_factory=std(spec.default_factory), init=spec.init,
+                    repr=spec.repr, hash=spec.hash, compare=spec.compare, metadata=spec.metadata,
+                    kw_only=std(spec.kw_only))
+
+
 def _from_dataclass_field(dc: Any, f: Any) -> Field:
     spec = Field(MISSING if f.default is dc.MISSING else f.default,
                  MISSING if f.default_factory is dc.MISSING else f.default_factory,
@@ -134,8 +150,7 @@ def _from_dataclass_field(dc: Any, f: Any) -> Field:
 def is_record(obj: Any) -> bool:
     """``dataclasses.is_dataclass`` for an instance or class of a record (or of a @dataclass class)."""
     cls = obj if isinstance(obj, type) else type(obj)
-    return any(_SPECS in k.__dict__ or _BUILD in k.__dict__ or "__dataclass_fields__" in k.__dict__
-               for k in cls.__mro__)
+    return any(_declares_fields(k) for k in cls.__mro__)
 
 
 def replace(obj: Any, /, **changes: Any) -> Any:
@@ -237,10 +252,7 @@ class _DataclassFields:
         c = self.cls
         out = {}
         for s in fields(c):
-            f = dataclasses.field(
-                default=dataclasses.MISSING if s.default is MISSING else s.default,
-                default_factory=dataclasses.MISSING if s.default_factory is MISSING else s.default_factory,
-                init=s.init, repr=s.repr, hash=s.hash, compare=s.compare, metadata=s.metadata, kw_only=False)
+            f = _to_dataclass_field(dataclasses, s)  # kw_only: False, as _collect sets every field's
             f.name, f.type = s.name, s.type
             f._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
             out[s.name] = f
@@ -283,7 +295,7 @@ def _collect(c: type) -> tuple[Field, ...]:
     then its own annotations in order, each default or :func:`field` taken from the class body."""
     out: dict[str, Field] = {}
     for base in c.__mro__[-1:0:-1]:
-        if _SPECS in base.__dict__ or _BUILD in base.__dict__ or "__dataclass_fields__" in base.__dict__:
+        if _declares_fields(base):
             for f in fields(base):
                 out[f.name] = f
     dc = sys.modules.get("dataclasses")  # a dataclasses.field() in the class body is taken as ours
@@ -533,10 +545,6 @@ def _via_dataclass(c: type, frozen: bool, options: dict[str, Any]) -> type:
     for name in _own_annotations(c):
         spec = c.__dict__.get(name)
         if isinstance(spec, Field):
-            setattr(c, name, dataclasses.field(
-                default=dataclasses.MISSING if spec.default is MISSING else spec.default,
-                default_factory=dataclasses.MISSING if spec.default_factory is MISSING else spec.default_factory,
-                init=spec.init, repr=spec.repr, hash=spec.hash, compare=spec.compare, metadata=spec.metadata,
-                kw_only=dataclasses.MISSING if spec.kw_only is MISSING else spec.kw_only))
+            setattr(c, name, _to_dataclass_field(dataclasses, spec))
     return dataclasses.dataclass(c, frozen=frozen, repr=False, eq=True, **options)
 

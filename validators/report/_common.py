@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-
 def _tool_version() -> str:
     """The installed distribution's version, as ``importlib.metadata.version("podcap")`` finds it: along
     ``sys.path``, the first folder holding ``podcap-*.dist-info`` (its ``METADATA``) or else ``podcap*.egg-info``
