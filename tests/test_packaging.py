@@ -36,7 +36,7 @@ def test_package_list_matches_the_folders():
 
 
 def test_console_script_and_cdk_extra_range():
-    assert PYPROJECT["project"]["scripts"] == {"podcap": "podcap.cli:entry"}
+    assert PYPROJECT["project"]["scripts"] == {"podcap": "podcap.command:run"}
     cdk = PYPROJECT["project"]["optional-dependencies"]["cdk"]
     lib = next(d for d in cdk if d.startswith("aws-cdk-lib"))
     assert "==" not in lib and "<3" in lib  # a compatible 2.x range, never an exact pin

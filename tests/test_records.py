@@ -286,6 +286,40 @@ def test_post_init_class_vars_and_plain_subclasses():
     assert OwnEq(-1) == OwnEq(1) and isinstance(hash(OwnEq(1)), int)  # frozen with eq: hashable, as dataclass
 
 
+def test_a_frozen_init_stores_into_the_dict_only_where_setattr_would():
+    """A frozen record's __init__ writes its fields straight into the instance's __dict__, except where
+    object.__setattr__ would do something else: a slot (a data descriptor) of a base class keeps the value,
+    as with @dataclass(frozen=True)."""
+
+    class Slotted:
+        __slots__ = ("a",)
+
+    @record(frozen=True)
+    class OnSlot(Slotted):
+        a: int
+        b: int
+
+    @dataclass(frozen=True)
+    class OnSlotDc(Slotted):
+        a: int
+        b: int
+
+    mine, theirs = OnSlot(1, 2), OnSlotDc(1, 2)
+    assert (mine.a, mine.b) == (theirs.a, theirs.b) == (1, 2)
+    assert "a" not in mine.__dict__ and mine.__dict__ == theirs.__dict__ == {"b": 2}
+    assert records._plain_attributes(OnSlot, records.fields(OnSlot)) is False
+
+    @record(frozen=True)
+    class Plain:
+        a: int
+        b: list = field(default_factory=list)
+
+    p = Plain(3)
+    assert p.__dict__ == {"a": 3, "b": []} and records._plain_attributes(Plain, records.fields(Plain))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.a = 4  # type: ignore[misc]
+
+
 @pytest.mark.parametrize("frozen", [False, True])
 def test_records_own_fields_replace_and_asdict_are_the_dataclass_ones(frozen):
     """records.fields / replace / asdict (what podcap calls, without importing dataclasses) give what the

@@ -1,3 +1,3 @@
-from podcap.cli import entry
+from podcap.command import run
 
-entry()
+run()

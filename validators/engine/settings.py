@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from podcap.model.records import field, record
 
@@ -137,9 +138,17 @@ def parse_env(env: Mapping[str, object] | None, *, with_addon_defaults: bool = T
     ``with_addon_defaults`` lays the env over the add-on's shipped env first, so an absent
     WARM_PREFIX_TARGET means 1 (the add-on's value), not ipamd's code default 0.
     """
+    # the settings are a function of the env's text alone: worked out once per distinct env (a plan's node
+    # groups share their cluster's, ~15 us each on a plan of hundreds). The answer is shared, so no caller
+    # may change it (none does: rules and reports only read its warnings and notes).
+    return _parse_text(tuple((str(k), _stringify(v)) for k, v in (env or {}).items()), with_addon_defaults)
+
+
+@lru_cache(maxsize=1024)
+def _parse_text(items: tuple[tuple[str, str], ...], with_addon_defaults: bool) -> ParsedSettings:
+    """:func:`parse_env` of the env whose ``(name, value as text)`` pairs are ``items``."""
     raw: dict[str, str] = dict(ADDON_DEFAULT_ENV) if with_addon_defaults else {}
-    for k, v in (env or {}).items():
-        raw[str(k)] = _stringify(v)
+    raw.update(items)
     w: list[str] = []
     notes: list[str] = []
 
@@ -181,7 +190,7 @@ def parse_env(env: Mapping[str, object] | None, *, with_addon_defaults: bool = T
     ipv6 = _parse_bool(raw, "ENABLE_IPv6", w)
     ipv4 = _parse_bool(raw, "ENABLE_IPv4", w)
     refused = config_refusal(ipv4, ipv6, pd, custom)
-    user = {str(k) for k in (env or {})}
+    user = {k for k, _ in items}
     if warm_ip or min_ip:
         if "WARM_ENI_TARGET" in user:
             notes.append("WARM_ENI_TARGET has no effect: WARM_IP_TARGET/MINIMUM_IP_TARGET take precedence")
