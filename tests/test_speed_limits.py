@@ -39,6 +39,10 @@ def test_every_type_is_from_record_of_its_record(order):
         want = InstanceLimits.from_record(name, RECORDS[name])
         assert lim == want and lim.name == name and hash(lim) == hash(want), name
         assert lim.sources == want.sources and lim.accelerator_labels == want.accelerator_labels
+        # field by field and type by type (a list where from_record makes a tuple would still compare unequal,
+        # but an int for a bool would not): the shipped records are built without from_record's checks
+        assert type(lim) is InstanceLimits and list(lim.__dict__) == list(want.__dict__), name
+        assert [type(v) for v in lim.__dict__.values()] == [type(v) for v in want.__dict__.values()], name
 
 
 def test_types_of_one_record_text_share_one_build_under_their_own_names():

@@ -236,14 +236,25 @@ class SubnetAnalysis:
         return sum(c.addresses or 0 for c in self.contributions.get(scale, []))
 
     def prefix_demand(self, scale: str) -> int | None:
-        """Aligned /28 blocks the prefix-delegation node groups hold here."""
-        items = [c.prefixes for c in self.contributions.get(scale, [])]
-        return None if any(p is None for p in items) else sum(p or 0 for p in items)
+        """Aligned /28 blocks the prefix-delegation node groups hold here (None: one of them is unknown)."""
+        total = 0
+        for c in self.contributions.get(scale, ()):
+            if c.prefixes_per_node:  # Contribution.prefixes, without the property's call for the others (0)
+                p = c.prefixes
+                if p is None:
+                    return None
+                total += p
+        return total
 
     def single_demand(self, scale: str) -> int | None:
         """Addresses taken one at a time (ENI primaries, secondary IPs, control-plane ENIs)."""
-        items = [c.singles for c in self.contributions.get(scale, [])]
-        return None if any(p is None for p in items) else sum(p or 0 for p in items)
+        total = 0
+        for c in self.contributions.get(scale, ()):
+            p = c.singles
+            if p is None:
+                return None
+            total += p
+        return total
 
     def blocks_left(self, singles: int = 0, worst: bool = False) -> int | None:
         """Free aligned /28s left for prefixes once `singles` single addresses are placed.
@@ -537,11 +548,12 @@ def _twin_capacity(twin: TypeCapacity, lim: InstanceLimits, mp: MaxPods) -> Type
 
 def _refined(t: TypeCapacity, k: int, capacity: int, pods: int, alloc: NodeAllocation,
              origin: str) -> TypeCapacity:
-    """refine_node_pool's ``replace(t, ...)``, for a type whose figures a type of the same limits gave."""
-    out = _copy(t)
-    out.kubelet_max_pods, out.capacity_pods, out.pods, out.alloc = k, capacity, pods, alloc
-    out.max_pods_origin, out.alt_kubelet_max_pods, out.alt_reason, out.sgp_pods = origin, None, "", 0
-    return out
+    """refine_node_pool's ``replace(t, ...)``, for a type whose figures a type of the same limits gave: made
+    in ``t`` itself, which analyse_nodegroup made for this pool alone and nothing else holds (a pool of
+    hundreds of types made as many copies only to drop the originals)."""
+    t.kubelet_max_pods, t.capacity_pods, t.pods, t.alloc = k, capacity, pods, alloc
+    t.max_pods_origin, t.alt_kubelet_max_pods, t.alt_reason, t.sgp_pods = origin, None, "", 0
+    return t
 
 
 @record
@@ -1053,9 +1065,9 @@ def refine_node_pool(plan: Plan, na: NodegroupAnalysis, snapshot: Snapshot) -> N
         key = (_figures_key(t.limits), t.maxpods.network_max_pods)
         hit = first.get(key)
         if hit is not None:
-            k, how, capacity, pods, alloc = hit
+            k, origin, capacity, pods, alloc = hit
             alloc = t.alloc if _allocated_at(t, k, pods) else _renamed(alloc, t.limits.name)
-            refined.append(_refined(t, k, capacity, pods, alloc, f"{ng.provisioner}: {how}"))
+            refined.append(_refined(t, k, capacity, pods, alloc, origin))
             continue
         k = karpenter_max_pods(t.limits, fam, max_pods=set_pods, pods_per_core=ppc, reserved_enis=ng.reserved_enis)
         if isinstance(k, Unknown):
@@ -1073,7 +1085,7 @@ def refine_node_pool(plan: Plan, na: NodegroupAnalysis, snapshot: Snapshot) -> N
         pods = capacity if ng.pods_per_node is None else min(ng.pods_per_node, capacity)
         alloc = t.alloc if _allocated_at(t, k, pods) else _alloc(t.limits, na.parsed.settings, pods, k)
         if not alloc.notes:
-            first[key] = (k, how, capacity, pods, alloc)
+            first[key] = (k, f"{ng.provisioner}: {how}", capacity, pods, alloc)
         refined.append(replace(t, kubelet_max_pods=k, capacity_pods=capacity, pods=pods, alloc=alloc,
                                max_pods_origin=f"{ng.provisioner}: {how}", alt_kubelet_max_pods=None,
                                alt_reason="", sgp_pods=0))
