@@ -120,29 +120,24 @@ def _indented_resource_lines(text: str, ids: list[str]) -> dict[str, int] | None
     first = re.compile(r'([ \t]*)"').match(text, head.end())
     if first is None or len(first.group(1)) <= len(head.group(1)):
         return None
-    # A line start is found as the newline before it (head.end() follows one), by str.find of the
-    # newline, the indentation and the key's opening quote, where ``^`` would be tried at every character;
-    # the rest of the key is then matched there, as one pattern would (leftmost first, no overlaps).
-    start = head.end() - 1
-    prefix = f"\n{first.group(1)}\""
-    key = re.compile(r'((?:[^"\\]|\\.)*)"\s*:')
+    start = head.end() - 1  # a line start is found as the newline before it (head.end() follows one)
     # the object ends at the first line back at the indentation of "Resources" (its "}" or the next key)
     back = f"\n{head.group(1)}"
     ends = [e for e in (text.find(f"{back}}}", start), text.find(f'{back}"', start)) if e >= 0]
     stop = min(ends) + 1 if ends else len(text)
+    # one pattern led by the literal newline, indentation and opening quote, so the regular-expression engine
+    # skips to each candidate line start (its literal-prefix search) instead of trying ``^`` at every
+    # character; a candidate whose key does not match is passed over, the next one tried (leftmost first,
+    # no overlaps)
+    key = re.compile(f'\n{re.escape(first.group(1))}"((?:[^"\\\\]|\\\\.)*)"\\s*:')
     out: dict[str, int] = {}
     line, last = text.count("\n", 0, head.end()) + 1, head.end()
-    pos = text.find(prefix, start, stop)
-    while pos >= 0:
-        m = key.match(text, pos + len(prefix), stop)
-        if m is None:
-            pos = text.find(prefix, pos + 1, stop)
-            continue
-        at = pos + 1
-        line += text.count("\n", last, at)
+    count = text.count
+    for m in key.finditer(text, start, stop):
+        at = m.start() + 1
+        line += count("\n", last, at)
         last = at
         out.setdefault(f"Resources.{m.group(1)}", line)
-        pos = text.find(prefix, m.end(), stop)
     return out if len(out) == len(ids) and all(f"Resources.{i}" in out for i in ids) else None
 
 
