@@ -6,6 +6,8 @@ import random
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from podcap.engine.blocks import fragmentation_report, free_blocks, subnet_report
 from podcap.model.plan import CidrReservation, Subnet
 from podcap.model.unknown import Unknown
@@ -185,3 +187,20 @@ def test_a_16_with_thousands_of_used_addresses_is_fast():
     r = fragmentation_report("10.1.0.0/16", used, [("10.1.128.0/20", "prefix"), ("10.1.200.0/24", "explicit")])
     assert time.perf_counter() - t < 1.0
     assert r.total_blocks == 4096 and r.free_blocks + r.prefix_reserved_blocks <= 4094
+
+
+@given(st.integers(min_value=0, max_value=2**32 - 1), st.integers(min_value=16, max_value=32),
+       st.booleans())
+def test_an_empty_subnet_report_is_the_general_one(address, prefix_length, as_network):
+    """fragmentation_report of a subnet with nothing in use and no reservations takes the report of an empty
+    subnet of its size (made once per size) with its own CIDR and largest-run start: exactly the report the
+    interval arithmetic gives it, field by field, in the same order."""
+    from podcap.engine import blocks
+
+    net = ipaddress.IPv4Network((address, prefix_length), strict=False)
+    text = str(net)
+    fast = fragmentation_report(net if as_network else text, (), [])
+    general = blocks._report(net, text, int(net.network_address), (), ())
+    assert fast == general and type(fast) is type(general)
+    assert list(fast.__dict__.items()) == list(general.__dict__.items())
+    assert fast.cidr == text and fast.size == net.num_addresses

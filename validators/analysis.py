@@ -224,7 +224,8 @@ class SubnetAnalysis:
 
     @property
     def used(self) -> bool:
-        return any(self.contributions.get(s) for s in SCALES)
+        c = self.contributions  # any(c.get(s) for s in SCALES), without a generator per call
+        return bool(c.get("min") or c.get("desired") or c.get("max"))
 
     @property
     def prefix_length(self) -> int | None:

@@ -24,6 +24,10 @@ from podcap.model.plan import CidrReservation, Subnet
 from podcap.model.records import record
 from podcap.model.unknown import Unknown
 
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
 BLOCK = 16  # a /28 prefix
 AWS_RESERVED_HEAD = 4  # network address, VPC router, DNS, future use
 AWS_RESERVED_TAIL = 1  # the "broadcast" address
@@ -315,8 +319,24 @@ def fragmentation_report(
     else:
         net, text, base = _canonical(str(cidr))
     size = _size(net)
-    # a subnet with nothing in use and no reservations (every subnet of a template or plan) skips the
-    # interval building: its figures depend on its size alone (_counts is shared by equal sizes)
+    if not used_ips and not reservations:
+        # nothing in use and no reservations (every subnet of a template or plan): the report of an empty
+        # subnet of its size with its own CIDR and largest run's start, as the general way below makes it
+        fields, start_offset = _empty_report(size)
+        out = object.__new__(FragmentationReport)
+        out.__dict__.update(fields)
+        out.__dict__["cidr"] = text
+        if start_offset is not None:
+            out.__dict__["largest_free_run_start"] = _dotted(base + start_offset)
+        return out
+    return _report(net, text, base, used_ips, reservations)
+
+
+def _report(net: ipaddress.IPv4Network, text: str, base: int, used_ips: Iterable[object],
+            reservations: Iterable[ReservationLike]) -> FragmentationReport:
+    """fragmentation_report's interval arithmetic: the figures depend on the size and the intervals alone
+    (:func:`_counts` is shared by equal ones)."""
+    size = _size(net)
     used, outside = _address_intervals(net, used_ips) if used_ips else ([], 0)
     explicit, prefix = _reservation_intervals(net, reservations) if reservations else ([], [])
     (in_use, explicit_reserved, usable, prefix_reserved, all_free_blocks, prefix_reserved_blocks, total_blocks,
@@ -342,6 +362,16 @@ def fragmentation_report(
         outside=outside,
         edge_free=edge_free,
     )
+
+
+@lru_cache(maxsize=64)
+def _empty_report(size: int) -> tuple[dict[str, Any], int | None]:
+    """The fields (in order) of the report of an empty subnet of ``size`` addresses at 0.0.0.0, and the offset
+    of its largest free run's start: the report of any empty subnet of that size is this one with its own
+    CIDR and that start moved to its address (tests/test_blocks.py holds them equal)."""
+    prefix_length = 33 - size.bit_length()
+    report = _report(ipaddress.IPv4Network((0, prefix_length)), f"0.0.0.0/{prefix_length}", 0, (), ())
+    return dict(report.__dict__), _counts(size, (), (), ())[10]
 
 
 @lru_cache(maxsize=64)

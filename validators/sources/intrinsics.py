@@ -341,6 +341,27 @@ class Resolver:
         self._memo[id(value)] = (value, out)
         return out
 
+    def literal_list(self, value: list) -> list | None:
+        """What :meth:`resolve` gives a list whose every item is a literal, a Ref to a resource of the
+        template or a flat mapping of literals (a resource's Tags, its Subnets): the same items, memoized as
+        resolve memoizes it, without a where-path or the evaluator's calls; None for any other list (then
+        resolve decides, and nothing is memoized here)."""
+        hit = self._memo.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        items = []
+        for v in value:
+            cls = v.__class__
+            if (cls is str and "{{resolve:" not in v) or cls in LITERAL_TYPES:
+                items.append(v)
+            elif cls is dict and ((known := self.resource_ref(v)) is not None
+                                  or (known := self._flat_literal(v)) is not None):
+                items.append(known)
+            else:
+                return None
+        self._memo[id(value)] = (value, items)
+        return items
+
     # -- entry points ----------------------------------------------------------------------------
     def resolve(self, value: Any, where: str = "", depth: int = 0, partial: Partial | None = None) -> Any:
         """Resolve a template value; see the module doc. ``where`` is the value's JSON path."""

@@ -155,6 +155,13 @@ class BuilderBase:
                 ref = self.r.resource_ref(v)  # a Ref to a resource of the template: its id, as resolve gives it
                 if ref is not None:
                     return ref
+                flat = self.r._flat_literal(v)  # a mapping of literals (a ScalingConfig): its copy, as resolve
+                if flat is not None:
+                    return flat
+            elif cls is list:
+                items = self.r.literal_list(v)  # literals, Refs and flat mappings (Tags, Subnets): as resolve
+                if items is not None:
+                    return items
         v = self.r.resolve(v, self.w(lid, "Properties", name))
         return MISSING if v is NO_VALUE else v
 
