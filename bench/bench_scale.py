@@ -5,8 +5,9 @@ Run: python bench/bench_scale.py [--repeat 3] [--mb 1 5 20 50] [--quick] [--cpu]
 Every figure is the median (with --stat min: the fastest) of --repeat subprocess runs, wall time or with
 --cpu CPU time (interpreter start-up included, the report sent to /dev/null), next to the *floor* for the
 same file: a bare interpreter that only parses it (``json.load``, or ``yaml.safe_load`` for a YAML
-template), which any tool reading the file pays. --compare also times cfn-lint and checkov on the same
-files where they are installed.
+template), which any tool reading the file pays; podcap's runs and the floor's alternate, so a swing of
+the machine's speed falls on both. --compare also times cfn-lint and checkov on the same files where they
+are installed.
 
 * start-up: a one-subnet JSON template (no goal: what every run pays before its input's own work);
 * small template: the 12 KB EKS template of awslabs' CloudFormation samples (shared fixtures, when
@@ -114,9 +115,21 @@ def template_500(path: Path, subnets: int = 500, groups: int = 100) -> None:
     path.write_text(json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": res}, indent=1))
 
 
+def paired_times(a: list[str], b: list[str], repeat: int) -> tuple[float, float]:
+    """``median_time`` of two commands, their runs interleaved (a, b, a, b ...): a shared machine's speed
+    swings over seconds, and a ratio of two series timed one after the other takes the swing for a
+    difference between them."""
+    _run(a)
+    _run(b)
+    times_a, times_b = [], []
+    for _ in range(repeat):
+        times_a.append(_run(a))
+        times_b.append(_run(b))
+    return STAT(times_a), STAT(times_b)
+
+
 def row(label: str, path: Path, repeat: int, goal: float | None) -> dict:
-    floor = median_time(floor_argv(path), repeat)
-    t = median_time(podcap_argv(path), repeat)
+    floor, t = paired_times(floor_argv(path), podcap_argv(path), repeat)
     ratio = t / floor if floor else float("inf")
     ok = "" if goal is None else ("meets" if ratio <= goal else "MISSES") + f" <= {goal:g}x"
     mb = path.stat().st_size / 1e6

@@ -457,6 +457,17 @@ class StackBuilder(BuilderBase):
             self._direct[lid] = deps
         return deps
 
+    def _declared_after(self, lid: str, targets: set[str]) -> bool:
+        """Whether the DependsOn of ``lid`` names one of ``targets`` (a part of :meth:`_direct_deps`, read
+        without walking every value of the resource for its references)."""
+        resources = self.doc["Resources"]
+        res = resources.get(lid)
+        d = res.get("DependsOn") if isinstance(res, dict) else None
+        if isinstance(d, str):
+            return d != lid and d in targets and d in resources
+        return isinstance(d, list) and any(x.__class__ is str and x != lid and x in targets and x in resources
+                                           for x in d)
+
     def created_after_any(self, lid: str, targets: set[str]) -> bool:
         """``bool(self.depends_on(lid) & targets)``, walking only as far as the first target met: a node
         group that names the vpc-cni add-on in its DependsOn is decided by its own resource, not by the
@@ -471,7 +482,10 @@ class StackBuilder(BuilderBase):
         seen: set[str] = set()
         stack = [lid]
         while stack:
-            deps = self._direct_deps(stack.pop())
+            at = stack.pop()
+            if self._declared_after(at, targets):  # its DependsOn decides without a walk of its references
+                return True
+            deps = self._direct_deps(at)
             if not deps.isdisjoint(targets):
                 return True
             stack.extend(x for x in deps if x not in seen)
