@@ -1085,11 +1085,11 @@ def refine_node_pool(plan: Plan, na: NodegroupAnalysis, snapshot: Snapshot) -> N
         capacity = max(min(k, t.maxpods.network_max_pods) - HOST_NETWORK_PODS, 0)
         pods = capacity if ng.pods_per_node is None else min(ng.pods_per_node, capacity)
         alloc = t.alloc if _allocated_at(t, k, pods) else _alloc(t.limits, na.parsed.settings, pods, k)
+        origin = f"{ng.provisioner}: {how}"
         if not alloc.notes:
-            first[key] = (k, f"{ng.provisioner}: {how}", capacity, pods, alloc)
+            first[key] = (k, origin, capacity, pods, alloc)
         refined.append(replace(t, kubelet_max_pods=k, capacity_pods=capacity, pods=pods, alloc=alloc,
-                               max_pods_origin=f"{ng.provisioner}: {how}", alt_kubelet_max_pods=None,
-                               alt_reason="", sgp_pods=0))
+                               max_pods_origin=origin, alt_kubelet_max_pods=None, alt_reason="", sgp_pods=0))
     na.types = refined
     # one short note for a pool of many candidate types
     plan.notes[:] = [(who, text) for who, text in plan.notes

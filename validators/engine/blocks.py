@@ -371,7 +371,8 @@ def _empty_report(size: int) -> tuple[dict[str, Any], int | None]:
     CIDR and that start moved to its address (tests/test_blocks.py holds them equal)."""
     prefix_length = 33 - size.bit_length()
     report = _report(ipaddress.IPv4Network((0, prefix_length)), f"0.0.0.0/{prefix_length}", 0, (), ())
-    return dict(report.__dict__), _counts(size, (), (), ())[10]
+    start = report.largest_free_run_start  # an address of the subnet at 0.0.0.0: its offset
+    return dict(report.__dict__), None if start is None else int(ipaddress.IPv4Address(start))
 
 
 @lru_cache(maxsize=64)
