@@ -1,6 +1,7 @@
 """How close `podcap check` runs to its floor, and whether its cost grows linearly with the plan.
 
 Run: python bench/bench_scale.py [--repeat 3] [--mb 1 5 20 50] [--quick] [--cpu] [--stat min] [--compare]
+                                 [--this-env]
 
 Every figure is the median (with --stat min: the fastest) of --repeat subprocess runs, wall time or with
 --cpu CPU time (interpreter start-up included, the report sent to /dev/null), next to the *floor* for the
@@ -8,6 +9,13 @@ same file: a bare interpreter that only parses it (``json.load``, or ``yaml.safe
 template), which any tool reading the file pays; podcap's runs and the floor's alternate, so a swing of
 the machine's speed falls on both. --compare also times cfn-lint and checkov on the same files where they
 are installed.
+
+Both run in a throw-away virtual environment that imports podcap the way an installed package is imported
+(a plain folder on sys.path, this environment's site-packages for its dependencies). A development
+checkout installed with ``pip install -e`` has setuptools' editable-install finder, which every
+interpreter of that environment imports at start-up along with pathlib, re, urllib.parse ...; the floor's
+runs would pay for modules podcap needs and hide their cost (about 8 ms a run). --this-env times with this
+interpreter as it is, for comparing with figures taken that way.
 
 * start-up: a one-subnet JSON template (no goal: what every run pays before its input's own work);
 * small template: the 12 KB EKS template of awslabs' CloudFormation samples (shared fixtures, when
@@ -50,6 +58,33 @@ CPU = False  # --cpu: user + system CPU seconds of the child instead of wall tim
 # development shells) would make every run compile every module; the cache goes to a temporary folder
 # (PYTHONPYCACHEPREFIX), never into the source tree.
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+PYTHON = sys.executable  # main() points it at the throw-away environment's interpreter, unless --this-env
+
+
+def installed_python(tmp: Path) -> str:
+    """An interpreter of a new virtual environment (no pip, no setuptools) whose one ``.pth`` file puts a
+    folder holding ``podcap`` (a link to validators/) and this environment's site-packages on sys.path:
+    podcap imports as a wheel install has it, its dependencies come from here, and no editable-install
+    finder runs at start-up (a ``.pth`` file in a folder named by a ``.pth`` line is not processed)."""
+    import sysconfig
+    import venv
+
+    env_dir = tmp / "venv"
+    venv.EnvBuilder(symlinks=os.name != "nt", with_pip=False).create(env_dir)
+    pkg = tmp / "pkg"
+    pkg.mkdir()
+    (pkg / "podcap").symlink_to(ROOT / "validators", target_is_directory=True)
+    lines = [str(pkg)] + list(dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib")]))
+    site_dir = Path(subprocess.run([str(env_dir / "bin" / "python"), "-c",
+                                    "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                                   capture_output=True, text=True, check=True).stdout.strip())
+    (site_dir / "podcap-bench.pth").write_text("\n".join(lines) + "\n")
+    python = str(env_dir / "bin" / "python")
+    code = "import sys, podcap; print(podcap.__file__); print(sorted(m for m in sys.modules if 'editable' in m))"
+    probe = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, env=ENV).stdout.split("\n")
+    if not probe[0].startswith(str(pkg)) or probe[1] != "[]":
+        raise SystemExit(f"bench: the throw-away environment imports podcap from {probe[0]} ({probe[1]})")
+    return python
 
 
 def _run(argv: list[str], verdicts: tuple[int, ...] | None = (0, 1)) -> float:
@@ -83,11 +118,11 @@ def floor_argv(path: Path) -> list[str]:
                 "yaml.safe_load(open(sys.argv[1], encoding='utf-8'))")
     else:
         code = "import sys, json; json.load(open(sys.argv[1], encoding='utf-8'))"
-    return [sys.executable, "-c", code, str(path)]
+    return [PYTHON, "-c", code, str(path)]
 
 
 def podcap_argv(path: Path) -> list[str]:
-    return [sys.executable, "-m", "podcap", "check", str(path), "--format", "json"]
+    return [PYTHON, "-m", "podcap", "check", str(path), "--format", "json"]
 
 
 def template_500(path: Path, subnets: int = 500, groups: int = 100) -> None:
@@ -161,8 +196,12 @@ def main() -> int:
     ap.add_argument("--compare", action="store_true",
                     help="also time cfn-lint on the CloudFormation templates and checkov on every input, "
                          "where installed (the tools users would run instead)")
+    ap.add_argument("--this-env", action="store_true",
+                    help="time with this interpreter and its site-packages as they are (an editable install's "
+                         "finder then loads pathlib, re ... into the floor's runs too) instead of a throw-away "
+                         "environment that imports podcap as an installed package")
     a = ap.parse_args()
-    global CPU, STAT
+    global CPU, STAT, PYTHON
     CPU = a.cpu
     STAT = min if a.stat == "min" else statistics.median
     print(f"timing: {'CPU seconds (user + system) of each run' if CPU else 'wall time'}, {a.stat} of {a.repeat}")
@@ -170,6 +209,9 @@ def main() -> int:
         a.mb, a.repeat = [1, 5], 1
     tmp = Path(tempfile.mkdtemp(prefix="podcap-bench-"))
     ENV["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+    if not a.this_env:
+        PYTHON = installed_python(tmp)
+    print(f"interpreter: {'this one, as it is' if a.this_env else 'a throw-away environment, podcap as installed'}")
     try:
         print(f"{'input':34} {'size':>11} {'podcap':>12} {'floor':>12} {'ratio':>7}")
         cfn_rows = []

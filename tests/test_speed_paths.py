@@ -213,3 +213,100 @@ def test_a_json_check_imports_no_yaml_no_shutil_no_difflib(tmp_path):
         seen[path.suffix] = out.stdout.splitlines()[-1].split() if out.stdout.strip() else []
     assert seen[".json"] == ["loaded:"]
     assert "yaml" in seen[".yaml"] and not {"dataclasses", "inspect", "typing"} & set(seen[".yaml"])
+
+
+def test_a_check_imports_no_pathlib_no_typing(tmp_path):
+    """Nor pathlib (with fnmatch and urllib.parse: a tenth of a check's start-up) nor typing, for a JSON or
+    YAML template, a Terraform plan or a CDK cloud assembly. Run without site (``-S``) and podcap from a
+    plain folder on PYTHONPATH, as an installed package imports: an editable install's finder imports
+    pathlib into every interpreter of its environment before podcap runs."""
+    import os
+    import subprocess
+    import sys
+
+    import podcap
+    import yaml
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "podcap").symlink_to(podcap.__path__[0], target_is_directory=True)
+    deps = os.path.dirname(os.path.dirname(yaml.__file__))
+    subnet = {"Type": "AWS::EC2::Subnet", "Properties": {
+        "VpcId": "vpc-1", "CidrBlock": "10.0.0.0/24", "AvailabilityZone": "us-east-1a"}}
+    (tmp_path / "t.json").write_text(json.dumps({"Resources": {"S": subnet}}))
+    (tmp_path / "t.yaml").write_text("Resources:\n  S:\n    Type: AWS::EC2::Subnet\n    Properties:\n"
+                                     "      VpcId: vpc-1\n      CidrBlock: 10.0.0.0/24\n"
+                                     "      AvailabilityZone: us-east-1a\n")
+    (tmp_path / "plan.json").write_text(json.dumps({"format_version": "1.2", "planned_values": {"root_module": {
+        "resources": [{"address": "aws_subnet.a[0]", "mode": "managed", "type": "aws_subnet", "name": "a",
+                       "index": 0, "values": {"cidr_block": "10.0.0.0/24", "availability_zone": "us-east-1a",
+                                              "vpc_id": "vpc-1"}}]}}}))
+    asm = tmp_path / "cdk.out"
+    asm.mkdir()
+    (asm / "S.template.json").write_text(json.dumps({"Resources": {"S": subnet}}))
+    (asm / "manifest.json").write_text(json.dumps({"version": "36.0.0", "artifacts": {"S": {
+        "type": "aws:cloudformation:stack", "environment": "aws://unknown-account/unknown-region",
+        "properties": {"templateFile": "S.template.json"}}}}))
+    code = ("import sys, os; from podcap.cli import main; rc = main(['check', sys.argv[1], '-o', 'json=' + os.devnull]); "
+            "print('\\nrc', rc, 'loaded:', *sorted(m for m in ('pathlib', 'fnmatch', 'urllib.parse', 'typing') "
+            "if m in sys.modules))")
+    for name in ("t.json", "t.yaml", "plan.json", "cdk.out"):
+        out = subprocess.run([sys.executable, "-S", "-c", code, str(tmp_path / name)], capture_output=True,
+                             text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join([str(pkg), deps])},
+                             check=True, cwd=tmp_path)
+        assert out.stdout.splitlines()[-1].split() == ["rc", "0", "loaded:"], (name, out.stdout[-300:], out.stderr)
+
+
+def _relative_path_by_pathlib(path: str, base_dir: str | None = None) -> str:
+    """What report paths were before pathlib left the check path: pathlib's resolve, relative_to and
+    as_posix."""
+    import os
+    from pathlib import Path, PurePosixPath
+
+    if not path:
+        return ""
+    p = path.replace("\\", "/")
+    if os.path.isabs(p):
+        base = Path(base_dir or os.getcwd()).resolve()
+        try:
+            return Path(p).resolve().relative_to(base).as_posix()
+        except ValueError:
+            return Path(p).as_posix()
+    return PurePosixPath(p).as_posix()
+
+
+_PART = st.sampled_from(["", ".", "..", "a", "b", "sub", "c d", "x.json", "cdk.out"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["", "/", "//", "///", "./", "\\"]), st.lists(_PART, max_size=6),
+       st.sampled_from(["", "/", "//"]), st.sampled_from([None, "base", "base/sub", "elsewhere"]))
+def test_relative_path_is_pathlibs_form(lead, parts, tail, base):
+    """``relative_path`` (report file names: SARIF, JUnit, GitHub annotations ...) prints what pathlib's
+    resolve, relative_to and as_posix printed, for relative and absolute paths inside and outside the base
+    folder, with empty, "." and ".." parts, doubled slashes and backslashes."""
+    import os
+    import tempfile
+
+    from podcap.report._common import relative_path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = os.path.realpath(tmp)
+        os.makedirs(os.path.join(root, "base", "sub"))
+        base_dir = None if base is None else os.path.join(root, base)
+        for path in (lead + "/".join(parts) + tail, root + "/" + lead + "/".join(parts) + tail,
+                     os.path.join(root, "base") + "/" + "/".join(parts)):
+            want = _relative_path_by_pathlib(path, base_dir)
+            assert relative_path(path, base_dir) == want, (path, base_dir)
+
+
+def test_relative_path_by_hand(tmp_path):
+    from podcap.report._common import relative_path
+
+    root = tmp_path.resolve()
+    (root / "base").mkdir()
+    assert relative_path(f"{root}/base/cdk.out/S.template.json", f"{root}/base") == "cdk.out/S.template.json"
+    assert relative_path(f"{root}/base", f"{root}/base") == "."
+    assert relative_path(f"{root}/basement/t.json", f"{root}/base") == f"{root}/basement/t.json"
+    assert relative_path("./a//b/./c.json") == "a/b/c.json"
+    assert relative_path("a\\b\\..\\c.json") == "a/b/../c.json"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
-from pathlib import Path
 
 from podcap.analysis import SCALES, Analysis, analyse
 from podcap.limits import Snapshot, load_snapshot
@@ -65,13 +64,8 @@ def detect_kind(path: str) -> str:
     from podcap.sources import reading
 
     label = reading.shown(path)
-    p = Path(path)
-    try:
-        is_dir = p.is_dir()
-    except (OSError, ValueError):
-        is_dir = False
-    if is_dir:
-        if (p / "manifest.json").is_file():
+    if os.path.isdir(path):  # False for a path that cannot be stat'ed (os.path's own catch)
+        if os.path.isfile(os.path.join(path, "manifest.json")):
             return "cdk-assembly"
         raise CheckInputError(f"{label}: a folder, but not a CDK cloud assembly (no manifest.json)")
     st = reading.check_regular(path)
@@ -462,10 +456,10 @@ def _input_errors() -> tuple[type[BaseException], ...]:
 def check_templates(template_paths: list[str], opts: CheckOptions | None = None) -> CheckResult:
     """What the CDK validation plugin runs: the assembly containing the templates, or each template."""
     opts = opts or CheckOptions(paths=list(template_paths))
-    dirs = {str(Path(t).resolve().parent) for t in template_paths}
+    dirs = {os.path.dirname(os.path.realpath(t)) for t in template_paths}
     if len(dirs) == 1:
         d = dirs.pop()
-        if (Path(d) / "manifest.json").is_file():
+        if os.path.isfile(os.path.join(d, "manifest.json")):
             from podcap.sources.cdk_assembly import load_assembly
 
             return check_plan(load_assembly(d), opts)

@@ -10,10 +10,10 @@ guessed.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from functools import lru_cache
 from itertools import repeat
-from pathlib import Path
 
 from podcap.model.records import field, record
 
@@ -250,7 +250,7 @@ def parse_snapshot(doc: Any) -> Snapshot:
     return Snapshot(provenance=gen, types=types, records=types_doc)
 
 
-def read_snapshot_text(path: str | Path) -> str:
+def read_snapshot_text(path: str | os.PathLike[str]) -> str:
     """A snapshot file's text, reading at most MAX_SNAPSHOT_BYTES (``/dev/zero`` or a huge file is refused)."""
     with open(path, "rb") as fh:
         data = fh.read(MAX_SNAPSHOT_BYTES + 1)
@@ -262,7 +262,7 @@ def read_snapshot_text(path: str | Path) -> str:
         raise SnapshotError("not UTF-8 text: not a snapshot") from None
 
 
-def load_snapshot(path: str | Path | None = None) -> Snapshot:
+def load_snapshot(path: str | os.PathLike[str] | None = None) -> Snapshot:
     """The shipped snapshot, or another file written by ``podcap limits refresh --output``.
 
     Raises OSError (unreadable) or :class:`SnapshotError` (a ValueError: not JSON, or the wrong shape)."""
@@ -510,9 +510,9 @@ def _data_text(name: str) -> str:
     tempfile ...) would otherwise be paid by every check."""
     import podcap.data
 
-    path = Path(podcap.data.__file__).with_name(name)
     try:
-        return path.read_text(encoding="utf-8")
+        with open(os.path.join(os.path.dirname(podcap.data.__file__), name), encoding="utf-8") as fh:
+            return fh.read()
     except OSError:
         from importlib import resources
 

@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import Iterable, Mapping
 from enum import Enum
-from pathlib import Path, PurePosixPath
 
 from podcap.model.findings import Finding, Severity
 from podcap.model.records import asdict, is_record, record
@@ -157,15 +156,22 @@ def relative_path(path: str, base_dir: str | None = None) -> str:
         return ""
     p = path.replace("\\", "/")
     if os.path.isabs(p):
-        base = Path(base_dir or os.getcwd()).resolve()
-        try:
-            return Path(p).resolve().relative_to(base).as_posix()
-        except ValueError:
-            return Path(p).as_posix()
-    norm = PurePosixPath(p).as_posix()
-    while norm.startswith("./"):
-        norm = norm[2:]
-    return norm
+        base = os.path.realpath(base_dir or os.getcwd()).replace("\\", "/")
+        full = os.path.realpath(p).replace("\\", "/")
+        if full == base:
+            return "."
+        under = base if base.endswith("/") else base + "/"
+        if full.startswith(under):
+            return full[len(under):]
+    return _posix_form(p)
+
+
+def _posix_form(p: str) -> str:
+    """``p`` as pathlib's PurePosixPath prints it (empty and "." parts dropped, "//" kept as a root of
+    its own, "." for nothing left): pathlib's import (fnmatch, urllib.parse ...) is a tenth of a check's
+    start-up, for what this module needs of it."""
+    root = "//" if p.startswith("//") and not p.startswith("///") else "/" if p.startswith("/") else ""
+    return root + "/".join(part for part in p.split("/") if part and part != ".") or "."
 
 
 def num(value: int | None) -> str:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 from podcap.model.plan import Cluster, FargateProfile, Location, NodeGroup, Plan, Subnet, Suppression, Vpc
 from podcap.model.records import field, record
@@ -59,8 +58,7 @@ ACK_SOURCE = "cdk-acknowledge"
 
 def is_cdk_assembly(path: str | os.PathLike) -> bool:
     """A folder with a manifest.json: what ``cdk synth`` writes (``cdk.out``)."""
-    p = Path(path)
-    return p.is_dir() and (p / "manifest.json").is_file()
+    return os.path.isdir(path) and os.path.isfile(os.path.join(path, "manifest.json"))
 
 
 @record

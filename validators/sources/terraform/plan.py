@@ -33,15 +33,19 @@ import binascii
 import json
 import os
 import re
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache, lru_cache
-from typing import Any, NamedTuple
 
 from podcap.model.plan import Location, Plan
 from podcap.model.records import field, record
 from podcap.model.unknown import Unknown
 from podcap.sources.intrinsics import as_int
 from podcap.sources.safe_yaml import InputError, load_json, read_file
+
+TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 KIND = "terraform-plan"
 AFTER_APPLY = "known only after apply"
@@ -191,15 +195,13 @@ def _ctx_text(ctx: Ctx) -> str:
     return "".join(f"module.{name}{_key_text(key)}." for name, key in ctx)
 
 
-class _Addr(NamedTuple):
-    """A parsed resource address. A named tuple, immutable as the cached parse needs: a plan holds one per
-    resource, and a tuple is made several times faster than a frozen dataclass."""
+class _Addr(namedtuple("_Addr", "ctx mode type name key")):
+    """A parsed resource address: ``ctx`` (a Ctx), ``mode`` ("managed" / "data"), ``type``, ``name`` and
+    ``key`` (None, an int index or a string key). A named tuple, immutable as the cached parse needs: a plan
+    holds one per resource, and a tuple is made several times faster than a frozen dataclass (and
+    collections' namedtuple, unlike typing's NamedTuple, does not import typing at start-up)."""
 
-    ctx: Ctx
-    mode: str  # "managed" / "data"
-    type: str
-    name: str
-    key: Any
+    __slots__ = ()
 
     @property
     def config_address(self) -> str:
