@@ -75,11 +75,10 @@ def installed_python(tmp: Path) -> str:
     pkg.mkdir()
     (pkg / "podcap").symlink_to(ROOT / "validators", target_is_directory=True)
     lines = [str(pkg)] + list(dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib")]))
-    site_dir = Path(subprocess.run([str(env_dir / "bin" / "python"), "-c",
-                                    "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                                   capture_output=True, text=True, check=True).stdout.strip())
-    (site_dir / "podcap-bench.pth").write_text("\n".join(lines) + "\n")
-    python = str(env_dir / "bin" / "python")
+    python = str(env_dir / ("Scripts" if os.name == "nt" else "bin") / "python")
+    site_dir = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    Path(site_dir, "podcap-bench.pth").write_text("\n".join(lines) + "\n")
     code = "import sys, podcap; print(podcap.__file__); print(sorted(m for m in sys.modules if 'editable' in m))"
     probe = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, env=ENV).stdout.split("\n")
     if not probe[0].startswith(str(pkg)) or probe[1] != "[]":

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 DEFAULT_BUDGET_NODES = "10%"  # karpenter.sh/v1 NodePool: +kubebuilder:default:="10%"
 REPLACING_REASONS = ("Drifted", "Underutilized")  # Empty nodes are deleted, not replaced
 REASONS = ("Drifted", "Underutilized", "Empty")
-_NODES = re.compile(r"^((100|[0-9]{1,2})%|[0-9]+)$")  # the CRD's validation pattern for budgets[].nodes
+# the CRD's validation pattern for budgets[].nodes; its text: re compiles it at its first use
+_NODES = r"^((100|[0-9]{1,2})%|[0-9]+)$"
 
 
 @record(frozen=True)
@@ -80,7 +81,7 @@ def read_budgets(disruption: Any, where: str) -> tuple[Budget, ...] | Unknown:
             return Unknown(f"invalid {at}: not an object", where)
         nodes = b.get("nodes", DEFAULT_BUDGET_NODES)
         text = str(nodes).strip() if isinstance(nodes, (str, int)) and not isinstance(nodes, bool) else ""
-        if not _NODES.match(text):
+        if not re.match(_NODES, text):
             return Unknown(f"invalid {at}.nodes {nodes!r}: a count or a percentage from 0% to 100%", where)
         reasons = b.get("reasons")
         if reasons is not None:

@@ -23,7 +23,7 @@ def default_instance_type(ami_type: Any) -> str | Unknown:
     EKS's CreateNodegroup API reference documents t3.medium, an x86_64 type; for AMI types of another
     architecture or accelerator the figure is not decided offline, so it is Unknown (set InstanceTypes).
     """
-    if ami_type is None or isinstance(ami_type, str) and _X86_AMI.fullmatch(ami_type):
+    if ami_type is None or isinstance(ami_type, str) and re.fullmatch(_X86_AMI, ami_type):
         return EKS_DEFAULT_INSTANCE_TYPE
     if isinstance(ami_type, Unknown):
         return Unknown(f"no instance types, and the AMI type that decides EKS's default is not known: "
@@ -32,11 +32,11 @@ def default_instance_type(ami_type: Any) -> str | Unknown:
                    f"podcap cannot tell which type EKS picks for AMI type {ami_type}; set InstanceTypes")
 
 
-_X86_AMI = re.compile(r"AL2_x86_64|AL2023_x86_64_STANDARD|BOTTLEROCKET_x86_64|WINDOWS_\w+|CUSTOM")
-# user data that bootstraps an EKS node (bootstrap.sh, nodeadm, Bottlerocket)
-EKS_USER_DATA = re.compile(
-    r"/etc/eks/|bootstrap\.sh|nodeadm|node\.eks\.aws|NodeConfig|EKSBootstrap|\[settings\.kubernetes\]",
-    re.IGNORECASE)
+# patterns' texts, compiled by re at their first use (docs/architecture.md, Start-up): many checks need neither
+_X86_AMI = r"AL2_x86_64|AL2023_x86_64_STANDARD|BOTTLEROCKET_x86_64|WINDOWS_\w+|CUSTOM"
+# user data that bootstraps an EKS node (bootstrap.sh, nodeadm, Bottlerocket); ``re.search(EKS_USER_DATA, text)``
+EKS_USER_DATA = (r"(?i)/etc/eks/|bootstrap\.sh|nodeadm|node\.eks\.aws|NodeConfig|EKSBootstrap|"
+                 r"\[settings\.kubernetes\]")
 CLUSTER_TAG = "kubernetes.io/cluster/"
 _NODE_TAG_PREFIXES = ("k8s.io/cluster-autoscaler", "eks:")
 _SUBNET_ID = re.compile(r"subnet-[0-9a-f]{8,17}")

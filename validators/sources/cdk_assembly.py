@@ -28,6 +28,7 @@ metadata helpers.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 
 from podcap.model.plan import Cluster, FargateProfile, Location, NodeGroup, Plan, Subnet, Suppression, Vpc
@@ -180,7 +181,7 @@ def acknowledged_rules(acknowledged: Mapping[str, Any]) -> list[str]:
     """The podcap rule ids (``PC201``) among the acknowledged ids: ``podcap::PC201``, or a bare ``PC201``."""
     prefix = f"{ACK_NAMESPACE}::"
     ids = {k[len(prefix):] for k in acknowledged if k.startswith(prefix) and len(k) > len(prefix)}
-    ids |= {k.removeprefix("Annotation::") for k in acknowledged if RULE_ID.fullmatch(k.removeprefix("Annotation::"))}
+    ids |= {k.removeprefix("Annotation::") for k in acknowledged if re.fullmatch(RULE_ID, k.removeprefix("Annotation::"))}
     return sorted(ids)
 
 

@@ -16,14 +16,14 @@ from podcap.model.unknown import Unknown
 DEMAND_KEYS = ("resource", "max_nodes", "pods", "pods_per_node")
 # the words every "where to state it" hint (podcap.analysis.demand_hint) ends with; PC001's fix finds them
 DEMAND_ENTRY = "a .podcap.yaml demand entry"
-_HINT = re.compile(r"(?:^|[:;] )(set [^;]*" + re.escape(DEMAND_ENTRY) + r"[^;]*)")
+_HINT = r"(?:^|[:;] )(set [^;]*" + re.escape(DEMAND_ENTRY) + r"[^;]*)"  # a pattern's text: re compiles it at its first use (docs/architecture.md, Start-up)
 
 
 def demand_fix(reason: str) -> str | None:
     """PC001's fix for a demand no input states (a Fargate profile's pods, a node pool's most nodes): the key to
     set, taken from the hint in the reason. No template parameter, plan variable or AWS API gives these figures,
     so the fix names only podcap's own keys. None when ``reason`` is not about such a demand."""
-    m = _HINT.search(reason)
+    m = re.search(_HINT, reason)
     if m is None:
         return None
     hint = m.group(1).strip().rstrip(".")

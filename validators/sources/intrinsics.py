@@ -992,7 +992,7 @@ def _mapping(v: Any) -> dict:
 
 FOR_EACH = "Fn::ForEach::"
 MAX_FOR_EACH_ITEMS = 10_000  # what one template may expand to (CloudFormation's own limits are far lower)
-_KEY_VAR = re.compile(r"([$&])\{([^}]*)\}")
+_KEY_VAR = r"([$&])\{([^}]*)\}"  # a pattern's text: re compiles it at its first use (docs/architecture.md, Start-up)
 
 
 def expand_language_extensions(doc: Mapping[str, Any], resolver: Resolver) -> tuple[dict, list[tuple[str, Unknown]]]:
@@ -1075,7 +1075,7 @@ def _substitute(value: Any, bindings: Mapping[str, str], keys: bool = False) -> 
                 return {k: [_sub_text(arg[0], bindings), *_substitute(arg[1:], bindings)]}
     out = {}
     for k, v in value.items():
-        nk = _KEY_VAR.sub(lambda m: _key_piece(m, bindings), k) if isinstance(k, str) else k
+        nk = re.sub(_KEY_VAR, lambda m: _key_piece(m, bindings), k) if isinstance(k, str) else k
         out[nk] = _substitute(v, bindings)
     return out
 

@@ -252,7 +252,7 @@ def _quickstart_values(b: BuilderBase, lid: str, res: dict) -> tuple[dict, dict,
         if not isinstance(text, str):
             return merged, partial, Unknown(f"the {CNI_CHART} chart ValueYaml is not text", where)
         try:
-            doc = load_yaml(_BARE_TOKEN.sub(r'"\1"', text), where)
+            doc = load_yaml(re.sub(_BARE_TOKEN, r'"\1"', text), where)
         except InputError as e:
             return merged, partial, Unknown(f"the {CNI_CHART} chart ValueYaml is not YAML podcap can read "
                                             f"({str(e)[:160]})", where)
@@ -326,7 +326,7 @@ def read_kubernetes_patch(b: BuilderBase, lid: str, res: dict) -> None:
     _carry(b, lid, res, objects)
 
 
-_BARE_TOKEN = re.compile(r"(?<![\"'@\w])(" + TOKEN_RE.pattern + r")")
+_BARE_TOKEN = r"(?<![\"'@\w])(" + TOKEN_RE.pattern + r")"  # a pattern's text: re compiles it at its first use (docs/architecture.md, Start-up)
 
 
 def _yaml_objects(text: str, partial: dict, where: str) -> list | Unknown:
@@ -349,7 +349,7 @@ def _yaml_objects(text: str, partial: dict, where: str) -> list | Unknown:
         try:
             docs = load(text)
         except yaml.YAMLError:
-            docs = load(_BARE_TOKEN.sub(r'"\1"', text))
+            docs = load(re.sub(_BARE_TOKEN, r'"\1"', text))
     except (yaml.YAMLError, InputError, TypeError, ValueError) as e:
         return Unknown(f"the manifest is not YAML podcap can read ({str(e).splitlines()[0][:120]})", where)
     out: list = []

@@ -276,7 +276,7 @@ def read_asg(b: BuilderBase, lid: str, res: dict) -> None:
     tags = p("Tags")
     cluster_name, signs = eks_tag_signs(t.get("Key") if isinstance(t, dict) else None
                                         for t in (tags if isinstance(tags, list) else []))
-    if isinstance(text, str) and EKS_USER_DATA.search(text):
+    if isinstance(text, str) and re.search(EKS_USER_DATA, text):
         signs = True
         m = re.search(r"/etc/eks/bootstrap\.sh\s+([^\s\\'\"$]+)", text)
         if m and cluster_name is None and not TOKEN_RE.search(m.group(1)):

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 MAX_NESTED_STACK_DEPTH = 8
-RULE_ID = re.compile(r"PC\d{3}")
+RULE_ID = r"PC\d{3}"  # a pattern's text: re compiles it at its first use (docs/architecture.md, Start-up)
 MIN_REASON = 10
 # Metadata.podcap demand keys: what each bounds, and the least value that makes sense
 DEMAND_KEYS = {"pods_per_node": 1, "max_nodes": 1, "pods": 1, "sgp_pods_per_node": 0}
@@ -545,7 +545,7 @@ class StackBuilder(BuilderBase):
                 self.unresolved(lid, Unknown("podcap suppression ignored: expected {id: PC…, reason: …}", where))
                 continue
             rule_id, reason, expires = s.get("id"), s.get("reason"), s.get("expires")
-            if not isinstance(rule_id, str) or not RULE_ID.fullmatch(rule_id.strip()):
+            if not isinstance(rule_id, str) or not re.fullmatch(RULE_ID, rule_id.strip()):
                 self.unresolved(lid, Unknown(f"podcap suppression ignored: {rule_id!r} is not a podcap rule id "
                                              "such as PC201", where))
                 continue

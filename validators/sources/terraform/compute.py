@@ -233,7 +233,7 @@ def read_asg(b: Builder, res: Res) -> None:
         "user_data_base64" if lc is not None and lc.values.get("user_data_base64") else "user_data")
     text = user_data_text(source_res, ud_attr)
     cluster_name, signs = eks_tag_signs(tag.get("key") for tag in _asg_tags(v))
-    if isinstance(text, str) and EKS_USER_DATA.search(text):
+    if isinstance(text, str) and re.search(EKS_USER_DATA, text):
         signs = True
         m = re.search(r"/etc/eks/bootstrap\.sh\s+([A-Za-z0-9][A-Za-z0-9_-]*)", text)
         if m and cluster_name is None:
