@@ -16,7 +16,8 @@ from podcap.model.unknown import Unknown
 DEMAND_KEYS = ("resource", "max_nodes", "pods", "pods_per_node")
 # the words every "where to state it" hint (podcap.analysis.demand_hint) ends with; PC001's fix finds them
 DEMAND_ENTRY = "a .podcap.yaml demand entry"
-_HINT = r"(?:^|[:;] )(set [^;]*" + re.escape(DEMAND_ENTRY) + r"[^;]*)"  # a pattern's text: re compiles it at its first use (docs/architecture.md, Start-up)
+# a pattern's text: re compiles it at its first use (docs/architecture.md, Start-up)
+_HINT = r"(?:^|[:;] )(set [^;]*" + re.escape(DEMAND_ENTRY) + r"[^;]*)"
 
 
 def demand_fix(reason: str) -> str | None:

@@ -992,7 +992,8 @@ def _mapping(v: Any) -> dict:
 
 FOR_EACH = "Fn::ForEach::"
 MAX_FOR_EACH_ITEMS = 10_000  # what one template may expand to (CloudFormation's own limits are far lower)
-_KEY_VAR = r"([$&])\{([^}]*)\}"  # a pattern's text: re compiles it at its first use (docs/architecture.md, Start-up)
+# a pattern's text: re compiles it at its first use (docs/architecture.md, Start-up)
+_KEY_VAR = r"([$&])\{([^}]*)\}"
 
 
 def expand_language_extensions(doc: Mapping[str, Any], resolver: Resolver) -> tuple[dict, list[tuple[str, Unknown]]]:

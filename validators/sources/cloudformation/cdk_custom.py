@@ -326,7 +326,8 @@ def read_kubernetes_patch(b: BuilderBase, lid: str, res: dict) -> None:
     _carry(b, lid, res, objects)
 
 
-_BARE_TOKEN = r"(?<![\"'@\w])(" + TOKEN_RE.pattern + r")"  # a pattern's text: re compiles it at its first use (docs/architecture.md, Start-up)
+# a pattern's text: re compiles it at its first use (docs/architecture.md, Start-up)
+_BARE_TOKEN = r"(?<![\"'@\w])(" + TOKEN_RE.pattern + r")"
 
 
 def _yaml_objects(text: str, partial: dict, where: str) -> list | Unknown:

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 MAX_NESTED_STACK_DEPTH = 8
-RULE_ID = r"PC\d{3}"  # a pattern's text: re compiles it at its first use (docs/architecture.md, Start-up)
+# a pattern's text: re compiles it at its first use (docs/architecture.md, Start-up)
+RULE_ID = r"PC\d{3}"
 MIN_REASON = 10
 # Metadata.podcap demand keys: what each bounds, and the least value that makes sense
 DEMAND_KEYS = {"pods_per_node": 1, "max_nodes": 1, "pods": 1, "sgp_pods_per_node": 0}
