@@ -211,10 +211,10 @@ def main() -> int:
         a.mb, a.repeat = [1, 5], 1
     tmp = Path(tempfile.mkdtemp(prefix="podcap-bench-"))
     ENV["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
-    if not a.this_env:
-        PYTHON = installed_python(tmp)
-    print(f"interpreter: {'this one, as it is' if a.this_env else 'a throw-away environment, podcap as installed'}")
     try:
+        if not a.this_env:
+            PYTHON = installed_python(tmp)
+        print(f"interpreter: {'this one, as it is' if a.this_env else 'a throw-away environment, podcap as installed'}")
         print(f"{'input':34} {'size':>11} {'podcap':>12} {'floor':>12} {'ratio':>7}")
         cfn_rows = []
         for p in SMALL:
