@@ -247,6 +247,21 @@ def undeclared_parameters(builders: list[StackBuilder], names: Any) -> list[str]
 # -- the builder ------------------------------------------------------------------------------------
 
 
+def _declared(res: dict) -> list[str]:
+    """The names a resource's DependsOn gives: one name, or a list (its items that are not names count for
+    none)."""
+    d = res.get("DependsOn")
+    return [d] if isinstance(d, str) else [x for x in d if isinstance(x, str)] if isinstance(d, list) else []
+
+
+def _named_by(rid: str, res: dict, resources: Mapping[str, Any]) -> set[str]:
+    """The other resources of the template that resource ``rid`` names directly: its DependsOn, and the
+    Ref, Fn::GetAtt and Fn::Sub in the rest of it."""
+    deps = _references({k: v for k, v in res.items() if k != "DependsOn"})
+    deps.update(_declared(res))
+    return {x for x in deps if x in resources and x != rid}
+
+
 def _references(value: Any) -> set[str]:
     """The names a value refers to: ``Ref``, ``Fn::GetAtt`` and ``Fn::Sub`` ``${X}`` / ``${X.Attr}``."""
     out: set[str] = set()
@@ -424,13 +439,8 @@ class StackBuilder(BuilderBase):
             resources = self.doc["Resources"]
             direct: dict[str, set[str]] = {}
             for rid, res in resources.items():
-                if not isinstance(res, dict):
-                    continue
-                deps = _references({k: v for k, v in res.items() if k != "DependsOn"})
-                d = res.get("DependsOn")
-                deps.update([d] if isinstance(d, str) else [x for x in d if isinstance(x, str)]
-                            if isinstance(d, list) else [])
-                direct[str(rid)] = {x for x in deps if x in resources and x != rid}
+                if isinstance(res, dict):
+                    direct[str(rid)] = _named_by(rid, res, resources)
             self._deps = direct
         seen: set[str] = set()
         stack = list(self._deps.get(lid, ()))
@@ -448,13 +458,7 @@ class StackBuilder(BuilderBase):
         if deps is None:
             resources = self.doc["Resources"]
             res = resources.get(lid)
-            deps = set()
-            if isinstance(res, dict):
-                deps = _references({k: v for k, v in res.items() if k != "DependsOn"})
-                d = res.get("DependsOn")
-                deps.update([d] if isinstance(d, str) else [x for x in d if isinstance(x, str)]
-                            if isinstance(d, list) else [])
-                deps = {x for x in deps if x in resources and x != lid}
+            deps = _named_by(lid, res, resources) if isinstance(res, dict) else set()
             self._direct[lid] = deps
         return deps
 
@@ -463,11 +467,7 @@ class StackBuilder(BuilderBase):
         without walking every value of the resource for its references)."""
         resources = self.doc["Resources"]
         res = resources.get(lid)
-        d = res.get("DependsOn") if isinstance(res, dict) else None
-        if isinstance(d, str):
-            return d != lid and d in targets and d in resources
-        return isinstance(d, list) and any(x.__class__ is str and x != lid and x in targets and x in resources
-                                           for x in d)
+        return isinstance(res, dict) and any(x != lid and x in targets and x in resources for x in _declared(res))
 
     def created_after_any(self, lid: str, targets: set[str]) -> bool:
         """``bool(self.depends_on(lid) & targets)``, walking only as far as the first target met: a node
