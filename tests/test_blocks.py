@@ -200,7 +200,7 @@ def test_an_empty_subnet_report_is_the_general_one(address, prefix_length, as_ne
     net = ipaddress.IPv4Network((address, prefix_length), strict=False)
     text = str(net)
     fast = fragmentation_report(net if as_network else text, (), [])
-    general = blocks._report(net, text, int(net.network_address), (), ())
+    general = blocks._report(net, net.num_addresses, text, int(net.network_address), (), ())
     assert fast == general and type(fast) is type(general)
     assert list(fast.__dict__.items()) == list(general.__dict__.items())
     assert fast.cidr == text and fast.size == net.num_addresses

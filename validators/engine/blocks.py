@@ -329,14 +329,13 @@ def fragmentation_report(
         if start_offset is not None:
             out.__dict__["largest_free_run_start"] = _dotted(base + start_offset)
         return out
-    return _report(net, text, base, used_ips, reservations)
+    return _report(net, size, text, base, used_ips, reservations)
 
 
-def _report(net: ipaddress.IPv4Network, text: str, base: int, used_ips: Iterable[object],
+def _report(net: ipaddress.IPv4Network, size: int, text: str, base: int, used_ips: Iterable[object],
             reservations: Iterable[ReservationLike]) -> FragmentationReport:
-    """fragmentation_report's interval arithmetic: the figures depend on the size and the intervals alone
-    (:func:`_counts` is shared by equal ones)."""
-    size = _size(net)
+    """fragmentation_report's interval arithmetic (``size``: the network's addresses): the figures depend on
+    the size and the intervals alone (:func:`_counts` is shared by equal ones)."""
     used, outside = _address_intervals(net, used_ips) if used_ips else ([], 0)
     explicit, prefix = _reservation_intervals(net, reservations) if reservations else ([], [])
     (in_use, explicit_reserved, usable, prefix_reserved, all_free_blocks, prefix_reserved_blocks, total_blocks,
@@ -370,7 +369,7 @@ def _empty_report(size: int) -> tuple[dict[str, Any], int | None]:
     of its largest free run's start: the report of any empty subnet of that size is this one with its own
     CIDR and that start moved to its address (tests/test_blocks.py holds them equal)."""
     prefix_length = 33 - size.bit_length()
-    report = _report(ipaddress.IPv4Network((0, prefix_length)), f"0.0.0.0/{prefix_length}", 0, (), ())
+    report = _report(ipaddress.IPv4Network((0, prefix_length)), size, f"0.0.0.0/{prefix_length}", 0, (), ())
     start = report.largest_free_run_start  # an address of the subnet at 0.0.0.0: its offset
     return dict(report.__dict__), None if start is None else int(ipaddress.IPv4Address(start))
 
