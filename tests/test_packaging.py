@@ -68,3 +68,27 @@ def test_wheel_installs_only_podcap(tmp_path):
     assert "podcap/cdk/validation.py" in names
     assert "podcap/data/instance_limits.json" in names
     assert "podcap/schemas/report.schema.json" in names
+    import podcap
+
+    meta = zipfile.ZipFile(wheel).read(f"podcap-{podcap.__version__}.dist-info/METADATA").decode()
+    assert f"\nVersion: {podcap.__version__}\n" in meta  # pyproject's dynamic version is podcap.__version__
+
+
+def test_one_version_everywhere():
+    """podcap.__version__ (validators/__init__.py) is the version: the installed distribution's metadata,
+    ``podcap --version``, the reports' tool version and the AWS user agent all say it."""
+    from importlib.metadata import version
+
+    import podcap
+    from podcap.aws_clients import USER_AGENT_EXTRA
+    from podcap.report._common import TOOL_VERSION
+
+    assert "version" not in PYPROJECT["project"] and PYPROJECT["project"]["dynamic"] == ["version"]
+    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "podcap.__version__"}
+    assert podcap.__version__.count(".") == 2 and all(p.isdigit() for p in podcap.__version__.split("."))
+    assert version("podcap") == podcap.__version__  # the development install's metadata (scripts/setup.sh)
+    assert TOOL_VERSION == podcap.__version__
+    assert USER_AGENT_EXTRA == f"podcap/{podcap.__version__}"
+    p = subprocess.run([sys.executable, "-m", "podcap", "--version"], capture_output=True, text=True, timeout=60,
+                       check=False)
+    assert (p.returncode, p.stdout.strip()) == (0, f"podcap {podcap.__version__}")

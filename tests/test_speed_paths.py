@@ -3,15 +3,13 @@
 Each one stands in for a slower form that is still in the tree (or in the standard library): the one-point
 growth path against the whole path, the one-pass JSON writer against ``json.dumps(jsonable(...),
 indent=2)``, the shared block arithmetic of equal-sized subnets against per-subnet figures worked by hand,
-the snapshot record's ``sources`` against the sorted form, and the version read from the distribution's
-metadata against importlib.metadata.
+and the snapshot record's ``sources`` against the sorted form.
 """
 from __future__ import annotations
 
 import enum
 import gc
 import json
-from importlib.metadata import PackageNotFoundError, version
 
 import pytest
 from hypothesis import given, settings
@@ -23,7 +21,7 @@ from podcap.engine.settings import parse_env
 from podcap.engine.sweep import growth_path, growth_point
 from podcap.limits import _RECORD_FIELDS, load_snapshot
 from podcap.model.unknown import Unknown
-from podcap.report._common import TOOL_VERSION, dumps, jsonable
+from podcap.report._common import dumps, jsonable
 
 SNAP = load_snapshot()
 
@@ -125,14 +123,6 @@ def test_snapshot_sources_are_sorted_per_field():
         default = "ec2" if "ec2" in rec.get("in", ["ec2"]) else ""
         want = tuple(sorted((f, str(src.get(f, default))) for f in _RECORD_FIELDS if rec.get(f) is not None))
         assert SNAP.types[name].sources == want
-
-
-def test_tool_version_is_the_installed_distribution_version():
-    try:
-        want = version("podcap")
-    except PackageNotFoundError:
-        want = "0.0.0"
-    assert TOOL_VERSION == want
 
 
 def test_check_restores_the_garbage_collector(tmp_path):

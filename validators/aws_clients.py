@@ -18,6 +18,8 @@ import os
 import re
 from urllib.parse import urlsplit, urlunsplit
 
+from podcap import __version__
+
 TYPE_CHECKING = False  # typing's, without importing typing (docs/architecture.md, Start-up)
 if TYPE_CHECKING:
     from typing import Any
@@ -28,7 +30,7 @@ CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 20.0
 _RETRY_MODES = ("legacy", "standard", "adaptive")
 _ENDPOINT_VARS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_EKS")
-USER_AGENT_EXTRA = "podcap/0.1.0"
+USER_AGENT_EXTRA = f"podcap/{__version__}"
 
 
 class AwsAccessError(Exception):

@@ -7,6 +7,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from podcap import __version__
+
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 REPORT_FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "html")
 
@@ -291,7 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="podcap",
         description="Check EKS pod networking capacity (VPC CNI ENIs, IPs, /28 prefixes, subnets) before you deploy.",
     )
-    p.add_argument("--version", action="version", version="%(prog)s 0.1.0")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--snapshot", metavar="PATH", help="instance limits snapshot to use instead of the shipped one")
     p.add_argument("--max-input-mb", type=float, metavar="MB",
                    help="refuse input files larger than this (default 256, or PODCAP_MAX_INPUT_MB)")

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
 from collections.abc import Iterable, Mapping
 from enum import Enum
 
+from podcap import __version__
 from podcap.model.findings import Finding, Severity
 from podcap.model.records import asdict, is_record, record
 from podcap.model.unknown import Unknown
@@ -21,46 +21,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def _tool_version() -> str:
-    """The installed distribution's version, as ``importlib.metadata.version("podcap")`` finds it: along
-    ``sys.path``, the first folder holding ``podcap-*.dist-info`` (its ``METADATA``) or else ``podcap*.egg-info``
-    (its ``PKG-INFO``), and there the ``Version:`` header. Read directly because importing importlib.metadata
-    (and the email parser it reads METADATA with) cost every check ~15 ms; anything unusual (several
-    candidates in one folder, no Version header, an unreadable file) goes to importlib.metadata itself."""
-    for entry in sys.path:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
-            continue
-        low = [(n, n.lower()) for n in names if n[:6].lower() == "podcap"]
-        dists = [n for n, m in low if m.endswith(".dist-info") and m.split("-")[0] == "podcap"]
-        eggs = [n for n, m in low if m.endswith(".egg-info") and m.split("-")[0].removesuffix(".egg-info") == "podcap"]
-        if not dists and not eggs:
-            continue
-        if len(dists) + len(eggs) == 1:
-            meta = os.path.join(entry or ".", *(dists or eggs), "METADATA" if dists else "PKG-INFO")
-            if eggs and not os.path.isdir(os.path.join(entry or ".", eggs[0])):
-                meta = os.path.join(entry or ".", eggs[0])
-            try:
-                with open(meta, encoding="utf-8") as fh:
-                    for line in fh:
-                        if line.startswith("Version:"):
-                            return line[len("Version:"):].strip()
-                        if not line.strip():
-                            break  # end of the headers
-            except (OSError, UnicodeDecodeError):
-                pass
-        break
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("podcap")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "0.0.0"
-
-
 TOOL_NAME = "podcap"
-TOOL_VERSION = _tool_version()
+TOOL_VERSION = __version__  # validators/__init__.py; the installed metadata says the same (tests/test_packaging.py)
 
 SEVERITY_ORDER = (Severity.ERROR, Severity.WARNING, Severity.INFO)
 SEVERITY_LETTER = {Severity.ERROR: "E", Severity.WARNING: "W", Severity.INFO: "I"}
