@@ -15,7 +15,9 @@ Both run in a throw-away virtual environment that imports podcap the way an inst
 checkout installed with ``pip install -e`` has setuptools' editable-install finder, which every
 interpreter of that environment imports at start-up along with pathlib, re, urllib.parse ...; the floor's
 runs would pay for modules podcap needs and hide their cost (about 8 ms a run). --this-env times with this
-interpreter as it is, for comparing with figures taken that way.
+interpreter as it is, for comparing with figures taken that way. podcap runs as users run it, the
+``podcap`` console script of the environment timed (written into the throw-away one as an installer
+writes it), not ``python -m podcap``, whose runpy start-up costs ~2 ms more.
 
 * start-up: a one-subnet JSON template (no goal: what every run pays before its input's own work);
 * small template: the 12 KB EKS template of awslabs' CloudFormation samples (shared fixtures, when
@@ -59,6 +61,9 @@ CPU = False  # --cpu: user + system CPU seconds of the child instead of wall tim
 # (PYTHONPYCACHEPREFIX), never into the source tree.
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 PYTHON = sys.executable  # main() points it at the throw-away environment's interpreter, unless --this-env
+# what users run: the `podcap` console script (pyproject's [project.scripts]) of the environment timed; main()
+# sets it, and `python -m podcap` stands in only where this environment has no script
+PODCAP: list[str] = [sys.executable, "-m", "podcap"]
 
 
 def installed_python(tmp: Path) -> str:
@@ -84,6 +89,21 @@ def installed_python(tmp: Path) -> str:
     if not probe[0].startswith(str(pkg)) or probe[1] != "[]":
         raise SystemExit(f"bench: the throw-away environment imports podcap from {probe[0]} ({probe[1]})")
     return python
+
+
+def console_script(python: str) -> str:
+    """The ``podcap`` command as an installer writes it into ``python``'s environment: a script whose first
+    line names that interpreter and which calls pyproject's ``[project.scripts]`` entry point. Users run
+    it, not ``python -m podcap`` (runpy imports importlib.util and contextlib first, ~2 ms a run)."""
+    import tomllib
+
+    entry = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]["podcap"]
+    module, _, func = entry.partition(":")
+    script = Path(python).parent / "podcap"
+    script.write_text(f"#!{python}\nimport sys\nfrom {module} import {func}\nif __name__ == '__main__':\n"
+                      f"    sys.argv[0] = sys.argv[0].removesuffix('.exe')\n    sys.exit({func}())\n")
+    script.chmod(0o755)
+    return str(script)
 
 
 def _run(argv: list[str], verdicts: tuple[int, ...] | None = (0, 1)) -> float:
@@ -124,7 +144,7 @@ def floor_argv(path: Path) -> list[str]:
 
 
 def podcap_argv(path: Path) -> list[str]:
-    return [PYTHON, "-m", "podcap", "check", str(path), "--format", "json"]
+    return [*PODCAP, "check", str(path), "--format", "json"]
 
 
 def template_500(path: Path, subnets: int = 500, groups: int = 100) -> None:
@@ -203,7 +223,7 @@ def main() -> int:
                          "finder then loads pathlib, re ... into the floor's runs too) instead of a throw-away "
                          "environment that imports podcap as an installed package")
     a = ap.parse_args()
-    global CPU, STAT, PYTHON
+    global CPU, STAT, PYTHON, PODCAP
     CPU = a.cpu
     STAT = min if a.stat == "min" else statistics.median
     print(f"timing: {'CPU seconds (user + system) of each run' if CPU else 'wall time'}, {a.stat} of {a.repeat}")
@@ -214,7 +234,12 @@ def main() -> int:
     try:
         if not a.this_env:
             PYTHON = installed_python(tmp)
-        print(f"interpreter: {'this one, as it is' if a.this_env else 'a throw-away environment, podcap as installed'}")
+            PODCAP = [console_script(PYTHON)]
+        else:
+            script = Path(sys.executable).parent / "podcap"
+            PODCAP = [str(script)] if script.is_file() else [PYTHON, "-m", "podcap"]
+        print(f"interpreter: {'this one, as it is' if a.this_env else 'a throw-away environment, podcap as installed'}; "
+              f"command: {' '.join(PODCAP)} check FILE --format json")
         print(f"{'input':34} {'size':>11} {'podcap':>12} {'floor':>12} {'ratio':>7}")
         cfn_rows = []
         for p in SMALL:
