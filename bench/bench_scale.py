@@ -236,8 +236,9 @@ def main() -> int:
             PYTHON = installed_python(tmp)
             PODCAP = [console_script(PYTHON)]
         else:
-            script = Path(sys.executable).parent / "podcap"
-            PODCAP = [str(script)] if script.is_file() else [PYTHON, "-m", "podcap"]
+            beside = Path(sys.executable).parent / "podcap"  # this environment's script, else PODCAP's default
+            if beside.is_file():
+                PODCAP = [str(beside)]
         print(f"interpreter: {'this one, as it is' if a.this_env else 'a throw-away environment, podcap as installed'}; "
               f"command: {' '.join(PODCAP)} check FILE --format json")
         print(f"{'input':34} {'size':>11} {'podcap':>12} {'floor':>12} {'ratio':>7}")
