@@ -111,6 +111,20 @@ def test_node_command_reports_refusal():
     assert (d["enis"], d["ipv6_prefixes"], d["subnet_addresses"]) == (1, 1, 1)
 
 
+def test_maxpods_command_reports_refusal():
+    # isConfigValid: enableIPv6 && useCustomNetworking fails, whatever the type: no capacity figure to give
+    # (it printed 2^48 + 2 and a recommended 110 before, with custom networking dropped without a word)
+    run = cli(["maxpods", "m5.large", "t3.medium", "--ipv6", "--custom-networking", "--format", "json"]).assert_promise()
+    d = json.loads(run.out)
+    assert run.code == 1 and "custom networking" in d["refused"] and d["instance_types"] == ["m5.large", "t3.medium"]
+    run = cli(["maxpods", "m5.large", "--ipv6", "--custom-networking"]).assert_promise()
+    assert run.code == 1 and "aws-node does not start" in run.err and run.out == ""
+    # IPv6 alone is valid: prefix delegation is on, capacity per /80 prefix, recommended 110 (2 vCPUs)
+    run = cli(["maxpods", "m5.large", "--ipv6", "--format", "json"]).assert_promise()
+    (row,) = json.loads(run.out)
+    assert run.code == 0 and row["max_pods"] == 110
+
+
 def test_windows_nodes_on_an_ipv6_cluster(tmp_path):
     # EKS user guide, cni-ipv6: "No Windows support: Windows Pods and services aren't supported"
     code, r = check(tmp_path, "ipv6", {})

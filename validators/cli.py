@@ -357,6 +357,14 @@ def cmd_maxpods(a: argparse.Namespace) -> int:
         raise UsageError("name at least one instance type, or --all")
     lims = list(snap.types.values()) if a.all else _lookup(snap, a.types)
     parsed = parse_env(_mode_env(a))
+    if parsed.refused and a.os != "windows":  # ipamd's isConfigValid fails: no type holds a pod (see cmd_node)
+        if a.format == "json":
+            print(json.dumps({"error": f"aws-node does not start: {parsed.refused}", "refused": parsed.refused,
+                              "instance_types": [lim.name for lim in lims], "settings": parsed.settings.__dict__},
+                             indent=2))
+        print(f"podcap: error: aws-node does not start with these settings, so no pod on any of these types gets "
+              f"an address: {parsed.refused}", file=sys.stderr)
+        return EXIT_FINDINGS
     rows = []
     exit_code = EXIT_OK
     for lim in lims:
