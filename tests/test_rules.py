@@ -290,7 +290,7 @@ def test_invalid_scaling_and_unknown_control_plane_fail_closed():
 
 
 def test_invalid_update_config_is_reported_not_defaulted():
-    for bad in (0, -2, True):
+    for bad in (0, -2, True, 101, 150):  # EKS API NodegroupUpdateConfig: "The maximum number is 100"
         r, ids = run(plan(("10.0.0.0/24", "10.0.1.0/24"), max_size=14, max_unavailable=bad))
         assert "PC202" not in ids
         assert any("invalid update maxUnavailable" in f.message for f in by_rule(r, "PC001"))

@@ -360,15 +360,14 @@ def analyse_nodegroup(plan: Plan, ng: NodeGroup, snapshot: Snapshot) -> Nodegrou
         na.unknowns.append(Unknown(f"invalid scaling config: min {lo}, desired {mid}, max {hi} (EKS needs "
                                    "0 <= min <= desired <= max and max >= 1)", where))
         na.sizes = dict.fromkeys(SCALES)
-    for what, value, top in (("update maxUnavailable", ng.max_unavailable, None),
-                             ("update maxUnavailablePercentage", ng.max_unavailable_percentage, 100)):
+    # EKS NodegroupUpdateConfig: maxUnavailable "The maximum number is 100", the percentage 1 to 100 too
+    for what, value in (("update maxUnavailable", ng.max_unavailable),
+                        ("update maxUnavailablePercentage", ng.max_unavailable_percentage)):
         if isinstance(value, Unknown):
             na.unknowns.append(Unknown(f"{what}: {value.reason}", value.where or where))
             na.surge_unknown = True
-        elif value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1
-                                    or (top is not None and value > top)):
-            na.unknowns.append(Unknown(f"invalid {what} {value!r} (EKS needs a whole number from 1"
-                                       + (f" to {top})" if top else ")"), where))
+        elif value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100):
+            na.unknowns.append(Unknown(f"invalid {what} {value!r} (EKS needs a whole number from 1 to 100)", where))
             na.surge_unknown = True
     # subnets
     if isinstance(ng.subnets, Unknown):
