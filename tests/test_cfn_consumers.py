@@ -16,6 +16,11 @@ from podcap.sources.cdk_assembly import acknowledged_rules, acknowledgment, load
 from podcap.sources.cloudformation import READERS, json_resource_lines, load_templates, plan_from_template
 from podcap.sources.safe_yaml import InputError
 
+try:
+    from _cli_harness import cli
+except ImportError:  # run from the checkout's root as a package
+    from tests._cli_harness import cli
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 
 
@@ -281,10 +286,36 @@ def test_configuration_values_as_an_object_is_an_input_error():
 
 def test_a_literal_string_equal_to_a_logical_id_is_not_a_ref():
     doc = {"Resources": {"SubA": subnet("10.0.0.0/24", "us-east-1a"),
-                         "Ng": _ng(Subnets=["SubA"]), "Ng2": _ng(Subnets=[{"Ref": "SubA"}])}}
+                         "Ng": _ng(Subnets=["SubA"], ClusterName="c"),
+                         "Ng2": _ng(Subnets=[{"Ref": "SubA"}], ClusterName="c")}}
     ngs = {ng.name: ng for ng in plan_from_template(doc, "t.json").nodegroups}
     assert isinstance(ngs["Ng"].subnets[0], Unknown) and "!Ref SubA" in ngs["Ng"].subnets[0].reason
     assert ngs["Ng2"].subnets == ["SubA"]
+
+
+def test_a_ref_or_getatt_to_an_undeclared_name_is_an_input_error(tmp_path, capsys, monkeypatch):
+    # CloudFormation's template validation: "Unresolved resource dependencies [SubMissing] in the Resources
+    # block of the template", and Fn::GetAtt of an undefined resource: a template it refuses, exit 2
+    def doc(subnets, **top):
+        return {**top, "Resources": {"SubA": subnet("10.0.0.0/24", "us-east-1a"),
+                                     "Ng": _ng(Subnets=subnets, ClusterName="c",
+                                               extra={"Metadata": {"podcap": {"pods_per_node": 10}}})}}
+
+    for i, subnets in enumerate(([{"Ref": "SubA"}, {"Ref": "SubMissing"}],
+                                 [{"Ref": "SubA"}, {"Fn::GetAtt": ["SubMissing", "SubnetId"]}])):
+        path = write(tmp_path, f"t{i}.json", doc(subnets))
+        cli(["check", path]).assert_one_line_error("Resources.Ng.Properties.Subnets[1]", "SubMissing",
+                                                   "CloudFormation rejects the template")
+    # a macro may add the name when the template is processed: a PC001 warning, the rest checked
+    path = write(tmp_path, "sam.json", doc([{"Ref": "SubA"}, {"Ref": "SubMissing"}],
+                                           Transform="AWS::Serverless-2016-10-31"))
+    rc, r = run_json(capsys, monkeypatch, tmp_path, path)
+    assert rc == 0 and any("SubMissing" in f["message"] for f in r["findings"] if f["rule_id"] == "PC001")
+    # in podcap's own Metadata (which CloudFormation does not validate) it stays PC001 as well
+    d = doc([{"Ref": "SubA"}])
+    d["Resources"]["Ng"]["Metadata"]["podcap"]["pods_per_node"] = {"Ref": "Pods"}
+    rc, r = run_json(capsys, monkeypatch, tmp_path, write(tmp_path, "meta.json", d))
+    assert rc == 0 and any("pods_per_node ignored" in f["message"] for f in r["findings"] if f["rule_id"] == "PC001")
 
 
 def test_parameters_the_template_does_not_declare_are_reported():
@@ -418,7 +449,8 @@ def test_split_stacks_resolve_one_another_s_exports(tmp_path):
     cluster = {"Resources": {"SubA": subnet("10.0.0.0/24", "us-east-1a")},
                "Outputs": {"Subnets": {"Value": {"Ref": "SubA"},
                                        "Export": {"Name": {"Fn::Sub": "${AWS::StackName}::Subnets"}}}}}
-    ng = {"Resources": {"Ng": _ng(Subnets={"Fn::Split": [",", {"Fn::ImportValue": "eksctl-c-cluster::Subnets"}]})}}
+    ng = {"Resources": {"Ng": _ng(Subnets={"Fn::Split": [",", {"Fn::ImportValue": "eksctl-c-cluster::Subnets"}]},
+                                  ClusterName="c")}}
     lone = {"Resources": {"SubA": subnet("10.9.0.0/24", "us-east-1b")}}
     paths = [write(tmp_path, "cluster.json", cluster), write(tmp_path, "ng.json", ng), write(tmp_path, "lone.json", lone)]
     linked, alone = load_templates(paths)

@@ -126,6 +126,24 @@ def uses_language_extensions(doc: Mapping[str, Any]) -> bool:
     return "AWS::LanguageExtensions" in [str(n) for n in names if n is not None]
 
 
+def _has_macro(doc: Mapping[str, Any]) -> bool:
+    """Whether processing the template may add names to it: a Transform other than AWS::LanguageExtensions
+    (AWS::Serverless, AWS::Include, an account's macro), or an Fn::Transform anywhere in it."""
+    t = doc.get("Transform")
+    if any(str(n) != "AWS::LanguageExtensions" for n in (t if isinstance(t, list) else [t]) if n is not None):
+        return True
+    stack: list[Any] = [doc]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            if "Fn::Transform" in v:
+                return True
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
+
+
 def first_unknown_deep(value: Any, limit: int = 10_000) -> Unknown | None:
     """The first Unknown anywhere inside value (lists and dicts), without recursion."""
     stack = [value]
@@ -263,8 +281,12 @@ class Resolver:
         id_prefix: str = "",
         where_prefix: str = "",
         nested_outputs: Callable[[str, str, str], Any] | None = None,
+        undefined_names_fail: bool = False,
     ) -> None:
         self.doc = doc
+        # a Ref or Fn::GetAtt naming nothing the template declares is an input error (the template as
+        # CloudFormation deploys it, after any language-extension expansion), unless a macro may add it
+        self.undefined_names_fail = undefined_names_fail
         self.source = source
         self.parameters_decl = _mapping(doc.get("Parameters"))
         self.mappings = _mapping(doc.get("Mappings"))
@@ -540,7 +562,19 @@ class Resolver:
             return self.parameter(name, where)
         if name in self.resources:
             return self.resource_id(name)
+        self._undefined(f"Ref to {name}", where)
         return Unknown(f"Ref to {name}, which is neither a parameter nor a resource of this template", where)
+
+    def _undefined(self, what: str, where: str) -> None:
+        """CloudFormation's template validation rejects a Ref or Fn::GetAtt to an undeclared name ("Template
+        format error: Unresolved resource dependencies [X] in the Resources block of the template"; "Template
+        error: instance of Fn::GetAtt references undefined resource X"): exit 2, as for any template it refuses.
+        A template with a macro (a Transform other than AWS::LanguageExtensions, or Fn::Transform anywhere)
+        may gain the name when it is processed: that stays a PC001 warning, as it does in a resource's Metadata
+        (podcap's own keys there; CloudFormation does not validate what the Metadata attribute holds)."""
+        if self.undefined_names_fail and ".Metadata" not in where and not _has_macro(self.doc):
+            raise InputError(f"{self.source}: at {where}: {what}, which the template does not declare (neither "
+                             "a parameter nor a resource): CloudFormation rejects the template")
 
     def _pseudo(self, name: str, where: str) -> Any:
         if name == "AWS::NoValue":
@@ -655,6 +689,8 @@ class Resolver:
     def get_att(self, res: str, attr: str, where: str, depth: int = 0) -> Any:
         resource = self.resources.get(res)
         if not isinstance(resource, dict):
+            if res not in self.resources:
+                self._undefined(f"Fn::GetAtt of {res}", where)
             return Unknown(f"Fn::GetAtt of {res}, which is not a resource of this template", where)
         key = (res, attr)
         if key in self._attr_cache:

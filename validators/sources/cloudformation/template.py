@@ -337,7 +337,8 @@ class StackBuilder(BuilderBase):
             probe = Resolver(doc, source=source, **resolver_options)
             doc, self.expansion_problems = expand_language_extensions(doc, probe)
         self.doc = doc
-        self.r = Resolver(doc, source=source, nested_outputs=self._nested_output, **resolver_options)
+        self.r = Resolver(doc, source=source, nested_outputs=self._nested_output, undefined_names_fail=True,
+                          **resolver_options)
         self.prefix = self.r.id_prefix
         self.active: dict[str, dict] = {}
         self.cond_unknown: dict[str, Unknown] = {}
