@@ -54,8 +54,9 @@ A value the service itself rejects is not a PC001 warning. A scaling configurati
 0 <= min <= desired <= max (and max >= 1) is reported here as an error: the deployment fails. An input
 CloudFormation or EC2 refuses outright is an input error: the check stops with exit status 2 and one line
 naming the value — a subnet or VPC `CidrBlock` with host bits set (`10.0.0.1/24`), without a prefix length,
-or an IPv6 block in the IPv4 field, and a vpc-cni `ConfigurationValues` given as an object instead of a
-string.
+or an IPv6 block in the IPv4 field, a vpc-cni `ConfigurationValues` given as an object instead of a
+string, and a `Ref` or `Fn::GetAtt` naming neither a parameter nor a resource of the template
+("Unresolved resource dependencies"; under a macro Transform, which may add the name, it is PC001).
 """,
     fix="Pass the value (--parameter K=V), check the whole CDK app (cdk.out), or read existing resources with --live.",
 )
