@@ -801,33 +801,74 @@ def _windows_type(ng: NodeGroup, lim: InstanceLimits, kubelet: int | None, where
 
 
 def _azs(sub_ids: list[str], plan: Plan) -> tuple[dict[str, list[str]], list[Unknown]]:
-    """Group a node group's subnets by AZ; an unknown AZ counts as its own AZ (and is reported)."""
+    """Group a node group's subnets by AZ; a subnet of unknown AZ is a group of its own, keyed ``?<id>``
+    (and reported): :func:`worst_per_az` then places it where it hurts most."""
     groups: dict[str, list[str]] = {}
     unknowns: list[Unknown] = []
     for sid in sub_ids:
         s = plan.subnets.get(sid)
         az = s.az if s is not None else Unknown("subnet not in the plan")
         if isinstance(az, Unknown):
-            unknowns.append(Unknown(f"AZ of subnet {sid}: {az.reason}", az.where or sid))
+            spread = "; the group's nodes are spread as the worst placement of it allows" if len(sub_ids) > 1 else ""
+            unknowns.append(Unknown(f"AZ of subnet {sid}: {az.reason}{spread}", az.where or sid))
             groups.setdefault(f"?{sid}", []).append(sid)
         else:
             groups.setdefault(az, []).append(sid)
     return groups, unknowns
 
 
+def known_az_count(az_groups: dict[str, list[str]]) -> int:
+    """The AZs a balanced group spreads over in the worst case: its known AZs (a subnet of unknown AZ may
+    lie in one of them), or, when none is known, as many as its subnets' groups."""
+    known = sum(1 for az in az_groups if not az.startswith("?"))
+    return known or len(az_groups)
+
+
+def worst_per_az(nodes: int, az_groups: dict[str, list[str]], totals: bool = False) -> dict[str, int]:
+    """The most nodes of a group that balances its AZs (EC2 Auto Scaling) each AZ group takes, its subnets
+    splitting them evenly: ``ceil(n / k)`` over k AZs when every AZ is known.
+
+    A subnet of unknown AZ (a ``?`` group) may lie in any AZ, a known one or another, so each subnet gets
+    the most any placement gives it: with k >= 2 known AZs the unknown subnets may share the others' AZs
+    (ceil(n / k) each); with one known AZ of m subnets and u unknown ones, its subnets get the more of
+    ceil(n / (m + u)) (all in that AZ) and ceil(ceil(n / 2) / m) (the others in a second AZ), given here as
+    the AZ figure m x ... whose split is that; an unknown subnet gets the more of ceil(n / (k + 1)) (alone in
+    an AZ of its own) and ceil(ceil(n / k) / (m + 1)) (in the known AZ of fewest subnets), or with no known
+    AZ n alone and ceil(n / 2) beside others. ``totals``: the nodes in the AZ however its subnets split them
+    (pods' ENIConfig subnets): all n in the one known AZ that every unknown subnet may share."""
+    unknown = sum(1 for az in az_groups if az.startswith("?"))
+    k = len(az_groups) - unknown
+    if not unknown:
+        return dict.fromkeys(az_groups, ceil_div(nodes, k)) if k else {}
+    out: dict[str, int] = {}
+    for az, subs in az_groups.items():
+        if az.startswith("?"):
+            if k:
+                fewest = min(len(x) for a, x in az_groups.items() if not a.startswith("?"))
+                out[az] = max(ceil_div(nodes, k + 1), ceil_div(ceil_div(nodes, k), fewest + 1))
+            else:
+                out[az] = nodes if unknown == 1 else ceil_div(nodes, 2)
+        elif k >= 2:
+            out[az] = ceil_div(nodes, k)
+        else:
+            m = len(subs)
+            out[az] = nodes if totals else max(ceil_div(nodes, 2), m * ceil_div(nodes, m + unknown))
+    return out
+
+
 def nodes_per_subnet(nodes: int, az_groups: dict[str, list[str]], balanced: bool = True) -> dict[str, int]:
-    """Worst case per subnet: an AZ gets at most ceil(n / k); its subnets split that evenly.
+    """Worst case per subnet: an AZ gets at most ceil(n / k) (:func:`worst_per_az`); its subnets split that
+    evenly.
 
     ``balanced=False`` (Karpenter, EKS Auto Mode: nothing balances nodes over AZs) gives every AZ all n nodes.
     """
     out: dict[str, int] = {}
-    k = len(az_groups)
-    if k == 0:
+    if not az_groups:
         return out
-    per_az = ceil_div(nodes, k) if balanced else nodes
-    for subs in az_groups.values():
+    per_az = worst_per_az(nodes, az_groups) if balanced else dict.fromkeys(az_groups, nodes)
+    for az, subs in az_groups.items():
         for sid in subs:
-            out[sid] = ceil_div(per_az, len(subs))
+            out[sid] = ceil_div(per_az[az], len(subs))
     return out
 
 
@@ -945,13 +986,16 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
                 continue
             spread = (nodes_per_subnet(n, az_groups, balanced=na.ng.zone_balanced) if n is not None
                       else {sid: None for sid in na.subnet_ids})
+            # the nodes in each AZ, however its subnets split them (Karpenter's pick, pods' ENIConfig subnet)
+            in_az = ({} if n is None else worst_per_az(n, az_groups, totals=True) if na.ng.zone_balanced
+                     else dict.fromkeys(az_groups, n))
             per_node = worst.alloc.node_subnet_addresses if worst else None
             detail = f"{worst.limits.name}, {worst.pods} pods/node, {na.settings.describe()}" if worst else ""
             prefixes = worst.alloc.prefixes if worst and not na.settings.custom_networking else 0
             for az, subs in az_groups.items():
                 if len(subs) > 1 and na.ng.provisioner == "karpenter":
                     # Karpenter picks one subnet per AZ at each launch: placed once the other users are known
-                    k_az = None if n is None else (ceil_div(n, len(az_groups)) if na.ng.zone_balanced else n)
+                    k_az = in_az.get(az)
                     deferred.append((na, scale, az, subs, k_az, per_node, detail, prefixes))
                     continue
                 for sid in subs:
@@ -966,7 +1010,7 @@ def analyse(plan: Plan, snapshot: Snapshot) -> Analysis:
                     targets = targets_by_az.get(az)
                     if not targets:
                         continue  # PC301 / PC001 report it
-                    k_az = None if n is None else (ceil_div(n, len(az_groups)) if na.ng.zone_balanced else n)
+                    k_az = in_az.get(az)
                     for target in targets:
                         k_t = None if k_az is None else ceil_div(k_az, len(targets))
                         per_node = worst.alloc.pod_subnet_addresses if worst else None

@@ -9,7 +9,9 @@ from podcap.analysis import (
     NodegroupAnalysis,
     SubnetAnalysis,
     ceil_div,
+    known_az_count,
     pool_items,
+    worst_per_az,
 )
 from podcap.engine.allocation import allocate
 from podcap.engine.disruption import DEFAULT_BUDGETS, replacement_surge
@@ -115,7 +117,7 @@ def _max_nodes_hint(a: Analysis, sa: SubnetAnalysis, used: int = 0) -> str | Non
         return _limit_hint(na, c, sa.usable - others)
     fit = max((sa.usable - others) // c.per_node, 0)  # this node group's nodes the subnet holds
     # a pool that does not balance zones may put all its nodes in this AZ: no AZ factor
-    k = len(na.az_groups) if na.ng.zone_balanced else 1
+    k = known_az_count(na.az_groups) if na.ng.zone_balanced else 1
     n_fit = fit * max(c.share, 1) * k
     low = na.sizes.get("min") or 0
     if n_fit >= max(low, 1):
@@ -212,7 +214,8 @@ def exhaustion_findings(a: Analysis, r: Rule, pods_subnets: bool) -> Iterable[Fi
     "Subnet exhausted at node-group max size",
     description="""
 At max size, the nodes of every node group that uses the subnet (spread over AZs as an Auto Scaling
-group balances them), each holding what ipamd holds at that pod count (ENI primary addresses,
+group balances them; a subnet of unknown AZ is placed where it hurts most, beside the group's other
+subnets or alone), each holding what ipamd holds at that pod count (ENI primary addresses,
 secondary IPs or whole /28 prefixes, the warm pool included), plus EKS control-plane ENIs, need more
 addresses than the subnet has: its size minus the 5 AWS reserves, minus addresses already in use and
 reserved ranges. Nodes then fail to get addresses and pods stay in ContainerCreating.
@@ -412,7 +415,7 @@ def minimal_update(na: NodegroupAnalysis) -> bool:
 
 def surge_nodes(na: NodegroupAnalysis, n_max: int) -> int:
     """EKS managed node group update: the group grows by max(2 x AZs, maxUnavailable) before draining."""
-    k = len(na.az_groups)
+    k = known_az_count(na.az_groups)  # the AZs the worst case spreads over (worst_per_az)
     mu = 1
     if isinstance(na.ng.max_unavailable, int):
         mu = na.ng.max_unavailable
@@ -464,16 +467,17 @@ def check_surge(a: Analysis):
                 if surge < 1:
                     continue
                 # an unbalanced pool's replacements may all land in one AZ, as its nodes may
-                per = ceil_div(n_max + surge, len(na.az_groups)) if na.ng.zone_balanced else n_max + surge
-                yield ({na.ng.name: dict.fromkeys(na.az_groups, per)},
+                per = (worst_per_az(n_max + surge, na.az_groups) if na.ng.zone_balanced
+                       else dict.fromkeys(na.az_groups, n_max + surge))
+                yield ({na.ng.name: per},
                        f"replacing nodes of node pool {na.ng.name} (surge of {plural(surge, 'node')}: {how})",
                        {"surge": surge, "disruption_budget": how})
                 continue
             if minimal_update(na):
                 continue  # old nodes go first: the group never grows
             surge = surge_nodes(na, n_max)
-            per = ceil_div(n_max + surge, len(na.az_groups))  # the group stays balanced while it surges
-            yield ({na.ng.name: dict.fromkeys(na.az_groups, per)},
+            per = worst_per_az(n_max + surge, na.az_groups)  # the group stays balanced while it surges
+            yield ({na.ng.name: per},
                    f"an update of node group {na.ng.name} (surge of {surge} nodes)", {"surge": surge})
 
     yield from _scenario_findings(a, REGISTRY["PC202"], scenarios())
@@ -498,11 +502,10 @@ def check_lost_az(a: Analysis):
             per_az = {}
             for na in a.nodegroups:
                 n_max = na.sizes.get("max")
-                k = len(na.az_groups)
-                if lost not in na.az_groups or k < 2 or n_max is None or na.worst() is None:
+                left = {az: subs for az, subs in na.az_groups.items() if az != lost}
+                if lost not in na.az_groups or not left or n_max is None or na.worst() is None:
                     continue
-                per = ceil_div(n_max, k - 1)
-                per_az[na.ng.name] = {az: per for az in na.az_groups if az != lost}
+                per_az[na.ng.name] = worst_per_az(n_max, left)
             if per_az:
                 yield per_az, f"with AZ {lost} lost", {"lost_az": lost, "azs": len(azs)}
 
