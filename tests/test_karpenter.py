@@ -138,6 +138,19 @@ def test_types_only_aws_tables_know_are_not_karpenter_candidates_unless_named():
     assert select_types(named, SNAP, "pool").types == ["p3.2xlarge"]
 
 
+def test_mac_types_are_never_karpenter_candidates():
+    # karpenter-provider-aws UpdateInstanceTypes asks DescribeInstanceTypes for supported-architecture x86_64 or
+    # arm64: mac2-m2.metal (arm64_mac, 8 vCPUs, so cpu < 13 would keep it) is never offered, nor mac1.metal
+    # (x86_64_mac) even named; 8 ENIs x 30 IPv4 would make either the pool's worst node
+    fam = [Requirement("karpenter.k8s.aws/instance-family", "In", ("mac2-m2", "m5")),
+           Requirement("karpenter.k8s.aws/instance-cpu", "Lt", ("13",))]
+    sel = select_types(fam, SNAP, "pool")
+    assert sel.types == ["m5.2xlarge", "m5.large", "m5.xlarge"] and sel.unknown is None
+    assert any("mac2-m2.metal" in n and "x86_64 and arm64" in n for n in sel.notes)
+    named = [Requirement("node.kubernetes.io/instance-type", "In", ("mac1.metal", "m5.large"))]
+    assert select_types(named, SNAP, "pool").types == ["m5.large"]
+
+
 def test_node_bound_from_limits():
     types = [lim("m5.large"), lim("m5.xlarge")]
     assert node_bound({"cpu": 100}, types, "p")[0] == 50  # 100 vCPUs / 2 (m5.large, the smallest)

@@ -107,7 +107,7 @@ def _select_reference(requirements, snapshot, where, allowed=None) -> TypeSelect
                      nums[0] + 1 if r.operator == "Gt" and len(nums) == 1 else None)
             if floor is not None:
                 sel.cpu_floor = max(sel.cpu_floor or 0, floor)
-    names, unlisted = [], []
+    names, unlisted, mac = [], [], []
     undecided: dict = {}
     decided: set = set()
     first_unknown: dict = {}
@@ -129,7 +129,9 @@ def _select_reference(requirements, snapshot, where, allowed=None) -> TypeSelect
             if not requirement_matches(r, value):
                 ok = False
                 break
-        if ok and not described(lim) and name not in named:
+        if ok and lim.architectures == ():  # a Mac type: never listed to Karpenter
+            mac.append(name)
+        elif ok and not described(lim) and name not in named:
             unlisted.append(name)
         elif ok:
             names.append(name)
@@ -143,6 +145,10 @@ def _select_reference(requirements, snapshot, where, allowed=None) -> TypeSelect
         shown = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
         sel.notes.append(f"requirement {r.key} {r.operator} {list(r.values)} cannot be told for {shown} "
                          f"({first_unknown[r].reason}): kept as candidates, the worst case")
+    if mac:
+        shown = ", ".join(mac[:5]) + (f" and {len(mac) - 5} more" if len(mac) > 5 else "")
+        sel.notes.append(f"{len(mac)} Mac type(s) left out ({shown}): Karpenter lists only x86_64 and "
+                         "arm64 types (DescribeInstanceTypes processor-info.supported-architecture)")
     if unlisted:
         shown = ", ".join(unlisted[:5]) + (f" and {len(unlisted) - 5} more" if len(unlisted) > 5 else "")
         sel.notes.append(f"{len(unlisted)} type(s) known only from AWS's published ENI tables, not from the "

@@ -296,6 +296,10 @@ def select_types(requirements: list[Requirement], snapshot: Snapshot, where: str
         shown = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
         sel.notes.append(f"requirement {r.key} {r.operator} {list(r.values)} cannot be told for {shown} "
                          f"({first_unknown[r].reason}): kept as candidates, the worst case")
+    if judged.mac:
+        shown = ", ".join(judged.mac[:5]) + (f" and {len(judged.mac) - 5} more" if len(judged.mac) > 5 else "")
+        sel.notes.append(f"{len(judged.mac)} Mac type(s) left out ({shown}): Karpenter lists only x86_64 and "
+                         "arm64 types (DescribeInstanceTypes processor-info.supported-architecture)")
     if unlisted:
         shown = ", ".join(unlisted[:5]) + (f" and {len(unlisted) - 5} more" if len(unlisted) > 5 else "")
         sel.notes.append(f"{len(unlisted)} type(s) known only from AWS's published ENI tables, not from the "
@@ -315,6 +319,9 @@ class _Judged:
     def __init__(self) -> None:
         self.names: list[str] = []  # the types kept
         self.unlisted: list[str] = []  # kept, but only AWS's ENI tables know them
+        # left out: Karpenter asks DescribeInstanceTypes for processor-info.supported-architecture x86_64 or
+        # arm64 only (karpenter-provider-aws pkg/providers/instancetype UpdateInstanceTypes), never Mac types
+        self.mac: list[str] = []
         self.undecided: dict[Requirement, list[str]] = {}  # kept types, by a requirement not told for them
         self.decided: set[Requirement] = set()  # requirements told for some type judged
         self.first_unknown: dict[Requirement, Unknown] = {}  # why each one could not be told, the first time
@@ -369,6 +376,9 @@ def _judge(snapshot: Snapshot, steps: list[tuple[Requirement, Callable[[str | No
             lim = types[name]
             if allowed is not None and not allowed(lim):
                 continue
+        if lim.architectures == ():  # listed, but with no amd64 or arm64: a Mac type (x86_64_mac, arm64_mac)
+            out.mac.append(name)
+            continue
         if not described(lim) and name not in named:
             out.unlisted.append(name)  # it would match, but Karpenter does not see it
         else:
