@@ -788,7 +788,7 @@ def _windows_type(ng: NodeGroup, lim: InstanceLimits, kubelet: int | None, where
     rec = apply_cap(cap, lim.vcpus)
     mp = MaxPods(instance_type=lim.name, enis=lim.enis, ipv4_per_eni=lim.ipv4_per_eni, vcpus=lim.vcpus,
                  mode="windows", pod_enis=1, slots_per_eni=max(lim.ipv4_per_eni - 1, 0),
-                 addresses_per_slot=16 if ws.prefix_delegation else 1, network_max_pods=cap,
+                 addresses_per_slot=16 if wa.settings.prefix_delegation else 1, network_max_pods=cap,
                  max_pods=rec if rec is not None else cap, ami_default_max_pods=ami,
                  notes=("Windows: pods use the primary ENI's addresses only (VPC resource controller)",))
     alloc = NodeAllocation(instance_type=lim.name, pods=pods, kubelet_max_pods=k, mode="windows", enis=1,

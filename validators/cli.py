@@ -439,16 +439,23 @@ def _windows_row(lim, prefix_delegation: bool = False) -> dict:
     delegation (``enable-windows-prefix-delegation`` in the ``amazon-vpc-cni`` ConfigMap) it offers
     (IPv4 per ENI - 1) x 16, as `podcap node --os windows --prefix-delegation` says. The Windows AMI's max
     pods stays IPv4 per ENI - 1 either way unless the user data raises it."""
-    from podcap.engine.windows import parse_windows_config, windows_capacity, windows_max_pods
+    from podcap.engine.windows import (
+        parse_windows_config,
+        windows_capacity,
+        windows_max_pods,
+        windows_notes,
+        windows_settings_for,
+    )
 
     ws = parse_windows_config({"enable-windows-prefix-delegation": "true"} if prefix_delegation else None)
     cap = windows_capacity(lim, ws)
     ami = windows_max_pods(lim)
     notes = ["Windows pods use only the primary ENI's secondary addresses (EKS user guide, windows-support)"]
-    if prefix_delegation:
+    if windows_settings_for(lim, ws).prefix_delegation and cap:
         notes = [(f"Windows prefix delegation: the primary ENI holds ({lim.ipv4_per_eni} - 1) x 16 = {cap} "
                  f"addresses (EKS user guide, windows-support); the Windows AMI still sets max pods {ami} "
                  "unless the user data raises it")]
+    notes += windows_notes(lim, ws)
     return {
         "instance_type": lim.name,
         "enis": lim.enis,
@@ -547,6 +554,8 @@ def _windows_node(a: argparse.Namespace, lim) -> int:
         windows_allocation,
         windows_capacity,
         windows_max_pods,
+        windows_notes,
+        windows_settings_for,
     )
 
     cfg: dict[str, str] = {}
@@ -557,21 +566,23 @@ def _windows_node(a: argparse.Namespace, lim) -> int:
         if getattr(a, flag) is not None:
             cfg[key] = str(getattr(a, flag))
     cfg.update({k: v for k, v in a.env})
-    ws = parse_windows_config(cfg or None)
-    cap = windows_capacity(lim, ws)
+    asked = parse_windows_config(cfg or None)
+    ws = windows_settings_for(lim, asked)  # what the controller applies on this type
+    cap = windows_capacity(lim, asked)
     ami = windows_max_pods(lim)
     kubelet = a.kubelet_max_pods if a.kubelet_max_pods is not None else ami
     why = "given" if a.kubelet_max_pods is not None else "Windows AMI default: IPv4 per ENI - 1"
     limit = min(kubelet, cap)
     if a.pods > limit:
         msg = (f"{lim.name} (Windows, {ws.describe()}) runs at most {limit} pods (primary ENI capacity {cap}, "
-               f"kubelet max-pods {kubelet}: {why}); {a.pods} requested")
+               f"kubelet max-pods {kubelet}: {why}); {a.pods} requested"
+               + "".join(f"; {n}" for n in windows_notes(lim, asked)))
         if a.format == "json":
             print(json.dumps({"error": msg, "instance_type": lim.name, "pods": a.pods,
                               "network_max_pods": cap, "kubelet_max_pods": kubelet}, indent=2))
         print(f"podcap: error: {msg}", file=sys.stderr)
         return EXIT_FINDINGS
-    wa = windows_allocation(lim, ws, a.pods)
+    wa = windows_allocation(lim, asked, a.pods)
     code = EXIT_FINDINGS if wa.starved_pods else EXIT_OK
     if a.format == "json":
         print(json.dumps({"instance_type": lim.name, "os": "windows", "pods": a.pods, "kubelet_max_pods": kubelet,
@@ -587,7 +598,7 @@ def _windows_node(a: argparse.Namespace, lim) -> int:
     print("\n".join([
         f"{lim.name} (Windows), {a.pods} pods, kubelet max-pods {kubelet} ({why})",
         f"VPC resource controller: {ws.describe()}",
-        f"  capacity: primary ENI, {lim.ipv4_per_eni - 1} slots = {cap} pods",
+        f"  capacity: primary ENI, {lim.ipv4_per_eni - 1 if cap else 0} slots = {cap} pods",
         f"  {unit + ':':23} {wa.prefixes or wa.secondary_ips}",
         f"  warm (free) addresses:  {max(wa.pool_addresses - a.pods, 0)}",
         f"  subnet addresses taken: {wa.subnet_addresses}  (the node's own address + {wa.pool_addresses} pool)",

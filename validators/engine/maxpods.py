@@ -142,6 +142,10 @@ def max_pods(limits: InstanceLimits, settings: CniSettings) -> MaxPods:
             mode += "+custom-networking"
         if has_trunk(limits, settings):
             mode += "+pod-eni"
+        elif settings.pod_eni and not settings.ipv6 and not limits.in_resource_controller:
+            notes.append(f"{limits.name} is not in the VPC resource controller's limits table: it attaches no "
+                         "trunk ENI (no pod gets its own security groups), while ipamd, to which a type missing "
+                         "from that table is trunking-compatible, still keeps one ENI slot free for it")
         elif settings.pod_eni and trunk_slot_reserved(limits, settings):
             notes.append(f"{limits.name} cannot attach a trunk ENI here (MAX_ENI leaves no slot): security "
                          "groups for pods unavailable")

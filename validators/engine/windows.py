@@ -14,6 +14,15 @@ Sources, each rule where it comes from:
   are absent). Defaults: secondary IPs warm 3 / minimum 3; prefix delegation warm 1 / minimum 3 /
   warm prefixes 0. An explicit warm-ip-target 0 in secondary-IP mode becomes 1; all-zero targets fall
   back to the defaults.
+* pkg/provider/ip/provider.go ``UpdateResourceCapacity``: prefix delegation only on a Nitro type
+  (utils ``IsNitroInstance``: bare metal or hypervisor nitro); "Non-nitro instances continue using secondary IP
+  mode", with the secondary-IP warm pool config (pool ``GetWinWarmPoolConfig(..., false)``), which holds the
+  ConfigMap's targets only when prefix delegation is off (config ``LoadResourceConfigFromConfigMap`` writes
+  them into the prefix config otherwise): the defaults, warm 3 / minimum 3.
+* pkg/aws/ec2/instance.go ``LoadDetails`` and pkg/node/node.go ``InitResources``: a type missing from the
+  controller's limits table (pkg/aws/vpc/limits.go) is "not supported yet by the vpc resource controller"; no
+  provider starts and the node is advertised no ``vpc.amazonaws.com/PrivateIPv4Address``, so its Windows pods
+  get no address. The snapshot marks those types with ``trunking`` None (the table is its only source).
 * pkg/pool/pool.go ``calculateSecondaryIPDeviation``: the pool holds ``max(used + warm, minimum)``
   addresses, releasing what is above; ``getPDDeviation``: ``max(ceil((used + warm) / 16),
   ceil(minimum / 16))`` prefixes, or with only a warm prefix target, the prefixes in use plus that many
@@ -98,15 +107,37 @@ def parse_windows_config(data: Mapping[str, object] | None) -> WindowsSettings:
     return WindowsSettings(pd, max(warm, 0), max(minimum, 0), max(wpt, 0))
 
 
+def windows_settings_for(limits: InstanceLimits, ws: WindowsSettings) -> WindowsSettings:
+    """The settings the resource controller applies on this type: prefix delegation on a non-Nitro type falls
+    back to secondary IPs with the secondary-IP defaults (UpdateResourceCapacity, GetWinWarmPoolConfig)."""
+    if ws.prefix_delegation and not limits.nitro:
+        return WindowsSettings()
+    return ws
+
+
+def windows_notes(limits: InstanceLimits, ws: WindowsSettings) -> tuple[str, ...]:
+    """Why the controller serves this type otherwise than ``ws`` says (empty: it serves it as configured)."""
+    if not limits.in_resource_controller:
+        return ((f"{limits.name} is not in the VPC resource controller's limits table: the controller does not "
+                "support it (node event UnsupportedInstanceType) and gives its Windows pods no address"),)
+    if ws.prefix_delegation and not limits.nitro:
+        return ((f"{limits.name} is not a Nitro type: the VPC resource controller keeps secondary IP mode, with "
+                "its default warm-ip-target=3, minimum-ip-target=3"),)
+    return ()
+
+
 def windows_max_pods(limits: InstanceLimits) -> int:
     """EKS user guide, windows-support: IPv4 addresses per ENI - 1 (the Windows AMI's default)."""
     return max(limits.ipv4_per_eni - 1, 0)
 
 
 def windows_capacity(limits: InstanceLimits, ws: WindowsSettings) -> int:
-    """Addresses the resource controller advertises for pods (getCapacity, x 16 with prefixes)."""
+    """Addresses the resource controller advertises for pods (getCapacity, x 16 with prefixes on a Nitro
+    type; none on a type its limits table lacks)."""
+    if not limits.in_resource_controller:
+        return 0
     slots = max(limits.ipv4_per_eni - 1, 0)
-    return slots * IPS_PER_PREFIX if ws.prefix_delegation else slots
+    return slots * IPS_PER_PREFIX if windows_settings_for(limits, ws).prefix_delegation else slots
 
 
 @record(frozen=True)
@@ -129,11 +160,15 @@ def windows_allocation(limits: InstanceLimits, ws: WindowsSettings, pods: int) -
     if pods < 0:
         raise ValueError(f"pods must be >= 0, got {pods}")
     cap = windows_capacity(limits, ws)
-    slots = max(limits.ipv4_per_eni - 1, 0)
-    notes: list[str] = []
+    notes: list[str] = list(windows_notes(limits, ws))
+    ws = windows_settings_for(limits, ws)
+    slots = max(limits.ipv4_per_eni - 1, 0) if limits.in_resource_controller else 0
     used = min(pods, cap)
     if pods > cap:
         notes.append(f"{pods - cap} pod(s) get no address: the primary ENI offers {cap}")
+    if not slots:
+        return WindowsAllocation(limits.name, pods, cap, windows_max_pods(limits), 0, 0, 0, 1, ws, tuple(notes),
+                                 pods)
     if ws.prefix_delegation:
         if ws.warm_ip_target <= 0 and ws.minimum_ip_target <= 0:
             want = -(-used // IPS_PER_PREFIX) + ws.warm_prefix_target

@@ -76,10 +76,17 @@ class InstanceLimits:
         return self.hypervisor == "nitro" or self.bare_metal
 
     @property
+    def in_resource_controller(self) -> bool:
+        """Whether the VPC resource controller's limits table (pkg/aws/vpc/limits.go, the snapshot's only source
+        of ``trunking``) lists the type: for one it lacks, ec2 ``LoadDetails`` fails and the controller serves
+        the node nothing (no trunk ENI, no Windows addresses)."""
+        return self.trunking is not None
+
+    @property
     def supports_trunking(self) -> bool:
-        """The VPC resource controller's IsTrunkingCompatible where its table has the type; for a type it
-        does not list (newer than its table), trunking is a Nitro feature, so Nitro types are assumed to have it."""
-        return self.trunking if self.trunking is not None else self.nitro
+        """The VPC resource controller attaches a trunk ENI: branch provider ``IsInstanceSupported`` is
+        ``found && IsTrunkingCompatible`` in its limits table, so a type the table lacks gets none."""
+        return self.trunking is True
 
     @property
     def gpu_count(self) -> int | None:

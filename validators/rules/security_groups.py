@@ -17,7 +17,8 @@ Each pod with its own security groups (SecurityGroupPolicy) gets a branch ENI on
 with one address from the trunk's subnet (the node's subnet, or its ENIConfig subnet under custom
 networking). The VPC resource controller gives each instance type a fixed number of branch ENIs
 (`BranchInterface` in its limits table) and none at all to types that cannot trunk
-(`IsTrunkingCompatible` false: t3, t3a, Xen types ...) or when ENABLE_POD_ENI is off. Pods beyond the
+(`IsTrunkingCompatible` false: t3, t3a, Xen types ...; or missing from its table, whose branch provider
+`IsInstanceSupported` is `found && IsTrunkingCompatible`) or when ENABLE_POD_ENI is off. Pods beyond the
 branch ENIs stay Pending (no `vpc.amazonaws.com/pod-eni` resource left).
 """,
     help_uri=DOCS_SGP,
@@ -39,6 +40,9 @@ def check(a: Analysis):
                 have, why = 0, "ENABLE_POD_ENI is not on, so no trunk ENI is attached"
             elif t.limits.trunking is False:
                 have, why = 0, f"{t.limits.name} is not trunking-compatible (VPC resource controller)"
+            elif not t.limits.in_resource_controller:
+                have, why = 0, (f"{t.limits.name} is not in the VPC resource controller's limits table, so it "
+                                "attaches no trunk ENI")
             elif branch is None:
                 continue  # unknown branch ENIs: analysis records it, PC001 reports it
             else:
