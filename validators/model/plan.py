@@ -80,6 +80,9 @@ class Subnet:
     # the CIDR's length when only that is known: an IPAM pool allocation (Ipv4NetmaskLength /
     # ipv4_netmask_length), which EC2 aligns to its size, so its capacity and /28 blocks are known
     prefix_length: int | None = None
+    # the route that makes the subnet public, when the input shows one: its route table routes a destination
+    # to an internet gateway ("RouteTable PublicRt: 0.0.0.0/0 -> internet gateway Igw"); None when none is shown
+    internet_route: str | None = None
 
     def network(self) -> ipaddress.IPv4Network | None:
         if isinstance(self.cidr, Unknown):

@@ -8,6 +8,7 @@ from podcap.rules import (  # noqa: F401  (registration by import)
     cluster_subnets,
     cni_settings,
     custom_networking,
+    fargate_subnets,
     instance_types,
     managed_nodegroups,
     pods_per_node,

@@ -54,6 +54,10 @@ RECOMMENDED_AZS, MIN_AZS = 3, 2  # v1alpha5.RecommendedAvailabilityZones / MinRe
 EXISTING = "existing subnet; eksctl looks it up at run time; use --live"
 _NOT_CUSTOM_AMI = {"", "auto", "auto-ssm", "static"}  # eksctl's AMI resolvers, not an AMI id
 _AZ_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+[a-z]")
+# why a subnet is public (PC504: Fargate takes only private ones): eksctl's public route table routes 0.0.0.0/0
+# to the internet gateway it creates (pkg/cfn/builder vpc.go); vpc.subnets.public lists subnets that do
+_PUBLIC_CREATED = "eksctl's public route table routes 0.0.0.0/0 to the internet gateway it creates"
+_PUBLIC_GIVEN = "listed under vpc.subnets.public, eksctl's subnets with a route to an internet gateway"
 
 # top-level keys only (column 0): an eksctl file quoted inside another document's string is not one
 _API = re.compile(r"""^["']?apiVersion["']?[ \t]*:[ \t]*["']?eksctl\.io/v1alpha5\b""", re.MULTILINE)
@@ -235,7 +239,8 @@ class _Reader:
             for i, (az, block) in enumerate(zip(names + local, cidrs)):
                 group = "localZoneSubnets" if i >= len(names) else "subnets"
                 sid = f"vpc.{group}.{topology}.{az}"
-                self.plan.subnets[sid] = Subnet(id=sid, cidr=block, az=az, vpc=vpc_id, location=self.loc("vpc"))
+                self.plan.subnets[sid] = Subnet(id=sid, cidr=block, az=az, vpc=vpc_id, location=self.loc("vpc"),
+                                                internet_route=_PUBLIC_CREATED if topology == "public" else None)
                 self.plan.resource_locations[sid] = self.loc("vpc")
                 self.subnets.append(_SubnetRef(sid, az, topology, az, local=i >= len(names)))
         self.note("vpc", "subnets carved by eksctl's rule: " + ", ".join(
@@ -255,7 +260,8 @@ class _Reader:
         used = Unknown("an existing subnet: the addresses already in use in it are not in the file; use --live",
                        where) if isinstance(cidr, str) else None
         self.plan.subnets[sid] = Subnet(id=sid, cidr=cidr, az=az, vpc=vpc_id, aws_id=sid_aws, used_addresses=used,
-                                        defined_in_plan=False, location=self.loc(where))
+                                        defined_in_plan=False, location=self.loc(where),
+                                        internet_route=_PUBLIC_GIVEN if topology == "public" else None)
         self.plan.resource_locations[sid] = self.loc(where)
         self.subnets.append(_SubnetRef(sid, az, topology, key, sid_aws))
 

@@ -321,6 +321,7 @@ def _build(doc: dict, source: str, lines: dict[str, int]) -> Plan:
             ],
             location=loc(f"subnets[{i}]"),
             tags=dict(s.get("tags", {})),
+            internet_route="marked public in the spec (a route to an internet gateway)" if s.get("public") else None,
         )
         plan.subnets[sub.id] = sub
         plan.resource_locations[sub.id] = sub.location

@@ -62,6 +62,11 @@ class Pending:
     kubernetes: list[KubernetesCarrier] = field(default_factory=list)
     # Fargate profiles that name no subnets: (profile, cluster ref), decided once the cluster is known
     fargate_default_subnets: list[tuple[Any, Any]] = field(default_factory=list)
+    # what makes a subnet public: internet gateways defined here, routes (route table, gateway, destination,
+    # route id) and route-table associations (subnet, route table)
+    internet_gateways: set[str] = field(default_factory=set)
+    routes: list[tuple[Any, Any, str, str]] = field(default_factory=list)
+    route_associations: list[tuple[Any, Any]] = field(default_factory=list)
 
 
 @record

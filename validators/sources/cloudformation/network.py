@@ -190,3 +190,57 @@ def read_reservation(b: BuilderBase, lid: str, res: dict) -> None:
         rtype = "explicit"
     b.pending.reservations.append(
         (subnet, CidrReservation(cidr=b.string(cidr, "Cidr", where), type=rtype), b.rid(lid)))
+
+
+# -- routes: which subnets are public ------------------------------------------------------------------------
+# CreateFargateProfile accepts "only private subnets with no direct route to an Internet Gateway" (EKS API
+# reference, FargateProfile subnets): a subnet is public when the route table associated with it has a route
+# whose GatewayId is an internet gateway. A subnet with no association uses its VPC's main route table, which
+# CloudFormation cannot give routes, so it is private.
+
+
+def index_internet_gateway(b: BuilderBase, lid: str, res: dict) -> None:
+    """``AWS::EC2::InternetGateway``: a gateway a route may name."""
+    b.pending.internet_gateways.add(b.rid(lid))
+
+
+def read_route(b: BuilderBase, lid: str, res: dict) -> None:
+    """``AWS::EC2::Route`` with a ``GatewayId`` (an internet gateway of the input, or an existing ``igw-``)."""
+    gateway = b.prop(lid, res, "GatewayId")
+    if isinstance(gateway, Unknown):  # !GetAtt Igw.InternetGatewayId: the gateway's id, known at deployment
+        gateway = _gateway_of_get_att(b, b.raw_prop(lid, res, "GatewayId"))
+    if gateway is MISSING or not isinstance(gateway, str):
+        return
+    table = b.prop(lid, res, "RouteTableId")
+    dest = next((v for v in (b.prop(lid, res, k) for k in ("DestinationCidrBlock", "DestinationIpv6CidrBlock",
+                                                              "DestinationPrefixListId"))
+                 if isinstance(v, str)), "a destination")
+    b.pending.routes.append((table, gateway, dest, b.rid(lid)))
+
+
+def _gateway_of_get_att(b: BuilderBase, raw: Any) -> str | None:
+    """The internet gateway of this template an ``Fn::GetAtt [Igw, InternetGatewayId]`` names (its id), or None."""
+    arg = raw.get("Fn::GetAtt") if isinstance(raw, dict) and len(raw) == 1 else None
+    if isinstance(arg, str):
+        arg = arg.split(".", 1)
+    if isinstance(arg, list) and len(arg) == 2 and arg[1] == "InternetGatewayId" and isinstance(arg[0], str):
+        rid = b.rid(arg[0])
+        return rid if rid in b.pending.internet_gateways else None
+    return None
+
+
+def read_route_association(b: BuilderBase, lid: str, res: dict) -> None:
+    """``AWS::EC2::SubnetRouteTableAssociation``: the route table a subnet uses."""
+    b.pending.route_associations.append((b.prop(lid, res, "SubnetId"), b.prop(lid, res, "RouteTableId")))
+
+
+def mark_public_subnets(plan, pending) -> None:
+    """Set ``Subnet.internet_route`` on every subnet whose route table has a route to an internet gateway."""
+    public: dict[str, str] = {}
+    for table, gateway, dest, rid in pending.routes:
+        if isinstance(table, str) and isinstance(gateway, str) and table not in public and (
+                gateway in pending.internet_gateways or gateway.startswith("igw-")):
+            public[table] = f"route table {table} routes {dest} to internet gateway {gateway} ({rid})"
+    for subnet, table in pending.route_associations:
+        if isinstance(subnet, str) and isinstance(table, str) and table in public and subnet in plan.subnets:
+            plan.subnets[subnet].internet_route = public[table]

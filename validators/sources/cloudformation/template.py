@@ -20,6 +20,7 @@ from podcap.sources.cloudformation.base import (
     add_note,
     as_dict,
 )
+from podcap.sources.cloudformation.network import mark_public_subnets
 from podcap.sources.intrinsics import (
     NO_VALUE,
     Resolver,
@@ -786,6 +787,7 @@ def finalize(plan: Plan, pending: Pending, placeholders: bool = True) -> None:
                 location=loc,
             )
 
+    mark_public_subnets(plan, pending)
     for sub_ref, v6, _rid in pending.subnet_ipv6:
         if isinstance(sub_ref, str) and sub_ref in plan.subnets:
             plan.subnets[sub_ref].ipv6_cidr = v6

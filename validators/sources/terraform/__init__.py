@@ -57,7 +57,7 @@ READERS: dict[str, Reader] = {
 # (aws_launch_configuration is read with the Auto Scaling group that names it)
 
 # run once every resource is read
-FINISHERS: tuple[Finisher, ...] = (network.add_existing_subnets,)
+FINISHERS: tuple[Finisher, ...] = (network.add_existing_subnets, network.mark_public_subnets)
 
 __all__ = [
     "AFTER_APPLY",

@@ -309,3 +309,55 @@ def add_existing_subnets(b: Builder) -> None:
             location=Location(file=b.source, path=owner or sid),
         )
 
+
+
+# -- routes: which subnets are public (PC504: CreateFargateProfile accepts only private subnets) ------------
+
+
+def _target(got: Any) -> str | None:
+    """The resource address (or literal id) a reference resolved to, or None."""
+    if isinstance(got, ResItem):
+        return got.res.address
+    if isinstance(got, Lit) and isinstance(got.value, str) and got.value:
+        return got.value
+    return None
+
+
+def _internet_gateway(b: Builder, res: Res, path: tuple) -> str | None:
+    got = b.single(res, path, _is_type_ref("aws_internet_gateway"), "an internet gateway")
+    gateway = _target(got)
+    if isinstance(got, ResItem) or (gateway is not None and gateway.startswith("igw-")):
+        return gateway
+    return None
+
+
+def mark_public_subnets(b: Builder) -> None:
+    """``Subnet.internet_route`` of every subnet whose route table (``aws_route_table_association``) has a
+    route to an internet gateway: an ``aws_route``, or a ``route`` of the ``aws_route_table`` itself, whose
+    ``gateway_id`` is an ``aws_internet_gateway`` of the plan or an existing ``igw-`` id."""
+    public: dict[str, str] = {}
+    for res in b.by_type.get("aws_route", []):
+        gateway = _internet_gateway(b, res, ("gateway_id",))
+        table = _target(b.single(res, ("route_table_id",), _is_type_ref("aws_route_table"), "a route table"))
+        if gateway is not None and table is not None and table not in public:
+            dest = next((v for v in (res.values.get(k) for k in ("destination_cidr_block",
+                         "destination_ipv6_cidr_block", "destination_prefix_list_id")) if isinstance(v, str) and v),
+                        "a destination")
+            public[table] = f"route table {table} routes {dest} to internet gateway {gateway} ({res.address})"
+    for res in b.by_type.get("aws_route_table", []):
+        routes = res.values.get("route")
+        for i, route in enumerate(routes if isinstance(routes, list) else []):
+            gateway = _internet_gateway(b, res, ("route", i, "gateway_id")) if isinstance(route, dict) else None
+            if gateway is not None and res.address not in public:
+                dest = route.get("cidr_block") or route.get("ipv6_cidr_block") or "a destination"
+                public[res.address] = f"route table {res.address} routes {dest} to internet gateway {gateway}"
+        table_id = res.values.get("id")
+        if isinstance(table_id, str) and res.address in public:
+            public.setdefault(table_id, public[res.address])
+    for res in b.by_type.get("aws_route_table_association", []):
+        table = _target(b.single(res, ("route_table_id",), _is_type_ref("aws_route_table"), "a route table"))
+        subnet = _target(b.single(res, ("subnet_id",), _is_subnet_ref, "a subnet"))
+        if table in public and subnet is not None:
+            s = b.plan.subnets.get(b.subnet_by_aws_id.get(subnet, subnet))
+            if s is not None:
+                s.internet_route = public[table]
