@@ -732,3 +732,65 @@ def test_eni_prefix_of_a_slash_8_is_bounded_end_to_end(monkeypatch, tmp_path):
         r = _check(_fault_template(tmp_path, cluster=False, addon=False)).assert_promise(max_seconds=10)
     sub = next(s for s in json.loads(r.out)["subnets"] if s["subnet"] == SID)
     assert sub["usable"] == 0  # the /8 covers the whole /24: nothing usable, fail closed
+
+
+# --------------------------------------------------------------------------- Fargate subnets: public or private
+
+
+def _fargate_plan(*subnet_ids: str) -> Plan:
+    from podcap.model.plan import FargateProfile
+
+    plan = Plan(source="test", kind="spec")
+    for sid in subnet_ids:
+        plan.subnets[sid] = _existing(sid)
+    plan.fargate_profiles.append(FargateProfile(name="fp", subnets=list(subnet_ids), pods=10))
+    return plan
+
+
+def test_fargate_subnets_public_by_their_route_table_or_the_main_one(seeded):
+    # A gets a table routing 0.0.0.0/0 to an internet gateway (public: PC504); B has no association, so
+    # the VPC's main table (local route only) decides: private
+    ec2 = seeded.ec2
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=seeded.vpc)
+    rt = ec2.create_route_table(VpcId=seeded.vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.associate_route_table(RouteTableId=rt, SubnetId=seeded.a)
+    plan = _fargate_plan(seeded.a, seeded.b)
+    notes = enrich_plan(plan, region=REGION)
+    assert plan.subnets[seeded.a].internet_route == f"route table {rt} routes 0.0.0.0/0 to internet gateway {igw}"
+    assert plan.subnets[seeded.b].internet_route is None
+    assert any(n.startswith(f"subnet {seeded.b}: no route to an internet gateway") for n in notes)
+    assert "DescribeRouteTables" in seeded.calls
+    from podcap.check import CheckOptions, check_plan
+
+    result = check_plan(plan, CheckOptions(paths=[]))
+    assert [(f.rule_id, f.data["subnet"]) for f in result.findings if f.rule_id == "PC504"] == [("PC504", seeded.a)]
+
+
+def test_a_public_main_route_table_makes_unassociated_subnets_public(seeded):
+    ec2 = seeded.ec2
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=seeded.vpc)
+    main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [seeded.vpc]},
+                                              {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]
+    ec2.create_route(RouteTableId=main["RouteTableId"], DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    plan = _fargate_plan(seeded.b)
+    enrich_plan(plan, region=REGION)
+    assert plan.subnets[seeded.b].internet_route.endswith("(the VPC's main route table)")
+
+
+def test_no_fargate_profile_no_route_table_call(seeded):
+    plan = Plan(source="test", kind="spec")
+    plan.subnets[seeded.a] = _existing(seeded.a)
+    enrich_plan(plan, region=REGION)
+    assert "DescribeRouteTables" not in seeded.calls
+
+
+def test_a_failed_route_table_read_is_pc001_not_a_pass(seeded):
+    seeded.stubs["DescribeRouteTables"] = lambda: _error(403, "UnauthorizedOperation", "not allowed")
+    plan = _fargate_plan(seeded.a)
+    enrich_plan(plan, region=REGION)
+    assert plan.subnets[seeded.a].internet_route is None
+    assert any(who == "fp" and "route to an internet gateway could not be read from AWS" in u.reason
+               for who, u in plan.unresolved)

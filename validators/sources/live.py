@@ -2,12 +2,13 @@
 
 * Existing subnets (referenced by id, not created by the plan): CIDR, AZ, VPC, the addresses AWS counts
   in use, the in-use addresses themselves (ENI private IPs and the 16 addresses of every /28 prefix),
-  and the subnet's CIDR reservations.
+  and the subnet's CIDR reservations; for those a Fargate profile names, whether their route table routes to
+  an internet gateway (PC504).
 * Existing EKS clusters named in the plan: control-plane subnets, the managed node groups the plan does
   not declare (they share the subnets), and the vpc-cni add-on configuration.
 
 Calls: ec2:DescribeSubnets, ec2:DescribeNetworkInterfaces, ec2:GetSubnetCidrReservations,
-eks:DescribeCluster, eks:ListNodegroups, eks:DescribeNodegroup, eks:DescribeAddon. Nothing is written.
+ec2:DescribeRouteTables, eks:DescribeCluster, eks:ListNodegroups, eks:DescribeNodegroup, eks:DescribeAddon. Nothing is written.
 
 Only what the plan does not state is read: a cluster whose plan sets the aws-node settings (its own
 vpc-cni add-on) gets no DescribeAddon call.
@@ -15,8 +16,8 @@ vpc-cni add-on) gets no DescribeAddon call.
 A subnet id AWS does not know stays Unknown ("subnet subnet-… not found in <region>"): podcap fails
 closed rather than guess. Credentials, permissions, throttling and endpoint problems of the main reads
 (DescribeSubnets, DescribeCluster) become one :class:`~podcap.aws_clients.AwsAccessError` whose message is
-`explain_aws_error` (one line). A failed *supplementary* read (ENIs, CIDR reservations, node groups, the
-add-on) does not end the check: what it would have told becomes an Unknown, reported by PC001.
+`explain_aws_error` (one line). A failed *supplementary* read (ENIs, CIDR reservations, route tables, node
+groups, the add-on) does not end the check: what it would have told becomes an Unknown, reported by PC001.
 
 Every field of every answer is checked before use (a proxy or a broken endpoint can return HTML, a cut
 body, a CIDR that is garbage or IPv6, counts that are not numbers, a string where a list belongs); a bad
@@ -196,6 +197,7 @@ def _enrich(plan: Plan, region: str | None, profile: str | None, deadline: _Dead
         if targets:
             ec2 = make("ec2")
             _enrich_subnets(plan, targets, ec2, notes)
+            _mark_public_fargate_subnets(plan, targets, ec2, notes)
     except AwsAccessError:
         raise
     except errors as e:
@@ -493,6 +495,70 @@ def _enrich_subnets(plan: Plan, targets: dict[str, list[Subnet]], ec2: Any, note
         if reservations_list and not isinstance(reservations, Unknown):
             note += ", reservations " + ", ".join(f"{r.cidr} ({r.type})" for r in reservations_list)
         notes.append(note)
+
+
+def _mark_public_fargate_subnets(plan: Plan, targets: dict[str, list[Subnet]], ec2: Any, notes: list[str]) -> None:
+    """``Subnet.internet_route`` of the existing subnets Fargate profiles name (PC504: CreateFargateProfile takes
+    only private subnets): ec2:DescribeRouteTables, the table associated with the subnet, else its VPC's main
+    table (VPC user guide, subnet route tables: "a subnet that you don't explicitly associate with a route table
+    is implicitly associated with the main route table"); a route whose GatewayId is an ``igw-`` makes it public.
+    A failed read is PC001 on the profile, never a pass."""
+    fargate: dict[str, list[str]] = {}
+    for fp in plan.fargate_profiles:
+        for s in fp.subnets if isinstance(fp.subnets, list) else []:
+            sub = plan.subnets.get(s) if isinstance(s, str) else None
+            aid = sub.aws_id if sub is not None else None
+            if aid in targets and isinstance(sub.vpc, str) and sub.internet_route is None:
+                fargate.setdefault(aid, []).append(fp.name)
+    if not fargate:
+        return
+    call = "ec2:DescribeRouteTables"
+
+    def internet_route(table: dict) -> str | None:
+        for r in table.get("Routes") or []:
+            gw = r.get("GatewayId") if isinstance(r, dict) else None
+            if isinstance(gw, str) and gw.startswith("igw-") and r.get("State", "active") == "active":
+                dest = r.get("DestinationCidrBlock") or r.get("DestinationIpv6CidrBlock")
+                rid = table.get("RouteTableId")
+                return (f"route table {rid[:60] if isinstance(rid, str) else '?'} routes "
+                        f"{dest[:60] if isinstance(dest, str) else 'a destination'} to internet gateway {gw[:60]}")
+        return None
+
+    def read() -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        ids = sorted(fargate)
+        for batch in _batches(ids):
+            for table in _paginate(ec2, "describe_route_tables", "RouteTables",
+                                   Filters=[{"Name": "association.subnet-id", "Values": batch}]):
+                for assoc in table.get("Associations") or []:
+                    sid = assoc.get("SubnetId") if isinstance(assoc, dict) else None
+                    if sid in fargate:
+                        out[sid] = internet_route(table)
+        vpcs = sorted({targets[aid][0].vpc for aid in ids if aid not in out})
+        main: dict[str, str | None] = {}
+        for batch in _batches(vpcs):
+            for table in _paginate(ec2, "describe_route_tables", "RouteTables",
+                                   Filters=[{"Name": "vpc-id", "Values": batch},
+                                            {"Name": "association.main", "Values": ["true"]}]):
+                if isinstance(table.get("VpcId"), str):
+                    main[table["VpcId"]] = internet_route(table)
+        for aid in ids:
+            if aid not in out:
+                vpc = targets[aid][0].vpc
+                if vpc not in main:
+                    raise LiveAnswerError(f"{call} returned no route table for {aid} nor a main one for {vpc}")
+                out[aid] = main[vpc] and f"{main[vpc]} (the VPC's main route table)"
+        return out
+
+    profiles = sorted({name for names in fargate.values() for name in names})
+    got = _supplementary(plan, f"whether subnets {', '.join(sorted(fargate))} route to an internet gateway",
+                         profiles[0], "live:ec2", read)
+    if isinstance(got, Unknown):
+        return
+    for aid, route in got.items():
+        for s in targets[aid]:
+            s.internet_route = route
+        notes.append(f"subnet {aid}: " + (route or "no route to an internet gateway (private)"))
 
 
 def _reservations(ec2: Any, aid: str) -> list[CidrReservation]:
