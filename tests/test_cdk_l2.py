@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from podcap.model.unknown import Unknown
 from podcap.sources.cdk_assembly import load_assembly
 
 APP = Path(__file__).resolve().parent / "data" / "cdk" / "eks-l2-cluster"
@@ -63,10 +62,16 @@ def test_manifest_and_aws_node_patch_reach_the_cluster(plan):
     assert cl.eni_configs == {"us-east-1a": PRIVATE[0]}
 
 
-def test_fargate_profile_pods_from_metadata_and_subnets_unknown(plan):
+def test_fargate_profile_without_subnets_takes_the_clusters_private_subnets(plan):
+    # add_fargate_profile without a vpc writes no subnets; EKS then uses the private subnets among the cluster's
+    # (CDK's default: two public, two private): the public ones' route tables route 0.0.0.0/0 to the VPC's
+    # internet gateway, the private ones' to a NAT gateway
     (fp,) = plan.fargate_profiles
     assert fp.pods == 40 and fp.cluster == f"{S}Cluster9EE0221C"
-    assert isinstance(fp.subnets, Unknown) and "names no subnets" in fp.subnets.reason
+    assert fp.subnets == PRIVATE
+    assert all(plan.subnets[s].internet_route is None for s in PRIVATE)
+    public = sorted(s for s, sub in plan.subnets.items() if sub.internet_route)
+    assert public == [f"{S}VpcpublicSubnet1Subnet2BB74ED7", f"{S}VpcpublicSubnet2SubnetE34B022A"]
     assert fp.location.construct_path == "/EksL2Cluster/Cluster/fargate-profile-Batch/Resource/Default"
 
 
@@ -89,9 +94,9 @@ def test_the_check_end_to_end(capsys, monkeypatch, tmp_path):
     # c5.large: 3 x 10 -> network max 29, kubelet told 20 by the user data
     asg = ngs["ClusterSelfManagedASG033403D3"]
     assert (asg["max_pods"], asg["network_max_pods"]) == (20, 29)
-    # the Fargate profile's unknown subnets: PC001 naming it, never a pass
-    assert any(f["rule_id"] == "PC001" and f["resource"].endswith("ClusterfargateprofileBatchBA86B04A")
-               for f in rep["findings"])
+    # the Fargate profile in the cluster's private subnets: ceil(40 / 2) = 20 pods each, and not refused
+    assert not any(f["rule_id"] == "PC504" for f in rep["findings"])
+    assert any("EKS uses the cluster's private subnets" in n for n in rep["notes"])
     assert rep["summary"]["checked"]["fargate_profiles"] == 1 and rep["summary"]["checked"]["clusters"] == 1
     assert rc in (0, 1)
 

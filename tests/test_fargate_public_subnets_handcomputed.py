@@ -187,3 +187,39 @@ def test_terraform_aws_route_in_a_real_plan():
     public = {sid for sid, s in plan.subnets.items() if s.internet_route}
     assert public == {"aws_subnet.web_subnet", "aws_subnet.web_subnet2"}
     assert "aws_route.public_internet_gateway" in plan.subnets["aws_subnet.web_subnet"].internet_route
+
+
+DEFAULT = CFN.replace("      Subnets: [%(subnets)s]\n", "").replace(
+    "ResourcesVpcConfig: {SubnetIds: [!Ref PrivA, !Ref PrivB]}", "ResourcesVpcConfig: {SubnetIds: [%(subnets)s]}")
+
+
+def _default(tmp_path: Path, cluster_subnets: str, gateway: str = "!Ref Igw", params: str = "") -> tuple[int, dict]:
+    p = tmp_path / "fargate-default.yaml"
+    p.write_text(DEFAULT.replace("Resources:\n", params + "Resources:\n", 1) % {"subnets": cluster_subnets,
+                                                                              "gateway": gateway})
+    return _check(p)
+
+
+def test_no_subnets_takes_the_clusters_private_ones(tmp_path):
+    # the cluster is on PubA, PrivA, PrivB; EKS gives the profile the private two: ceil(20 / 2) = 10 pods in
+    # each, + ceil(4 / 3) = 2 control-plane ENIs per cluster subnet = 12 at max; PubA gets only the 2
+    code, d = _default(tmp_path, "!Ref PubA, !Ref PrivA, !Ref PrivB")
+    at_max = {s["subnet"]: s["at_max"] for s in d["subnets"]}
+    assert code == 0 and not _pc504(d)
+    assert at_max == {"PubA": 2, "PrivA": 12, "PrivB": 12}
+    assert any("EKS uses the cluster's private subnets, PrivA, PrivB" in n for n in d["notes"])
+
+
+def test_no_subnets_and_every_cluster_subnet_public_is_refused(tmp_path):
+    code, d = _default(tmp_path, "!Ref PubA")
+    assert code == 1 and [f["data"]["subnet"] for f in _pc504(d)] == ["PubA"]
+
+
+def test_no_subnets_with_an_undecided_route_stays_unknown(tmp_path):
+    # PublicRt's gateway is a parameter: whether PubA is public is not in the template, so the profile's
+    # subnets stay unknown (PC001), not a guess
+    _, d = _default(tmp_path, "!Ref PubA, !Ref PrivA", "!Ref GatewayParam",
+                       "Parameters:\n  GatewayParam: {Type: String}\n")
+    assert not _pc504(d)
+    assert any(f["rule_id"] == "PC001" and f["resource"] == "Fp" and "names no subnets" in f["message"]
+               for f in d["findings"])

@@ -35,7 +35,7 @@ def check(a: Analysis):
                 continue
             yield r.finding(
                 fp.name,
-                f"Fargate profile {fp.name} names subnet {sid}, which is public: {s.internet_route}; EKS "
+                f"Fargate profile {fp.name} uses subnet {sid}, which is public: {s.internet_route}; EKS "
                 "accepts only private subnets for Fargate, so the profile is not created",
                 resource_type="fargate_profile",
                 location=fp.location,

@@ -207,10 +207,10 @@ def index_internet_gateway(b: BuilderBase, lid: str, res: dict) -> None:
 def read_route(b: BuilderBase, lid: str, res: dict) -> None:
     """``AWS::EC2::Route`` with a ``GatewayId`` (an internet gateway of the input, or an existing ``igw-``)."""
     gateway = b.prop(lid, res, "GatewayId")
+    if gateway is MISSING:
+        return  # a NAT gateway, a peering ...: not an internet gateway
     if isinstance(gateway, Unknown):  # !GetAtt Igw.InternetGatewayId: the gateway's id, known at deployment
-        gateway = _gateway_of_get_att(b, b.raw_prop(lid, res, "GatewayId"))
-    if gateway is MISSING or not isinstance(gateway, str):
-        return
+        gateway = _gateway_of_get_att(b, b.raw_prop(lid, res, "GatewayId")) or gateway
     table = b.prop(lid, res, "RouteTableId")
     dest = next((v for v in (b.prop(lid, res, k) for k in ("DestinationCidrBlock", "DestinationIpv6CidrBlock",
                                                               "DestinationPrefixListId"))
@@ -234,13 +234,34 @@ def read_route_association(b: BuilderBase, lid: str, res: dict) -> None:
     b.pending.route_associations.append((b.prop(lid, res, "SubnetId"), b.prop(lid, res, "RouteTableId")))
 
 
-def mark_public_subnets(plan, pending) -> None:
-    """Set ``Subnet.internet_route`` on every subnet whose route table has a route to an internet gateway."""
+def mark_public_subnets(plan, pending) -> set[str] | None:
+    """Set ``Subnet.internet_route`` on every subnet whose route table has a route to an internet gateway.
+
+    Returns the subnets whether public or not the template does not decide (a route whose gateway, or an
+    association whose route table, is unknown), or None when that could be any subnet."""
     public: dict[str, str] = {}
+    undecided_tables: set[str] = set()
     for table, gateway, dest, rid in pending.routes:
-        if isinstance(table, str) and isinstance(gateway, str) and table not in public and (
-                gateway in pending.internet_gateways or gateway.startswith("igw-")):
-            public[table] = f"route table {table} routes {dest} to internet gateway {gateway} ({rid})"
+        internet = isinstance(gateway, str) and (gateway in pending.internet_gateways or gateway.startswith("igw-"))
+        if not isinstance(table, str):
+            if internet or not isinstance(gateway, str):
+                return None  # a route to the internet, or to an unknown gateway, in an unknown table
+        elif internet:
+            public.setdefault(table, f"route table {table} routes {dest} to internet gateway {gateway} ({rid})")
+        elif not isinstance(gateway, str):
+            undecided_tables.add(table)
+    undecided: set[str] = set()
+    associated: set[str] = set()
     for subnet, table in pending.route_associations:
-        if isinstance(subnet, str) and isinstance(table, str) and table in public and subnet in plan.subnets:
+        if not isinstance(subnet, str):
+            return None
+        associated.add(subnet)
+        if not isinstance(table, str) or (table in undecided_tables and table not in public):
+            undecided.add(subnet)
+        elif table in public and subnet in plan.subnets:
             plan.subnets[subnet].internet_route = public[table]
+    # a subnet with no association uses its VPC's main route table: local-only for a VPC the template
+    # creates (CloudFormation cannot give it routes), unknown for an existing VPC
+    undecided.update(sid for sid, sub in plan.subnets.items()
+                     if sid not in associated and not (isinstance(sub.vpc, str) and sub.vpc in plan.vpcs))
+    return undecided

@@ -748,8 +748,9 @@ def finalize(plan: Plan, pending: Pending, placeholders: bool = True) -> None:
         else:
             obj.cluster = None
 
+    undecided = mark_public_subnets(plan, pending)
     for profile, _ref in pending.fargate_default_subnets:
-        _fargate_default_subnets(plan, profile)
+        _fargate_default_subnets(plan, profile, undecided)
 
     if pending.kubernetes:
         from podcap.sources.objects.kubernetes import apply_kubernetes_objects
@@ -787,7 +788,6 @@ def finalize(plan: Plan, pending: Pending, placeholders: bool = True) -> None:
                 location=loc,
             )
 
-    mark_public_subnets(plan, pending)
     for sub_ref, v6, _rid in pending.subnet_ipv6:
         if isinstance(sub_ref, str) and sub_ref in plan.subnets:
             plan.subnets[sub_ref].ipv6_cidr = v6
@@ -810,11 +810,23 @@ def finalize(plan: Plan, pending: Pending, placeholders: bool = True) -> None:
                 cl.eni_configs[pod_subnet.az] = target
 
 
-def _fargate_default_subnets(plan: Plan, profile: FargateProfile) -> None:
-    """A Fargate profile that names no subnets. EKS's CreateFargateProfile reference documents no default
-    for ``subnets`` and accepts only private subnets; which of the cluster's subnets are private is decided
-    by route tables podcap does not read, so the profile's subnets are Unknown (name them)."""
+def _fargate_default_subnets(plan: Plan, profile: FargateProfile, undecided: set[str] | None) -> None:
+    """A Fargate profile that names no subnets. EKS then uses the private subnets the cluster was created with
+    (its CreateFargateProfile error "No subnets were given, and the subnets provided during cluster creation are
+    all public"; docs/node-pools.md). Where the template decides which of the cluster's subnets route to an
+    internet gateway (all of them defined here, their route tables known: ``undecided``), those are the
+    profile's subnets, and when every one is public the profile is refused (PC504 on each); else the profile's
+    subnets are Unknown (name them)."""
     cl = plan.cluster_for(profile)
+    given = cl.subnets if cl is not None and isinstance(cl.subnets, list) else []
+    if given and undecided is not None and all(
+            isinstance(s, str) and s in plan.subnets and plan.subnets[s].defined_in_plan and s not in undecided
+            for s in given):
+        private = [s for s in given if plan.subnets[s].internet_route is None]
+        profile.subnets = private or list(given)
+        add_note(plan, profile.name, "no Subnets: EKS uses the cluster's private subnets, "
+                 + (", ".join(private) if private else f"and every subnet of cluster {cl.id} is public"))
+        return
     what = f"cluster {cl.id}" if cl is not None else "its cluster"
     profile.subnets = Unknown(
         f"the Fargate profile names no subnets; EKS documents no default and accepts only private subnets, so "
